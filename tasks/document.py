@@ -1,0 +1,74 @@
+"""The one record every stage passes along (datatrove-style).
+
+A `Document` is created by a source (file reader or URL fetcher), filled in by
+the cleaner, marked by the deduplicator, given a summary by the summarizer and
+written by the store. Items that cannot go further become a `Failure` carrying
+the stage and a human-readable reason; they are stored, never dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+def sha256_hex(data: str | bytes) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Summary:
+    algorithm: str
+    # (position of the sentence in the cleaned document, sentence text), in document order
+    sentences: list[tuple[int, str]]
+
+    @property
+    def text(self) -> str:
+        return " ".join(s for _, s in self.sentences)
+
+
+@dataclass
+class Document:
+    source: str  # file path or URL the item came from
+    source_kind: str  # "file" | "url" | "record" (one record of a .json/.jsonl file)
+    raw_text: str  # decoded text as read/extracted, before cleaning
+    raw_sha256: str  # hash of the raw bytes: identity of this version of the source
+    encoding: str | None = None
+    media_type: str = "text/plain"
+    url: str | None = None
+    # filled by the cleaner
+    text: str = ""
+    title: str | None = None
+    published_at: date | None = None
+    published_raw: str | None = None
+    date_convention: str | None = None  # e.g. "MDY" for 09/26/2013
+    outlet: str | None = None
+    author: str | None = None
+    language: str | None = None
+    removed_lines: list[tuple[str, str]] = field(default_factory=list)  # (line, rule)
+    # filled by the deduplicator
+    text_sha256: str | None = None
+    duplicate_of: str | None = None
+    duplicate_method: str | None = None  # "exact" | "near"
+    similarity: float | None = None
+    # filled by the summarizer
+    summary: Summary | None = None
+    # extra source metadata (e.g. JSON record fields, fetch headers)
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def doc_id(self) -> str:
+        """Stable id: same source with the same bytes gives the same id, so re-runs are idempotent."""
+        return sha256_hex(f"{self.source}\x00{self.raw_sha256}")[:32]
+
+
+@dataclass
+class Failure:
+    source: str
+    stage: str  # "read" | "fetch" | "extract" | "clean" | "dedup" | "summarize" | "store"
+    reason: str  # short machine-friendly class, e.g. "binary", "empty", "too_large", "http_404"
+    detail: str = ""
+    at: datetime = field(default_factory=datetime.now)
