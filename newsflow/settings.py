@@ -1,0 +1,61 @@
+"""All settings in one typed object, overridable by environment variables.
+
+`NEWSFLOW_WAREHOUSE=/data/news.duckdb` or nested `NEWSFLOW_FETCH__USER_AGENT=...`.
+Settings are built when asked for (`get_settings()`), never at import time, so
+tests and flows can set the environment first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from newsflow import __version__
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "newsflow.duckdb"
+
+
+class FetchSettings(BaseModel):
+    user_agent: str = f"newsflow/{__version__} (+https://github.com/newsflow/newsflow)"
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 15.0
+    total_timeout_s: float = 30.0
+    max_redirects: int = 5
+    max_body_bytes: int = 10 * 1024 * 1024
+    min_body_bytes: int = 10
+    max_url_length: int = 2083
+    retries: int = 2
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 10.0
+    global_concurrency: int = 8
+    per_host_concurrency: int = 2
+    per_host_delay_s: float = 1.0
+    obey_robots: bool = True
+    # SSRF guard: off only for trusted setups (tests point at 127.0.0.1)
+    allow_private_addresses: bool = False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", env_nested_delimiter="__", extra="ignore")
+
+    warehouse: Path = DEFAULT_WAREHOUSE
+    summary_sentences: int = Field(3, ge=1, le=50)
+    summary_algorithm: str = "newsflow"
+    max_file_bytes: int = 20 * 1024 * 1024
+    near_dup_threshold: float = Field(0.8, ge=0.0, le=1.0)
+    minhash_permutations: int = 112
+    shingle_words: int = 5
+    batch_size: int = 200
+    lock_timeout_s: float = 120.0
+    task_runner: Literal["thread", "dask"] = "thread"
+    dask_address: str | None = None
+    inbox: Path = REPO_ROOT / "inbox"
+    fetch: FetchSettings = FetchSettings()
+
+
+def get_settings(**overrides) -> Settings:
+    return Settings(**overrides)
