@@ -1,0 +1,41 @@
+# Everything runs from a local virtualenv (.venv) built from pyproject.toml.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export DO_NOT_TRACK ?= 1
+
+.PHONY: run test serve bench clean-warehouse install
+
+# (Re)install whenever pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Ingest the bundled seeds into warehouse/newsflow.duckdb (Prefect starts an ephemeral server itself).
+run: $(STAMP)
+	$(BIN)/newsflow ingest seeds/
+
+## Run the test suite.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## Serve the scheduled ingest deployment (see README).
+serve: $(STAMP)
+	$(BIN)/newsflow serve
+
+## Print the benchmark tables (needs ../shared/eval).
+bench: $(STAMP)
+	$(BIN)/python bench/summaries.py
+	$(BIN)/python bench/extraction.py
+	$(BIN)/python bench/dedup.py
+	$(BIN)/python bench/throughput.py
+
+clean-warehouse:
+	rm -f warehouse/newsflow.duckdb warehouse/newsflow.duckdb.wal

@@ -1,0 +1,136 @@
+"""The ingest flow: sources → read → clean → deduplicate → summarize → store.
+
+Work moves in batches (one task run per stage per batch, not per document);
+each batch is written to DuckDB in one transaction, so a run killed half-way
+leaves whole batches behind and the next run picks up the rest.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Literal
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from pydantic import Field
+
+from newsflow.settings import get_settings
+from tasks.dedup import DedupConfig
+from tasks.document import Document, Failure
+from tasks.read import discover_paths
+from tasks.stages import SummaryLength, clean_task, dedup_task, read_task, summarize_task
+from warehouse.store import Warehouse
+
+Algorithm = Literal["newsflow", "lead", "lexrank", "textrank", "lsa", "luhn", "kl", "sumbasic"]
+
+
+def chunked(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def assign_versions(store: Warehouse, docs: list[Document]) -> tuple[list[Document], int]:
+    """Drop documents already stored (same source, same bytes); number new versions of changed sources."""
+    known = store.known_doc_ids([d.doc_id for d in docs])
+    fresh = [d for d in docs if d.doc_id not in known]
+    latest = store.latest_versions(sorted({d.source for d in fresh}))
+    for doc in fresh:
+        if doc.source in latest:
+            previous_id, version = latest[doc.source]
+            doc.meta["version"] = version + 1
+            doc.meta["previous_doc_id"] = previous_id
+    return fresh, len(docs) - len(fresh)
+
+
+@task(name="store", task_run_name="store {label}", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def store_task(store: Warehouse, run_id: str, docs: list[Document], failures: list[Failure],
+               band_keys: dict, summary_length: str, label: str) -> None:
+    store.write_batch(run_id, docs, failures, band_keys, summary_length=summary_length)
+
+
+@flow(name="ingest", log_prints=False)
+def ingest(
+    paths: list[str] = [],  # noqa: B006 - Prefect copies parameter defaults
+    warehouse: str | None = None,
+    algorithm: Algorithm = "newsflow",
+    summary_sentences: Annotated[int, Field(ge=1, le=50)] = 3,
+    summary_ratio: Annotated[float | None, Field(gt=0, le=1)] = None,
+    summary_words: Annotated[int | None, Field(ge=5, le=2000)] = None,
+    near_dup_threshold: Annotated[float, Field(ge=0.5, le=1.0)] = 0.8,
+    batch_size: Annotated[int, Field(ge=1, le=10_000)] = 200,
+) -> dict:
+    """Ingest article files into the DuckDB warehouse.
+
+    Args:
+        paths: Files, folders (read recursively) or glob patterns to ingest (.txt, .md, .html, .json, .jsonl).
+        warehouse: DuckDB file to write; empty means the configured default (warehouse/newsflow.duckdb).
+        algorithm: Summarizer; "newsflow" is the tuned default, the others are sumy's and a lead baseline.
+        summary_sentences: Summary length in sentences (used unless a ratio or word budget is given).
+        summary_ratio: Summary length as a fraction of the document's sentences, e.g. 0.2.
+        summary_words: Summary length as a word budget, e.g. 60.
+        near_dup_threshold: Word-shingle Jaccard similarity at or above which two texts are near-duplicates.
+        batch_size: Files per batch; each batch is one task run per stage and one warehouse transaction.
+    """
+    logger = get_run_logger()
+    settings = get_settings()
+    store = Warehouse(Path(warehouse) if warehouse else settings.warehouse, lock_timeout_s=settings.lock_timeout_s)
+    length = SummaryLength(sentences=summary_sentences, ratio=summary_ratio, words=summary_words)
+    dedup_config = DedupConfig(threshold=near_dup_threshold, num_perm=settings.minhash_permutations,
+                               shingle_words=settings.shingle_words)
+    run_id = flow_run.id or str(uuid.uuid4())
+    parameters = {
+        "paths": paths, "warehouse": str(store.path), "algorithm": algorithm, "summary": length.label(),
+        "near_dup_threshold": near_dup_threshold, "batch_size": batch_size,
+    }
+    store.migrate()
+    store.start_run(run_id, flow_run.id, parameters)
+    counts = dict.fromkeys(("items_seen", "documents_new", "unchanged", "duplicates", "summaries", "failures"), 0)
+    timings = dict.fromkeys(("read", "clean", "dedup", "summarize", "store"), 0.0)
+    failure_log: list[dict] = []
+
+    def timed(stage: str, fn, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            timings[stage] += time.perf_counter() - start
+
+    try:
+        files, missing = discover_paths(paths)
+        batches = list(chunked(files, batch_size)) or [[]]
+        logger.info("ingesting %d files in %d batches into %s", len(files), len(batches), store.path)
+        for number, batch in enumerate(batches, start=1):
+            label = f"batch {number}/{len(batches)} ({len(batch)} files)"
+            docs, failures = timed("read", read_task, batch, settings.max_file_bytes, label)
+            if number == 1:
+                failures = missing + failures
+            counts["items_seen"] += len(docs) + len(failures)
+            docs, unchanged = timed("read", assign_versions, store, docs)
+            counts["unchanged"] += unchanged
+            docs, failed = timed("clean", clean_task, docs, label)
+            failures += failed
+            outcome = timed("dedup", dedup_task, docs, store, dedup_config, label)
+            failures += timed("summarize", summarize_task, docs, algorithm, length, label)
+            timed("store", store_task, store, run_id, docs, failures, outcome.band_keys, length.label(), label)
+            counts["documents_new"] += len(docs)
+            counts["duplicates"] += sum(1 for d in docs if d.duplicate_of)
+            counts["summaries"] += sum(1 for d in docs if d.summary is not None)
+            counts["failures"] += len(failures)
+            failure_log += [{"source": f.source, "stage": f.stage, "reason": f.reason, "detail": f.detail} for f in failures]
+            logger.info("%s: %d new, %d unchanged, %d failed", label, len(docs), unchanged, len(failures))
+    except BaseException as exc:
+        store.finish_run(run_id, status="failed", counts=counts, timings=timings, error=f"{type(exc).__name__}: {exc}")
+        raise
+    store.finish_run(run_id, status="completed", counts=counts, timings=timings)
+    return {"run_id": run_id, "warehouse": str(store.path), **counts,
+            "timings": {k: round(v, 3) for k, v in timings.items()}, "failed_items": failure_log}
+
+
+if __name__ == "__main__":
+    from newsflow.cli import main
+
+    main(["ingest", *__import__("sys").argv[1:]])

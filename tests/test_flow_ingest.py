@@ -1,0 +1,83 @@
+"""The ingest flow end to end through Prefect's test harness, on real DuckDB files."""
+
+import json
+
+import pytest
+
+from warehouse.store import Warehouse
+
+BOILERPLATE_MARKERS = ("IE 11", "newsletter", "Read more", "Support The Moscow Times", "below:", "Monthly",
+                       "paiment", "Privacy Policy", "Dear readers")
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def run_ingest(**kwargs):
+    from flows.ingest import ingest
+
+    return ingest(**kwargs)
+
+
+def test_seeds_become_two_clean_summarized_documents(seeds_dir, warehouse_path):
+    report = run_ingest(paths=[str(seeds_dir)], warehouse=str(warehouse_path))
+    assert report["documents_new"] == 2 and report["failures"] == 0 and report["summaries"] == 2
+    store = Warehouse(warehouse_path)
+    _, rows = store.query("SELECT title, summary, published_at, outlet FROM articles ORDER BY title")
+    assert len(rows) == 2
+    titles = [r[0] for r in rows]
+    assert titles == ["Russia, U.S. Reach Agreement Over UN Draft on Chemical Attacks in Syria",
+                      "US, Russia agree on Syria deal, sources say"]
+    for _, summary, _, _ in rows:
+        assert summary and not any(marker in summary for marker in BOILERPLATE_MARKERS), summary
+    assert str(rows[1][2]) == "2013-09-26"
+    _, sentences = store.query("SELECT count(*) FROM summary_sentences")
+    assert sentences[0][0] >= 4  # 2 docs x up to 3 sentences, positions recorded
+
+
+def test_rerun_adds_only_a_run_row(seeds_dir, warehouse_path):
+    run_ingest(paths=[str(seeds_dir)], warehouse=str(warehouse_path))
+    store = Warehouse(warehouse_path)
+    before = store.counts()
+    report = run_ingest(paths=[str(seeds_dir)], warehouse=str(warehouse_path))
+    after = store.counts()
+    assert report["documents_new"] == 0 and report["unchanged"] == 2
+    assert after == {**before, "runs": before["runs"] + 1}
+    _, rows = store.query("SELECT status, documents_new, unchanged FROM runs ORDER BY started_at")
+    assert rows == [("completed", 2, 0), ("completed", 0, 2)]
+
+
+def test_bad_files_become_failure_rows_and_good_ones_are_stored(tmp_path, warehouse_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    story = ("Storm closes harbour\n\nA storm closed the harbour on Tuesday, officials said. "
+             "Ferries were cancelled and schools shut early as winds reached 120 km/h. "
+             "The coast guard said no one was hurt.\n")
+    (inbox / "good.txt").write_text(story, encoding="utf-8")
+    (inbox / "latin1.txt").write_bytes(
+        ("Fête à Nîmes\n\nLa fête de la ville a réuni des milliers de visiteurs samedi, selon la mairie. "
+         "Les cafés étaient pleins jusqu'à minuit.\n").encode("latin-1"))
+    (inbox / "empty.txt").write_bytes(b"")
+    (inbox / "binary.txt").write_bytes(bytes(range(256)) * 20)
+    (inbox / "items.jsonl").write_text(
+        json.dumps({"title": "Bridge reopens", "text": "The bridge reopened on Monday after repairs. "
+                    "Traffic returned to normal within hours, the city said."}) + "\n"
+        + '{"title": "cut off", "text": "this line was trunc\n')
+    report = run_ingest(paths=[str(inbox)], warehouse=str(warehouse_path))
+    store = Warehouse(warehouse_path)
+    _, docs = store.query("SELECT title FROM documents ORDER BY title")
+    assert [d[0] for d in docs] == ["Bridge reopens", "Fête à Nîmes", "Storm closes harbour"]
+    _, failures = store.query("SELECT regexp_extract(source, '[^/]+$'), stage, reason FROM failures ORDER BY 1")
+    assert failures == [("binary.txt", "read", "binary"), ("empty.txt", "read", "empty"),
+                        ("items.jsonl#L2", "read", "invalid_json")]
+    assert report["failures"] == 3 and report["documents_new"] == 3
+
+
+def test_changed_file_is_a_new_version_linked_to_the_old(tmp_path, warehouse_path):
+    path = tmp_path / "story.txt"
+    path.write_text("Council approves the city budget\n\nThe council approved the budget on Monday. It passed by nine votes to two.")
+    run_ingest(paths=[str(path)], warehouse=str(warehouse_path))
+    path.write_text("Council rejects the city budget\n\nThe council rejected the budget on Monday. It failed by two votes to nine.")
+    run_ingest(paths=[str(path)], warehouse=str(warehouse_path))
+    _, rows = Warehouse(warehouse_path).query(
+        "SELECT version, previous_doc_id IS NOT NULL, title FROM documents ORDER BY version")
+    assert rows == [(1, False, "Council approves the city budget"), (2, True, "Council rejects the city budget")]

@@ -1,0 +1,87 @@
+import multiprocessing
+import time
+
+import duckdb
+import pytest
+
+from tasks.document import Document, Failure, Summary, sha256_hex
+from warehouse.store import Warehouse, WarehouseLocked, migrations
+
+
+def make_doc(source: str, text: str, summary: bool = True) -> Document:
+    d = Document(source=source, source_kind="file", raw_text=text, raw_sha256=sha256_hex(text))
+    d.text = text
+    d.text_sha256 = sha256_hex(text)
+    d.title = f"Title {source}"
+    if summary:
+        d.summary = Summary("lead", [(0, text.split(".")[0] + ".")])
+    return d
+
+
+def test_migrate_is_idempotent(tmp_path):
+    store = Warehouse(tmp_path / "w.duckdb")
+    latest = max(v for v, _, _ in migrations())
+    assert store.migrate() == latest
+    assert store.migrate() == latest
+    with store.connect() as con:
+        assert con.execute("SELECT count(*) FROM schema_version").fetchone()[0] == len(migrations())
+
+
+def test_write_batch_is_atomic_and_repeatable(tmp_path):
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.migrate()
+    docs = [make_doc("a", "First story. More."), make_doc("b", "Second story. More.")]
+    fail = [Failure("bad.bin", "read", "binary", "NUL bytes")]
+    store.write_batch("r1", docs, fail, {}, summary_length="sentences=1")
+    store.write_batch("r2", docs, fail, {}, summary_length="sentences=1")
+    counts = store.counts()
+    assert counts["documents"] == 2 and counts["summaries"] == 2 and counts["failures"] == 1
+    cols, rows = store.query("SELECT occurrences, first_run_id, last_run_id FROM failures")
+    assert rows == [(2, "r1", "r2")]
+    cols, rows = store.query("SELECT title, summary FROM articles ORDER BY title")
+    assert rows == [("Title a", "First story."), ("Title b", "Second story.")]
+
+
+def test_failed_batch_leaves_nothing(tmp_path):
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.migrate()
+    good = make_doc("a", "Fine text.")
+    broken = make_doc("b", "Broken text.")
+    broken.text_sha256 = None  # violates NOT NULL inside the transaction
+    with pytest.raises(duckdb.Error):
+        store.write_batch("r1", [good, broken], [], {}, summary_length="sentences=1")
+    assert store.counts()["documents"] == 0 and store.counts()["summaries"] == 0
+
+
+def _hold_lock(path: str, seconds: float, ready) -> None:
+    con = duckdb.connect(path)
+    ready.set()
+    time.sleep(seconds)
+    con.close()
+
+
+def test_lock_held_by_another_process_waits_then_proceeds(tmp_path):
+    path = tmp_path / "w.duckdb"
+    Warehouse(path).migrate()
+    ready = multiprocessing.Event()
+    holder = multiprocessing.Process(target=_hold_lock, args=(str(path), 1.5, ready))
+    holder.start()
+    ready.wait(10)
+    store = Warehouse(path, lock_timeout_s=30)
+    start = time.monotonic()
+    store.write_batch("r1", [make_doc("a", "Text.")], [], {}, summary_length="sentences=1")
+    assert time.monotonic() - start > 0.5  # it had to wait for the other writer
+    holder.join()
+    assert store.counts()["documents"] == 1
+
+
+def test_lock_timeout_gives_clear_error(tmp_path):
+    path = tmp_path / "w.duckdb"
+    Warehouse(path).migrate()
+    ready = multiprocessing.Event()
+    holder = multiprocessing.Process(target=_hold_lock, args=(str(path), 4, ready))
+    holder.start()
+    ready.wait(10)
+    with pytest.raises(WarehouseLocked, match=r"locked by process \d+"):
+        Warehouse(path, lock_timeout_s=0.5).counts()
+    holder.join()

@@ -1,0 +1,337 @@
+"""The one seam between the pipeline and DuckDB. All SQL lives in this package.
+
+DuckDB lets one process hold a database file read-write, so every operation
+here connects, does one short unit of work (a lookup, or one batch in one
+transaction) and disconnects. Opening retries the lock error with bounded
+backoff, so overlapping runs queue instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from tasks.document import Document, Failure
+
+
+class WarehouseLocked(RuntimeError):
+    """Another process held the write lock for longer than the configured bound."""
+
+
+def _lock_holder(message: str) -> str:
+    match = re.search(r"PID (\d+)", message)
+    return f"process {match.group(1)}" if match else "another process"
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for each warehouse/sql/NNN_*.sql, in order."""
+    found = []
+    for entry in resources.files("warehouse").joinpath("sql").iterdir():
+        match = re.match(r"(\d+)_(.+)\.sql$", entry.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Warehouse:
+    def __init__(self, path: str | Path, *, lock_timeout_s: float = 120.0):
+        self.path = Path(path)
+        self.lock_timeout_s = lock_timeout_s
+
+    # -- connections -------------------------------------------------------
+    @contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_timeout_s
+        delay = 0.05
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=read_only)
+                break
+            except duckdb.IOException as exc:
+                message = str(exc)
+                if "lock" not in message.lower():
+                    raise
+                if time.monotonic() >= deadline:
+                    raise WarehouseLocked(
+                        f"warehouse {self.path} is locked by {_lock_holder(message)} "
+                        f"for more than {self.lock_timeout_s:.0f}s; try again when it finishes"
+                    ) from exc
+                time.sleep(min(delay, max(0.0, deadline - time.monotonic())) * (0.5 + random.random()))
+                delay = min(delay * 2, 2.0)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    # -- schema --------------------------------------------------------------
+    def migrate(self) -> int:
+        """Create or upgrade the schema; safe to call on every run. Returns the version."""
+        with self.transaction() as con:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                "version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)"
+            )
+            current = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+            for version, name, sql in migrations():
+                if version > current:
+                    con.execute(sql)
+                    con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, name])
+                    current = version
+            return current
+
+    # -- lookups ---------------------------------------------------------------
+    def known_doc_ids(self, doc_ids: list[str]) -> set[str]:
+        if not doc_ids:
+            return set()
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT doc_id FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [doc_ids]
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def latest_versions(self, sources: list[str]) -> dict[str, tuple[str, int]]:
+        if not sources:
+            return {}
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT source, arg_max(doc_id, version), max(version) FROM documents "
+                "WHERE source IN (SELECT unnest(?::VARCHAR[])) GROUP BY source",
+                [sources],
+            ).fetchall()
+        return {source: (doc_id, version) for source, doc_id, version in rows}
+
+    def find_exact(self, text_hashes: list[str]) -> dict[str, str]:
+        if not text_hashes:
+            return {}
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT text_sha256, arg_min(doc_id, ingested_at) FROM documents "
+                "WHERE is_canonical AND text_sha256 IN (SELECT unnest(?::VARCHAR[])) GROUP BY text_sha256",
+                [text_hashes],
+            ).fetchall()
+        return dict(rows)
+
+    def find_band_matches(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
+        if not keys:
+            return {}
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT b.band, b.bucket, b.doc_id FROM minhash_bands b "
+                "JOIN (SELECT unnest(?::SMALLINT[]) AS band, unnest(?::BIGINT[]) AS bucket) k "
+                "ON b.band = k.band AND b.bucket = k.bucket",
+                [[k[0] for k in keys], [k[1] for k in keys]],
+            ).fetchall()
+        matches: dict[tuple[int, int], list[str]] = {}
+        for band, bucket, doc_id in rows:
+            matches.setdefault((band, bucket), []).append(doc_id)
+        return matches
+
+    def texts(self, doc_ids: list[str]) -> dict[str, str]:
+        if not doc_ids:
+            return {}
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [doc_ids]
+            ).fetchall()
+        return dict(rows)
+
+    def fetch_state(self, urls: list[str]) -> dict[str, tuple[str | None, str | None, str | None]]:
+        """url -> (etag, last_modified, content_sha256) from the last successful fetch."""
+        if not urls:
+            return {}
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT url, etag, last_modified, content_sha256 FROM fetch_log "
+                "WHERE url IN (SELECT unnest(?::VARCHAR[]))",
+                [urls],
+            ).fetchall()
+        return {url: (etag, lm, sha) for url, etag, lm, sha in rows}
+
+    # -- runs ------------------------------------------------------------------
+    def start_run(self, run_id: str, flow_run_id: str | None, parameters: dict) -> None:
+        with self.transaction() as con:
+            con.execute(
+                "INSERT INTO runs (run_id, flow_run_id, started_at, status, parameters) VALUES (?, ?, ?, 'running', ?)",
+                [run_id, flow_run_id, datetime.now(), json.dumps(parameters, default=str)],
+            )
+
+    def finish_run(self, run_id: str, *, status: str, counts: dict, timings: dict, error: str | None = None) -> None:
+        with self.transaction() as con:
+            con.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, items_seen = ?, documents_new = ?, unchanged = ?, "
+                "duplicates = ?, summaries = ?, failures = ?, timings = ?, error = ? WHERE run_id = ?",
+                [
+                    datetime.now(), status, counts.get("items_seen", 0), counts.get("documents_new", 0),
+                    counts.get("unchanged", 0), counts.get("duplicates", 0), counts.get("summaries", 0),
+                    counts.get("failures", 0), json.dumps(timings), error, run_id,
+                ],
+            )
+
+    # -- the batch write ---------------------------------------------------------
+    def write_batch(
+        self,
+        run_id: str,
+        docs: list[Document],
+        failures: list[Failure],
+        band_keys: dict[str, list[tuple[int, int]]],
+        *,
+        summary_length: str,
+        raw_pages: list[tuple[str, str, str | None, bytes]] = (),
+        fetch_log: list[dict] = (),
+    ) -> None:
+        """Write one batch in one transaction: all of it lands, or none of it."""
+        now = datetime.now()
+        docs = list({d.doc_id: d for d in docs}.values())  # a batch must not hold a key twice
+        doc_rows = pa.Table.from_pylist([_document_row(d, run_id, now) for d in docs], schema=_DOCUMENT_SCHEMA)
+        dup_rows = pa.Table.from_pylist(
+            [
+                {"doc_id": d.doc_id, "duplicate_of": d.duplicate_of, "method": d.duplicate_method,
+                 "similarity": float(d.similarity), "run_id": run_id, "detected_at": now}
+                for d in docs if d.duplicate_of
+            ],
+            schema=_DUPLICATE_SCHEMA,
+        )
+        summary_rows, sentence_rows = [], []
+        for d in docs:
+            if d.summary is None:
+                continue
+            summary_rows.append({"doc_id": d.doc_id, "algorithm": d.summary.algorithm, "length": summary_length,
+                                 "summary": d.summary.text, "run_id": run_id, "created_at": now})
+            sentence_rows.extend(
+                {"doc_id": d.doc_id, "algorithm": d.summary.algorithm, "rank": rank, "position": pos, "sentence": s}
+                for rank, (pos, s) in enumerate(d.summary.sentences)
+            )
+        band_rows = pa.Table.from_pylist(
+            [{"band": b, "bucket": k, "doc_id": doc_id} for doc_id, keys in band_keys.items() for b, k in keys],
+            schema=_BAND_SCHEMA,
+        )
+        failure_rows = list({(f.source, f.stage, f.reason): f for f in failures}.values())
+        with self.transaction() as con:
+            known = set()
+            if docs:
+                con.register("batch_documents", doc_rows)
+                # a concurrent run may have stored some of these since we looked: theirs stand
+                known = {r[0] for r in con.execute(
+                    "SELECT doc_id FROM documents WHERE doc_id IN (SELECT doc_id FROM batch_documents)").fetchall()}
+                con.execute("INSERT INTO documents BY NAME SELECT * FROM batch_documents "
+                            "WHERE doc_id NOT IN (SELECT doc_id FROM documents)")
+                con.unregister("batch_documents")
+            if dup_rows.num_rows:
+                con.register("batch_duplicates", dup_rows)
+                con.execute("INSERT INTO duplicates BY NAME SELECT * FROM batch_duplicates "
+                            "WHERE doc_id NOT IN (SELECT doc_id FROM duplicates)")
+                con.unregister("batch_duplicates")
+            if summary_rows:
+                con.register("batch_summaries", pa.Table.from_pylist(summary_rows, schema=_SUMMARY_SCHEMA))
+                con.register("batch_sentences", pa.Table.from_pylist(sentence_rows, schema=_SENTENCE_SCHEMA))
+                con.execute("INSERT INTO summaries BY NAME SELECT * FROM batch_summaries s "
+                            "WHERE NOT EXISTS (SELECT 1 FROM summaries t WHERE t.doc_id = s.doc_id AND t.algorithm = s.algorithm)")
+                con.execute("INSERT INTO summary_sentences BY NAME SELECT * FROM batch_sentences s "
+                            "WHERE NOT EXISTS (SELECT 1 FROM summary_sentences t WHERE t.doc_id = s.doc_id "
+                            "AND t.algorithm = s.algorithm AND t.rank = s.rank)")
+                con.unregister("batch_summaries")
+                con.unregister("batch_sentences")
+            if band_rows.num_rows:
+                con.register("batch_bands", band_rows)
+                con.execute("INSERT INTO minhash_bands BY NAME SELECT * FROM batch_bands b "
+                            "WHERE b.doc_id NOT IN (SELECT doc_id FROM minhash_bands)")
+                con.unregister("batch_bands")
+            for f in failure_rows:
+                con.execute(
+                    "INSERT INTO failures (source, stage, reason, detail, first_run_id, last_run_id, "
+                    "first_seen_at, last_seen_at, occurrences) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) "
+                    "ON CONFLICT (source, stage, reason) DO UPDATE SET detail = excluded.detail, "
+                    "last_run_id = excluded.last_run_id, last_seen_at = excluded.last_seen_at, "
+                    "occurrences = failures.occurrences + 1",
+                    [f.source, f.stage, f.reason, f.detail[:2000], run_id, run_id, f.at, f.at],
+                )
+            for doc_id, url, content_type, body in raw_pages:
+                if doc_id not in known:
+                    con.execute("INSERT INTO raw_pages VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                [doc_id, url, content_type, body])
+            for entry in fetch_log:
+                con.execute(
+                    "INSERT INTO fetch_log (url, final_url, status, etag, last_modified, content_sha256, doc_id, "
+                    "error, fetched_at, run_id) VALUES ($url, $final_url, $status, $etag, $last_modified, "
+                    "$content_sha256, $doc_id, $error, $fetched_at, $run_id) ON CONFLICT (url) DO UPDATE SET "
+                    "final_url = excluded.final_url, status = excluded.status, "
+                    "etag = coalesce(excluded.etag, fetch_log.etag), "
+                    "last_modified = coalesce(excluded.last_modified, fetch_log.last_modified), "
+                    "content_sha256 = coalesce(excluded.content_sha256, fetch_log.content_sha256), "
+                    "doc_id = coalesce(excluded.doc_id, fetch_log.doc_id), error = excluded.error, "
+                    "fetched_at = excluded.fetched_at, run_id = excluded.run_id",
+                    {**entry, "run_id": run_id},
+                )
+
+    # -- analyst access ----------------------------------------------------------
+    def query(self, sql: str, params: list | None = None) -> tuple[list[str], list[tuple]]:
+        with self.connect(read_only=True) as con:
+            cursor = con.execute(sql, params or [])
+            columns = [c[0] for c in cursor.description] if cursor.description else []
+            return columns, cursor.fetchall()
+
+    def counts(self) -> dict[str, int]:
+        tables = ("documents", "duplicates", "summaries", "failures", "runs")
+        with self.connect() as con:
+            return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}  # noqa: S608 fixed names
+
+
+_DOCUMENT_SCHEMA = pa.schema([
+    ("doc_id", pa.string()), ("source", pa.string()), ("source_kind", pa.string()), ("url", pa.string()),
+    ("version", pa.int32()), ("previous_doc_id", pa.string()), ("raw_sha256", pa.string()),
+    ("text_sha256", pa.string()), ("encoding", pa.string()), ("media_type", pa.string()), ("title", pa.string()),
+    ("outlet", pa.string()), ("author", pa.string()), ("language", pa.string()), ("published_at", pa.date32()),
+    ("published_raw", pa.string()), ("date_convention", pa.string()), ("raw_text", pa.string()),
+    ("text", pa.string()), ("removed_lines", pa.string()), ("word_count", pa.int32()),
+    ("is_canonical", pa.bool_()), ("run_id", pa.string()), ("ingested_at", pa.timestamp("us")),
+])
+_DUPLICATE_SCHEMA = pa.schema([
+    ("doc_id", pa.string()), ("duplicate_of", pa.string()), ("method", pa.string()), ("similarity", pa.float64()),
+    ("run_id", pa.string()), ("detected_at", pa.timestamp("us")),
+])
+_SUMMARY_SCHEMA = pa.schema([
+    ("doc_id", pa.string()), ("algorithm", pa.string()), ("length", pa.string()), ("summary", pa.string()),
+    ("run_id", pa.string()), ("created_at", pa.timestamp("us")),
+])
+_SENTENCE_SCHEMA = pa.schema([
+    ("doc_id", pa.string()), ("algorithm", pa.string()), ("rank", pa.int32()), ("position", pa.int32()),
+    ("sentence", pa.string()),
+])
+_BAND_SCHEMA = pa.schema([("band", pa.int16()), ("bucket", pa.int64()), ("doc_id", pa.string())])
+
+
+def _document_row(d: Document, run_id: str, now: datetime) -> dict:
+    return {
+        "doc_id": d.doc_id, "source": d.source, "source_kind": d.source_kind, "url": d.url,
+        "version": d.meta.get("version", 1), "previous_doc_id": d.meta.get("previous_doc_id"),
+        "raw_sha256": d.raw_sha256, "text_sha256": d.text_sha256, "encoding": d.encoding,
+        "media_type": d.media_type, "title": d.title, "outlet": d.outlet, "author": d.author,
+        "language": d.language, "published_at": d.published_at, "published_raw": d.published_raw,
+        "date_convention": d.date_convention, "raw_text": d.raw_text, "text": d.text,
+        "removed_lines": json.dumps([{"line": line, "rule": rule} for line, rule in d.removed_lines]),
+        "word_count": len(d.text.split()), "is_canonical": d.duplicate_of is None, "run_id": run_id,
+        "ingested_at": now,
+    }
