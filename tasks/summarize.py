@@ -1,0 +1,453 @@
+"""Extractive summarization on top of sumy.
+
+`summarize(text, title=..., algorithm=..., sentences=/ratio=/words=)` returns a
+`Summary` whose sentences are (position in the document, text) in document order.
+Positions index `tasks.sentences.split_sentences(text)`.
+
+Algorithms
+----------
+* ``lead`` - the first content sentences.
+* ``lexrank``, ``textrank``, ``lsa``, ``luhn``, ``kl``, ``sumbasic`` - sumy's summarizers
+  with sumy's English Snowball stemmer and stop words, fed our sentence splitter.
+* ``newsflow`` (default) - a linear scorer (coefficients in ``tasks/data/summarizer_weights.json``,
+  retrained by ``bench/train_summarizer.py`` with cross-validation) over sumy's TextRank
+  score plus signals sumy does not use: overlap with the title, named entities and numbers
+  shared with the rest of the article, sentence roles (quote, attribution, question), position
+  in article and paragraph, and length.
+* ``edmundson`` (extra, not in ALGORITHMS; needs a title to be meaningful) - sumy's
+  Edmundson with the title as heading and title words as bonus words.
+
+All algorithms first drop non-content sentences (calls to action, datelines, captions,
+bylines). Documents longer than ``MAX_CANDIDATES`` content sentences are pre-filtered with a
+cheap linear-time score (position + word-frequency centrality) so quadratic methods
+(TextRank, LexRank, KL) see a bounded number of sentences.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+from sumy.nlp.stemmers import Stemmer
+from sumy.summarizers.edmundson import EdmundsonSummarizer
+from sumy.summarizers.kl import KLSummarizer
+from sumy.summarizers.lex_rank import LexRankSummarizer
+from sumy.summarizers.lsa import LsaSummarizer
+from sumy.summarizers.luhn import LuhnSummarizer
+from sumy.summarizers.sum_basic import SumBasicSummarizer
+from sumy.summarizers.text_rank import TextRankSummarizer
+from sumy.utils import get_stop_words
+
+from tasks.document import Summary
+from tasks.sentences import SumyTokenizer, split_paragraphs
+
+__all__ = [
+    "ALGORITHMS",
+    "EXTRA_ALGORITHMS",
+    "MAX_CANDIDATES",
+    "summarize",
+    "is_non_content",
+    "prepare",
+    "sentence_features",
+    "FEATURE_NAMES",
+]
+
+ALGORITHMS: tuple[str, ...] = ("newsflow", "lead", "lexrank", "textrank", "lsa", "luhn", "kl", "sumbasic")
+EXTRA_ALGORITHMS: tuple[str, ...] = ("edmundson",)
+DEFAULT_SENTENCES = 3
+MAX_CANDIDATES = 100  # bound for the quadratic sumy methods on long documents
+# KL's greedy loop is O(n^2 * vocabulary) in pure Python: a tighter bound keeps it well under 2 s
+_CANDIDATE_LIMITS = {"kl": 60}
+
+LANGUAGE = "english"
+_TOKENIZER = SumyTokenizer(LANGUAGE)
+_STEMMER = Stemmer(LANGUAGE)
+_STOP_WORDS = frozenset(get_stop_words(LANGUAGE))
+WEIGHTS_PATH = Path(__file__).parent / "data" / "summarizer_weights.json"
+
+
+@lru_cache(maxsize=50000)
+def _stem(word: str) -> str:
+    return _STEMMER(word.lower())
+
+
+# ---------------------------------------------------------------------------
+# non-content sentences
+# ---------------------------------------------------------------------------
+
+_NON_CONTENT = [
+    # calls to action / site furniture
+    re.compile(
+        r"^\W*(read|see|click|tap|watch|listen|find out|learn|follow|subscribe|sign up|join|share|download|"
+        r"get the|don'?t miss|related|advertisement|more on this|more from|also read|continue reading)\b.{0,80}"
+        r"(below|here|more|now|newsletter|app|link|story|stories|video|podcast|twitter|facebook|instagram|"
+        r"updates?|:)\W*$",
+        re.I,
+    ),
+    re.compile(r"\b(sign up|subscribe) (to|for) (our|the) .{0,40}(newsletter|alerts|podcast|channel)\b", re.I),
+    re.compile(r"^\W*(read more|more:|related:|advertisement|sponsored|click here|share this|watch:)\W*", re.I),
+    re.compile(r"^\W*watch\b.{0,120}\b(below|here|above)\W*:?\W*$", re.I),
+    re.compile(r"\b(follow us on|like us on facebook|copyright ©|all rights reserved)\b", re.I),
+    # datelines: "LONDON (Reuters) -", "WASHINGTON, Jan 5 (AP) —", a bare "LONDON -"
+    re.compile(r"^[A-Z][A-Z .,'-]{2,40}(\([A-Za-z .]+\))?\s*[-—–]+\s*$"),
+    re.compile(r"^[A-Z][A-Za-z .'-]{2,30},?\s+\w{3,9}\.? \d{1,2}(, \d{4})?\s*\(?\w*\)?\s*[-—–:]*\s*$"),
+    # captions / credits: "Photo: Getty Images", "(Image credit: ...)", "Pictured: ..."
+    re.compile(r"^\W*(photo|image|picture|pictured|caption|credit|video|graphic)s?\s*(credit)?\s*[:|/]", re.I),
+    re.compile(r"\((photo|image|picture)s?( credit)?:?[^)]*\)\s*$", re.I),
+    re.compile(r"^\W*(getty images|reuters|ap photo|afp|pa media|epa)\W*$", re.I),
+    # bylines / timestamps
+    re.compile(r"^\W*(by|written by|reporting by|edited by)\s+[A-Z][\w.'-]+(\s+[A-Z][\w.'-]+){0,3}\W*$"),
+    re.compile(r"^\W*(published|updated|last updated|posted)\b.{0,40}\d", re.I),
+]
+
+
+def is_non_content(sentence: str) -> bool:
+    """True for sentences that must never appear in a summary."""
+    s = sentence.strip()
+    if not s:
+        return True
+    if not any(ch.isalpha() for ch in s):
+        return True
+    return any(p.search(s) for p in _NON_CONTENT)
+
+
+# ---------------------------------------------------------------------------
+# document preparation
+# ---------------------------------------------------------------------------
+
+
+class _Prepared:
+    """Split document: all sentences plus the content candidates sumy will see."""
+
+    __slots__ = ("sentences", "para_of", "index_in_para", "para_len", "candidates", "title")
+
+    def __init__(self, text: str, title: str | None):
+        self.sentences: list[str] = []
+        self.para_of: list[int] = []
+        self.index_in_para: list[int] = []
+        self.para_len: list[int] = []
+        for p_idx, para in enumerate(split_paragraphs(text)):
+            for i, s in enumerate(para):
+                self.sentences.append(s)
+                self.para_of.append(p_idx)
+                self.index_in_para.append(i)
+                self.para_len.append(len(para))
+        content = [i for i, s in enumerate(self.sentences) if not is_non_content(s)]
+        self.candidates: list[int] = content if content else list(range(len(self.sentences)))
+        self.title = (title or "").strip() or None
+
+
+def prepare(text: str, title: str | None = None) -> _Prepared:
+    return _Prepared(text or "", title)
+
+
+def _content_stems(sentence: str) -> list[str]:
+    return [_stem(w) for w in _TOKENIZER.to_words(sentence) if w.lower() not in _STOP_WORDS]
+
+
+def _prefilter(doc: _Prepared, limit: int) -> list[int]:
+    """Bound the candidates for quadratic methods: cheap frequency centrality + lead bonus."""
+    cands = doc.candidates
+    if len(cands) <= limit:
+        return cands
+    stems = {i: _content_stems(doc.sentences[i]) for i in cands}
+    tf = Counter(w for ws in stems.values() for w in set(ws))
+    n = len(cands)
+    scores = {}
+    for rank, i in enumerate(cands):
+        ws = stems[i]
+        centrality = sum(math.log1p(tf[w]) for w in set(ws)) / (1.0 + len(ws)) if ws else 0.0
+        scores[i] = centrality + (1.5 if rank < 3 else 0.0) + 0.5 * (1.0 - rank / n)
+    keep = sorted(cands, key=lambda i: -scores[i])[:limit]
+    return sorted(keep)
+
+
+def _sumy_document(doc: _Prepared, cands: list[int], with_title: bool = False):
+    """A sumy document of the given sentences, paragraphs preserved; maps Sentence id -> position."""
+    paragraphs: list[Paragraph] = []
+    current: list[Sentence] = []
+    current_para = None
+    by_id: dict[int, int] = {}
+    for i in cands:
+        if current_para is not None and doc.para_of[i] != current_para and current:
+            paragraphs.append(Paragraph(current))
+            current = []
+        current_para = doc.para_of[i]
+        s = Sentence(doc.sentences[i], _TOKENIZER)
+        by_id[id(s)] = i
+        current.append(s)
+    if current:
+        paragraphs.append(Paragraph(current))
+    if with_title and doc.title and paragraphs:
+        heading = Sentence(doc.title, _TOKENIZER, is_heading=True)
+        paragraphs[0] = Paragraph([heading, *paragraphs[0].sentences])
+    return ObjectDocumentModel(paragraphs), by_id
+
+
+class _CaptureRanking:
+    """A sumy `count` callable that records the full rating order instead of truncating."""
+
+    def __init__(self) -> None:
+        self.ranked: list = []
+
+    def __call__(self, infos):
+        self.ranked = list(infos)
+        return infos
+
+
+def _sumy_summarizer(name: str):
+    # `_stem` is sumy's English Snowball stemmer behind a cache (sumy stems every word on every use)
+    if name == "lexrank":
+        s = LexRankSummarizer(_stem)
+    elif name == "textrank":
+        s = TextRankSummarizer(_stem)
+    elif name == "lsa":
+        s = LsaSummarizer(_stem)
+    elif name == "luhn":
+        s = LuhnSummarizer(_stem)
+    elif name == "kl":
+        s = KLSummarizer(_stem)
+    elif name == "sumbasic":
+        s = SumBasicSummarizer(_stem)
+    elif name == "edmundson":
+        s = EdmundsonSummarizer(_stem, cue_weight=1.0, key_weight=1.0, title_weight=1.0, location_weight=1.0)
+        s.null_words = _STOP_WORDS
+        s.stigma_words = ("hardly", "impossible", "allegedly", "reportedly", "unclear")
+        s.bonus_words = ("significant", "important", "first", "new", "major", "record")
+    else:  # pragma: no cover - guarded by summarize()
+        raise ValueError(name)
+    if hasattr(s, "stop_words"):
+        s.stop_words = _STOP_WORDS
+    return s
+
+
+def _sumy_rank(doc: _Prepared, name: str, cands: list[int]) -> list[int]:
+    """Candidate positions ordered best first by a sumy summarizer."""
+    if len(cands) <= 1:
+        return list(cands)
+    with_title = name == "edmundson"
+    sdoc, by_id = _sumy_document(doc, cands, with_title=with_title)
+    summarizer = _sumy_summarizer(name)
+    if with_title and doc.title:
+        summarizer.bonus_words = tuple(summarizer.bonus_words) + tuple(_TOKENIZER.to_words(doc.title))
+    capture = _CaptureRanking()
+    summarizer(sdoc, capture)
+    ranked = [by_id[id(info.sentence)] for info in capture.ranked if id(info.sentence) in by_id]
+    seen = set(ranked)
+    # sumy de-duplicates equal sentences in its rating dicts; keep any leftovers at the end
+    ranked.extend(i for i in cands if i not in seen)
+    return ranked
+
+
+# ---------------------------------------------------------------------------
+# newsflow features
+# ---------------------------------------------------------------------------
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "textrank",  # sumy TextRank score / max over the document
+    "textrank_rank",  # 1 - rank / n
+    "first",  # first content sentence of the article
+    "rel_pos",  # position / n
+    "log_pos",  # log(1 + position)
+    "para_first",  # first sentence of its paragraph
+    "para_single",  # paragraph made of this sentence only (BBC lead paragraphs)
+    "title_overlap",  # share of the title's content stems found in the sentence
+    "title_any",  # any title stem in the sentence
+    "ent_shared",  # log(1 + capitalised words of the sentence that recur elsewhere in the article/title)
+    "ent_density",  # recurring capitalised words / words
+    "num_shared",  # log(1 + numbers of the sentence that recur elsewhere)
+    "num_count",  # log(1 + numbers in the sentence)
+    "centrality",  # mean log document frequency of the sentence's content stems
+    "quote_start",  # sentence opens with a quotation mark
+    "quote_inside",  # sentence contains a quotation
+    "said",  # reported speech attribution ("said", "told", "added", ...)
+    "question",  # ends with "?"
+    "log_len",  # log number of words
+    "short",  # fewer than 8 words
+    "centrality_sum",  # sum of log document frequencies of the content stems / 10
+    "lead_sim",  # share of the first sentence's content stems found in the sentence
+    "para_rel",  # paragraph index / number of paragraphs
+)
+
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_CAP = re.compile(r"\b[A-Z][A-Za-z'’-]*[A-Za-z]\b|\b[A-Z]{2,}\b")
+_QUOTE_OPEN = ('"', "“", "‘", "'")
+_SAID = re.compile(r"\b(said|says|told|added|according to|explained|insisted|warned|claimed)\b", re.I)
+
+
+def _textrank_scores(doc: _Prepared, cands: list[int]) -> dict[int, float]:
+    if len(cands) == 1:
+        return {cands[0]: 1.0}
+    sdoc, by_id = _sumy_document(doc, cands)
+    summarizer = _sumy_summarizer("textrank")
+    ratings = summarizer.rate_sentences(sdoc)
+    out = {}
+    for s in sdoc.sentences:
+        out[by_id[id(s)]] = float(ratings[s])
+    return out
+
+
+def sentence_features(doc: _Prepared, cands: list[int]) -> list[list[float]]:
+    """Feature rows (FEATURE_NAMES order) for the candidate sentences."""
+    n = len(cands)
+    if n == 0:
+        return []
+    tr = _textrank_scores(doc, cands)
+    tr_max = max(tr.values()) or 1.0
+    tr_rank = {i: r for r, i in enumerate(sorted(cands, key=lambda i: -tr[i]))}
+
+    title_stems = set(_content_stems(doc.title)) if doc.title else set()
+    stems = [_content_stems(doc.sentences[i]) for i in cands]
+    df = Counter(w for ws in stems for w in set(ws))
+
+    caps: list[set[str]] = []
+    nums: list[set[str]] = []
+    for i in cands:
+        words = doc.sentences[i].split()
+        # drop the sentence-initial word: capitalised by position, not because it is a name
+        body = " ".join(words[1:])
+        caps.append({w.lower() for w in _CAP.findall(body) if w.lower() not in _STOP_WORDS})
+        nums.append(set(_NUMBER.findall(doc.sentences[i])))
+    cap_df = Counter(w for c in caps for w in c)
+    num_df = Counter(x for c in nums for x in c)
+    title_caps = {w.lower() for w in _CAP.findall(doc.title or "")}
+    title_nums = set(_NUMBER.findall(doc.title or ""))
+
+    lead_stems = set(stems[0])
+    n_paras = max(doc.para_of[i] for i in cands) + 1
+    rows = []
+    for k, i in enumerate(cands):
+        s = doc.sentences[i]
+        ws = stems[k]
+        n_words = max(1, len(s.split()))
+        ent_shared = sum(1 for w in caps[k] if cap_df[w] > 1 or w in title_caps)
+        num_shared = sum(1 for x in nums[k] if num_df[x] > 1 or x in title_nums)
+        t_hits = len(set(ws) & title_stems)
+        rows.append(
+            [
+                tr[i] / tr_max,
+                1.0 - tr_rank[i] / n,
+                1.0 if k == 0 else 0.0,
+                k / n,
+                math.log1p(k),
+                1.0 if doc.index_in_para[i] == 0 else 0.0,
+                1.0 if doc.para_len[i] == 1 else 0.0,
+                t_hits / len(title_stems) if title_stems else 0.0,
+                1.0 if t_hits else 0.0,
+                math.log1p(ent_shared),
+                ent_shared / n_words,
+                math.log1p(num_shared),
+                math.log1p(len(nums[k])),
+                (sum(math.log(df[w]) for w in ws) / len(ws)) if ws else 0.0,
+                1.0 if s.lstrip().startswith(_QUOTE_OPEN) else 0.0,
+                1.0 if ('"' in s or "“" in s) else 0.0,
+                1.0 if _SAID.search(s) else 0.0,
+                1.0 if s.rstrip().rstrip("\"'”’").endswith("?") else 0.0,
+                math.log(n_words),
+                1.0 if n_words < 8 else 0.0,
+                sum(math.log(df[w]) for w in ws) / 10.0,
+                (len(set(ws) & lead_stems) / len(lead_stems)) if (lead_stems and k) else 0.0,
+                doc.para_of[i] / n_paras,
+            ]
+        )
+    return rows
+
+
+@lru_cache(maxsize=1)
+def _weights() -> tuple[list[float], list[float], list[float], float]:
+    data = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
+    if tuple(data["features"]) != FEATURE_NAMES:
+        raise RuntimeError(f"{WEIGHTS_PATH} was trained for other features; rerun bench/train_summarizer.py")
+    return data["mean"], data["scale"], data["coef"], float(data["intercept"])
+
+
+def _newsflow_rank(doc: _Prepared, cands: list[int]) -> list[int]:
+    if len(cands) <= 1:
+        return list(cands)
+    mean, scale, coef, intercept = _weights()
+    rows = sentence_features(doc, cands)
+    scores = {}
+    for i, row in zip(cands, rows):
+        scores[i] = intercept + sum(c * (x - m) / sd for x, m, sd, c in zip(row, mean, scale, coef))
+    return sorted(cands, key=lambda i: (-scores[i], i))
+
+
+# ---------------------------------------------------------------------------
+# public API
+# ---------------------------------------------------------------------------
+
+
+def _length_spec(n_sentences: int, sentences, ratio, words) -> tuple[str, float]:
+    given = [(k, v) for k, v in (("sentences", sentences), ("ratio", ratio), ("words", words)) if v is not None]
+    if len(given) > 1:
+        raise ValueError(f"give at most one of sentences/ratio/words, got {', '.join(k for k, _ in given)}")
+    if not given:
+        return "sentences", DEFAULT_SENTENCES
+    kind, value = given[0]
+    if isinstance(value, bool):
+        raise ValueError(f"{kind} must be a number, got {value!r}")
+    if kind in ("sentences", "words"):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{kind} must be a positive integer, got {value!r}")
+        return kind, value
+    if not isinstance(value, (int, float)) or not (0.0 < float(value) <= 1.0) or math.isnan(value):
+        raise ValueError(f"ratio must be in (0, 1], got {value!r}")
+    return "sentences", max(1, round(float(value) * n_sentences))
+
+
+def summarize(
+    text: str,
+    *,
+    title: str | None = None,
+    algorithm: str = "newsflow",
+    sentences: int | None = None,
+    ratio: float | None = None,
+    words: int | None = None,
+) -> Summary:
+    """Extractive summary of `text` (cleaned article body, title passed separately).
+
+    Exactly one of `sentences` (count), `ratio` (share of the document's sentences, (0, 1])
+    or `words` (word budget; at least one sentence is returned) may be given; default is 3
+    sentences. The result lists (position, sentence) in document order.
+    """
+    if algorithm not in ALGORITHMS and algorithm not in EXTRA_ALGORITHMS:
+        raise ValueError(f"unknown algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS + EXTRA_ALGORITHMS)}")
+    if text is not None and not isinstance(text, str):
+        raise ValueError(f"text must be a string, got {type(text).__name__}")
+    # validate the length arguments even for empty text
+    _length_spec(1, sentences, ratio, words)
+
+    doc = prepare(text or "", title)
+    if not doc.sentences:
+        return Summary(algorithm=algorithm, sentences=[])
+    kind, amount = _length_spec(len(doc.sentences), sentences, ratio, words)
+    cands = doc.candidates
+
+    if kind == "sentences" and amount >= len(cands):
+        chosen = list(cands)
+    else:
+        if algorithm == "lead":
+            ranked = list(cands)
+        else:
+            pool = _prefilter(doc, _CANDIDATE_LIMITS.get(algorithm, MAX_CANDIDATES))
+            ranked = _newsflow_rank(doc, pool) if algorithm == "newsflow" else _sumy_rank(doc, algorithm, pool)
+            seen = set(ranked)
+            ranked += [i for i in cands if i not in seen]
+        if kind == "sentences":
+            chosen = ranked[: int(amount)]
+        else:
+            chosen, used = [], 0
+            for i in ranked:
+                n = len(doc.sentences[i].split())
+                if used + n <= amount or not chosen:
+                    chosen.append(i)
+                    used += n
+                if used >= amount:
+                    break
+    chosen.sort()
+    return Summary(algorithm=algorithm, sentences=[(i, doc.sentences[i]) for i in chosen])
