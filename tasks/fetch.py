@@ -535,24 +535,19 @@ async def fetch_many(
     return [by_url[u] for u in urls]
 
 
-def fetch_urls(
-    urls: Iterable[str],
-    settings: FetchSettings | None = None,
-    previous: dict[str, PreviousFetch] | None = None,
-) -> list[FetchResult]:
-    """Synchronous wrapper: `asyncio.run`, or a worker thread when a loop is already running
-    in this thread (e.g. inside a Prefect async task or Jupyter)."""
-    urls = list(urls)
+def _run_sync(coro):
+    """Run a coroutine to completion from sync code: `asyncio.run`, or a worker thread
+    with its own loop when a loop is already running in this thread."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(fetch_many(urls, settings, previous))
+        return asyncio.run(coro)
     box: dict[str, object] = {}
 
     def worker() -> None:
         try:
-            box["result"] = asyncio.run(fetch_many(urls, settings, previous))
-        except BaseException as exc:  # pragma: no cover - re-raised below
+            box["result"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the caller's thread
             box["error"] = exc
 
     t = threading.Thread(target=worker, name="newsflow-fetch", daemon=True)
@@ -560,4 +555,14 @@ def fetch_urls(
     t.join()
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
-    return box["result"]  # type: ignore[return-value]
+    return box["result"]
+
+
+def fetch_urls(
+    urls: Iterable[str],
+    settings: FetchSettings | None = None,
+    previous: dict[str, PreviousFetch] | None = None,
+) -> list[FetchResult]:
+    """Synchronous wrapper of `fetch_many` (works inside a running event loop too,
+    e.g. a Prefect async task or Jupyter, by using a worker thread)."""
+    return _run_sync(fetch_many(list(urls), settings, previous))

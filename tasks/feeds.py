@@ -1,0 +1,276 @@
+"""Article URL discovery from RSS/Atom feeds and XML sitemaps.
+
+* `parse_feed(xml, base_url)` — RSS 2.0, RSS 1.0 (RDF) and Atom 1.0 → [(url, date)].
+* `parse_sitemap(xml, base_url)` — a `<urlset>` gives its page URLs; a
+  `<sitemapindex>` gives its CHILD SITEMAP URLs (use `sitemap_kind` to tell them
+  apart). `discover_article_urls` is the one that recurses: it fetches the child
+  sitemaps of an index through the fetcher (same safety and politeness rules),
+  one level deep (an index of indexes goes one more level, up to
+  `MAX_SITEMAP_DEPTH`), at most `MAX_CHILD_SITEMAPS` children per index.
+* Dates: RSS pubDate (RFC 822), dc:date, Atom published/updated, sitemap lastmod,
+  news:publication_date (ISO 8601). Future dates are dropped (None).
+* XML is parsed with lxml without entity resolution, DTD loading or network
+  access (no XXE / billion-laughs expansion), in recover mode for sloppy feeds.
+* Relative links are resolved against xml:base, then `base_url`; only http(s)
+  URLs are returned, de-duplicated, in document order. Gzipped sitemaps
+  (`.xml.gz` served as application/gzip) are not supported: the fetcher's
+  content-type allow-list refuses them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email.utils
+import re
+from datetime import date, datetime
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from newsflow.settings import FetchSettings
+from tasks.fetch import FetchResult, PreviousFetch, fetch_many
+
+__all__ = [
+    "parse_feed",
+    "parse_sitemap",
+    "sitemap_kind",
+    "discover_article_urls",
+    "discover_article_entries",
+    "discover_article_entries_async",
+]
+
+MAX_SITEMAP_DEPTH = 2
+MAX_CHILD_SITEMAPS = 50
+
+_PARSER_KW = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=True,
+                  remove_comments=True, remove_pis=True)
+_XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
+
+
+def _parse_xml(xml: bytes | str):
+    if isinstance(xml, str):
+        # lxml refuses str input with an encoding declaration
+        xml = xml.encode("utf-8")
+        xml = re.sub(rb"^\s*<\?xml[^>]*\?>", b"", xml, count=1)
+    xml = xml.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not xml:
+        return None
+    try:
+        root = etree.fromstring(xml, etree.XMLParser(**_PARSER_KW))
+    except etree.XMLSyntaxError:
+        return None
+    return root
+
+
+def _local(tag) -> str:
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1].lower()
+
+
+def _children(el, name: str):
+    return [c for c in el if _local(c.tag) == name]
+
+
+def _child_text(el, *names: str) -> str | None:
+    for name in names:
+        for c in el:
+            if _local(c.tag) == name and c.text and c.text.strip():
+                return c.text.strip()
+    return None
+
+
+def _parse_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    value = value.strip()
+    d: date | None = None
+    try:
+        d = datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    except ValueError:
+        m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", value)
+        if m:
+            try:
+                d = date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                d = None
+        else:
+            try:
+                d = email.utils.parsedate_to_datetime(value).date()
+            except (TypeError, ValueError, IndexError):
+                d = None
+    if d is not None and d > date.today():
+        return None  # field notes: reject future dates
+    return d
+
+
+def _base_for(el, base_url: str | None) -> str | None:
+    bases = [a.get(_XML_BASE) for a in reversed(list(el.iterancestors())) if a.get(_XML_BASE)]
+    if el.get(_XML_BASE):
+        bases.append(el.get(_XML_BASE))
+    base = base_url
+    for b in bases:
+        base = urljoin(base or "", b)
+    return base
+
+
+def _absolute(url: str | None, base: str | None) -> str | None:
+    if not url:
+        return None
+    url = url.strip()
+    if base:
+        url = urljoin(base, url)
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def _dedupe(entries: list[tuple[str, date | None]]) -> list[tuple[str, date | None]]:
+    seen: dict[str, date | None] = {}
+    for url, d in entries:
+        if url not in seen:
+            seen[url] = d
+    return list(seen.items())
+
+
+def parse_feed(xml: bytes | str, base_url: str | None = None) -> list[tuple[str, date | None]]:
+    """Item links of an RSS 2.0 / RSS 1.0 (RDF) / Atom feed, with their dates. [] if not a feed."""
+    root = _parse_xml(xml)
+    if root is None:
+        return []
+    kind = _local(root.tag)
+    out: list[tuple[str, date | None]] = []
+    if kind == "feed":  # Atom
+        for entry in root.iter("{*}entry"):
+            href = None
+            for link in _children(entry, "link"):
+                rel = (link.get("rel") or "alternate").lower()
+                if rel == "alternate" and link.get("href"):
+                    href = link.get("href")
+                    break
+            if href is None:  # some feeds only give rel="self" or an id URL
+                href = next((l.get("href") for l in _children(entry, "link") if l.get("href")), None)
+            if href is None:
+                ident = _child_text(entry, "id")
+                href = ident if ident and ident.startswith(("http://", "https://")) else None
+            url = _absolute(href, _base_for(entry, base_url))
+            if url:
+                out.append((url, _parse_date(_child_text(entry, "published", "updated", "issued", "modified"))))
+    elif kind in ("rss", "rdf", "channel"):
+        for item in root.iter("{*}item", "item"):
+            href = _child_text(item, "link")
+            if not href:
+                for g in _children(item, "guid"):
+                    if g.text and (g.get("isPermaLink", "true").lower() == "true"):
+                        href = g.text.strip()
+                        break
+            if not href:
+                href = item.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about")
+            url = _absolute(href, _base_for(item, base_url))
+            if url:
+                out.append((url, _parse_date(_child_text(item, "pubdate", "date", "published", "updated"))))
+    return _dedupe(out)
+
+
+def sitemap_kind(xml: bytes | str) -> str | None:
+    """"urlset", "sitemapindex", or None when the document is not a sitemap."""
+    root = _parse_xml(xml)
+    if root is None:
+        return None
+    kind = _local(root.tag)
+    return kind if kind in ("urlset", "sitemapindex") else None
+
+
+def _sitemap_entries(root, base_url: str | None) -> list[tuple[str, date | None]]:
+    kind = _local(root.tag)
+    child = "url" if kind == "urlset" else "sitemap"
+    out = []
+    for el in root.iter("{*}" + child, child):
+        url = _absolute(_child_text(el, "loc"), base_url)
+        if not url:
+            continue
+        d = _parse_date(_child_text(el, "lastmod"))
+        if d is None:
+            for news in el.iter("{*}publication_date"):
+                d = _parse_date(news.text)
+                break
+        out.append((url, d))
+    return _dedupe(out)
+
+
+def parse_sitemap(xml: bytes | str, base_url: str | None = None) -> list[tuple[str, date | None]]:
+    """Entries of a sitemap: page URLs for a <urlset>, child sitemap URLs for a
+    <sitemapindex> (check `sitemap_kind`); [] if not a sitemap."""
+    root = _parse_xml(xml)
+    if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
+        return []
+    return _sitemap_entries(root, base_url)
+
+
+def _as_failure(result: FetchResult, error: str, detail: str) -> FetchResult:
+    return dataclasses.replace(result, ok=False, error=error, detail=detail)
+
+
+async def discover_article_entries_async(
+    feed_or_sitemap_urls: list[str],
+    settings: FetchSettings | None = None,
+    previous: dict[str, PreviousFetch] | None = None,
+) -> tuple[list[tuple[str, date | None]], list[FetchResult], list[FetchResult]]:
+    """Returns (entries, failures, fetched) where `fetched` are the successful source
+    fetches (their validators can be stored as next run's `previous`)."""
+    settings = settings or FetchSettings()
+    entries: list[tuple[str, date | None]] = []
+    failures: list[FetchResult] = []
+    fetched: list[FetchResult] = []
+    todo = [(u, 0) for u in dict.fromkeys(feed_or_sitemap_urls)]
+    visited: set[str] = set()
+    while todo:
+        batch = [(u, d) for u, d in todo if u not in visited]
+        todo = []
+        if not batch:
+            break
+        visited.update(u for u, _ in batch)
+        results = await fetch_many([u for u, _ in batch], settings, previous)
+        for (url, depth), r in zip(batch, results):
+            if not r.ok:
+                failures.append(r)
+                continue
+            fetched.append(r)
+            if r.not_modified or r.unchanged:
+                continue  # nothing new since last run
+            base = r.final_url or url
+            root = _parse_xml(r.body or b"")
+            kind = _local(root.tag) if root is not None else ""
+            if kind in ("rss", "rdf", "feed", "channel"):
+                entries.extend(parse_feed(r.body, base))
+            elif kind == "urlset":
+                entries.extend(_sitemap_entries(root, base))
+            elif kind == "sitemapindex":
+                if depth >= MAX_SITEMAP_DEPTH:
+                    failures.append(_as_failure(r, "sitemap_too_deep", f"index nesting over {MAX_SITEMAP_DEPTH}"))
+                    continue
+                children = _sitemap_entries(root, base)[:MAX_CHILD_SITEMAPS]
+                todo.extend((child, depth + 1) for child, _ in children)
+            else:
+                failures.append(_as_failure(r, "not_a_feed", f"root element {kind or '(unparseable)'!r}"))
+    return _dedupe(entries), failures, fetched
+
+
+def discover_article_entries(feed_or_sitemap_urls, settings=None, previous=None):
+    """Sync wrapper of `discover_article_entries_async`."""
+    from tasks.fetch import _run_sync
+
+    return _run_sync(discover_article_entries_async(list(feed_or_sitemap_urls), settings, previous))
+
+
+def discover_article_urls(
+    feed_or_sitemap_urls: list[str],
+    settings: FetchSettings | None = None,
+    previous: dict[str, PreviousFetch] | None = None,
+) -> tuple[list[str], list[FetchResult]]:
+    """Fetch feeds/sitemaps (recursing into sitemap indexes) → (article URLs, failed fetches).
+    A source answering 304 / an unchanged body contributes no URLs and is not a failure."""
+    entries, failures, _ = discover_article_entries(feed_or_sitemap_urls, settings, previous)
+    return [u for u, _ in entries], failures
+
