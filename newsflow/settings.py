@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     task_runner: Literal["thread", "dask"] = "thread"
     dask_address: str | None = None
     inbox: Path = REPO_ROOT / "inbox"
+    # `newsflow serve`: scheduled runs read the inbox plus these feeds; a cron expression wins over the interval
+    deployment_name: str = "newsflow-ingest"
+    schedule_interval_minutes: float = Field(15.0, gt=0)
+    schedule_cron: str | None = None
+    schedule_timezone: str = "UTC"
+    feeds: list[str] = []
     fetch: FetchSettings = FetchSettings()
 
 
