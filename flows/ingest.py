@@ -22,7 +22,8 @@ from newsflow.settings import get_settings
 from tasks.dedup import DedupConfig
 from tasks.document import Document, Failure
 from tasks.read import discover_paths
-from tasks.stages import SummaryLength, clean_task, dedup_task, read_task, summarize_task
+from tasks.stages import SummaryLength, clean_task, dedup_task, discover_feeds_task, fetch_task, read_task, summarize_task
+from tasks.web_source import WebBatch, read_url_file
 from warehouse.store import Warehouse
 
 Algorithm = Literal["newsflow", "lead", "lexrank", "textrank", "lsa", "luhn", "kl", "sumbasic"]
@@ -48,13 +49,17 @@ def assign_versions(store: Warehouse, docs: list[Document]) -> tuple[list[Docume
 
 @task(name="store", task_run_name="store {label}", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
 def store_task(store: Warehouse, run_id: str, docs: list[Document], failures: list[Failure],
-               band_keys: dict, summary_length: str, label: str) -> None:
-    store.write_batch(run_id, docs, failures, band_keys, summary_length=summary_length)
+               band_keys: dict, summary_length: str, label: str, web: WebBatch | None = None) -> None:
+    store.write_batch(run_id, docs, failures, band_keys, summary_length=summary_length,
+                      raw_pages=web.raw_pages if web else (), fetch_log=web.fetch_log if web else ())
 
 
 @flow(name="ingest", log_prints=False)
 def ingest(
     paths: list[str] = [],  # noqa: B006 - Prefect copies parameter defaults
+    urls: list[str] = [],  # noqa: B006
+    feeds: list[str] = [],  # noqa: B006
+    url_file: str | None = None,
     warehouse: str | None = None,
     algorithm: Algorithm = "newsflow",
     summary_sentences: Annotated[int, Field(ge=1, le=50)] = 3,
@@ -63,10 +68,13 @@ def ingest(
     near_dup_threshold: Annotated[float, Field(ge=0.5, le=1.0)] = 0.8,
     batch_size: Annotated[int, Field(ge=1, le=10_000)] = 200,
 ) -> dict:
-    """Ingest article files into the DuckDB warehouse.
+    """Ingest article files and web pages into the DuckDB warehouse.
 
     Args:
         paths: Files, folders (read recursively) or glob patterns to ingest (.txt, .md, .html, .json, .jsonl).
+        urls: Article URLs to fetch (http/https).
+        feeds: RSS/Atom feed or XML sitemap URLs; the article URLs they list are fetched.
+        url_file: A text file with one article URL per line (# comments allowed).
         warehouse: DuckDB file to write; empty means the configured default (warehouse/newsflow.duckdb).
         algorithm: Summarizer; "newsflow" is the tuned default, the others are sumy's and a lead baseline.
         summary_sentences: Summary length in sentences (used unless a ratio or word budget is given).
@@ -83,7 +91,7 @@ def ingest(
                                shingle_words=settings.shingle_words)
     run_id = flow_run.id or str(uuid.uuid4())
     parameters = {
-        "paths": paths, "warehouse": str(store.path), "algorithm": algorithm, "summary": length.label(),
+        "paths": paths, "urls": urls, "feeds": feeds, "url_file": url_file, "warehouse": str(store.path), "algorithm": algorithm, "summary": length.label(),
         "near_dup_threshold": near_dup_threshold, "batch_size": batch_size,
     }
     store.migrate()
@@ -99,29 +107,48 @@ def ingest(
         finally:
             timings[stage] += time.perf_counter() - start
 
+    def process(docs: list[Document], failures: list[Failure], label: str, web: WebBatch | None = None) -> None:
+        """clean → dedup → summarize → store for one batch, whatever its source."""
+        counts["items_seen"] += len(docs) + len(failures) + (web.unchanged if web else 0)
+        docs, unchanged = timed("read", assign_versions, store, docs)
+        unchanged += web.unchanged if web else 0
+        counts["unchanged"] += unchanged
+        docs, failed = timed("clean", clean_task, docs, label)
+        failures = failures + failed
+        outcome = timed("dedup", dedup_task, docs, store, dedup_config, label)
+        failures += timed("summarize", summarize_task, docs, algorithm, length, label)
+        timed("store", store_task, store, run_id, docs, failures, outcome.band_keys, length.label(), label, web)
+        counts["documents_new"] += len(docs)
+        counts["duplicates"] += sum(1 for d in docs if d.duplicate_of)
+        counts["summaries"] += sum(1 for d in docs if d.summary is not None)
+        counts["failures"] += len(failures)
+        failure_log.extend({"source": f.source, "stage": f.stage, "reason": f.reason, "detail": f.detail}
+                           for f in failures)
+        logger.info("%s: %d new, %d unchanged, %d failed", label, len(docs), unchanged, len(failures))
+
     try:
         files, missing = discover_paths(paths)
-        batches = list(chunked(files, batch_size)) or [[]]
+        batches = list(chunked(files, batch_size))
         logger.info("ingesting %d files in %d batches into %s", len(files), len(batches), store.path)
+        if missing and not batches:
+            process([], missing, "missing paths")
         for number, batch in enumerate(batches, start=1):
-            label = f"batch {number}/{len(batches)} ({len(batch)} files)"
+            label = f"files batch {number}/{len(batches)} ({len(batch)} files)"
             docs, failures = timed("read", read_task, batch, settings.max_file_bytes, label)
-            if number == 1:
-                failures = missing + failures
-            counts["items_seen"] += len(docs) + len(failures)
-            docs, unchanged = timed("read", assign_versions, store, docs)
-            counts["unchanged"] += unchanged
-            docs, failed = timed("clean", clean_task, docs, label)
-            failures += failed
-            outcome = timed("dedup", dedup_task, docs, store, dedup_config, label)
-            failures += timed("summarize", summarize_task, docs, algorithm, length, label)
-            timed("store", store_task, store, run_id, docs, failures, outcome.band_keys, length.label(), label)
-            counts["documents_new"] += len(docs)
-            counts["duplicates"] += sum(1 for d in docs if d.duplicate_of)
-            counts["summaries"] += sum(1 for d in docs if d.summary is not None)
-            counts["failures"] += len(failures)
-            failure_log += [{"source": f.source, "stage": f.stage, "reason": f.reason, "detail": f.detail} for f in failures]
-            logger.info("%s: %d new, %d unchanged, %d failed", label, len(docs), unchanged, len(failures))
+            process(docs, (missing if number == 1 else []) + failures, label)
+
+        article_urls = list(urls) + (read_url_file(url_file) if url_file else [])
+        if feeds:
+            found, feed_failures = timed("read", discover_feeds_task, feeds, settings.fetch, f"{len(feeds)} feeds")
+            article_urls += found
+            if feed_failures:
+                process([], feed_failures, "feed discovery")
+        article_urls = list(dict.fromkeys(article_urls))
+        url_batches = list(chunked(article_urls, batch_size))
+        for number, batch in enumerate(url_batches, start=1):
+            label = f"urls batch {number}/{len(url_batches)} ({len(batch)} urls)"
+            web = timed("read", fetch_task, batch, settings.fetch, store.fetch_state(batch), label)
+            process(web.docs, web.failures, label, web)
     except BaseException as exc:
         store.finish_run(run_id, status="failed", counts=counts, timings=timings, error=f"{type(exc).__name__}: {exc}")
         raise

@@ -20,6 +20,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="ingest files and folders into the warehouse")
     ingest.add_argument("paths", nargs="*", help="files, folders or glob patterns")
+    ingest.add_argument("--url", action="append", default=[], dest="urls", metavar="URL",
+                        help="article URL to fetch (repeatable)")
+    ingest.add_argument("--feed", action="append", default=[], dest="feeds", metavar="URL",
+                        help="RSS/Atom feed or sitemap URL whose articles are fetched (repeatable)")
+    ingest.add_argument("--url-file", help="file with one article URL per line")
     ingest.add_argument("--warehouse", help="DuckDB file (default: warehouse/newsflow.duckdb or NEWSFLOW_WAREHOUSE)")
     length = ingest.add_mutually_exclusive_group()
     length.add_argument("--sentences", type=int, default=3, help="summary length in sentences (default 3)")
@@ -37,7 +42,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from flows.ingest import ingest
 
     report = ingest(
-        paths=args.paths, warehouse=args.warehouse, algorithm=args.algorithm,
+        paths=args.paths, urls=args.urls, feeds=args.feeds, url_file=args.url_file, warehouse=args.warehouse, algorithm=args.algorithm,
         summary_sentences=args.sentences, summary_ratio=args.ratio, summary_words=args.words,
         near_dup_threshold=args.near_dup_threshold, batch_size=args.batch_size,
     )

@@ -183,23 +183,25 @@ def parse_bytes(source: str, data: bytes, *, suffix: str) -> tuple[list[Document
     return [Document(source=source, source_kind="file", raw_text=text, raw_sha256=raw_sha, encoding=encoding)], []
 
 
-def _html_document(source: str, html: str, encoding: str, raw_sha: str, url: str | None = None) -> Document:
+def _html_document(source: str, html: str, encoding: str, raw_sha: str) -> Document:
+    doc = Document(source=source, source_kind="file", raw_text=html, raw_sha256=raw_sha,
+                   encoding=encoding, media_type="text/html")
+    fill_from_html(doc, html)
+    return doc
+
+
+def fill_from_html(doc: Document, html: str) -> None:
+    """Replace the document's raw text by the page's main text; keep the page metadata. Raises ReadError."""
     from tasks.extract import extract_html
 
-    extracted = extract_html(html, url)
+    extracted = extract_html(html, doc.url)
     if not extracted.text.strip():
         raise ReadError("no_main_text", "HTML page has no extractable article text")
-    doc = Document(
-        source=source, source_kind="file", raw_text=extracted.text, raw_sha256=raw_sha,
-        encoding=encoding, media_type="text/html", url=url,
-    )
-    doc.meta.update(
-        {k: v for k, v in {
-            "title": extracted.title, "published": extracted.date.isoformat() if extracted.date else None,
-            "outlet": extracted.sitename, "author": extracted.author, "language": extracted.language,
-        }.items() if v}
-    )
-    return doc
+    doc.raw_text = extracted.text
+    doc.meta.update({k: v for k, v in {
+        "title": extracted.title, "published": extracted.date.isoformat() if extracted.date else None,
+        "outlet": extracted.sitename, "author": extracted.author, "language": extracted.language,
+    }.items() if v})
 
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")

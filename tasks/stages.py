@@ -20,6 +20,7 @@ from tasks.dedup import DedupConfig, DedupIndex, DedupOutcome, deduplicate
 from tasks.document import Document, Failure
 from tasks.read import read_file
 from tasks.summarize import summarize
+from tasks.web_source import WebBatch, fetch_results_to_batch, previous_fetches
 
 
 @dataclass(frozen=True)
@@ -113,3 +114,18 @@ def dedup_task(docs: list[Document], index: DedupIndex, config: DedupConfig, lab
 @task(name="summarize", task_run_name="summarize {label}", cache_policy=NO_CACHE)
 def summarize_task(docs: list[Document], algorithm: str, length: SummaryLength, label: str) -> list[Failure]:
     return summarize_docs(docs, algorithm, length)
+
+
+@task(name="fetch", task_run_name="fetch {label}", cache_policy=NO_CACHE)
+def fetch_task(urls: list[str], settings, fetch_state: dict, label: str) -> WebBatch:
+    from tasks.fetch import fetch_urls
+
+    return fetch_results_to_batch(fetch_urls(urls, settings, previous_fetches(fetch_state)))
+
+
+@task(name="discover-feeds", task_run_name="discover {label}", cache_policy=NO_CACHE)
+def discover_feeds_task(feeds: list[str], settings, label: str) -> tuple[list[str], list[Failure]]:
+    from tasks.feeds import discover_article_urls
+
+    found, failed = discover_article_urls(feeds, settings)
+    return found, [Failure(r.url, "fetch", r.error or f"http_{r.status}", r.detail) for r in failed]
