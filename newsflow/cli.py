@@ -35,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--near-dup-threshold", type=float, default=0.8)
     ingest.add_argument("--batch-size", type=int, default=200)
     ingest.add_argument("--json", action="store_true", help="print the run report as JSON")
+
+    serve = sub.add_parser("serve", help="serve the scheduled ingest deployment; also runs UI-triggered runs")
+    serve.add_argument("--limit", type=int, default=None,
+                       help="most flow runs this process executes at once (writes queue per warehouse anyway)")
     return parser
 
 
@@ -50,6 +54,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2, default=str))
     else:
         print_report(report)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from flows.deploy import serve_ingest
+
+    serve_ingest(limit=args.limit)
     return 0
 
 
@@ -69,7 +80,7 @@ def print_report(report: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     _prefect_defaults()
     args = build_parser().parse_args(argv)
-    handlers = {"ingest": cmd_ingest}
+    handlers = {"ingest": cmd_ingest, "serve": cmd_serve}
     return handlers[args.command](args)
 
 

@@ -1,0 +1,120 @@
+"""What an operator sees on a flow run's Artifacts tab.
+
+The builders (`report_markdown`, `article_rows`) are pure so they are tested without
+Prefect; `publish_run_artifacts` and `RunProgress` are the thin Prefect calls. Artifact
+keys are constant, so the Artifacts page keeps one versioned history per key across runs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from tasks.document import Document
+
+REPORT_KEY = "ingest-report"
+ARTICLES_KEY = "ingest-new-articles"
+PROGRESS_KEY = "ingest-progress"
+
+# Artifacts live in the Prefect database and render in a browser: keep them bounded.
+MAX_ARTICLE_ROWS = 500
+MAX_FAILURE_ROWS = 50
+SUMMARY_CHARS = 500
+
+
+def _cell(value: Any, limit: int = 200) -> str:
+    """One markdown table cell: no pipes or newlines may break the row."""
+    text = "" if value is None else str(value)
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def article_rows(docs: Iterable[Document]) -> list[dict[str, Any]]:
+    """Rows for the new-articles table: canonical documents only (duplicates point at one of these)."""
+    rows = []
+    for doc in docs:
+        if doc.duplicate_of is not None:
+            continue
+        summary = doc.summary.text if doc.summary is not None else ""
+        if len(summary) > SUMMARY_CHARS:
+            summary = summary[: SUMMARY_CHARS - 1] + "…"
+        rows.append({
+            "title": doc.title or "",
+            "outlet": doc.outlet or "",
+            "published": doc.published_at.isoformat() if doc.published_at else "",
+            "source": doc.source,
+            "summary": summary,
+        })
+    return rows
+
+
+def report_markdown(report: dict, *, articles_total: int | None = None) -> str:
+    """The run report as markdown, from the dict the ingest flow returns."""
+    new_articles = report["documents_new"] - report["duplicates"]
+    lines = [
+        f"# Ingest run `{report['run_id']}`",
+        "",
+        f"Warehouse: `{report['warehouse']}`",
+        "",
+        "| documents | count |",
+        "|---|---:|",
+        f"| read | {report['items_seen']} |",
+        f"| new articles | {new_articles} |",
+        f"| duplicates of stored articles | {report['duplicates']} |",
+        f"| unchanged (already stored) | {report['unchanged']} |",
+        f"| summarized | {report['summaries']} |",
+        f"| failed | {report['failures']} |",
+        "",
+    ]
+    if articles_total is not None and articles_total > MAX_ARTICLE_ROWS:
+        lines += [f"The `{ARTICLES_KEY}` table lists the first {MAX_ARTICLE_ROWS} of {articles_total} new articles.", ""]
+
+    failed = report.get("failed_items") or []
+    if failed:
+        by_reason = Counter((f["stage"], f["reason"]) for f in failed)
+        lines += ["## Failures by reason", "", "| stage | reason | items |", "|---|---|---:|"]
+        lines += [f"| {_cell(stage)} | {_cell(reason)} | {n} |" for (stage, reason), n in by_reason.most_common()]
+        lines += ["", f"## Failed items{' (first %d)' % MAX_FAILURE_ROWS if len(failed) > MAX_FAILURE_ROWS else ''}",
+                  "", "| source | stage | reason | detail |", "|---|---|---|---|"]
+        lines += [f"| {_cell(f['source'])} | {_cell(f['stage'])} | {_cell(f['reason'])} | {_cell(f['detail'])} |"
+                  for f in failed[:MAX_FAILURE_ROWS]]
+        lines.append("")
+
+    timings = report.get("timings") or {}
+    if timings:
+        lines += ["## Time per stage", "", "| stage | seconds |", "|---|---:|"]
+        lines += [f"| {stage} | {seconds:.2f} |" for stage, seconds in timings.items()]
+        lines += [f"| **total** | {sum(timings.values()):.2f} |", ""]
+    return "\n".join(lines)
+
+
+def publish_run_artifacts(report: dict, articles: list[dict[str, Any]], articles_total: int) -> None:
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    create_markdown_artifact(report_markdown(report, articles_total=articles_total), key=REPORT_KEY,
+                             description="documents read, new, duplicate and failed; time per stage")
+    # An empty table renders as nothing in the UI; a run that found nothing new says so.
+    create_table_artifact(articles or [{"title": "(no new articles in this run)", "outlet": "", "published": "",
+                                        "source": "", "summary": ""}],
+                          key=ARTICLES_KEY, description=f"{articles_total} new articles with their summaries")
+
+
+class RunProgress:
+    """A progress artifact advanced once per batch, so long runs show how far they are."""
+
+    def __init__(self, total_batches: int):
+        from prefect.artifacts import create_progress_artifact
+
+        self.total = max(total_batches, 1)
+        self.done = 0
+        self.artifact_id = create_progress_artifact(0.0, key=PROGRESS_KEY,
+                                                    description=f"0 of {total_batches} batches")
+
+    def advance(self, label: str) -> float:
+        from prefect.artifacts import update_progress_artifact
+
+        self.done = min(self.done + 1, self.total)
+        percent = round(100.0 * self.done / self.total, 1)
+        update_progress_artifact(self.artifact_id, percent, description=f"{self.done} of {self.total} batches; last: {label}")
+        return percent

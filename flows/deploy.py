@@ -1,0 +1,129 @@
+"""Running the ingest flow like operators do: a served, scheduled deployment and one writer per warehouse.
+
+`newsflow serve` builds the deployment here and serves it: the schedule fires while the
+serving process lives, and runs triggered from the UI/API are picked up by the same process.
+
+DuckDB allows one writing process per file, and `serve` ignores schedule concurrency
+limits (prefect #13327), so a scheduled run and a UI run can overlap. Every batch's
+lookup → dedup → summarize → write section holds a slot of a Prefect global concurrency
+limit named after the warehouse file (limit 1), so overlapping runs queue batch by batch
+instead of racing; the Warehouse's own lock retry is the backstop for other processes
+(an analyst's open connection).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
+
+    from newsflow.settings import Settings
+
+DEPLOYMENT_TAGS = ["newsflow", "ingest"]
+
+
+# -- one writer per warehouse ---------------------------------------------------------------
+def writer_limit_name(warehouse: str | Path) -> str:
+    """Global concurrency limit name for one warehouse file: same file, same name, on any machine path spelling."""
+    resolved = str(Path(warehouse).expanduser().resolve())
+    stem = re.sub(r"[^a-z0-9]+", "-", Path(resolved).stem.lower()).strip("-") or "warehouse"
+    return f"newsflow-writer-{stem}-{hashlib.sha256(resolved.encode()).hexdigest()[:12]}"
+
+
+def ensure_writer_limit(name: str) -> None:
+    """Create the limit (1 slot) if missing. An existing limit is left as the operator set it."""
+    from prefect import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+            return
+        except ObjectNotFound:
+            pass
+        try:
+            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+        except ObjectAlreadyExists:
+            pass  # another run created it between our read and our create
+
+
+@contextmanager
+def writer_slot(warehouse: str | Path) -> Iterator[None]:
+    """Hold the warehouse's single writer slot; waits (queues) while another run holds it."""
+    from prefect.concurrency.sync import concurrency
+
+    name = writer_limit_name(warehouse)
+    # Without the limit, `concurrency` silently does nothing; strict=True turns a deleted limit into an error.
+    ensure_writer_limit(name)
+    # A failed lease renewal (API hiccup) must not kill a half-written batch: the transaction
+    # and DuckDB's file lock still keep the write whole.
+    with concurrency(name, occupy=1, strict=True, raise_on_lease_renewal_failure=False):
+        yield
+
+
+# -- the served deployment ---------------------------------------------------------------------
+def schedule_for(settings: Settings):
+    """The deployment's schedule: cron (with timezone) when set, else the interval."""
+    from prefect.schedules import Cron, Interval
+
+    if settings.schedule_cron:
+        return Cron(settings.schedule_cron, timezone=settings.schedule_timezone)
+    return Interval(timedelta(minutes=settings.schedule_interval_minutes), timezone=settings.schedule_timezone)
+
+
+def scheduled_parameters(settings: Settings, flow_parameters: set[str]) -> dict:
+    """Defaults for scheduled runs (and the UI form): the inbox folder, configured feeds, the warehouse."""
+    params: dict = {"paths": [str(settings.inbox)], "warehouse": str(settings.warehouse)}
+    # Feeds only when the flow takes them: the parameter is newer than this module's first version.
+    if "feeds" in flow_parameters and settings.feeds:
+        params["feeds"] = list(settings.feeds)
+    return params
+
+
+def build_deployment(settings: Settings | None = None) -> RunnerDeployment:
+    from prefect.deployments.runner import EntrypointType
+
+    from flows.ingest import ingest
+    from newsflow.settings import get_settings
+
+    settings = settings or get_settings()
+    flow_parameters = set(inspect.signature(ingest.fn).parameters)
+    return ingest.to_deployment(
+        name=settings.deployment_name,
+        schedules=[schedule_for(settings)],
+        parameters=scheduled_parameters(settings, flow_parameters),
+        description="Scheduled ingest of the inbox folder and configured feeds; trigger ad-hoc runs with "
+                    "custom parameters from the UI (Run → Custom run).",
+        tags=DEPLOYMENT_TAGS,
+        # The installed package, not a file path relative to wherever `newsflow serve` was started.
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+
+
+def serve_ingest(*, limit: int | None = None) -> None:
+    """Serve the ingest deployment until interrupted (Ctrl-C pauses its schedule)."""
+    from prefect import serve
+
+    from newsflow.settings import get_settings
+
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        # Prefect would serve against a throwaway server whose UI nobody can open.
+        print("PREFECT_API_URL is not set: serving against a temporary Prefect server without a UI.\n"
+              "For the UI: run `prefect server start`, then "
+              "`export PREFECT_API_URL=http://127.0.0.1:4200/api` and serve again.", file=sys.stderr)
+    settings = get_settings()
+    # A scheduled run over a missing inbox would log a "missing path" failure every interval.
+    settings.inbox.mkdir(parents=True, exist_ok=True)
+    serve(build_deployment(settings), limit=limit)
