@@ -1,0 +1,764 @@
+"""Cleaning of scraped article text: pure functions, no Prefect, no DuckDB.
+
+`clean_document(raw, ...)` turns the text of a scraped page into body paragraphs plus
+metadata (title, publication date, outlet, author) and a list of what was removed and
+why. Every removed line is recorded as `(line, rule)` in `Cleaned.removed_lines`.
+
+Units are *lines* of the normalised text (hard-wrapped plain text is unwrapped first);
+the cleaned body is the kept lines joined by a blank line ("\\n\\n").
+
+Rules, in priority order (the first one that fires names the removal):
+
+``title``                     the title line (given, or guessed by `metadata.guess_title`)
+``dateline``                  a short line that is mostly a date near the top
+                              ("Syria resolution news - 09/26/2013", "Published 26 Sep 2013")
+``byline``                    "By Jane Doe" near the top (sets `author`)
+``pattern:<section>``         a regex of tasks/data/boilerplate_patterns.txt (browser
+                              warnings, newsletter/subscription/donation/cookie/share/follow
+                              prompts, payment widgets, "Read more", "Watch ... below:",
+                              "Advertisement", "Click here", copyright/privacy, menus ...)
+``repeated_across_documents`` `line_key(line)` is in the `repeated_lines` set built by
+                              `repeated_lines()` over a batch. Safeguard: not applied when it
+                              would remove more than half of the body's characters (that is a
+                              syndicated/duplicate story, left to the deduplicator).
+``duplicate_paragraph``       exact repeat (same `line_key`, >= 40 chars) of an earlier line
+``truncated_prefix``          a line of >= 30 chars (trailing "..."/"…" ignored) that is a
+                              strict prefix of another, longer line: a cut-off teaser/lead
+``short_line_run``            2+ consecutive short lines (<= 4 words, <= 40 chars, no
+                              sentence punctuation at the end): menus, widget words
+``menu_line``                 one line of 3+ short items separated by | • · /
+``short_line``                an isolated line of <= 2 words without sentence punctuation
+                              (3-4 word isolated lines are kept: probably sub-headings)
+``trailing_block``            everything from a header line (sections marked ``:header`` in
+                              the pattern file, e.g. "Sign up for our ... newsletter",
+                              "A Message from X:", "Related stories") to the end, when at
+                              least 70% of the block's lines and 50% of its characters are
+                              boilerplate (flagged by a rule above, appeal vocabulary
+                              addressed to the reader, or headline-like link lines).
+
+A line ending with sentence punctuation (. ! ? … : ; quotes) is never removed by the
+structural short-line rules, so real short paragraphs survive. If every line would be
+removed only by the soft structural rules, the document is kept as is.
+
+Photo captions: KEPT in `text` by default and listed in `Cleaned.captions` (the summarizer
+also filters them); `clean_document(..., drop_captions=True)` removes them with rule
+``caption``. A caption is a short single sentence with a photo credit ("(AP Photo/...)",
+"Getty Images", "Photo: ..."), or one ending with a date ("... Aleppo, Sept. 20, 2013."), or
+a present-tense scene description ("Residents walk past ...") placed before the first
+body paragraph, or the line after a bare "Image caption," label (BBC). A label with the
+caption on the same line ("Image caption, ...") is boilerplate (pattern rule).
+
+Cost is linear in the input size: one combined regex per line (lines > 400 chars are not
+pattern-matched), dictionary look-ups for duplicates/prefixes, constant work per line.
+Nothing here raises on odd input (any `str`; non-str input is treated as empty).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from tasks import metadata as md
+
+PATTERNS_PATH = Path(__file__).with_name("data") / "boilerplate_patterns.txt"
+PATTERN_MAX_LINE_CHARS = 400
+
+
+@dataclass
+class Cleaned:
+    text: str = ""  # body paragraphs joined by "\n\n"; the title is NOT included
+    title: str | None = None
+    published_at: date | None = None
+    published_raw: str | None = None
+    date_convention: str | None = None
+    outlet: str | None = None
+    author: str | None = None
+    removed_lines: list[tuple[str, str]] = field(default_factory=list)  # (line, rule)
+    captions: list[str] = field(default_factory=list)  # photo captions found (kept in text unless dropped)
+
+
+# ------------------------------------------------------------------ normalisation
+
+_SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t"
+_NEWLINES = "\u2028\u2029\x85\x0b\x0c"
+# Invisible format characters that carry no text: zero-width space, word joiner, BOM,
+# soft hyphen, bidi embeddings/isolates/marks, invisible operators, Mongolian vowel sep.
+_DROP = (
+    "\u200b\u2060\ufeff\u00ad\u180e\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e"
+    "\u2066\u2067\u2068\u2069\u2061\u2062\u2063\u2064\ufff9\ufffa\ufffb\ufffc"
+)
+
+
+@lru_cache(maxsize=1)
+def _translate_table() -> dict[int, str | None]:
+    t: dict[int, str | None] = {}
+    for c in range(0x20):
+        if chr(c) not in "\n\r":
+            t[c] = None
+    for c in range(0x7F, 0xA0):
+        t[c] = None
+    for ch in _SPACES:
+        t[ord(ch)] = " "
+    for ch in _NEWLINES:
+        t[ord(ch)] = "\n"
+    for ch in _DROP:
+        t[ord(ch)] = None
+    t[0x85] = "\n"
+    # Compatibility forms that are pure presentation: ligatures, fullwidth/halfwidth
+    # forms, mathematical alphanumerics ("fancy" social-media text). Superscripts,
+    # fractions, ellipsis, curly quotes and dashes are kept (they carry meaning).
+    ranges = [(0xFB00, 0xFB06), (0xFF01, 0xFF5E), (0xFF61, 0xFFDC), (0x1D400, 0x1D7FF)]
+    for lo, hi in ranges:
+        for c in range(lo, hi + 1):
+            ch = chr(c)
+            n = unicodedata.normalize("NFKC", ch)
+            if n != ch:
+                t[c] = n
+    return t
+
+
+# superset of the characters in _translate_table(), plus lone surrogates
+_SUSPECT_RE = re.compile(
+    "[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\xa0\xad\u061c\u1680\u180e\u2000-\u200f\u2028-\u202f"
+    "\u205f-\u206f\u3000\ufb00-\ufb06\ufeff\uff01-\uffdc\ufff9-\ufffc\U0001d400-\U0001d7ff\ud800-\udfff]"
+)
+_ASCII_CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\t]")
+
+
+_MULTISPACE_RE = re.compile(r"  +")
+_MANY_NL_RE = re.compile(r"\n{3,}")
+# A zero-width (non-)joiner is meaningful between letters of scripts like Persian, Hindi,
+# and inside emoji sequences; anywhere else it is noise.
+_JOINABLE = r"(?:[^\W\d_]|[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F])"
+_ZWJ_STRAY_RE = re.compile(rf"(?<!{_JOINABLE})[\u200c\u200d]|[\u200c\u200d](?!{_JOINABLE})")
+
+
+def normalize_text(raw: str) -> str:
+    """Meaning-preserving normalisation: drop BOM / zero-width / control characters, turn
+    CRLF, CR and Unicode line separators into "\\n", NBSP and other spaces into " ",
+    NFC-compose, unfold presentation-only compatibility forms (ligatures, fullwidth,
+    math-alphanumerics), collapse runs of spaces, strip spaces at line ends and collapse
+    3+ newlines to a single blank line. Curly quotes, dashes, "…", "½", "²" stay."""
+    if not isinstance(raw, str) or not raw:
+        return ""
+    s = raw.replace("\r\n", "\n").replace("\r", "\n")
+    table = _translate_table()
+    if s.isascii():
+        if _ASCII_CTRL_RE.search(s):
+            s = s.translate(table)
+    else:
+        # distinct offending characters are few even in long texts: str.replace each (C speed)
+        found = set(_SUSPECT_RE.findall(s))
+        if found:
+            for ch in found:
+                if "\ud800" <= ch <= "\udfff":
+                    s = s.replace(ch, "")  # lone surrogate (undecodable input)
+                elif ord(ch) in table:
+                    s = s.replace(ch, table[ord(ch)] or "")
+        if not unicodedata.is_normalized("NFC", s):
+            s = unicodedata.normalize("NFC", s)
+            s = s.translate(table) if _SUSPECT_RE.search(s) else s
+        if "\u200c" in s or "\u200d" in s:
+            s = _ZWJ_STRAY_RE.sub("", s)
+    if "  " in s:
+        s = _MULTISPACE_RE.sub(" ", s)
+    if " \n" in s or "\n " in s:
+        s = "\n".join(x.strip(" ") for x in s.split("\n"))
+    if "\n\n\n" in s:
+        s = _MANY_NL_RE.sub("\n\n", s)
+    return s.strip(" \n")
+
+
+_KEY_DIGITS_RE = re.compile(r"\d+")
+_KEY_NONWORD_RE = re.compile(r"[\W_]+")
+
+
+def line_key(line: str) -> str:
+    """Key for comparing lines across/within documents: NFKC, casefold, punctuation and
+    whitespace runs -> one space, digit runs -> "0" (so "© 2013 X" == "© 2014 X")."""
+    if not isinstance(line, str):
+        return ""
+    s = unicodedata.normalize("NFKC", line).casefold()
+    s = _KEY_NONWORD_RE.sub(" ", s)
+    s = _KEY_DIGITS_RE.sub("0", s)
+    return s.strip()
+
+
+_FP_DROP = str.maketrans("", "", "'’‘`´.·\u00ad")
+
+
+def fingerprint_text(text: str) -> str:
+    """String to hash for exact-duplicate detection: normalise_text, NFKC, casefold,
+    apostrophes/periods deleted ("U.S." == "US", "don’t" == "don't"), every other run of
+    punctuation/whitespace -> one space. Different wording gives different strings."""
+    if not isinstance(text, str):
+        return ""
+    s = unicodedata.normalize("NFKC", normalize_text(text)).casefold()
+    s = s.translate(_FP_DROP)
+    return _KEY_NONWORD_RE.sub(" ", s).strip()
+
+
+def repeated_lines(texts: Iterable[str], min_documents: int = 3, min_chars: int = 20) -> frozenset[str]:
+    """`line_key`s of lines that occur in at least `min_documents` distinct documents.
+
+    Chosen defaults: a line repeated in >= 3 documents (trafilatura's "more than 2") is
+    cross-document boilerplate; unlike trafilatura's 100-char threshold we use 20 chars of
+    key because news boilerplate lines are short ("Support The Moscow Times!", footers);
+    shorter generic lines are the pattern list's job. Exact-duplicate documents (same
+    `fingerprint_text`) are counted once, so a story fetched three times does not turn its
+    own paragraphs into boilerplate; syndicated copies are protected in clean_document by
+    the "more than half of the body" safeguard. Call it on a batch from the same
+    site(s) for best results.
+    """
+    counts: dict[str, int] = {}
+    seen_docs: set[str] = set()
+    for t in texts:
+        if not isinstance(t, str) or not t:
+            continue
+        fp = fingerprint_text(t)
+        if fp in seen_docs:
+            continue
+        seen_docs.add(fp)
+        keys = set()
+        for line in normalize_text(t).split("\n"):
+            if len(line) < min_chars:
+                continue
+            k = line_key(line)
+            if len(k) >= min_chars:
+                keys.add(k)
+        for k in keys:
+            counts[k] = counts.get(k, 0) + 1
+    return frozenset(k for k, c in counts.items() if c >= max(1, min_documents))
+
+
+# ------------------------------------------------------------------ pattern list
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    # Patterns starting with "^" are tried with .match (position 0 only). To keep the cost
+    # per line low they are bucketed by the characters a match can start with (computed
+    # from the regex parse tree); a line is tried against one combined regex made of its
+    # bucket plus the patterns whose first character is unknown. The few unanchored
+    # patterns are searched one by one after a cheap `literal in line` pre-check.
+    sections: tuple[tuple[str, tuple[tuple[str, frozenset[str] | None], ...]], ...]
+    floating: tuple[tuple[str | None, re.Pattern, str], ...]  # (required lowercase literal, regex, section)
+    group_to_section: dict[str, str]
+    header_sections: frozenset[str]
+    vocab: re.Pattern | None
+    _cache: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def anchored_for(self, first: str) -> re.Pattern | None:
+        rx = self._cache.get(first, False)
+        if rx is False:
+            parts = []
+            for i, (name, pats) in enumerate(self.sections):
+                chosen = [q for q, fs in pats if fs is None or first in fs]
+                if chosen:
+                    parts.append(f"(?P<s{i}>" + "|".join(f"(?:{q})" for q in chosen) + ")")
+            rx = re.compile("|".join(parts), re.IGNORECASE) if parts else None
+            if len(self._cache) < 4096:
+                self._cache[first] = rx
+        return rx
+
+
+def _first_chars(pattern: str) -> frozenset[str] | None:
+    """Lowercased characters a match of `pattern` can start with; None if unknown/any."""
+    try:
+        from re import _parser as P  # CPython 3.11+
+
+        def seq_first(seq):
+            acc: set[str] = set()
+            for op, av in seq:
+                got, nullable = item_first(op, av)
+                if got is None:
+                    return None, False
+                acc |= got
+                if not nullable:
+                    return acc, False
+            return acc, True
+
+        def item_first(op, av):
+            if op is P.AT:
+                return set(), True
+            if op is P.LITERAL:
+                c = chr(av)
+                return {c.lower(), c.upper().lower()}, False
+            if op is P.IN:
+                out: set[str] = set()
+                for iop, iav in av:
+                    if iop is P.LITERAL:
+                        out.add(chr(iav).lower())
+                    elif iop is P.CATEGORY and iav is P.CATEGORY_DIGIT:
+                        out.update("0123456789")  # boilerplate_rule maps any digit to "0"
+                    elif iop is P.RANGE and iav[1] - iav[0] <= 256:
+                        out.update(chr(c).lower() for c in range(iav[0], iav[1] + 1))
+                    else:
+                        return None, False
+                return out, False
+            if op is P.SUBPATTERN:
+                return seq_first(av[-1])
+            if op is P.BRANCH:
+                acc: set[str] = set()
+                nullable = False
+                for alt in av[1]:
+                    got, n = seq_first(alt)
+                    if got is None:
+                        return None, False
+                    acc |= got
+                    nullable = nullable or n
+                return acc, nullable
+            if op in (P.MAX_REPEAT, P.MIN_REPEAT) or getattr(P, "POSSESSIVE_REPEAT", None) is op:
+                lo, _hi, sub = av
+                got, n = seq_first(sub)
+                if got is None:
+                    return None, False
+                return got, n or lo == 0
+            if op in (P.ASSERT, P.ASSERT_NOT):
+                return set(), True
+            return None, False
+
+        got, nullable = seq_first(P.parse(pattern, re.IGNORECASE))
+        if got is None or nullable:
+            return None
+        return frozenset(got)
+    except Exception:
+        return None
+
+
+def load_patterns(path: Path | str = PATTERNS_PATH) -> _Patterns:
+    """Parse the pattern file (syntax documented at its top)."""
+    sections: dict[str, list[str]] = {}
+    headers: set[str] = set()
+    vocab: list[str] = []
+    current: str | None = None
+    kind = ""
+    for n, raw in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            name, _, kind = line[1:-1].partition(":")
+            current = name.strip()
+            kind = kind.strip()
+            if kind == "header":
+                headers.add(current)
+            if kind != "vocab":
+                sections.setdefault(current, [])
+            continue
+        if current is None:
+            raise ValueError(f"{path}:{n}: pattern outside a [section]")
+        try:
+            re.compile(line, re.IGNORECASE)
+        except re.error as e:
+            raise ValueError(f"{path}:{n}: bad regex {line!r}: {e}") from e
+        if kind == "vocab":
+            vocab.append(line)
+        else:
+            sections[current].append(line)
+
+    g2s = {f"s{i}": name for i, name in enumerate(sections)}
+    anchored = tuple(
+        (name, tuple((q, _first_chars(q)) for q in pats if q.startswith("^"))) for name, pats in sections.items()
+    )
+    floating = tuple(
+        (_required_literal(q), re.compile(q, re.IGNORECASE), name)
+        for name, pats in sections.items()
+        for q in pats
+        if not q.startswith("^")
+    )
+    vocab_re = re.compile("|".join(f"(?:{q})" for q in vocab), re.IGNORECASE) if vocab else None
+    return _Patterns(anchored, floating, g2s, frozenset(headers), vocab_re)
+
+
+def _required_literal(pattern: str) -> str | None:
+    """Longest run of top-level literal characters (>= 4) that every match must contain,
+    used as a cheap `in` pre-check before searching an unanchored pattern."""
+    try:
+        from re import _parser as sre_parse  # CPython 3.11+
+
+        best, cur = "", ""
+        for op, arg in sre_parse.parse(pattern, re.IGNORECASE):
+            if op is sre_parse.LITERAL:
+                cur += chr(arg)
+            else:
+                best, cur = max(best, cur, key=len), ""
+        best = max(best, cur, key=len).lower()
+        return best if len(best.strip()) >= 4 else None
+    except Exception:  # internal API changed: always search
+        return None
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> _Patterns:
+    return load_patterns()
+
+
+def boilerplate_rule(line: str) -> str | None:
+    """Section name of the first boilerplate pattern matching `line` (stripped,
+    whitespace-collapsed), or None. Lines over 400 chars never match."""
+    if not isinstance(line, str):
+        return None
+    line = line.strip()
+    if not line or len(line) > PATTERN_MAX_LINE_CHARS:
+        return None
+    p = _patterns()
+    first = line[0].lower()
+    rx = p.anchored_for("0" if first.isdigit() else first)
+    m = rx.match(line) if rx is not None else None
+    if m is not None:
+        return p.group_to_section[m.lastgroup]
+    low = line.lower()
+    for lit, rx, section in p.floating:
+        if (lit is None or lit in low) and rx.search(line):
+            return section
+    return None
+
+
+# ------------------------------------------------------------------ structure helpers
+
+_END_PUNCT = tuple(".!?…:;\"'”’»)]")
+_WORDS_RE = re.compile(r"\S+")
+_MENU_SPLIT_RE = re.compile(r"\s+[|•·/]\s+|\s*[|•·]\s*")
+_LETTER_START_LOWER_RE = re.compile(r"^[^\W\d_]")
+
+
+def _local_key(line: str) -> str:
+    s = line.casefold()
+    return s[:-3].rstrip() if s.endswith("...") else s[:-1].rstrip() if s.endswith("…") else s
+
+
+def _ends_sentence(line: str) -> bool:
+    return line.rstrip().endswith(_END_PUNCT)
+
+
+def _is_short(line: str) -> bool:
+    if len(line) > 40 or _ends_sentence(line):
+        return False
+    return len(line.split()) <= 4
+
+
+def _is_menu_line(line: str) -> bool:
+    if len(line) > 200 or _ends_sentence(line):
+        return False
+    items = [x for x in _MENU_SPLIT_RE.split(line) if x.strip()]
+    return len(items) >= 3 and all(len(x.split()) <= 3 for x in items)
+
+
+def _unwrap(text: str) -> list[str]:
+    """Non-empty lines; hard-wrapped paragraphs are joined back together.
+
+    A document is hard-wrapped when it has >= 8 lines, its 95th-percentile line length W
+    is 50-120 chars, its 99th percentile is <= 1.2*W and >= 60% of lines are at least
+    0.7*W long; then inside a block (no blank line between) a line of >= 0.7*W chars
+    continues onto the next one. In any document a line of >= 5 words not ending in
+    sentence punctuation joins a next line (same block) that starts with a lowercase letter.
+    """
+    raw_lines = text.split("\n")
+    nonempty = sorted(len(x) for x in raw_lines if x)
+    wrapped_w = 0
+    if len(nonempty) >= 8:
+        w = nonempty[min(len(nonempty) - 1, int(len(nonempty) * 0.95))]
+        w99 = nonempty[min(len(nonempty) - 1, int(len(nonempty) * 0.99))]
+        if 50 <= w <= 120 and w99 <= 1.2 * w and sum(1 for n in nonempty if n >= 0.7 * w) >= 0.6 * len(nonempty):
+            wrapped_w = w
+    out: list[str] = []
+    parts: list[str] = []  # physical lines of the paragraph being built
+
+    def flush() -> None:
+        if parts:
+            out.append(" ".join(parts) if len(parts) > 1 else parts[0])
+            parts.clear()
+
+    for line in raw_lines:
+        if not line:
+            flush()
+            continue
+        if parts:
+            last = parts[-1]
+            join = bool(wrapped_w) and len(last) >= 0.7 * wrapped_w
+            if not join and line[0].islower() and not _ends_sentence(last):
+                words = last.count(" ") + 1
+                k = len(parts) - 2
+                while words < 5 and k >= 0:
+                    words += parts[k].count(" ") + 1
+                    k -= 1
+                join = words >= 5
+            if join:
+                if last.endswith("-") and line[0].islower():
+                    parts[-1] = last + line
+                else:
+                    parts.append(line)
+                continue
+            flush()
+        parts.append(line)
+    flush()
+    return out
+
+
+
+_CREDIT_RE = re.compile(
+    r"\((?:[^()]{0,60}\b(?:photo|reuters|ap|afp|getty|epa|file|pool|credit)\b[^()]{0,60})\)\.?$"
+    r"|\b(?:photo|photograph|image|picture)\s*(?:credit)?\s*[:/]\s*\S"
+    r"|\b(?:getty images|ap photo|afp photo|reuters/|epa/|shutterstock|file photo|photo illustration)\b",
+    re.IGNORECASE,
+)
+_CREDIT_HINTS = ("photo", "getty", "reuters", "afp", "epa", "(ap", "ap/", "image", "picture", "file", "pool", "credit", "shutterstock")
+_CAPTION_DATE_END_RE = re.compile(
+    r",\s*(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2},\s*\d{4}"
+    r"|\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{4}"
+    r"|\d{1,2}/\d{1,2}/\d{2,4})\.?$",
+    re.IGNORECASE,
+)
+_SCENE_VERB_RE = re.compile(
+    r"\b(?:walks?|stands?|sits?|gathers?|holds?|looks? (?:on|at)|waits?|poses?|marches|march|"
+    r"attends?|arrives?|leaves|rides?|carr(?:y|ies)|plays?|watch(?:es)?|reacts?|shakes? hands|"
+    r"greets?|speaks? (?:during|at|to)|gestures?|chants?|wave|waves|queues?|inspects?|"
+    r"is seen|are seen|is pictured|are pictured|pictured|seen (?:here|during|at|in)|"
+    r"lies|lie|rest|rests|burns?|smokes?|rises|past damaged)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END_RE = re.compile(r"[.!?](?:\s+[A-Z\"“]|$)")
+_SAID_RE = re.compile(r"\b(?:said|says|told|according to|will|would|could)\b|[\"“”]", re.IGNORECASE)
+
+
+def looks_like_caption(line: str, *, before_body: bool = False) -> bool:
+    """Photo-caption heuristic (see module docstring). `before_body`: the line sits before
+    the first real body paragraph, which allows the weaker scene-verb signal."""
+    line = line.strip()
+    if not line or len(line) > 300 or len(line.split()) < 4:
+        return False
+    low = line.lower()
+    if any(k in low for k in _CREDIT_HINTS) and _CREDIT_RE.search(line):
+        return True
+    if not line.endswith("."):
+        return False
+    dated = bool(_CAPTION_DATE_END_RE.search(line[-40:]))
+    if not dated and not (before_body and _SCENE_VERB_RE.search(line)):
+        return False
+    # one sentence, no quotes or reported speech
+    if len(_SENTENCE_END_RE.findall(line)) > 1 or _SAID_RE.search(line):
+        return False
+    return True
+
+
+# ------------------------------------------------------------------ main entry point
+
+_CAPTION_LABEL_RE = re.compile(r"^(?:image|media|photo|video) caption\s*[,:]?$", re.IGNORECASE)
+_SOFT_RULES = {"short_line", "short_line_run", "menu_line", "trailing_block", "repeated_across_documents"}
+_ADDRESS_RE = re.compile(r"\b(?:we|our|us|you|your|you're|yours)\b", re.IGNORECASE)
+_TITLE_SUFFIX_SEP_RE = re.compile(r"\s+[|–—-]\s+")
+
+
+def _match_title(lines: Sequence[str], title: str) -> int | None:
+    tk = line_key(title)
+    if not tk:
+        return None
+    head = _TITLE_SUFFIX_SEP_RE.split(title)[0]
+    hk = line_key(head)
+    for i, line in enumerate(lines[:25]):
+        if len(line) > 400:
+            continue
+        lk = line_key(line)
+        if not lk:
+            continue
+        if lk == tk or lk == hk:
+            return i
+        if len(lk) >= 15 and (tk.startswith(lk) or lk.startswith(tk)) and min(len(lk), len(tk)) >= 0.6 * max(len(lk), len(tk)):
+            return i
+    return None
+
+
+def clean_document(
+    raw: str,
+    *,
+    title: str | None = None,
+    published: str | None = None,
+    outlet: str | None = None,
+    repeated_lines: frozenset[str] = frozenset(),
+    today: date | None = None,
+    drop_captions: bool = False,
+) -> Cleaned:
+    """Clean one scraped page. Known metadata (title/published/outlet from the source)
+    wins over guessing; see the module docstring for the rules. Never raises on str input."""
+    text = normalize_text(raw)
+    title = " ".join(title.split()) if isinstance(title, str) and title.strip() else None
+    outlet = " ".join(outlet.split()) if isinstance(outlet, str) and outlet.strip() else None
+    published = published.strip() if isinstance(published, str) and published.strip() else None
+    today = today or date.today()
+    rep = repeated_lines if isinstance(repeated_lines, (set, frozenset)) else frozenset()
+
+    out = Cleaned(title=title, outlet=outlet)
+    if published:
+        d, conv = md.parse_date(published, today=today)
+        if d is not None:
+            out.published_at, out.date_convention, out.published_raw = d, conv, published
+    if not text:
+        if published and out.published_raw is None:
+            out.published_raw = published
+        return out
+
+    lines = _unwrap(text)
+    n = len(lines)
+    rule: list[str | None] = [None] * n
+
+    # -- patterns (needed first: title guessing and trailing blocks look at them)
+    memo: dict[str, str | None] = {}
+
+    def bp(x: str) -> str | None:
+        r = memo.get(x, "?")
+        if r == "?":
+            r = memo[x] = boilerplate_rule(x)
+        return r
+
+    pat: list[str | None] = [bp(x) for x in lines]
+
+    # -- title
+    t_idx = _match_title(lines, title) if title else md.guess_title_index(lines, today=today, boilerplate=bp)
+    if t_idx is not None:
+        rule[t_idx] = "title"
+        if out.title is None:
+            out.title = lines[t_idx]
+
+    # -- dateline (near the top) and byline
+    dl = md.find_date_line([x if rule[i] is None else "" for i, x in enumerate(lines)], today=today)
+    if dl is not None:
+        i, d, raw_date, conv = dl
+        rule[i] = "dateline"
+        if out.published_at is None:
+            out.published_at, out.published_raw, out.date_convention = d, raw_date, conv
+        a = md.byline_author(lines[i])
+        if a:
+            out.author = a
+    if published and out.published_raw is None:
+        out.published_raw = published  # unparseable source value: keep it visible
+    bl = md.find_byline([x if rule[i] is None else "" for i, x in enumerate(lines)])
+    if bl is not None:
+        rule[bl[0]] = "byline"
+        out.author = out.author or bl[1]
+
+    # -- outlet (from all original lines: self-references live in boilerplate)
+    if out.outlet is None:
+        out.outlet = md.guess_outlet(lines, text)
+
+    # -- boilerplate patterns
+    for i in range(n):
+        if rule[i] is None and pat[i] is not None:
+            rule[i] = "pattern:" + pat[i]
+
+    # -- cross-document repeats (with the "not most of the body" safeguard)
+    if rep:
+        hits = [i for i in range(n) if rule[i] is None and line_key(lines[i]) in rep]
+        if hits:
+            body_chars = sum(len(lines[i]) for i in range(n) if rule[i] is None)
+            hit_chars = sum(len(lines[i]) for i in hits)
+            if hit_chars <= 0.5 * body_chars:
+                for i in hits:
+                    rule[i] = "repeated_across_documents"
+
+    # -- duplicates and truncated prefixes within the document
+    # within one document a cheap key is enough: the text is already normalised
+    keys = [_local_key(x) if len(x) >= 30 and rule[i] is None else "" for i, x in enumerate(lines)]
+    seen_full: set[str] = set()
+    by_head: dict[str, list[int]] = {}
+    for i, k in enumerate(keys):
+        if len(k) >= 25:
+            by_head.setdefault(k[:25], []).append(i)
+    for i, k in enumerate(keys):
+        if not k:
+            continue
+        if len(k) >= 40 and k in seen_full:
+            rule[i] = "duplicate_paragraph"
+            continue
+        seen_full.add(k)
+        if len(k) < 25:
+            continue
+        probe = k
+        for j in by_head.get(k[:25], [])[:50]:
+            if j != i and len(keys[j]) > len(probe) and keys[j].startswith(probe):
+                # cut-off teaser, or a lead sentence repeated at the start of a longer paragraph
+                rule[i] = "truncated_prefix"
+                break
+
+    # -- short lines / menus: maximal runs of lines that are pattern-flagged or short
+    i = 0
+    while i < n:
+        j = i
+        shorts: list[int] = []
+        while j < n and (
+            (rule[j] is not None and rule[j].startswith("pattern:")) or (rule[j] is None and _is_short(lines[j]))
+        ):
+            if rule[j] is None:
+                shorts.append(j)
+            j += 1
+        if len(shorts) >= 2 or (len(shorts) == 1 and j - i >= 3):
+            for s in shorts:
+                rule[s] = "short_line_run"
+        elif len(shorts) == 1 and len(lines[shorts[0]].split()) <= 2:
+            rule[shorts[0]] = "short_line"
+        i = max(j, i + 1)
+    for i in range(n):
+        if rule[i] is None and _is_menu_line(lines[i]):
+            rule[i] = "menu_line"
+
+    # -- trailing block after an appeal/newsletter/related header
+    p = _patterns()
+    first_body = next((i for i in range(n) if rule[i] is None and len(lines[i]) >= 80), None)
+    if first_body is not None:
+        out_key = out.outlet.casefold() if out.outlet else None
+        headers = [h for h in range(first_body + 1, n) if pat[h] is not None and pat[h] in p.header_sections]
+        h0 = headers[0] if headers else n
+        bad = [False] * n
+        for i in range(h0, n):
+            ln = lines[i]
+            if rule[i] is not None:
+                bad[i] = True
+            elif p.vocab is not None and p.vocab.search(ln) and (
+                _ADDRESS_RE.search(ln) or (out_key and out_key in ln.casefold())
+            ):
+                bad[i] = True
+            elif not _ends_sentence(ln) and len(ln.split()) <= 15:
+                bad[i] = True  # headline-like link line
+        # suffix sums
+        suf_n = [0] * (n + 1)
+        suf_c = [0] * (n + 1)
+        suf_bn = [0] * (n + 1)
+        suf_bc = [0] * (n + 1)
+        for i in range(n - 1, h0 - 1, -1):
+            suf_n[i] = suf_n[i + 1] + 1
+            suf_c[i] = suf_c[i + 1] + len(lines[i])
+            suf_bn[i] = suf_bn[i + 1] + (1 if bad[i] else 0)
+            suf_bc[i] = suf_bc[i + 1] + (len(lines[i]) if bad[i] else 0)
+        for h in headers:
+            if suf_bn[h] >= 0.7 * suf_n[h] and suf_bc[h] >= 0.5 * suf_c[h]:
+                for k in range(h, n):
+                    if rule[k] is None:
+                        rule[k] = "trailing_block"
+                break
+
+    # -- safeguard: never empty a document with the soft structural rules alone
+    kept = [i for i in range(n) if rule[i] is None]
+    if not kept:
+        soft = [i for i in range(n) if rule[i] in _SOFT_RULES]
+        if soft and all(rule[i] in _SOFT_RULES or rule[i] in ("title", "dateline", "byline") for i in range(n)):
+            for i in soft:
+                rule[i] = None
+            kept = soft
+
+    # -- captions: flagged (kept) or dropped
+    first_long = next((i for i in kept if len(lines[i]) >= 80 and not looks_like_caption(lines[i], before_body=True)), None)
+    for i in kept:
+        labelled = i > 0 and rule[i - 1] == "pattern:media_label" and _CAPTION_LABEL_RE.match(lines[i - 1])
+        if labelled or looks_like_caption(lines[i], before_body=first_long is None or i < first_long):
+            out.captions.append(lines[i])
+            if drop_captions:
+                rule[i] = "caption"
+
+    out.removed_lines = [(lines[i], r) for i, r in enumerate(rule) if r is not None]
+    out.text = "\n\n".join(lines[i] for i in range(n) if rule[i] is None)
+    return out

@@ -1,0 +1,598 @@
+"""Tests for tasks.clean: seeds, made-up pages, normalisation, cross-document repeats, speed,
+robustness (hypothesis)."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tasks.clean import (
+    Cleaned,
+    boilerplate_rule,
+    clean_document,
+    fingerprint_text,
+    line_key,
+    load_patterns,
+    looks_like_caption,
+    normalize_text,
+    repeated_lines,
+)
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+TODAY = date(2026, 1, 1)
+
+
+def seed(prefix: str) -> str:
+    (path,) = SEEDS.glob(f"{prefix}_*.txt")
+    return path.read_text(encoding="utf-8")
+
+
+def rules(c: Cleaned) -> dict[str, str]:
+    return {line: rule for line, rule in c.removed_lines}
+
+
+def paragraphs(c: Cleaned) -> list[str]:
+    return c.text.split("\n\n") if c.text else []
+
+
+# ------------------------------------------------------------------ seeds
+
+
+def test_seed_000_nbc():
+    c = clean_document(seed("000"), today=TODAY)
+    assert c.title == "US, Russia agree on Syria deal, sources say"
+    assert c.published_at == date(2013, 9, 26)
+    assert c.date_convention == "MDY"
+    assert c.published_raw == "09/26/2013"
+    removed = rules(c)
+    assert removed["IE 11 is not supported. For an optimal experience visit our site on another browser."].startswith(
+        "pattern:"
+    )
+    lead = [line for line in removed if line.endswith("chemical weapon stoc")]
+    assert lead and removed[lead[0]] == "truncated_prefix"
+    assert removed["Syria resolution news - 09/26/2013"] == "dateline"
+    assert removed["Watch Andrea Mitchell's interview with Jordanian Foreign Minister Nasser Judeh below:"] == (
+        "pattern:watch_below"
+    )
+    assert removed["US, Russia agree on Syria deal, sources say"] == "title"
+    paras = paragraphs(c)
+    # seven body paragraphs: the photo caption (kept, flagged) + six article paragraphs
+    assert len(paras) == 7
+    assert paras[0].startswith("A Free Syrian Army fighter walks")
+    assert c.captions == [paras[0]]
+    assert paras[1].startswith("The United States and Russia have come to an agreement")
+    assert paras[1].endswith("confirmed to NBC News Thursday.")
+    assert paras[-1].startswith("With Russian backing, the draft is virtually sure to pass")
+    assert "IE 11" not in c.text and "below:" not in c.text and "09/26/2013" not in c.text
+    assert c.title not in c.text
+    # NBSP after "resolution" normalised to a plain space
+    assert 'a "strong" U.N. resolution to enforce the deal.' in c.text
+    assert c.outlet == "NBC News"  # weak, body-mention heuristic
+
+
+def test_seed_004_moscow_times():
+    c = clean_document(seed("004"), today=TODAY)
+    assert c.title == "Russia, U.S. Reach Agreement Over UN Draft on Chemical Attacks in Syria"
+    assert c.outlet == "The Moscow Times"
+    removed = rules(c)
+    assert "Support The Moscow Times!" in removed
+    assert c.text.rstrip().endswith("then a vote would likely be scheduled for Friday.")
+    for gone in [
+        "Sign up for our free weekly newsletter",
+        "Subscribers agree to the Privacy Policy",
+        "A Message from The Moscow Times:",
+        "Dear readers,",
+        "Once",
+        "Monthly",
+        "Annual",
+        "Continue",
+        "paiment methods",
+        "Not ready to support today?",
+        "Remind me later.",
+        "Read more",
+    ]:
+        assert gone in removed, gone
+        assert gone not in c.text.split("\n\n")
+    assert "newsletter" not in c.text
+    assert "We are facing unprecedented challenges" not in c.text
+    assert "Your support, no matter how small" not in c.text
+    paras = paragraphs(c)
+    assert paras[0] == "Residents walk past damaged buildings in a rebel-controlled area of Aleppo, Syria."
+    assert c.captions == [paras[0]]
+    assert paras[1].startswith("KUALA LUMPUR — U.S. Secretary of State John Kerry said")
+    assert paras[-1].startswith("Several diplomats, speaking on condition of anonymity")
+    assert len(paras) == 8  # caption + 7 article paragraphs
+    assert any(p.startswith("Officials say Kerry and Lavrov") for p in paras)
+    assert c.published_at is None  # no date in this page
+
+
+def test_drop_captions_option():
+    c = clean_document(seed("004"), today=TODAY, drop_captions=True)
+    assert not c.text.startswith("Residents walk past")
+    assert rules(c)["Residents walk past damaged buildings in a rebel-controlled area of Aleppo, Syria."] == "caption"
+
+
+def test_known_metadata_wins():
+    c = clean_document(
+        seed("000"),
+        title="US, Russia agree on Syria deal, sources say | NBC News",
+        published="2013-09-25T22:00:00Z",
+        outlet="NBC",
+        today=TODAY,
+    )
+    assert c.title == "US, Russia agree on Syria deal, sources say | NBC News"
+    assert c.published_at == date(2013, 9, 25) and c.date_convention == "ISO"
+    assert c.published_raw == "2013-09-25T22:00:00Z"
+    assert c.outlet == "NBC"
+    assert "US, Russia agree on Syria deal, sources say" not in c.text  # title line still removed
+    assert rules(c)["Syria resolution news - 09/26/2013"] == "dateline"
+
+
+def test_unparseable_published_falls_back_to_dateline():
+    c = clean_document(seed("000"), published="sometime", today=TODAY)
+    assert c.published_at == date(2013, 9, 26)
+
+
+# ------------------------------------------------------------------ made-up pages
+
+BODY = [
+    "The city council voted on Tuesday to approve a new budget that raises spending on public transport by 12 percent.",
+    "Council members said the plan would add three new bus routes and extend service hours on weekends.",
+    "Critics argued that the increase would strain the city's finances at a time of falling tax revenue.",
+    "The mayor is expected to sign the budget into law next week.",
+]
+
+
+def test_cookie_share_advertisement_between_paragraphs():
+    raw = "\n\n".join(
+        [
+            "City Council Approves Transit Budget",
+            "We use cookies to improve your experience on our site. By continuing to browse you agree to our use of cookies.",
+            "Accept all cookies",
+            "Manage preferences",
+            BODY[0],
+            "Share this article",
+            "Facebook Twitter Email",
+            BODY[1],
+            "Advertisement",
+            BODY[2],
+            "ADVERTISEMENT",
+            "Story continues below advertisement",
+            BODY[3],
+            "Follow us on Twitter @citydesk",
+            "© 2024 City Daily. All rights reserved.",
+            "Privacy Policy | Terms of Use | Contact Us",
+        ]
+    )
+    c = clean_document(raw, today=TODAY)
+    assert c.title == "City Council Approves Transit Budget"
+    assert paragraphs(c) == BODY
+    removed = rules(c)
+    assert removed["Advertisement"] == "pattern:advertisement"
+    assert removed["Share this article"] == "pattern:share"
+    assert removed["Facebook Twitter Email"] == "pattern:share"
+    assert removed["Accept all cookies"].startswith("pattern:")
+    assert c.outlet == "City Daily"  # from the copyright line
+
+
+def test_menu_of_short_lines_at_top():
+    raw = "\n".join(
+        [
+            "Home",
+            "News",
+            "Sport",
+            "Business",
+            "US & Canada",
+            "Science",
+            "Skip to main content",
+            "",
+            "Transit budget approved after long debate",
+            "",
+            *[p + "\n" for p in BODY],
+            "More from City Daily",
+            "Opinion",
+            "Weather",
+        ]
+    )
+    c = clean_document(raw, today=TODAY)
+    assert c.title == "Transit budget approved after long debate"
+    assert paragraphs(c) == BODY
+    removed = rules(c)
+    assert removed["Sport"] == "short_line_run"
+    assert removed["US & Canada"] == "short_line_run"
+
+
+def test_nothing_to_remove_keeps_body_unchanged():
+    raw = "\n\n".join(BODY)
+    c = clean_document(raw, today=TODAY)
+    assert c.text == raw
+    assert c.removed_lines == []
+    assert c.title is None and c.published_at is None and c.outlet is None
+
+
+def test_short_real_paragraphs_and_subheadings_kept():
+    body = [BODY[0], "He declined.", "What happens next", BODY[1], "“No,” she said.", BODY[2], "Why?", BODY[3]]
+    c = clean_document("\n\n".join(body), today=TODAY)
+    assert paragraphs(c) == body
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\n\n\t \r\n", "\u200b\ufeff", None, 123])
+def test_empty_or_whitespace_input(raw):
+    c = clean_document(raw)  # type: ignore[arg-type]
+    assert isinstance(c, Cleaned)
+    assert c.text == "" and c.removed_lines == []
+
+
+def test_zero_width_crlf_nbsp_rtl():
+    raw = (
+        "\ufeffCity\u200b Council Approves\u00a0Transit Budget\r\n\r\n"
+        + BODY[0].replace(" ", "\u00a0", 3)
+        + "\r\n\r\n"
+        + "\u202bשלום עולם. זהו משפט בעברית עם טקסט מימין לשמאל.\u202c\r\n\r\n"
+        + "مرحبا بالعالم، هذه جملة عربية طويلة بما يكفي لتكون فقرة.\r"
+        + "\r"
+        + BODY[1]
+        + "\u2028"
+        + BODY[2]
+    )
+    c = clean_document(raw, today=TODAY)
+    assert c.title == "City Council Approves Transit Budget"
+    paras = paragraphs(c)
+    assert paras[0] == BODY[0]
+    assert paras[1] == "שלום עולם. זהו משפט בעברית עם טקסט מימין לשמאל."
+    assert paras[2].startswith("مرحبا بالعالم")
+    assert BODY[1] in paras and BODY[2] in paras
+    assert "\r" not in c.text and "\u200b" not in c.text and "\u00a0" not in c.text
+
+
+def test_dateline_iso_and_text_forms():
+    for line, expected, conv in [
+        ("Published 2013-09-26T10:00:00Z", date(2013, 9, 26), "ISO"),
+        ("26 September 2013", date(2013, 9, 26), "text"),
+        ("By Jane Doe | Sept. 26, 2013 5:00 PM ET", date(2013, 9, 26), "text"),
+        ("Updated: Thursday, 26 September 2013 10:32 BST", date(2013, 9, 26), "text"),
+    ]:
+        raw = "\n\n".join(["Transit budget approved after long debate", line, *BODY])
+        c = clean_document(raw, today=TODAY)
+        assert c.published_at == expected, line
+        assert c.date_convention == conv, line
+        assert rules(c)[line] in ("dateline", "byline"), line
+        assert paragraphs(c) == BODY, line
+    c = clean_document("\n\n".join(["Transit budget approved", "By Jane Doe | Sept. 26, 2013", *BODY]), today=TODAY)
+    assert c.author == "Jane Doe"
+
+
+def test_future_dateline_rejected():
+    raw = "\n\n".join(["Transit budget approved after long debate", "Published 26 September 2031", *BODY])
+    c = clean_document(raw, today=date(2026, 1, 1))
+    assert c.published_at is None
+
+
+def test_body_sentence_with_date_is_not_a_dateline():
+    body = ["The vote was held on Sept. 20, 2013.", *BODY]
+    c = clean_document("\n\n".join(body), today=TODAY)
+    assert paragraphs(c) == body
+
+
+def test_repeated_truncated_and_duplicate_paragraphs():
+    teaser = BODY[0][:70] + "…"
+    raw = "\n\n".join([teaser, *BODY, BODY[1]])
+    c = clean_document(raw, today=TODAY)
+    assert paragraphs(c) == BODY
+    r = rules(c)
+    assert r[teaser] == "truncated_prefix"
+
+
+def test_trailing_related_block_dropped_but_not_real_ending():
+    related = [
+        "Related stories",
+        "Mayor announces new bike lanes downtown",
+        "Bus drivers vote to accept new contract",
+        "City Daily newsletter: sign up for our morning briefing",
+    ]
+    c = clean_document("\n\n".join([*BODY, *related]), today=TODAY)
+    assert paragraphs(c) == BODY
+    # an ordinary article ending is not a trailing block
+    c2 = clean_document("\n\n".join(BODY), today=TODAY)
+    assert paragraphs(c2) == BODY
+
+
+def test_donation_block_kept_when_not_dominated():
+    tail = [
+        "Donate",
+        "The hospital said donations of blood were urgently needed after the crash, and queues formed at three centres.",
+        "Officials expect the investigation into the cause of the crash to take several months to complete.",
+        "Rail services on the line will remain suspended until at least Friday, the operator said in a statement.",
+    ]
+    c = clean_document("\n\n".join([*BODY, *tail]), today=TODAY)
+    for p in tail[1:]:
+        assert p in paragraphs(c)
+
+
+def test_hard_wrapped_text_is_unwrapped():
+    para = " ".join(BODY)
+    import textwrap
+
+    raw = "Transit budget approved after long debate\n\n" + textwrap.fill(para, 70) + "\n\n" + textwrap.fill(para, 70)
+    c = clean_document(raw, today=TODAY)
+    assert paragraphs(c)[0] == para
+
+
+# ------------------------------------------------------------------ cross-document repeats
+
+
+def test_repeated_lines_across_documents():
+    footer = "Get the latest headlines delivered every morning from City Daily"
+    docs = [
+        "\n\n".join([f"Story number {i} about the city budget", BODY[i % 4] + f" Extra detail {i}.", footer])
+        for i in range(5)
+    ]
+    rep = repeated_lines(docs)
+    assert line_key(footer) in rep
+    assert all(line_key(BODY[i]) not in rep for i in range(4))
+    c = clean_document(docs[0], repeated_lines=rep, today=TODAY)
+    assert footer not in c.text
+    assert rules(c)[footer] in ("repeated_across_documents", "pattern:newsletter")
+
+
+def test_repeated_lines_counts_exact_duplicates_once_and_safeguard():
+    doc = "\n\n".join(BODY)
+    assert repeated_lines([doc, doc, doc, doc]) == frozenset()
+    # syndicated copies (near-identical) would make the whole body "repeated": safeguard keeps it
+    docs = [doc + f"\n\nSyndicated by outlet number {i} of the network." for i in range(4)]
+    rep = repeated_lines(docs)
+    assert line_key(BODY[0]) in rep
+    c = clean_document(docs[0], repeated_lines=rep, today=TODAY)
+    assert paragraphs(c)[: len(BODY)] == BODY
+
+
+def test_line_key_and_fingerprint():
+    assert line_key("  © 2013 NBC   News.") == line_key("© 2014 NBC News")
+    assert fingerprint_text("The U.S. said: “don’t”!\r\n\r\nNext  para") == fingerprint_text("the US said dont next para")
+    assert fingerprint_text("a b") != fingerprint_text("a c")
+    assert fingerprint_text("") == ""
+
+
+# ------------------------------------------------------------------ normalisation
+
+
+def test_normalize_text():
+    assert normalize_text("\ufeffa\u200bb\r\nc\rd") == "ab\nc\nd"
+    assert normalize_text("a\u00a0\u00a0 b\t\tc") == "a b c"
+    assert normalize_text("x\n\n\n\n y \n") == "x\n\ny"
+    assert normalize_text("ﬁnance ＡＢＣ１２３") == "finance ABC123"
+    assert normalize_text("“quoted” — 5 km² ½…") == "“quoted” — 5 km² ½…"
+    assert normalize_text("e\u0301") == "é"  # NFC
+    assert normalize_text("a\x00b\x07c\x1bd") == "abcd"
+    assert normalize_text("\u202bRTL\u202c \u200fmark") == "RTL mark"
+    # zero-width joiners kept inside words/emoji, dropped when stray
+    assert normalize_text("می\u200cخواهم") == "می\u200cخواهم"
+    assert normalize_text("👩\u200d💻") == "👩\u200d💻"
+    assert normalize_text("a \u200d b") == "a b"
+    assert normalize_text("bad \ud800 surrogate") == "bad surrogate"
+
+
+# ------------------------------------------------------------------ patterns and captions
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "IE 11 is not supported. For an optimal experience visit our site on another browser.",
+        "Your browser is out of date",
+        "Please enable JavaScript to view the comments",
+        "Sign up for our free weekly newsletter",
+        "Subscribe to our daily newsletter",
+        "Subscribers agree to the Privacy Policy",
+        "Support The Moscow Times!",
+        "Read more",
+        "Read more: Kerry meets Lavrov in Malaysia",
+        "Continue reading",
+        "Watch Andrea Mitchell's interview with Jordanian Foreign Minister Nasser Judeh below:",
+        "Advertisement",
+        "Click here to subscribe",
+        "Copyright 2013 NBC News. All rights reserved.",
+        "© 2024 The Moscow Times",
+        "Sign up",
+        "Log in",
+        "We use cookies to give you the best experience.",
+        "Share on Facebook",
+        "Follow us on Instagram",
+        "Once",
+        "paiment methods",
+        "$10 per month",
+        "Image source, Getty Images",
+        "Image caption, Protesters gathered outside",
+        "5 min read",
+        "Published 3 hours ago",
+        "Related stories",
+        "Dear readers,",
+        "A Message from The Moscow Times:",
+        "Remind me later.",
+        "This material may not be published, broadcast, rewritten or redistributed.",
+    ],
+)
+def test_boilerplate_patterns_match(line):
+    assert boilerplate_rule(line) is not None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "US, Russia agree on Syria deal, sources say",
+        "Support for the bill grew among Republicans after the vote on Thursday.",
+        "Officials say Kerry and Lavrov reached an agreement on the draft resolution during talks in Malaysia on Wednesday.",
+        "Copyright law in the United States has changed little since 1998, experts said.",
+        "Readers of the newspaper were surprised by the decision.",
+        "The company said it would continue reading the data.",
+        "Once the resolution passes, inspectors will travel to Damascus.",
+        "He said the court would hear the case next month, and that he expected to win.",
+        "Registered voters will be able to cast ballots on Sunday.",
+    ],
+)
+def test_boilerplate_patterns_spare_body_lines(line):
+    assert boilerplate_rule(line) is None
+
+
+def test_pattern_file_parses_and_has_headers():
+    p = load_patterns()
+    assert {"donation", "newsletter", "block_header"} <= set(p.header_sections)
+    assert p.vocab is not None
+
+
+def test_looks_like_caption():
+    assert looks_like_caption(
+        "A Free Syrian Army fighter walks through a window in Salah al-Din neighborhood in central Aleppo, Sept. 20, 2013."
+    )
+    assert looks_like_caption("President Obama speaks at the White House on Monday. (AP Photo/Evan Vucci)")
+    assert looks_like_caption("Residents walk past damaged buildings in Aleppo, Syria.", before_body=True)
+    assert not looks_like_caption("Residents walk past damaged buildings in Aleppo, Syria.")
+    assert not looks_like_caption(BODY[0], before_body=True)
+
+
+# ------------------------------------------------------------------ speed and robustness
+
+
+def test_speed_linear():
+    raw = seed("000") + "\n\n" + seed("004")
+    clean_document(raw)
+    t = time.perf_counter()
+    for _ in range(20):
+        clean_document(seed("000"), today=TODAY)
+    per_doc = (time.perf_counter() - t) / 20
+    assert per_doc < 0.02  # ~1 ms on an idle machine; generous for shared CI
+    big = (raw + "\n\n") * (5_000_000 // len(raw))
+    t = time.perf_counter()
+    c = clean_document(big, today=TODAY)
+    assert time.perf_counter() - t < 10  # ~1 s idle
+    assert c.text
+    one_line = "word " * 1_000_000
+    t = time.perf_counter()
+    clean_document(one_line)
+    assert time.perf_counter() - t < 5
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_random_unicode_never_raises(s):
+    c = clean_document(s)
+    assert isinstance(c.text, str)
+    assert normalize_text(normalize_text(s)) == normalize_text(s)
+    fingerprint_text(s)
+    line_key(s)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["Read more", "Once", "", "\n", " ", "Sept. 20, 2013", "By Jane Doe", BODY[0], "A", "…", "\u200b", "Home | News | Sport"]), max_size=40))
+def test_random_line_soup_never_raises(parts):
+    raw = "\n".join(parts)
+    c = clean_document(raw, repeated_lines=frozenset({line_key(BODY[0])}))
+    assert isinstance(c, Cleaned)
+
+
+# ------------------------------------------------------------------ other sites' layouts
+
+BBC_LIKE = """Skip to content
+Home
+News
+Sport
+Weather
+
+Ukraine war: Russia and US agree new prisoner swap
+
+Published
+26 September 2013
+
+Share
+close panel
+
+Image source, Getty Images
+Image caption,
+Prisoners were exchanged at the border
+
+Russia and the United States have agreed a new prisoner exchange, officials in both countries say.
+
+The deal was brokered by the United Arab Emirates and took months of negotiations.
+
+"This is a positive step," a State Department spokesperson said.
+
+Related Topics
+Russia
+United States
+
+More on this story
+Russia frees US teacher in swap
+Published
+1 day ago
+"""
+
+APPEAL_LIKE = """Kerry and Lavrov agree on Syria chemical weapons resolution
+This article is more than 10 years old
+Thu 26 Sep 2013 20.32 BST
+
+The US and Russia have agreed on the text of a UN security council resolution on Syria's chemical weapons, officials said on Thursday.
+
+The draft would make the disarmament legally binding, though it stops short of automatic penalties.
+
+Explore more on these topics
+Syria
+United Nations
+Share
+
+I hope you appreciated this article. Before you move on, I was hoping you would consider taking the step of supporting the Guardian's journalism.
+
+We have no billionaire owner or shareholders to consider. Our journalism is produced to serve the public interest.
+
+Support the Guardian
+Continue
+Remind me in May
+"""
+
+WIRE_LIKE = """Kerry says reached deal with Russia on Syria resolution
+By Lesley Wroughton and Michelle Nichols
+4 Min Read
+
+KUALA LUMPUR (Reuters) - U.S. Secretary of State John Kerry said on Thursday he had reached an agreement with Russia.
+
+Diplomats say the council is likely to vote on Friday.
+
+Reporting by Lesley Wroughton; Editing by Jonathan Oatis
+"""
+
+
+def test_bbc_like_layout():
+    c = clean_document(BBC_LIKE, today=TODAY)
+    assert c.title == "Ukraine war: Russia and US agree new prisoner swap"
+    assert c.published_at == date(2013, 9, 26)
+    assert c.captions == ["Prisoners were exchanged at the border"]
+    assert paragraphs(c)[1:] == [
+        "Russia and the United States have agreed a new prisoner exchange, officials in both countries say.",
+        "The deal was brokered by the United Arab Emirates and took months of negotiations.",
+        '"This is a positive step," a State Department spokesperson said.',
+    ]
+
+
+def test_appeal_block_and_topic_list():
+    c = clean_document(APPEAL_LIKE, today=TODAY)
+    assert c.title == "Kerry and Lavrov agree on Syria chemical weapons resolution"
+    assert c.published_at == date(2013, 9, 26)
+    assert c.outlet == "The Guardian"
+    assert paragraphs(c) == [
+        "The US and Russia have agreed on the text of a UN security council resolution on Syria's chemical weapons, officials said on Thursday.",
+        "The draft would make the disarmament legally binding, though it stops short of automatic penalties.",
+    ]
+
+
+def test_wire_layout():
+    c = clean_document(WIRE_LIKE, today=TODAY)
+    assert c.author == "Lesley Wroughton and Michelle Nichols"
+    assert c.outlet == "Reuters"
+    assert paragraphs(c) == [
+        "KUALA LUMPUR (Reuters) - U.S. Secretary of State John Kerry said on Thursday he had reached an agreement with Russia.",
+        "Diplomats say the council is likely to vote on Friday.",
+    ]

@@ -1,0 +1,171 @@
+"""Tests for tasks.metadata: dates, datelines, titles, bylines, outlets."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tasks.metadata import (
+    byline_author,
+    dateline_match,
+    find_date_line,
+    guess_outlet,
+    guess_title,
+    parse_date,
+)
+
+TODAY = date(2026, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "s, expected, conv",
+    [
+        ("09/26/2013", date(2013, 9, 26), "MDY"),
+        ("26/09/2013", date(2013, 9, 26), "DMY"),
+        ("03/04/2013", date(2013, 3, 4), "MDY-ambiguous"),
+        ("03.04.2013", date(2013, 4, 3), "DMY-ambiguous"),
+        ("26.09.2013", date(2013, 9, 26), "DMY"),
+        ("9/26/13", date(2013, 9, 26), "MDY"),
+        ("2013-09-26", date(2013, 9, 26), "ISO"),
+        ("2013-09-26T10:00:00Z", date(2013, 9, 26), "ISO"),
+        ("2013-09-26T23:30:00-05:00", date(2013, 9, 26), "ISO"),
+        ("2013/09/26", date(2013, 9, 26), "YMD"),
+        ("Sept. 20, 2013", date(2013, 9, 20), "text"),
+        ("Sep 20 2013", date(2013, 9, 20), "text"),
+        ("September 26th, 2013", date(2013, 9, 26), "text"),
+        ("20 September 2013", date(2013, 9, 20), "text"),
+        ("Thursday, 26 September 2013 10:32 BST", date(2013, 9, 26), "text"),
+        ("Syria resolution news - 09/26/2013", date(2013, 9, 26), "MDY"),
+        ("1st of May, 2020", date(2020, 5, 1), "text"),
+    ],
+)
+def test_parse_date(s, expected, conv):
+    assert parse_date(s, today=TODAY) == (expected, conv)
+
+
+@pytest.mark.parametrize(
+    "s",
+    [
+        "",
+        "no date here",
+        "2031-01-01",  # future
+        "26 September 2031",
+        "02/30/2013",  # impossible
+        "13/13/2013",
+        "1066-10-14",  # absurd year
+        "version 1.2.13",
+        "call 555-12-2013x",
+        "May 2013",  # no day
+    ],
+)
+def test_parse_date_rejects(s):
+    assert parse_date(s, today=TODAY) == (None, None)
+
+
+def test_parse_date_future_relative_to_today():
+    assert parse_date("2013-09-27", today=date(2013, 9, 26)) == (None, None)
+    assert parse_date("2013-09-26", today=date(2013, 9, 26)) == (date(2013, 9, 26), "ISO")
+
+
+def test_parse_date_skips_invalid_then_takes_valid():
+    assert parse_date("02/30/2013 or 2013-09-26", today=TODAY) == (date(2013, 9, 26), "ISO")
+
+
+def test_find_date_line():
+    lines = [
+        "IE 11 is not supported. For an optimal experience visit our site on another browser.",
+        "",
+        "US, Russia agree on Syria deal, sources say",
+        "",
+        "The United States and Russia have come to an agreement on a draft resolution to enforce the handover",
+        "Syria resolution news - 09/26/2013",
+        "A Free Syrian Army fighter walks through a window in Salah al-Din neighborhood in central Aleppo, Sept. 20, 2013.",
+    ]
+    assert find_date_line(lines, today=TODAY) == (5, date(2013, 9, 26), "09/26/2013", "MDY")
+    assert find_date_line(["Title of the story", "Published 26 September 2013"], today=TODAY) == (
+        1,
+        date(2013, 9, 26),
+        "26 September 2013",
+        "text",
+    )
+    assert find_date_line(["Nothing here", "Still nothing"]) is None
+    assert find_date_line([]) is None
+
+
+def test_dateline_match_rejects_sentences_and_captions():
+    assert dateline_match("The vote was held on Sept. 20, 2013.", today=TODAY) is None
+    assert (
+        dateline_match(
+            "A Free Syrian Army fighter walks through a window in Salah al-Din neighborhood in central Aleppo, Sept. 20, 2013.",
+            today=TODAY,
+        )
+        is None
+    )
+    assert dateline_match("Last updated on 2013-09-26 at 10:00 GMT", today=TODAY) is not None
+
+
+def test_guess_title():
+    assert (
+        guess_title(
+            [
+                "IE 11 is not supported. For an optimal experience visit our site on another browser.",
+                "",
+                "US, Russia agree on Syria deal, sources say",
+                "",
+                "The United States and Russia have come to an agreement.",
+            ]
+        )
+        == "US, Russia agree on Syria deal, sources say"
+    )
+    assert (
+        guess_title(["Support The Moscow Times!", "", "Russia, U.S. Reach Agreement Over UN Draft on Chemical Attacks in Syria"])
+        == "Russia, U.S. Reach Agreement Over UN Draft on Chemical Attacks in Syria"
+    )
+    assert guess_title(["Home", "News", "Sport", "Is this the end of the high street?", "Body text."]) == (
+        "Is this the end of the high street?"
+    )
+    assert guess_title(["Talks collapse as deadline passes for U.S.", "Body."]) == "Talks collapse as deadline passes for U.S."
+    # pages that start with body text have no title
+    assert guess_title(["The council voted on Tuesday to approve the budget.", "More text here."]) is None
+    assert guess_title([]) is None
+
+
+def test_byline_author():
+    assert byline_author("By Jane Doe") == "Jane Doe"
+    assert byline_author("By Jane Doe and John Roe, Reuters") == "Jane Doe and John Roe"
+    assert byline_author("By Jane Doe | Sept. 26, 2013") == "Jane Doe"
+    assert byline_author("By supporting The Moscow Times, you're defending open journalism.") is None
+    assert byline_author("By Thursday, the council had agreed to the plan.") is None
+
+
+def test_guess_outlet_strong_self_reference():
+    lines = ["Support The Moscow Times!", "", "Body text.", "A Message from The Moscow Times:"]
+    assert guess_outlet(lines, "\n".join(lines)) == "The Moscow Times"
+    assert guess_outlet(["Copyright 2013 NBC News. All rights reserved."], "") == "NBC News"
+    assert guess_outlet(["Support independent journalism!"], "") is None
+    assert guess_outlet(["Support us"], "") is None
+
+
+def test_guess_outlet_weak_body_mentions():
+    text = (
+        "Diplomatic sources confirmed to NBC News Thursday that a deal was reached. "
+        "NBC News Chief Foreign Affairs Correspondent Andrea Mitchell reported the details."
+    )
+    assert guess_outlet(text.split(". "), text) == "NBC News"
+    # one passing mention, no staff context: no guess
+    assert guess_outlet(["The report was first published by The Washington Post."], "") is None
+    assert guess_outlet([], "") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_random_text_never_raises(s):
+    d, conv = parse_date(s)
+    assert (d is None) == (conv is None)
+    find_date_line(s.split("\n"))
+    guess_title(s.split("\n"))
+    guess_outlet(s.split("\n"), s)
+    byline_author(s)
