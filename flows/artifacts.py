@@ -101,20 +101,30 @@ def publish_run_artifacts(report: dict, articles: list[dict[str, Any]], articles
 
 
 class RunProgress:
-    """A progress artifact advanced once per batch, so long runs show how far they are."""
+    """A progress artifact advanced once per batch, so long runs show how far they are.
+
+    URL batches are known only after feeds are read, so the total can grow (`expect`).
+    """
 
     def __init__(self, total_batches: int):
         from prefect.artifacts import create_progress_artifact
 
-        self.total = max(total_batches, 1)
+        self.total = total_batches
         self.done = 0
-        self.artifact_id = create_progress_artifact(0.0, key=PROGRESS_KEY,
-                                                    description=f"0 of {total_batches} batches")
+        self.artifact_id = create_progress_artifact(0.0, key=PROGRESS_KEY, description=self._description(""))
+
+    def _description(self, last: str) -> str:
+        return f"{self.done} of {self.total} batches" + (f"; last: {last}" if last else "")
+
+    def percent(self) -> float:
+        return round(100.0 * self.done / self.total, 1) if self.total else 100.0
+
+    def expect(self, more_batches: int) -> None:
+        self.total += more_batches
 
     def advance(self, label: str) -> float:
         from prefect.artifacts import update_progress_artifact
 
         self.done = min(self.done + 1, self.total)
-        percent = round(100.0 * self.done / self.total, 1)
-        update_progress_artifact(self.artifact_id, percent, description=f"{self.done} of {self.total} batches; last: {label}")
-        return percent
+        update_progress_artifact(self.artifact_id, self.percent(), description=self._description(label))
+        return self.percent()

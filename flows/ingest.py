@@ -18,6 +18,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from pydantic import Field
 
+from flows.artifacts import MAX_ARTICLE_ROWS, RunProgress, article_rows, publish_run_artifacts
+from flows.deploy import writer_slot
 from newsflow.settings import get_settings
 from tasks.dedup import DedupConfig
 from tasks.document import Document, Failure
@@ -32,6 +34,19 @@ Algorithm = Literal["newsflow", "lead", "lexrank", "textrank", "lsa", "luhn", "k
 def chunked(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def check_parameters(summary_sentences: int, summary_ratio: float | None, summary_words: int | None,
+                     warehouse: str | None) -> None:
+    """Reject what the UI form cannot: contradictory summary lengths, a warehouse path that is a folder."""
+    given = [name for name, value in (("summary_sentences", summary_sentences if summary_sentences != 3 else None),
+                                      ("summary_ratio", summary_ratio), ("summary_words", summary_words))
+             if value is not None]
+    if len(given) > 1:
+        raise ValueError(f"contradictory summary length: {' and '.join(given)} are both set; "
+                         "give one of summary_sentences, summary_ratio or summary_words")
+    if warehouse and Path(warehouse).expanduser().is_dir():
+        raise ValueError(f"warehouse {warehouse!r} is a folder; give a DuckDB file path such as {warehouse}/news.duckdb")
 
 
 def assign_versions(store: Warehouse, docs: list[Document]) -> tuple[list[Document], int]:
@@ -83,9 +98,11 @@ def ingest(
         near_dup_threshold: Word-shingle Jaccard similarity at or above which two texts are near-duplicates.
         batch_size: Files per batch; each batch is one task run per stage and one warehouse transaction.
     """
+    # before any work: a bad form in the UI fails here, not half-way through a run
+    check_parameters(summary_sentences, summary_ratio, summary_words, warehouse)
     logger = get_run_logger()
     settings = get_settings()
-    store = Warehouse(Path(warehouse) if warehouse else settings.warehouse, lock_timeout_s=settings.lock_timeout_s)
+    store = Warehouse.from_settings(settings, Path(warehouse) if warehouse else None)
     length = SummaryLength(sentences=summary_sentences, ratio=summary_ratio, words=summary_words)
     dedup_config = DedupConfig(threshold=near_dup_threshold, num_perm=settings.minhash_permutations,
                                shingle_words=settings.shingle_words)
@@ -99,6 +116,8 @@ def ingest(
     counts = dict.fromkeys(("items_seen", "documents_new", "unchanged", "duplicates", "summaries", "failures"), 0)
     timings = dict.fromkeys(("read", "clean", "dedup", "summarize", "store"), 0.0)
     failure_log: list[dict] = []
+    new_articles: list[dict] = []
+    articles_total = 0
 
     def timed(stage: str, fn, *args, **kwargs):
         start = time.perf_counter()
@@ -109,15 +128,22 @@ def ingest(
 
     def process(docs: list[Document], failures: list[Failure], label: str, web: WebBatch | None = None) -> None:
         """clean → dedup → summarize → store for one batch, whatever its source."""
+        nonlocal articles_total
         counts["items_seen"] += len(docs) + len(failures) + (web.unchanged if web else 0)
-        docs, unchanged = timed("read", assign_versions, store, docs)
-        unchanged += web.unchanged if web else 0
-        counts["unchanged"] += unchanged
-        docs, failed = timed("clean", clean_task, docs, label)
-        failures = failures + failed
-        outcome = timed("dedup", dedup_task, docs, store, dedup_config, label)
-        failures += timed("summarize", summarize_task, docs, algorithm, length, label)
-        timed("store", store_task, store, run_id, docs, failures, outcome.band_keys, length.label(), label, web)
+        # One writer per warehouse: from "what is stored?" to commit, so an overlapping run
+        # (schedule + UI) queues here and then sees this batch, instead of counting it new too.
+        with writer_slot(store.path):
+            docs, unchanged = timed("read", assign_versions, store, docs)
+            unchanged += web.unchanged if web else 0
+            counts["unchanged"] += unchanged
+            docs, failed = timed("clean", clean_task, docs, label)
+            failures = failures + failed
+            outcome = timed("dedup", dedup_task, docs, store, dedup_config, label)
+            failures += timed("summarize", summarize_task, docs, algorithm, length, label)
+            timed("store", store_task, store, run_id, docs, failures, outcome.band_keys, length.label(), label, web)
+        rows = article_rows(docs)
+        articles_total += len(rows)
+        new_articles.extend(rows[: MAX_ARTICLE_ROWS - len(new_articles)])
         counts["documents_new"] += len(docs)
         counts["duplicates"] += sum(1 for d in docs if d.duplicate_of)
         counts["summaries"] += sum(1 for d in docs if d.summary is not None)
@@ -130,12 +156,14 @@ def ingest(
         files, missing = discover_paths(paths)
         batches = list(chunked(files, batch_size))
         logger.info("ingesting %d files in %d batches into %s", len(files), len(batches), store.path)
+        progress = RunProgress(len(batches))
         if missing and not batches:
             process([], missing, "missing paths")
         for number, batch in enumerate(batches, start=1):
             label = f"files batch {number}/{len(batches)} ({len(batch)} files)"
             docs, failures = timed("read", read_task, batch, settings.max_file_bytes, label)
             process(docs, (missing if number == 1 else []) + failures, label)
+            progress.advance(label)
 
         article_urls = list(urls) + (read_url_file(url_file) if url_file else [])
         if feeds:
@@ -145,16 +173,22 @@ def ingest(
                 process([], feed_failures, "feed discovery")
         article_urls = list(dict.fromkeys(article_urls))
         url_batches = list(chunked(article_urls, batch_size))
+        progress.expect(len(url_batches))
         for number, batch in enumerate(url_batches, start=1):
             label = f"urls batch {number}/{len(url_batches)} ({len(batch)} urls)"
             web = timed("read", fetch_task, batch, settings.fetch, store.fetch_state(batch), label)
             process(web.docs, web.failures, label, web)
+            progress.advance(label)
+        # fts does not follow inserts; this also catches up after an earlier run was killed
+        timed("store", store.refresh_search_index)
     except BaseException as exc:
         store.finish_run(run_id, status="failed", counts=counts, timings=timings, error=f"{type(exc).__name__}: {exc}")
         raise
     store.finish_run(run_id, status="completed", counts=counts, timings=timings)
-    return {"run_id": run_id, "warehouse": str(store.path), **counts,
-            "timings": {k: round(v, 3) for k, v in timings.items()}, "failed_items": failure_log}
+    report = {"run_id": run_id, "warehouse": str(store.path), **counts,
+              "timings": {k: round(v, 3) for k, v in timings.items()}, "failed_items": failure_log}
+    publish_run_artifacts(report, new_articles, articles_total)
+    return report
 
 
 if __name__ == "__main__":
