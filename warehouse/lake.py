@@ -1,0 +1,110 @@
+"""DuckLake storage: a catalog database (SQLite locally, Postgres or MotherDuck when shared) plus
+Parquet data files, which several processes can write at once.
+
+DuckLake differs from a DuckDB file in ways the rest of the warehouse must allow for:
+no PRIMARY KEY/UNIQUE constraints or indexes (so no ON CONFLICT), only literal column defaults,
+and no macros (so the full-text index lives in a side DuckDB file, see warehouse/search.py).
+Writers use optimistic concurrency: a commit that conflicts with another fails and is retried.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import duckdb_ext
+
+ALIAS = "lake"
+
+
+@dataclass(frozen=True)
+class LakeConfig:
+    catalog: str  # "sqlite:/path/catalog.sqlite", "postgres:dbname=...", or a DuckDB file path
+    data_path: Path
+    search_index: Path  # side DuckDB file holding the fts index (DuckLake cannot store macros)
+
+    def attach_target(self) -> str:
+        return f"ducklake:{self.catalog}"
+
+    def local_paths(self) -> list[Path]:
+        paths = [self.data_path, self.search_index.parent]
+        if self.catalog.startswith("sqlite:"):
+            paths.append(Path(self.catalog.removeprefix("sqlite:")).parent)
+        return paths
+
+
+def _literal(value: str) -> str:
+    # ATTACH takes no prepared parameters; these strings come from operator settings, not queries.
+    return "'" + value.replace("'", "''") + "'"
+
+
+def attach(con: duckdb.DuckDBPyConnection, cfg: LakeConfig, *, alias: str = ALIAS, read_only: bool = False) -> None:
+    if not alias.isidentifier():
+        raise ValueError(f"bad catalog alias {alias!r}")
+    duckdb_ext.init(con)
+    con.execute("LOAD ducklake")
+    if cfg.catalog.startswith("sqlite:"):
+        con.execute("LOAD sqlite")
+    elif cfg.catalog.startswith("postgres:"):
+        con.execute("LOAD postgres")
+    if not read_only:
+        for path in cfg.local_paths():
+            path.mkdir(parents=True, exist_ok=True)
+    options = f"DATA_PATH {_literal(str(cfg.data_path) + '/')}" + (", READ_ONLY" if read_only else "")
+    con.execute(f"ATTACH {_literal(cfg.attach_target())} AS {alias} ({options})")
+
+
+def open_lake(cfg: LakeConfig, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB session with the lake attached and selected as the default catalog."""
+    con = duckdb.connect()
+    try:
+        attach(con, cfg, read_only=read_only)
+        con.execute(f"USE {ALIAS}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+_INDEX = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\b[^;]*;", re.IGNORECASE | re.MULTILINE)
+_TABLE_KEY = re.compile(r",\s*(?:PRIMARY\s+KEY|UNIQUE)\s*\([^)]*\)", re.IGNORECASE)
+_COLUMN_KEY = re.compile(r"[ \t]+(?:PRIMARY\s+KEY|UNIQUE)\b(?!\s*\()", re.IGNORECASE)
+_CLOCK_DEFAULT = re.compile(r"\s+DEFAULT\s+(?:current_timestamp|now\(\)|current_date)", re.IGNORECASE)
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+
+
+def adapt_ddl(sql: str) -> str:
+    """The DuckLake variant of a migration: keys, indexes and clock defaults dropped.
+
+    Uniqueness is kept by the writers instead (anti-join inserts and MERGE, serialised by
+    `claim_write_turn`), and timestamps are always written explicitly.
+    """
+    sql = _LINE_COMMENT.sub("", sql)  # so a comment mentioning PRIMARY KEY is not rewritten
+    sql = _INDEX.sub("", sql)
+    sql = _TABLE_KEY.sub("", sql)
+    sql = _COLUMN_KEY.sub("", sql)
+    return _CLOCK_DEFAULT.sub("", sql)
+
+
+def claim_write_turn(con: duckdb.DuckDBPyConnection) -> None:
+    """Inside a write transaction: touch the one write_turn row.
+
+    DuckLake retries concurrent appends silently, which would let two writers insert the same
+    new document. Two transactions deleting from the same data file do conflict, so updating
+    this row makes concurrent batch writes conflict; the loser re-runs its batch and its
+    anti-join inserts then see the winner's rows.
+    """
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'write_turn'"
+    ).fetchone()[0]
+    if exists:
+        con.execute("UPDATE write_turn SET turn = turn + 1, written_at = now()")
+
+
+def is_write_conflict(exc: BaseException) -> bool:
+    message = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and (
+        "conflict" in message or "database is locked" in message or "failed to commit ducklake" in message
+    )
