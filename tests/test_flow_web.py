@@ -1,0 +1,65 @@
+"""URLs and feeds through the ingest flow, against a real HTTP server on 127.0.0.1."""
+
+import pytest
+
+from tests.http_server import Reply, http_server  # noqa: F401  (fixture)
+from warehouse.store import Warehouse
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+ARTICLE = """<!doctype html><html><head><title>Harbour reopens after storm | Coast Daily</title>
+<meta property="og:site_name" content="Coast Daily"></head><body>
+<nav><a href="/">Home</a> <a href="/news">News</a></nav>
+<article><h1>Harbour reopens after storm</h1>
+<p>The harbour reopened on Thursday morning after a storm closed it for two days, port officials said.</p>
+<p>Ferries resumed their normal timetable and fishing boats returned to sea before dawn.</p>
+<p>The coast guard said repairs to the outer breakwater would take several weeks and cost millions.</p>
+</article><footer>Sign up for our newsletter. Copyright Coast Daily.</footer></body></html>"""
+
+ARTICLE_2 = """<html><head><title>Council approves new bridge</title></head><body><article>
+<h1>Council approves new bridge</h1>
+<p>The city council voted on Monday to build a new bridge across the river, ending a decade of debate.</p>
+<p>Construction is expected to start next spring and the crossing should open to traffic within three years.</p>
+<p>Opponents said the money would be better spent on buses, but the vote passed by nine to two.</p>
+</article></body></html>"""
+
+
+@pytest.fixture(autouse=True)
+def allow_loopback(monkeypatch):
+    # The SSRF guard refuses loopback by default; the test server lives there.
+    monkeypatch.setenv("NEWSFLOW_FETCH__ALLOW_PRIVATE_ADDRESSES", "true")
+    monkeypatch.setenv("NEWSFLOW_FETCH__PER_HOST_DELAY_S", "0")
+    monkeypatch.setenv("NEWSFLOW_FETCH__BACKOFF_BASE_S", "0.01")
+
+
+def test_urls_and_feed_are_ingested_then_refetch_is_conditional(http_server, warehouse_path):  # noqa: F811
+    from flows.ingest import ingest
+
+    http_server.route("/a", Reply(200, ARTICLE, headers={"ETag": '"v1"'}))
+    http_server.route("/b", Reply(200, ARTICLE_2))
+    http_server.route("/missing", Reply(404, "nope"))
+    feed = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+      <item><title>B</title><link>{http_server.url('/b')}</link><pubDate>Tue, 10 Jun 2025 04:00:00 GMT</pubDate></item>
+    </channel></rss>"""
+    http_server.route("/feed.xml", Reply(200, feed, content_type="application/rss+xml"))
+
+    report = ingest(urls=[http_server.url("/a"), http_server.url("/missing")],
+                    feeds=[http_server.url("/feed.xml")], warehouse=str(warehouse_path))
+    assert report["documents_new"] == 2, report
+    store = Warehouse(warehouse_path)
+    _, rows = store.query("SELECT a.title, d.source_kind, a.summary IS NOT NULL FROM documents d JOIN articles a USING (doc_id) "
+                          "ORDER BY 1")
+    assert [r[0] for r in rows] == ["Council approves new bridge", "Harbour reopens after storm"]
+    _, failures = store.query("SELECT stage, reason FROM failures")
+    assert failures == [("fetch", "http_404")]
+    _, text = store.query("SELECT text FROM documents WHERE url LIKE '%/a'")
+    assert "newsletter" not in text[0][0] and "Home" not in text[0][0]
+    _, pages = store.query("SELECT count(*) FROM raw_pages")
+    assert pages[0][0] == 2
+
+    # second run: /a answers 304 to If-None-Match, /b serves the same body again
+    http_server.route("/a", lambda req: Reply(304, b"") if req.headers.get("If-None-Match") == '"v1"'
+                      else Reply(200, ARTICLE))
+    report = ingest(urls=[http_server.url("/a"), http_server.url("/b")], warehouse=str(warehouse_path))
+    assert report["documents_new"] == 0 and report["unchanged"] == 2
+    assert store.counts()["documents"] == 2
