@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sys
+from datetime import date
 
 
 def _prefect_defaults() -> None:
@@ -39,6 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the scheduled ingest deployment; also runs UI-triggered runs")
     serve.add_argument("--limit", type=int, default=None,
                        help="most flow runs this process executes at once (writes queue per warehouse anyway)")
+
+    search = sub.add_parser("search", help="full-text search (BM25) over canonical articles")
+    search.add_argument("query", help="words to look for; stemmed, English stop words ignored")
+    search.add_argument("--limit", type=int, default=10)
+    search.add_argument("--since", type=date.fromisoformat, help="only articles published on/after YYYY-MM-DD")
+    search.add_argument("--warehouse", help="DuckDB file (default: the configured storage)")
+
+    sql = sub.add_parser("sql", help="run a read-only SQL query against the warehouse")
+    sql.add_argument("query", help='e.g. "SELECT * FROM run_history" or "FROM search_articles(\'flood\')"')
+    sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sql.add_argument("--warehouse", help="DuckDB file (default: the configured storage)")
     return parser
 
 
@@ -64,6 +77,76 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store(args: argparse.Namespace):
+    from newsflow.settings import get_settings
+    from warehouse.store import Warehouse
+
+    return Warehouse.from_settings(get_settings(), args.warehouse)
+
+
+def print_rows(columns: list[str], rows: list[tuple], fmt: str = "table", width: int = 60) -> None:
+    if fmt == "json":
+        print(json.dumps([dict(zip(columns, row)) for row in rows], indent=2, default=str))
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        cells = [[("" if v is None else str(v)).replace("\n", " ") for v in row] for row in rows]
+        cells = [[v if len(v) <= width else v[: width - 1] + "…" for v in row] for row in cells]
+        widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+        print("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip())
+        print("  ".join("-" * w for w in widths))
+        for row in cells:
+            print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+        print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from warehouse.store import WarehouseLocked
+
+    try:
+        columns, rows = _store(args).search(args.query, limit=args.limit, since=args.since)
+    except (WarehouseLocked, duckdb.Error) as exc:
+        hint = "; run `newsflow ingest` first" if isinstance(exc, duckdb.CatalogException) else ""
+        print(f"newsflow search: {exc}{hint}", file=sys.stderr)
+        return 2
+    for rank, (title, outlet, published, score, summary, _doc_id) in enumerate(rows, start=1):
+        print(f"{rank:>2}. {title or '(untitled)'}")
+        print(f"    {outlet or '(unknown outlet)'} · {published or 'undated'} · score {score:.3f}")
+        if summary:
+            print(f"    {summary}")
+    if not rows:
+        print("no matching articles")
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from warehouse.store import WarehouseLocked
+
+    try:
+        columns, rows = _store(args).query(args.query)
+    except WarehouseLocked as exc:
+        print(f"newsflow sql: {exc}", file=sys.stderr)
+        return 3
+    except (duckdb.PermissionException, duckdb.InvalidInputException) as exc:
+        if "read-only" in str(exc) or "disabled by configuration" in str(exc) or "locked" in str(exc):
+            print(f"newsflow sql: refused, queries here are read-only ({exc}). "
+                  "Data changes go through `newsflow ingest`.", file=sys.stderr)
+            return 2
+        print(f"newsflow sql: {exc}", file=sys.stderr)
+        return 1
+    except duckdb.Error as exc:
+        print(f"newsflow sql: {exc}", file=sys.stderr)
+        return 1
+    print_rows(columns, rows, args.format)
+    return 0
+
+
 def print_report(report: dict) -> None:
     print(f"\nnewsflow run {report['run_id']} -> {report['warehouse']}")
     print(f"  items seen     {report['items_seen']}")
@@ -80,7 +163,7 @@ def print_report(report: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     _prefect_defaults()
     args = build_parser().parse_args(argv)
-    handlers = {"ingest": cmd_ingest, "serve": cmd_serve}
+    handlers = {"ingest": cmd_ingest, "serve": cmd_serve, "search": cmd_search, "sql": cmd_sql}
     return handlers[args.command](args)
 
 

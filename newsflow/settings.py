@@ -39,10 +39,23 @@ class FetchSettings(BaseModel):
     allow_private_addresses: bool = False
 
 
+class LakeSettings(BaseModel):
+    """DuckLake storage (used when `storage = "ducklake"`): see README "Beyond one file"."""
+
+    # "sqlite:PATH" for writers on one machine; "postgres:dbname=... host=..." when shared
+    catalog: str = f"sqlite:{REPO_ROOT / 'warehouse' / 'lake' / 'catalog.sqlite'}"
+    data_path: Path = REPO_ROOT / "warehouse" / "lake" / "data"
+    # DuckLake cannot hold the fts index's macros, so the index lives in this DuckDB file
+    search_index: Path = REPO_ROOT / "warehouse" / "lake" / "search.duckdb"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", env_nested_delimiter="__", extra="ignore")
 
     warehouse: Path = DEFAULT_WAREHOUSE
+    # "duckdb": the single file `warehouse`; "ducklake": catalog + Parquet files, several writers
+    storage: Literal["duckdb", "ducklake"] = "duckdb"
+    lake: LakeSettings = LakeSettings()
     summary_sentences: int = Field(3, ge=1, le=50)
     summary_algorithm: str = "newsflow"
     max_file_bytes: int = 20 * 1024 * 1024

@@ -8,6 +8,7 @@ backoff, so overlapping runs queue instead of failing.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -19,9 +20,12 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+import duckdb_ext
 import pyarrow as pa
 
 from tasks.document import Document, Failure
+from warehouse import lake as lakes
+from warehouse import search
 
 
 class WarehouseLocked(RuntimeError):
@@ -43,14 +47,49 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+def _retry_write_conflicts(method):
+    """On DuckLake, re-run a whole write whose commit lost to a concurrent writer (bounded)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Warehouse, *args, **kwargs):
+        deadline = time.monotonic() + self.lock_timeout_s
+        delay = 0.05
+        while True:
+            try:
+                return method(self, *args, **kwargs)
+            except duckdb.Error as exc:
+                if self.lake is None or not lakes.is_write_conflict(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 2.0)
+
+    return wrapper
+
+
 class Warehouse:
-    def __init__(self, path: str | Path, *, lock_timeout_s: float = 120.0):
+    def __init__(self, path: str | Path, *, lock_timeout_s: float = 120.0, lake: lakes.LakeConfig | None = None):
         self.path = Path(path)
         self.lock_timeout_s = lock_timeout_s
+        self.lake = lake  # None: the single DuckDB file `path`; else DuckLake storage
+
+    @classmethod
+    def from_settings(cls, settings, path: str | Path | None = None) -> Warehouse:
+        """The configured storage; an explicit `path` always means that DuckDB file."""
+        if path is None and settings.storage == "ducklake":
+            cfg = lakes.LakeConfig(settings.lake.catalog, settings.lake.data_path, settings.lake.search_index)
+            return cls(cfg.attach_target(), lock_timeout_s=settings.lock_timeout_s, lake=cfg)
+        return cls(path or settings.warehouse, lock_timeout_s=settings.lock_timeout_s)
 
     # -- connections -------------------------------------------------------
     @contextmanager
     def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self.lake is not None:
+            con = lakes.open_lake(self.lake, read_only=read_only)
+            try:
+                yield con
+            finally:
+                con.close()
+            return
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.lock_timeout_s
@@ -58,6 +97,7 @@ class Warehouse:
         while True:
             try:
                 con = duckdb.connect(str(self.path), read_only=read_only)
+                duckdb_ext.init(con)  # fts (search_articles) loads from the bundled wheels, offline
                 break
             except duckdb.IOException as exc:
                 message = str(exc)
@@ -80,6 +120,8 @@ class Warehouse:
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:
+                if self.lake is not None:
+                    lakes.claim_write_turn(con)
                 yield con
             except BaseException:
                 con.execute("ROLLBACK")
@@ -87,20 +129,55 @@ class Warehouse:
             con.execute("COMMIT")
 
     # -- schema --------------------------------------------------------------
+    def _ddl(self, sql: str) -> str:
+        return lakes.adapt_ddl(sql) if self.lake is not None else sql
+
+    @_retry_write_conflicts
     def migrate(self) -> int:
         """Create or upgrade the schema; safe to call on every run. Returns the version."""
         with self.transaction() as con:
-            con.execute(
+            con.execute(self._ddl(
                 "CREATE TABLE IF NOT EXISTS schema_version ("
                 "version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)"
-            )
-            current = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+            ))
+            # every missing version, not just those above the highest: numbers are reserved per
+            # feature and may land out of order
+            applied = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
             for version, name, sql in migrations():
-                if version > current:
-                    con.execute(sql)
-                    con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, name])
-                    current = version
-            return current
+                if version not in applied:
+                    con.execute(self._ddl(sql))
+                    con.execute("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, now())",
+                                [version, name])
+                    applied.add(version)
+            return max(applied, default=0)
+
+    def refresh_search_index(self, *, force: bool = False) -> bool:
+        """Rebuild the full-text index if documents changed since it was built. Returns whether it did."""
+        if self.lake is None:
+            with self.transaction() as con:
+                search.load(con)
+                if force or search.is_stale(con):
+                    search.build(con)
+                    return True
+                return False
+        with Warehouse(self.lake.search_index, lock_timeout_s=self.lock_timeout_s).connect() as con:
+            search.load(con)
+            lakes.attach(con, self.lake, alias="lake_source", read_only=True)
+            stale = force or search.lake_copy_is_stale(con, "lake_source")
+            if stale:
+                con.execute("BEGIN TRANSACTION")
+                search.copy_from_lake(con, "lake_source")
+                search.build(con)
+                con.execute("COMMIT")
+            return stale
+
+    def search(self, query: str, *, limit: int = 10, since=None) -> tuple[list[str], list[tuple]]:
+        """BM25-ranked canonical articles; read-only, waits for a running writer like `query`."""
+        if self.lake is None:
+            with self.connect(read_only=True) as con:
+                return search.search(con, query, limit=limit, since=since)
+        with Warehouse(self.lake.search_index, lock_timeout_s=self.lock_timeout_s).connect(read_only=True) as con:
+            return search.search(con, query, limit=limit, since=since)
 
     # -- lookups ---------------------------------------------------------------
     def known_doc_ids(self, doc_ids: list[str]) -> set[str]:
@@ -171,6 +248,7 @@ class Warehouse:
         return {url: (etag, lm, sha) for url, etag, lm, sha in rows}
 
     # -- runs ------------------------------------------------------------------
+    @_retry_write_conflicts
     def start_run(self, run_id: str, flow_run_id: str | None, parameters: dict) -> None:
         with self.transaction() as con:
             con.execute(
@@ -178,6 +256,7 @@ class Warehouse:
                 [run_id, flow_run_id, datetime.now(), json.dumps(parameters, default=str)],
             )
 
+    @_retry_write_conflicts
     def finish_run(self, run_id: str, *, status: str, counts: dict, timings: dict, error: str | None = None) -> None:
         with self.transaction() as con:
             con.execute(
@@ -191,6 +270,7 @@ class Warehouse:
             )
 
     # -- the batch write ---------------------------------------------------------
+    @_retry_write_conflicts
     def write_batch(
         self,
         run_id: str,
@@ -260,13 +340,16 @@ class Warehouse:
                             "WHERE b.doc_id NOT IN (SELECT doc_id FROM minhash_bands)")
                 con.unregister("batch_bands")
             for f in failure_rows:
+                # MERGE rather than ON CONFLICT: DuckLake tables have no keys to conflict on
                 con.execute(
-                    "INSERT INTO failures (source, stage, reason, detail, first_run_id, last_run_id, "
-                    "first_seen_at, last_seen_at, occurrences) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) "
-                    "ON CONFLICT (source, stage, reason) DO UPDATE SET detail = excluded.detail, "
-                    "last_run_id = excluded.last_run_id, last_seen_at = excluded.last_seen_at, "
-                    "occurrences = failures.occurrences + 1",
-                    [f.source, f.stage, f.reason, f.detail[:2000], run_id, run_id, f.at, f.at],
+                    "MERGE INTO failures t USING (SELECT ? AS source, ? AS stage, ? AS reason, ? AS detail, "
+                    "? AS run_id, ? AS at) s ON t.source = s.source AND t.stage = s.stage AND t.reason = s.reason "
+                    "WHEN MATCHED THEN UPDATE SET detail = s.detail, last_run_id = s.run_id, "
+                    "last_seen_at = s.at, occurrences = t.occurrences + 1 "
+                    "WHEN NOT MATCHED THEN INSERT (source, stage, reason, detail, first_run_id, last_run_id, "
+                    "first_seen_at, last_seen_at, occurrences) "
+                    "VALUES (s.source, s.stage, s.reason, s.detail, s.run_id, s.run_id, s.at, s.at, 1)",
+                    [f.source, f.stage, f.reason, f.detail[:2000], run_id, f.at],
                 )
             for doc_id, url, content_type, body in raw_pages:
                 if doc_id not in known:
@@ -288,7 +371,14 @@ class Warehouse:
 
     # -- analyst access ----------------------------------------------------------
     def query(self, sql: str, params: list | None = None) -> tuple[list[str], list[tuple]]:
+        """Run analyst SQL read-only: the database refuses writes, and file access (COPY TO,
+        read_csv, ATTACH) is switched off and locked so a query cannot write elsewhere either."""
         with self.connect(read_only=True) as con:
+            search.load(con)  # search_articles() needs fts, which cannot load once access is locked
+            if self.lake is not None:
+                con.execute("SET allowed_directories = ?", [[str(self.lake.data_path) + "/"]])
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
             cursor = con.execute(sql, params or [])
             columns = [c[0] for c in cursor.description] if cursor.description else []
             return columns, cursor.fetchall()

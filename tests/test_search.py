@@ -1,0 +1,114 @@
+"""BM25 search through DuckDB fts on a real warehouse file, on a small hand-made corpus."""
+
+from datetime import date
+
+import pytest
+
+from tasks.document import Document, Summary, sha256_hex
+from warehouse.store import Warehouse
+
+CORPUS = {
+    "opcw.txt": ("UN council adopts chemical weapons resolution",
+                 "The Security Council unanimously adopted a resolution requiring Syria to give up its "
+                 "chemical weapons. Inspectors will verify that the weapons are destroyed."),
+    "market.txt": ("Markets rally on trade hopes",
+                   "Stocks rose on Tuesday as investors bet that trade talks would resume. The resolution "
+                   "of the dispute could lift exports."),
+    "storm.txt": ("Storm floods coastal towns",
+                  "Heavy rain flooded several coastal towns and forced hundreds of residents to leave their homes."),
+    "vote.txt": ("Parliament debates budget",
+                 "Lawmakers debated the budget for hours. The opposition said the plan weakens public services."),
+}
+
+
+def doc(source: str, title: str, text: str, published: date | None = date(2024, 5, 1)) -> Document:
+    d = Document(source=source, source_kind="file", raw_text=text, raw_sha256=sha256_hex(title + text))
+    d.text, d.title, d.outlet, d.published_at = text, title, "Test Wire", published
+    d.text_sha256 = sha256_hex(text)
+    d.summary = Summary("lead", [(0, text.split(". ")[0] + ".")])
+    return d
+
+
+@pytest.fixture
+def store(tmp_path) -> Warehouse:
+    store = Warehouse(tmp_path / "search.duckdb")
+    store.migrate()
+    store.write_batch("r1", [doc(s, t, x) for s, (t, x) in CORPUS.items()], [], {}, summary_length="sentences=1")
+    assert store.refresh_search_index() is True
+    return store
+
+
+def titles(store: Warehouse, query: str, **kwargs) -> list[str]:
+    _, rows = store.search(query, **kwargs)
+    return [r[0] for r in rows]
+
+
+def test_relevant_article_ranks_first(store):
+    columns, rows = store.search("chemical weapons resolution")
+    assert columns[:5] == ["title", "outlet", "published_at", "score", "summary"]
+    assert rows[0][0] == "UN council adopts chemical weapons resolution"
+    assert rows[0][4].startswith("The Security Council")
+    # the market story mentions "resolution" once, so it matches, but lower
+    assert titles(store, "chemical weapons resolution") == [
+        "UN council adopts chemical weapons resolution", "Markets rally on trade hopes"]
+    assert rows[0][3] > rows[1][3] > 0
+
+
+def test_stemming_matches_other_word_forms(store):
+    assert titles(store, "flooding")[:1] == ["Storm floods coastal towns"]
+    assert titles(store, "debating budgets") == ["Parliament debates budget"]
+    assert titles(store, "weapon") == ["UN council adopts chemical weapons resolution"]
+
+
+def test_stop_words_are_ignored(store):
+    assert titles(store, "the of and to") == []
+    assert store.search("the storm")[1] == store.search("storm")[1]
+
+
+def test_limit_and_since(store):
+    assert len(titles(store, "the resolution", limit=1)) == 1
+    assert titles(store, "resolution", since=date(2025, 1, 1)) == []
+    assert len(titles(store, "resolution", since=date(2024, 1, 1))) == 2
+
+
+@pytest.mark.parametrize("query", [
+    "storm') ; DROP TABLE documents; --",
+    "' OR 1=1 --",
+    'storm" OR "1"="1',
+    "storm'); CREATE TABLE pwned AS SELECT 1; --",
+])
+def test_query_text_is_bound_never_spliced(store, query):
+    hits = titles(store, query)  # no syntax error: the text only ever reaches match_bm25 as a value
+    assert set(hits) <= {"Storm floods coastal towns"}  # words only; never "every row"
+    _, rows = store.query("SELECT count(*) FROM documents")
+    assert rows == [(4,)]
+    _, rows = store.query("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'pwned'")
+    assert rows == [(0,)]
+
+
+def test_index_follows_loads(store):
+    assert titles(store, "volcano") == []
+    store.write_batch("r2", [doc("volcano.txt", "Volcano erupts", "A volcano erupted overnight, covering villages in ash.")],
+                      [], {}, summary_length="sentences=1")
+    assert titles(store, "volcano") == []  # the index is a snapshot until rebuilt
+    assert store.refresh_search_index() is True
+    assert titles(store, "volcano") == ["Volcano erupts"]
+    assert store.refresh_search_index() is False  # nothing changed: no rebuild
+
+
+def test_duplicates_and_old_versions_are_not_returned(store):
+    copy = doc("copy.txt", "UN council adopts chemical weapons resolution", CORPUS["opcw.txt"][1])
+    copy.duplicate_of, copy.duplicate_method, copy.similarity = "x", "exact", 1.0
+    edited = doc("storm.txt", "Storm floods coastal towns (updated)", CORPUS["storm.txt"][1] + " Two died.")
+    edited.meta.update(version=2)
+    store.write_batch("r2", [copy, edited], [], {}, summary_length="sentences=1")
+    store.refresh_search_index()
+    assert titles(store, "chemical weapons") == ["UN council adopts chemical weapons resolution"]
+    assert titles(store, "storm") == ["Storm floods coastal towns (updated)"]
+
+
+def test_analysts_get_a_sql_macro(store):
+    _, rows = store.query("SELECT title FROM search_articles(?) LIMIT 1", ["chemical weapons"])
+    assert rows == [("UN council adopts chemical weapons resolution",)]
+    _, rows = store.query("SELECT count(*) FROM search_articles('resolution', since := DATE '2030-01-01')")
+    assert rows == [(0,)]

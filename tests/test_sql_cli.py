@@ -1,0 +1,103 @@
+"""`newsflow sql` and `newsflow search` against real warehouse files."""
+
+import csv
+import io
+import json
+import multiprocessing
+import time
+
+import duckdb
+import pytest
+
+from newsflow.cli import main
+from test_search import CORPUS, doc
+from warehouse.store import Warehouse
+
+
+@pytest.fixture
+def wh(tmp_path):
+    path = tmp_path / "w.duckdb"
+    store = Warehouse(path)
+    store.migrate()
+    store.write_batch("r1", [doc(s, t, x) for s, (t, x) in CORPUS.items()], [], {}, summary_length="sentences=1")
+    store.refresh_search_index()
+    return path
+
+
+def test_sql_formats(wh, capsys):
+    assert main(["sql", "SELECT title, published_at FROM latest_articles ORDER BY title LIMIT 2",
+                 "--warehouse", str(wh), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows == [{"title": "Markets rally on trade hopes", "published_at": "2024-05-01"},
+                    {"title": "Parliament debates budget", "published_at": "2024-05-01"}]
+    assert main(["sql", "SELECT count(*) AS n FROM documents", "--warehouse", str(wh), "--format", "csv"]) == 0
+    assert list(csv.reader(io.StringIO(capsys.readouterr().out))) == [["n"], ["4"]]
+    assert main(["sql", "SELECT title FROM search_articles('chemical weapons')", "--warehouse", str(wh)]) == 0
+    out = capsys.readouterr().out
+    assert "UN council adopts chemical weapons resolution" in out and "(1 row)" in out
+
+
+@pytest.mark.parametrize("statement", [
+    "DELETE FROM documents",
+    "INSERT INTO runs (run_id, started_at, status) VALUES ('x', now(), 'running')",
+    "DROP VIEW articles",
+    "SELECT 1; UPDATE documents SET title = 'x'",
+])
+def test_sql_refuses_writes(wh, capsys, statement):
+    assert main(["sql", statement, "--warehouse", str(wh)]) == 2
+    assert "read-only" in capsys.readouterr().err
+    assert Warehouse(wh).counts()["documents"] == 4
+
+
+def test_sql_cannot_write_files_or_reenable_access(wh, tmp_path, capsys):
+    target = tmp_path / "leak.csv"
+    assert main(["sql", f"COPY documents TO '{target}'", "--warehouse", str(wh)]) == 2
+    assert not target.exists()
+    assert main(["sql", "SET enable_external_access = true", "--warehouse", str(wh)]) == 2
+    capsys.readouterr()
+
+
+def test_sql_error_is_reported_not_raised(wh, capsys):
+    assert main(["sql", "SELECT nope FROM documents", "--warehouse", str(wh)]) == 1
+    assert "nope" in capsys.readouterr().err
+
+
+def _hold_lock(path: str, seconds: float, ready) -> None:
+    con = duckdb.connect(path)
+    ready.set()
+    time.sleep(seconds)
+    con.close()
+
+
+def _holding(path, seconds):
+    ready = multiprocessing.Event()
+    holder = multiprocessing.Process(target=_hold_lock, args=(str(path), seconds, ready))
+    holder.start()
+    ready.wait(10)
+    return holder
+
+
+def test_sql_waits_for_a_writer_then_answers(wh, capsys, monkeypatch):
+    monkeypatch.setenv("NEWSFLOW_LOCK_TIMEOUT_S", "30")
+    holder = _holding(wh, 1.5)
+    assert main(["sql", "SELECT count(*) AS n FROM documents", "--warehouse", str(wh), "--format", "csv"]) == 0
+    holder.join()
+    assert capsys.readouterr().out.splitlines() == ["n", "4"]
+
+
+def test_sql_names_the_process_holding_the_lock(wh, capsys, monkeypatch):
+    monkeypatch.setenv("NEWSFLOW_LOCK_TIMEOUT_S", "0.5")
+    holder = _holding(wh, 4)
+    assert main(["sql", "SELECT 1", "--warehouse", str(wh)]) == 3
+    err = capsys.readouterr().err
+    holder.join()
+    assert f"locked by process {holder.pid}" in err
+
+
+def test_search_command(wh, capsys):
+    assert main(["search", "chemical weapons resolution", "--limit", "1", "--warehouse", str(wh)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(" 1. UN council adopts chemical weapons resolution")
+    assert "Test Wire · 2024-05-01 · score" in out and "Markets" not in out
+    assert main(["search", "zeppelin", "--warehouse", str(wh)]) == 0
+    assert "no matching articles" in capsys.readouterr().out
