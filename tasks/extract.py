@@ -119,6 +119,15 @@ _TAIL_HEADING = re.compile(
     r")\s*:?\s*$",
     re.I,
 )
+# Headings whose section is boilerplate even when written as prose (author boxes,
+# legal small print): cut from there when it starts in the last part of the text.
+_STRONG_TAIL_HEADING = re.compile(
+    r"^(?:#+\s*)?(?:about the (?:authors?|reviewers?|writer|contributors?)|author bio(?:graphy)?|"
+    r"(?:media|press) (?:contacts?|inquiries)|disclaimers?(?: (?:&|and) disclosures?)?|disclosures?|"
+    r"important (?:disclosures?|information))\s*:?\s*$",
+    re.I,
+)
+_STRONG_TAIL_START_SHARE = 0.6
 _TAIL_START_SHARE = 0.5  # only consider headings in the last half of the text
 _MAX_TAIL_PROSE_WORDS = 80  # a tail with more running prose than this is likely content
 
@@ -195,6 +204,10 @@ def clean_extracted_text(text: str, title: str | None = None) -> tuple[str, list
     total = sum(len(ln) for ln in kept)
     pos = 0
     for i, ln in enumerate(kept):
+        if total and pos >= _STRONG_TAIL_START_SHARE * total and _STRONG_TAIL_HEADING.match(ln.strip()):
+            removed.extend((x, "tail") for x in kept[i:])
+            kept = kept[:i]
+            break
         if total and pos >= _TAIL_START_SHARE * total and _TAIL_HEADING.match(ln.strip()):
             if _tail_is_boilerplate(kept[i + 1 :]):
                 removed.extend((x, "tail") for x in kept[i:])

@@ -485,7 +485,7 @@ class _Run:
                     result.content_sha256 = prev.content_sha256
                 return
             if status >= 400 or status < 200:
-                retry_after = _retry_after(resp.headers.get("retry-after")) if status in (429, 503) else None
+                retry_after = _retry_after(resp.headers.get("retry-after")) if status in RETRY_STATUSES else None
                 raise _FetchError(f"http_{status}", resp.reason_phrase or "", retry=status in RETRY_STATUSES,
                                   retry_after=retry_after, status=status, final_url=current)
             body = body or b""
