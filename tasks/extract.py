@@ -2,10 +2,13 @@
 
 Method (measured by `bench/extraction.py`):
 
-1. trafilatura (the field's reference) with comments off, tables kept and its own
-   fallback cascade (readability/justext comparison) on. Metadata (title, author,
-   date, site name, language) come from the same `bare_extraction` call, so the
-   page is parsed once.
+1. trafilatura (the field's reference), comments off, tables kept, first in fast
+   mode (main extractor only); its full cascade (readability/justext comparison,
+   recall escalation) runs only when the fast text covers < 15% of the page's
+   visible text, a sign that the main extractor locked onto a small block.
+   The page is parsed once; metadata (title, author, date, site name, language)
+   come from meta tags / JSON-LD / <title> via trafilatura's metadata helpers, the
+   date from explicit markup first and htmldate (non-extensive) as fallback.
 2. A line-level post-cleaner removes what trafilatura leaves behind most often:
    * the headline repeated as the first line(s) of the body (it is kept in `title`);
    * short stand-alone boilerplate lines anywhere: "Advertisement", "Continue
