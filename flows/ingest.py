@@ -24,6 +24,7 @@ from newsflow.settings import get_settings
 from tasks.dedup import DedupConfig
 from tasks.document import Document, Failure
 from tasks.read import discover_paths
+from tasks.parallel import default_workers
 from tasks.stages import SummaryLength, clean_task, dedup_task, discover_feeds_task, fetch_task, read_task, summarize_task
 from tasks.web_source import WebBatch, read_url_file
 from warehouse.store import Warehouse
@@ -34,6 +35,30 @@ Algorithm = Literal["newsflow", "lead", "lexrank", "textrank", "lsa", "luhn", "k
 def chunked(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+TaskRunnerKind = Literal["thread", "dask"]
+
+
+def make_task_runner(kind: TaskRunnerKind = "thread", dask_address: str | None = None, dask_workers: int = 2):
+    """The flow's task runner: threads in this process (default; CPU stages use a process pool),
+    or Dask via prefect-dask: an existing scheduler at `dask_address`, else a LocalCluster."""
+    if kind == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if dask_address:
+            return DaskTaskRunner(address=dask_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": dask_workers, "threads_per_worker": 1})
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    return ThreadPoolTaskRunner()
+
+
+def _on_dask() -> bool:
+    from prefect.context import FlowRunContext
+
+    ctx = FlowRunContext.get()
+    return bool(ctx and type(ctx.task_runner).__name__ == "DaskTaskRunner")
 
 
 def check_parameters(summary_sentences: int, summary_ratio: float | None, summary_words: int | None,
@@ -107,6 +132,8 @@ def ingest(
     dedup_config = DedupConfig(threshold=near_dup_threshold, num_perm=settings.minhash_permutations,
                                shingle_words=settings.shingle_words)
     run_id = flow_run.id or str(uuid.uuid4())
+    # On Dask the cluster provides the parallelism; elsewhere CPU stages use a local process pool.
+    workers = 1 if _on_dask() else (settings.workers or default_workers())
     parameters = {
         "paths": paths, "urls": urls, "feeds": feeds, "url_file": url_file, "warehouse": str(store.path), "algorithm": algorithm, "summary": length.label(),
         "near_dup_threshold": near_dup_threshold, "batch_size": batch_size,
@@ -136,10 +163,10 @@ def ingest(
             docs, unchanged = timed("read", assign_versions, store, docs)
             unchanged += web.unchanged if web else 0
             counts["unchanged"] += unchanged
-            docs, failed = timed("clean", clean_task, docs, label)
+            docs, failed = timed("clean", lambda: clean_task.submit(docs, label, workers).result())
             failures = failures + failed
             outcome = timed("dedup", dedup_task, docs, store, dedup_config, label)
-            failures += timed("summarize", summarize_task, docs, algorithm, length, label)
+            failures += timed("summarize", lambda: summarize_task.submit(docs, algorithm, length, label, workers).result())
             timed("store", store_task, store, run_id, docs, failures, outcome.band_keys, length.label(), label, web)
         rows = article_rows(docs)
         articles_total += len(rows)

@@ -14,6 +14,9 @@ def _prefect_defaults() -> None:
     # Offline machines: the server's telemetry would fail noisily without internet.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    # The ephemeral server migrates its SQLite database on first start; on a busy or cold
+    # machine that exceeds Prefect's 20 s default and the run fails before it begins.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +40,16 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--near-dup-threshold", type=float, default=0.8)
     ingest.add_argument("--batch-size", type=int, default=200)
     ingest.add_argument("--json", action="store_true", help="print the run report as JSON")
+    ingest.add_argument("--task-runner", choices=["thread", "dask"], default=None,
+                        help="thread (default: CPU stages on a local process pool) or dask (prefect-dask)")
+    ingest.add_argument("--dask-address", help="existing Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+                        "(default: a LocalCluster)")
+    ingest.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                        help="progress on stderr: a bar on a terminal, a line every 10 s otherwise (default on)")
+
+    export = sub.add_parser("export", help="write the tables to Parquet, partitioned by ingest date")
+    export.add_argument("--warehouse", help="DuckDB file (default: the configured storage)")
+    export.add_argument("--out", help="folder to write (default: export/ next to the warehouse file)")
 
     serve = sub.add_parser("serve", help="serve the scheduled ingest deployment; also runs UI-triggered runs")
     serve.add_argument("--limit", type=int, default=None,
@@ -56,17 +69,46 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from flows.ingest import ingest
+    from flows.ingest import ingest, make_task_runner
+    from newsflow import progress
+    from newsflow.settings import get_settings
 
-    report = ingest(
-        paths=args.paths, urls=args.urls, feeds=args.feeds, url_file=args.url_file, warehouse=args.warehouse, algorithm=args.algorithm,
-        summary_sentences=args.sentences, summary_ratio=args.ratio, summary_words=args.words,
-        near_dup_threshold=args.near_dup_threshold, batch_size=args.batch_size,
-    )
+    settings = get_settings()
+    runner = make_task_runner(args.task_runner or settings.task_runner, args.dask_address or settings.dask_address)
+    with progress.reporting(progress.ProgressReporter() if args.progress else None):
+        report = ingest.with_options(task_runner=runner)(
+            paths=args.paths, urls=args.urls, feeds=args.feeds, url_file=args.url_file, warehouse=args.warehouse, algorithm=args.algorithm,
+            summary_sentences=args.sentences, summary_ratio=args.ratio, summary_words=args.words,
+            near_dup_threshold=args.near_dup_threshold, batch_size=args.batch_size,
+        )
     if args.json:
         print(json.dumps(report, indent=2, default=str))
     else:
         print_report(report)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import duckdb
+
+    from warehouse.export import export_parquet
+    from warehouse.store import WarehouseLocked
+
+    store = _store(args)
+    if store.lake is None and not store.path.exists():
+        print(f"newsflow export: no warehouse at {store.path}; run `newsflow ingest` first", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else (store.path.parent / "export" if store.lake is None else Path("export"))
+    try:
+        tables = export_parquet(store, out)
+    except (WarehouseLocked, duckdb.Error, ValueError) as exc:
+        print(f"newsflow export: {exc}", file=sys.stderr)
+        return 1
+    for t in tables:
+        print(f"  {t.table:<20} {t.rows:>9} rows  {t.files:>4} files{'  by ingest_date' if t.partitioned else ''}")
+    print(f"exported {len(tables)} tables to {out.resolve()} (views.sql recreates the warehouse's tables and views)")
     return 0
 
 
@@ -163,7 +205,8 @@ def print_report(report: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     _prefect_defaults()
     args = build_parser().parse_args(argv)
-    handlers = {"ingest": cmd_ingest, "serve": cmd_serve, "search": cmd_search, "sql": cmd_sql}
+    handlers = {"ingest": cmd_ingest, "serve": cmd_serve, "search": cmd_search, "sql": cmd_sql,
+                "export": cmd_export}
     return handlers[args.command](args)
 
 

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     minhash_permutations: int = 112
     shingle_words: int = 5
     batch_size: int = 200
+    # processes for the CPU stages (clean, summarize); 0 = every core this process may use
+    workers: int = Field(0, ge=0)
     lock_timeout_s: float = 120.0
     task_runner: Literal["thread", "dask"] = "thread"
     dask_address: str | None = None

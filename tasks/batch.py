@@ -1,0 +1,120 @@
+"""Batch-level stage functions: plain Python, no Prefect, safe to run in worker processes.
+
+Each stage takes a list of Documents and returns the ones that go on, plus
+Failures for the ones that could not; one bad item never stops a batch.
+Functions return their results (rather than only mutating) so they can run
+in another process and be mapped over chunks (`tasks/parallel.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from tasks.clean import clean_document, repeated_lines
+from tasks.document import Document, Failure, Summary
+from tasks.parallel import map_chunks
+from tasks.read import read_file
+from tasks.summarize import summarize
+
+
+@dataclass(frozen=True)
+class SummaryLength:
+    sentences: int | None = 3
+    ratio: float | None = None
+    words: int | None = None
+
+    def label(self) -> str:
+        if self.ratio is not None:
+            return f"ratio={self.ratio}"
+        if self.words is not None:
+            return f"words={self.words}"
+        return f"sentences={self.sentences}"
+
+    def kwargs(self) -> dict:
+        if self.ratio is not None:
+            return {"ratio": self.ratio}
+        if self.words is not None:
+            return {"words": self.words}
+        return {"sentences": self.sentences}
+
+
+def read_paths(paths: list[Path], max_bytes: int) -> tuple[list[Document], list[Failure]]:
+    docs: list[Document] = []
+    failures: list[Failure] = []
+    for path in paths:
+        got, failed = read_file(path, max_bytes=max_bytes)
+        docs.extend(got)
+        failures.extend(failed)
+    return docs, failures
+
+
+def clean_docs(docs: list[Document], today: date | None = None,
+               repeated: frozenset[str] | None = None) -> tuple[list[Document], list[Failure]]:
+    if repeated is None:
+        # lines repeated across many documents of a batch are site furniture, not content
+        repeated = repeated_lines([d.raw_text for d in docs])
+    kept: list[Document] = []
+    failures: list[Failure] = []
+    for doc in docs:
+        try:
+            cleaned = clean_document(
+                doc.raw_text, title=doc.meta.get("title"), published=doc.meta.get("published"),
+                outlet=doc.meta.get("outlet"), repeated_lines=repeated, today=today,
+            )
+        except Exception as exc:  # noqa: BLE001 - one bad document must not stop the batch
+            failures.append(Failure(doc.source, "clean", "cleaner_error", f"{type(exc).__name__}: {exc}"[:500]))
+            continue
+        if not cleaned.text.strip():
+            failures.append(Failure(doc.source, "clean", "empty_after_cleaning", "no article text left after removing boilerplate"))
+            continue
+        doc.text = cleaned.text
+        doc.title = cleaned.title
+        doc.published_at = cleaned.published_at
+        doc.published_raw = cleaned.published_raw
+        doc.date_convention = cleaned.date_convention
+        doc.outlet = cleaned.outlet
+        doc.author = cleaned.author or doc.meta.get("author")
+        doc.language = doc.meta.get("language")
+        doc.removed_lines = cleaned.removed_lines
+        kept.append(doc)
+    return kept, failures
+
+
+def compute_summaries(docs: list[Document], algorithm: str, length: SummaryLength
+                      ) -> tuple[dict[str, Summary], list[Failure]]:
+    summaries: dict[str, Summary] = {}
+    failures: list[Failure] = []
+    for doc in docs:
+        if doc.duplicate_of is not None:
+            continue  # only canonical documents are summarized
+        try:
+            summaries[doc.doc_id] = summarize(doc.text, title=doc.title, algorithm=algorithm, **length.kwargs())
+        except Exception as exc:  # noqa: BLE001
+            failures.append(Failure(doc.source, "summarize", "summarizer_error", f"{type(exc).__name__}: {exc}"[:500]))
+    return summaries, failures
+
+
+def summarize_docs(docs: list[Document], algorithm: str, length: SummaryLength, workers: int = 1) -> list[Failure]:
+    """Set `doc.summary` on each canonical document; return failures."""
+    canonical = [d for d in docs if d.duplicate_of is None]
+    failures: list[Failure] = []
+    by_id: dict[str, Summary] = {}
+    for summaries, failed in map_chunks(compute_summaries, canonical, algorithm, length, workers=workers):
+        by_id.update(summaries)
+        failures += failed
+    for doc in canonical:
+        doc.summary = by_id.get(doc.doc_id)
+    return failures
+
+
+def clean_docs_parallel(docs: list[Document], workers: int = 1) -> tuple[list[Document], list[Failure]]:
+    # the cross-document line statistics need the whole batch, so they are computed here, once
+    repeated = repeated_lines([d.raw_text for d in docs])
+    kept: list[Document] = []
+    failures: list[Failure] = []
+    for got, failed in map_chunks(clean_docs, docs, None, repeated, workers=workers):
+        kept += got
+        failures += failed
+    return kept, failures

@@ -1,0 +1,71 @@
+"""Run a pure batch function over chunks of documents on all cores.
+
+Cleaning and summarizing are CPU-bound and independent per document, so a
+batch is split into one chunk per worker and mapped over a process pool.
+The pool is created once per process and reused across batches (worker
+start-up imports sumy/numpy: about a second). Small batches run inline,
+where the pool's pickling would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_WORKERS = 0
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    global _POOL, _POOL_WORKERS
+    if _POOL is None or _POOL_WORKERS != workers:
+        shutdown_pool()
+        # spawn, not fork: the flow process runs Prefect's threads, and forking a threaded process can deadlock
+        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        _POOL_WORKERS = workers
+    return _POOL
+
+
+def shutdown_pool() -> None:
+    global _POOL
+    if _POOL is not None:
+        _POOL.shutdown(wait=True, cancel_futures=True)
+        _POOL = None
+
+
+atexit.register(shutdown_pool)
+
+
+def split(items: Sequence[T], parts: int) -> list[list[T]]:
+    """Contiguous, near-equal chunks (order is kept so results can be concatenated)."""
+    parts = max(1, min(parts, len(items)))
+    size, extra = divmod(len(items), parts)
+    chunks, start = [], 0
+    for i in range(parts):
+        end = start + size + (1 if i < extra else 0)
+        chunks.append(list(items[start:end]))
+        start = end
+    return chunks
+
+
+def map_chunks(fn: Callable[..., R], items: Sequence[T], *args, workers: int = 1, min_items: int = 32) -> list[R]:
+    """[fn(chunk, *args) for each chunk], in parallel when worth it. Results in chunk order."""
+    if workers <= 1 or len(items) < min_items:
+        return [fn(list(items), *args)]
+    pool = _pool(workers)
+    futures = [pool.submit(fn, chunk, *args) for chunk in split(items, workers)]
+    return [f.result() for f in futures]
