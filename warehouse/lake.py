@@ -75,13 +75,25 @@ _CLOCK_DEFAULT = re.compile(r"\s+DEFAULT\s+(?:current_timestamp|now\(\)|current_
 _LINE_COMMENT = re.compile(r"--[^\n]*")
 
 
-def adapt_ddl(sql: str) -> str:
-    """The DuckLake variant of a migration: keys, indexes and clock defaults dropped.
+_VIEW_NAME = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(\w+)", re.IGNORECASE)
+
+
+def view_names(sqls) -> set[str]:
+    return {name.lower() for sql in sqls for name in _VIEW_NAME.findall(sql)}
+
+
+def adapt_ddl(sql: str, views: set[str] = frozenset()) -> str:
+    """The DuckLake variant of a migration: keys, indexes, clock defaults and comments on view
+    columns (which DuckLake cannot store) dropped.
 
     Uniqueness is kept by the writers instead (anti-join inserts and MERGE, serialised by
     `claim_write_turn`), and timestamps are always written explicitly.
     """
     sql = _LINE_COMMENT.sub("", sql)  # so a comment mentioning PRIMARY KEY is not rewritten
+    if views:
+        names = "|".join(re.escape(v) for v in sorted(views))
+        sql = re.sub(rf"COMMENT\s+ON\s+COLUMN\s+(?:{names})\.\w+\s+IS\s+'(?:[^']|'')*'\s*;", "", sql,
+                     flags=re.IGNORECASE)
     sql = _INDEX.sub("", sql)
     sql = _TABLE_KEY.sub("", sql)
     sql = _COLUMN_KEY.sub("", sql)

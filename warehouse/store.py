@@ -130,7 +130,9 @@ class Warehouse:
 
     # -- schema --------------------------------------------------------------
     def _ddl(self, sql: str) -> str:
-        return lakes.adapt_ddl(sql) if self.lake is not None else sql
+        if self.lake is None:
+            return sql
+        return lakes.adapt_ddl(sql, lakes.view_names(m[2] for m in migrations()))
 
     @_retry_write_conflicts
     def migrate(self) -> int:

@@ -1,0 +1,135 @@
+"""The same warehouse on DuckLake (SQLite catalog + local Parquet files), with concurrent writers."""
+
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newsflow.cli import main
+from newsflow.settings import get_settings
+from tasks.document import Failure
+from test_search import CORPUS, doc
+from warehouse.lake import LakeConfig, adapt_ddl
+from warehouse.store import Warehouse, migrations
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def lake_env(root: Path) -> dict[str, str]:
+    return {"NEWSFLOW_STORAGE": "ducklake", "NEWSFLOW_LAKE__CATALOG": f"sqlite:{root / 'catalog.sqlite'}",
+            "NEWSFLOW_LAKE__DATA_PATH": str(root / "data"), "NEWSFLOW_LAKE__SEARCH_INDEX": str(root / "search.duckdb")}
+
+
+def lake_store(root: Path) -> Warehouse:
+    cfg = LakeConfig(f"sqlite:{root / 'catalog.sqlite'}", root / "data", root / "search.duckdb")
+    return Warehouse(cfg.attach_target(), lake=cfg, lock_timeout_s=60)
+
+
+def test_ddl_variant_drops_what_ducklake_lacks():
+    sql = adapt_ddl(migrations()[0][2])
+    assert "PRIMARY KEY" not in sql.upper() and "CREATE INDEX" not in sql.upper()
+    assert "CREATE TABLE documents" in sql and "CREATE VIEW articles" in sql
+    assert adapt_ddl("a TIMESTAMP DEFAULT current_timestamp, b INT DEFAULT 0") == "a TIMESTAMP, b INT DEFAULT 0"
+
+
+def test_settings_select_ducklake(tmp_path, monkeypatch):
+    for key, value in lake_env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    store = Warehouse.from_settings(get_settings())
+    assert store.lake is not None and store.lake.data_path == tmp_path / "data"
+    assert Warehouse.from_settings(get_settings(), tmp_path / "x.duckdb").lake is None  # explicit file wins
+
+
+def test_same_schema_views_search_and_sql_on_ducklake(tmp_path, monkeypatch, capsys):
+    store = lake_store(tmp_path)
+    latest = max(v for v, _, _ in migrations())
+    assert store.migrate() == latest and store.migrate() == latest
+    docs = [doc(s, t, x) for s, (t, x) in CORPUS.items()]
+    fail = [Failure("bad.bin", "read", "binary", "NUL bytes")]
+    store.write_batch("r1", docs, fail, {}, summary_length="sentences=1")
+    store.write_batch("r2", docs, fail, {}, summary_length="sentences=1")  # upserts without keys
+    assert store.counts()["documents"] == 4
+    _, rows = store.query("SELECT occurrences, first_run_id, last_run_id FROM failures")
+    assert rows == [(2, "r1", "r2")]
+    _, rows = store.query("SELECT comment FROM duckdb_views() WHERE view_name = 'latest_articles'")
+    assert rows[0][0].startswith("Newest version")
+    assert list((tmp_path / "data").rglob("*.parquet"))  # data really lives in Parquet files
+
+    assert store.refresh_search_index() is True and store.refresh_search_index() is False
+    _, rows = store.search("chemical weapons resolution")
+    assert rows[0][0] == "UN council adopts chemical weapons resolution"
+
+    for key, value in lake_env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    assert main(["sql", "SELECT count(*) AS n FROM latest_articles", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["n", "4"]
+    assert main(["sql", "DELETE FROM documents"]) == 2
+    assert "read-only" in capsys.readouterr().err
+    assert main(["search", "flooding"]) == 0
+    assert "Storm floods coastal towns" in capsys.readouterr().out
+
+
+def _write_all(root: str, worker: int, barrier) -> None:
+    store = lake_store(Path(root))
+    barrier.wait(30)
+    # both workers write every document, in opposite orders and small batches
+    items = [doc(s, t, x) for s, (t, x) in CORPUS.items()] + [
+        doc(f"extra{i}.txt", f"Extra {i}", f"Extra story number {i}. It has words.") for i in range(8)]
+    items = items if worker == 0 else items[::-1]
+    for start in range(0, len(items), 3):
+        store.write_batch(f"w{worker}", items[start:start + 3], [Failure("bad.bin", "read", "binary")], {},
+                          summary_length="sentences=1")
+
+
+def test_two_processes_writing_the_same_documents_store_each_once(tmp_path):
+    lake_store(tmp_path).migrate()
+    barrier = multiprocessing.Barrier(2)
+    workers = [multiprocessing.Process(target=_write_all, args=(str(tmp_path), i, barrier)) for i in (0, 1)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(240)
+    assert [w.exitcode for w in workers] == [0, 0]
+    store = lake_store(tmp_path)
+    _, rows = store.query("SELECT count(*), count(DISTINCT doc_id) FROM documents")
+    assert rows == [(12, 12)]
+    _, rows = store.query("SELECT count(*), count(DISTINCT doc_id) FROM summaries")
+    assert rows == [(12, 12)]
+    _, rows = store.query("SELECT count(*), sum(occurrences) FROM failures")
+    assert rows == [(1, 8)]  # one row, one increment per batch of both workers
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_two_ingest_processes_share_one_ducklake(tmp_path):
+    from prefect.settings import PREFECT_API_URL
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, (title, text) in CORPUS.items():
+        (corpus / name).write_text(f"{title}\n\n{text}\n", encoding="utf-8")
+    for i in range(6):
+        (corpus / f"extra{i}.txt").write_text(f"Extra story {i}\n\nLocal story number {i} with its own words "
+                                              f"about topic {i * 7919}.\n", encoding="utf-8")
+    (corpus / "copy.txt").write_text((corpus / "storm.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    lake = tmp_path / "lake"
+    env = {**os.environ, **lake_env(lake), "PREFECT_API_URL": PREFECT_API_URL.value()}
+    command = [sys.executable, "-m", "newsflow.cli", "ingest", str(corpus), "--batch-size", "2", "--json"]
+    runs = [subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    outputs = [r.communicate(timeout=280) for r in runs]
+    for run, (out, err) in zip(runs, outputs):
+        assert run.returncode == 0, err[-3000:]
+    reports = [json.loads(out[out.index("{"):]) for out, _ in outputs]
+    assert sum(r["documents_new"] for r in reports) >= 11  # each file stored by one of the two runs
+
+    store = lake_store(lake)
+    _, rows = store.query("SELECT count(*), count(DISTINCT doc_id), count(DISTINCT source) FROM documents")
+    assert rows == [(11, 11, 11)]  # every document arrived exactly once
+    _, rows = store.query("SELECT count(*) FROM runs WHERE status = 'completed'")
+    assert rows == [(2,)]
+    _, rows = store.search("chemical weapons")
+    assert rows[0][0] == "UN council adopts chemical weapons resolution"
