@@ -198,10 +198,14 @@ _ENDS_SENTENCE = re.compile(r"[.!?:;\"'”’)\]]$")
 
 
 def _repair_list_numbers(sentences: list[str]) -> list[str]:
-    """Undo pysbd's numbered-list guess on prose: "... in region 1. Report 2 ..." is split by
+    """Re-attach stray closing quotes, and undo pysbd's numbered-list guess on prose: "... in region 1. Report 2 ..." is split by
     pysbd as "... in region" / "1. Report 2 ..."; give the number back to the sentence it ends."""
     out: list[str] = []
     for s in sentences:
+        if out and not any(ch.isalnum() for ch in s) and len(s) <= 3:
+            # a lone closing quote/bracket pysbd split off: it belongs to the sentence before
+            out[-1] += s
+            continue
         m = _LEADING_NUMBER.match(s)
         if m and out and not _ENDS_SENTENCE.search(out[-1]):
             out[-1] = f"{out[-1]} {m.group(1)}"

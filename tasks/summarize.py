@@ -200,6 +200,12 @@ class _CaptureRanking:
         return infos
 
 
+@lru_cache(maxsize=None)
+def _cached_summarizer(name: str):
+    """Configured sumy summarizers are stateless between calls: build each once."""
+    return _sumy_summarizer(name)
+
+
 def _sumy_summarizer(name: str):
     # `_stem` is sumy's English Snowball stemmer behind a cache (sumy stems every word on every use)
     if name == "lexrank":
@@ -232,7 +238,7 @@ def _sumy_rank(doc: _Prepared, name: str, cands: list[int]) -> list[int]:
         return list(cands)
     with_title = name == "edmundson"
     sdoc, by_id = _sumy_document(doc, cands, with_title=with_title)
-    summarizer = _sumy_summarizer(name)
+    summarizer = _sumy_summarizer(name) if with_title else _cached_summarizer(name)
     if with_title and doc.title:
         summarizer.bonus_words = tuple(summarizer.bonus_words) + tuple(_TOKENIZER.to_words(doc.title))
     capture = _CaptureRanking()
@@ -280,11 +286,33 @@ _QUOTE_OPEN = ('"', "“", "‘", "'")
 _SAID = re.compile(r"\b(said|says|told|added|according to|explained|insisted|warned|claimed)\b", re.I)
 
 
+class _FastTextRank(TextRankSummarizer):
+    """sumy's TextRank with the same edge weight, minus a numpy.isclose call per sentence pair
+    (60% of TextRank's run time); ratings are identical."""
+
+    @staticmethod
+    def _rate_sentences_edge(words1, words2):
+        rank = sum(words2.count(w) for w in words1)
+        if rank == 0:
+            return 0.0
+        norm = math.log(len(words1)) + math.log(len(words2))
+        if abs(norm) <= 1e-8:
+            return float(rank)
+        return rank / norm
+
+
+@lru_cache(maxsize=1)
+def _fast_textrank() -> _FastTextRank:
+    summarizer = _FastTextRank(_stem)
+    summarizer.stop_words = _STOP_WORDS
+    return summarizer
+
+
 def _textrank_scores(doc: _Prepared, cands: list[int]) -> dict[int, float]:
     if len(cands) == 1:
         return {cands[0]: 1.0}
     sdoc, by_id = _sumy_document(doc, cands)
-    summarizer = _sumy_summarizer("textrank")
+    summarizer = _fast_textrank()
     ratings = summarizer.rate_sentences(sdoc)
     out = {}
     for s in sdoc.sentences:

@@ -64,3 +64,8 @@ def test_sentences_ending_in_numbers_are_not_list_items():
         "Report 2 says prices fell in region 2.",
         "Report 3 is flat in region 3.",
     ]
+
+
+def test_closing_quote_of_a_multi_paragraph_quote_stays_attached():
+    text = '"It is a start.\n\nIt is pushing for less free market activity."\n\nBut the problem remained.'
+    assert split_sentences(text) == ['"It is a start.', 'It is pushing for less free market activity."', "But the problem remained."]
