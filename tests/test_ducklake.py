@@ -78,7 +78,7 @@ def _write_all(root: str, worker: int, barrier) -> None:
     barrier.wait(30)
     # both workers write every document, in opposite orders and small batches
     items = [doc(s, t, x) for s, (t, x) in CORPUS.items()] + [
-        doc(f"extra{i}.txt", f"Extra {i}", f"Extra story number {i}. It has words.") for i in range(8)]
+        doc(f"extra{i}.txt", f"Extra {i}", f"Extra story number {i}. It has words.") for i in range(2)]
     items = items if worker == 0 else items[::-1]
     for start in range(0, len(items), 3):
         store.write_batch(f"w{worker}", items[start:start + 3], [Failure("bad.bin", "read", "binary")], {},
@@ -96,13 +96,14 @@ def test_two_processes_writing_the_same_documents_store_each_once(tmp_path):
     assert [w.exitcode for w in workers] == [0, 0]
     store = lake_store(tmp_path)
     _, rows = store.query("SELECT count(*), count(DISTINCT doc_id) FROM documents")
-    assert rows == [(12, 12)]
+    assert rows == [(6, 6)]
     _, rows = store.query("SELECT count(*), count(DISTINCT doc_id) FROM summaries")
-    assert rows == [(12, 12)]
+    assert rows == [(6, 6)]
     _, rows = store.query("SELECT count(*), sum(occurrences) FROM failures")
-    assert rows == [(1, 8)]  # one row, one increment per batch of both workers
+    assert rows == [(1, 4)]  # one row, one increment per batch of both workers
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_two_ingest_processes_share_one_ducklake(tmp_path):
     from prefect.settings import PREFECT_API_URL
@@ -111,7 +112,7 @@ def test_two_ingest_processes_share_one_ducklake(tmp_path):
     corpus.mkdir()
     for name, (title, text) in CORPUS.items():
         (corpus / name).write_text(f"{title}\n\n{text}\n", encoding="utf-8")
-    for i in range(6):
+    for i in range(1):
         (corpus / f"extra{i}.txt").write_text(f"Extra story {i}\n\nLocal story number {i} with its own words "
                                               f"about topic {i * 7919}.\n", encoding="utf-8")
     (corpus / "copy.txt").write_text((corpus / "storm.txt").read_text(encoding="utf-8"), encoding="utf-8")
@@ -124,11 +125,11 @@ def test_two_ingest_processes_share_one_ducklake(tmp_path):
     for run, (out, err) in zip(runs, outputs):
         assert run.returncode == 0, err[-3000:]
     reports = [json.loads(out[out.index("{"):]) for out, _ in outputs]
-    assert sum(r["documents_new"] for r in reports) >= 11  # each file stored by one of the two runs
+    assert sum(r["documents_new"] for r in reports) >= 6  # each file stored by one of the two runs
 
     store = lake_store(lake)
     _, rows = store.query("SELECT count(*), count(DISTINCT doc_id), count(DISTINCT source) FROM documents")
-    assert rows == [(11, 11, 11)]  # every document arrived exactly once
+    assert rows == [(6, 6, 6)]  # every document arrived exactly once
     _, rows = store.query("SELECT count(*) FROM runs WHERE status = 'completed'")
     assert rows == [(2,)]
     _, rows = store.search("chemical weapons")

@@ -29,13 +29,23 @@ def doc(source: str, title: str, text: str, published: date | None = date(2024, 
     return d
 
 
-@pytest.fixture
-def store(tmp_path) -> Warehouse:
-    store = Warehouse(tmp_path / "search.duckdb")
+def indexed_corpus(path) -> Warehouse:
+    store = Warehouse(path)
     store.migrate()
     store.write_batch("r1", [doc(s, t, x) for s, (t, x) in CORPUS.items()], [], {}, summary_length="sentences=1")
     assert store.refresh_search_index() is True
     return store
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Warehouse:
+    """Shared by the tests that only read."""
+    return indexed_corpus(tmp_path_factory.mktemp("search") / "search.duckdb")
+
+
+@pytest.fixture
+def store(tmp_path) -> Warehouse:
+    return indexed_corpus(tmp_path / "search.duckdb")
 
 
 def titles(store: Warehouse, query: str, **kwargs) -> list[str]:
@@ -43,32 +53,32 @@ def titles(store: Warehouse, query: str, **kwargs) -> list[str]:
     return [r[0] for r in rows]
 
 
-def test_relevant_article_ranks_first(store):
-    columns, rows = store.search("chemical weapons resolution")
+def test_relevant_article_ranks_first(corpus):
+    columns, rows = corpus.search("chemical weapons resolution")
     assert columns[:5] == ["title", "outlet", "published_at", "score", "summary"]
     assert rows[0][0] == "UN council adopts chemical weapons resolution"
     assert rows[0][4].startswith("The Security Council")
     # the market story mentions "resolution" once, so it matches, but lower
-    assert titles(store, "chemical weapons resolution") == [
+    assert titles(corpus, "chemical weapons resolution") == [
         "UN council adopts chemical weapons resolution", "Markets rally on trade hopes"]
     assert rows[0][3] > rows[1][3] > 0
 
 
-def test_stemming_matches_other_word_forms(store):
-    assert titles(store, "flooding")[:1] == ["Storm floods coastal towns"]
-    assert titles(store, "debating budgets") == ["Parliament debates budget"]
-    assert titles(store, "weapon") == ["UN council adopts chemical weapons resolution"]
+def test_stemming_matches_other_word_forms(corpus):
+    assert titles(corpus, "flooding")[:1] == ["Storm floods coastal towns"]
+    assert titles(corpus, "debating budgets") == ["Parliament debates budget"]
+    assert titles(corpus, "weapon") == ["UN council adopts chemical weapons resolution"]
 
 
-def test_stop_words_are_ignored(store):
-    assert titles(store, "the of and to") == []
-    assert store.search("the storm")[1] == store.search("storm")[1]
+def test_stop_words_are_ignored(corpus):
+    assert titles(corpus, "the of and to") == []
+    assert corpus.search("the storm")[1] == corpus.search("storm")[1]
 
 
-def test_limit_and_since(store):
-    assert len(titles(store, "the resolution", limit=1)) == 1
-    assert titles(store, "resolution", since=date(2025, 1, 1)) == []
-    assert len(titles(store, "resolution", since=date(2024, 1, 1))) == 2
+def test_limit_and_since(corpus):
+    assert len(titles(corpus, "the resolution", limit=1)) == 1
+    assert titles(corpus, "resolution", since=date(2025, 1, 1)) == []
+    assert len(titles(corpus, "resolution", since=date(2024, 1, 1))) == 2
 
 
 @pytest.mark.parametrize("query", [
@@ -77,12 +87,12 @@ def test_limit_and_since(store):
     'storm" OR "1"="1',
     "storm'); CREATE TABLE pwned AS SELECT 1; --",
 ])
-def test_query_text_is_bound_never_spliced(store, query):
-    hits = titles(store, query)  # no syntax error: the text only ever reaches match_bm25 as a value
+def test_query_text_is_bound_never_spliced(corpus, query):
+    hits = titles(corpus, query)  # no syntax error: the text only ever reaches match_bm25 as a value
     assert set(hits) <= {"Storm floods coastal towns"}  # words only; never "every row"
-    _, rows = store.query("SELECT count(*) FROM documents")
+    _, rows = corpus.query("SELECT count(*) FROM documents")
     assert rows == [(4,)]
-    _, rows = store.query("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'pwned'")
+    _, rows = corpus.query("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'pwned'")
     assert rows == [(0,)]
 
 
@@ -107,8 +117,8 @@ def test_duplicates_and_old_versions_are_not_returned(store):
     assert titles(store, "storm") == ["Storm floods coastal towns (updated)"]
 
 
-def test_analysts_get_a_sql_macro(store):
-    _, rows = store.query("SELECT title FROM search_articles(?) LIMIT 1", ["chemical weapons"])
+def test_analysts_get_a_sql_macro(corpus):
+    _, rows = corpus.query("SELECT title FROM search_articles(?) LIMIT 1", ["chemical weapons"])
     assert rows == [("UN council adopts chemical weapons resolution",)]
-    _, rows = store.query("SELECT count(*) FROM search_articles('resolution', since := DATE '2030-01-01')")
+    _, rows = corpus.query("SELECT count(*) FROM search_articles('resolution', since := DATE '2030-01-01')")
     assert rows == [(0,)]
