@@ -2,30 +2,51 @@
 
 Exact: SHA-256 of the fingerprint-normalised clean text.
 Near: MinHash over word n-gram shingles, LSH banding for candidates, every
-candidate confirmed with the true Jaccard similarity of the shingle sets.
-Each duplicate links to a canonical document directly (no transitive chains):
-only canonical documents are indexed, so a copy of a copy points at the original.
-Canonical = the first one ingested; within one batch, input order.
+candidate confirmed on the true shingle sets: Jaccard >= threshold ("near"), or
+the shorter text almost wholly contained in the longer one ("contained": a
+truncated re-publication, whose Jaccard falls with the length ratio, so plain
+Jaccard LSH would never even propose it). Containment candidates come from two
+extra "lead" bands: a MinHash of the first `lead_words` words only, which a
+truncated copy shares with its original.
+
+Canonical rule: within a batch documents are taken earliest `published_at`
+first (undated last), then in input order; the first of a group is canonical,
+except that a truncated copy gives way to the complete text that contains it
+(the most complete version is the one worth summarizing). Across runs the stored
+canonical is kept, so a document's canonical never moves once written. Each duplicate links
+to a canonical document directly (no transitive chains): only canonical
+documents are indexed, so a copy of a copy points at the original.
+
+MinHash is computed for a whole batch at once with numpy (64-bit word hashes
+combined into shingle hashes, multiply-shift permutations, `minimum.reduceat`),
+so the per-document Python work is one regex pass and dictionary look-ups.
 
 The warehouse implements `DedupIndex`, so runs compare against everything already
-stored through the band table, without re-reading every stored text.
+stored through the band table, reading only the texts of confirmed-candidate documents.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
 import numpy as np
-from datasketch import MinHash
 
 from tasks.clean import fingerprint_text
 from tasks.document import Document, sha256_hex
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_MINHASH_SEED = 1
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_SHINGLE_MUL = np.uint64(0x9E3779B97F4A7C15)
+# fixed seed: band keys are stored, so every run must draw the same permutations
+_PERM_SEED = 20240607
+# band ids of the lead bands start here, apart from the full-text bands
+LEAD_BAND_BASE = 100
 
 
 @dataclass(frozen=True)
@@ -34,6 +55,12 @@ class DedupConfig:
     num_perm: int = 112
     bands: int = 14  # 14 x 8 rows: candidate threshold ~ (1/14)^(1/8) = 0.72 (datatrove's default)
     shingle_words: int = 5
+    # containment (truncated re-publication): share of the shorter text's shingles found in the longer
+    containment_threshold: float = 0.9
+    # below this many shingles a text is too short for containment to mean re-publication
+    min_containment_shingles: int = 40
+    lead_words: int = 60
+    lead_bands: int = 2  # each uses `rows` permutations of the lead signature
 
     @property
     def rows(self) -> int:
@@ -62,33 +89,11 @@ def text_hash(text: str) -> str:
 
 
 def word_shingles(text: str, n: int) -> set[str]:
+    """String shingles: the readable reference (and the benchmark's baseline)."""
     words = _WORD.findall(text.casefold())
     if len(words) < n:
         return {" ".join(words)} if words else set()
     return {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
-
-
-_TEMPLATES: dict[int, MinHash] = {}
-
-
-def minhash_signature(shingles: Iterable[str], num_perm: int) -> np.ndarray:
-    # drawing the permutations is a large share of the cost for short texts: draw them once
-    if num_perm not in _TEMPLATES:
-        _TEMPLATES[num_perm] = MinHash(num_perm=num_perm, seed=_MINHASH_SEED)
-    template = _TEMPLATES[num_perm]
-    mh = MinHash(num_perm=num_perm, seed=_MINHASH_SEED, permutations=template.permutations, scheme=template.scheme)
-    mh.update_batch([s.encode("utf-8") for s in shingles])
-    return mh.hashvalues
-
-
-def band_keys(signature: np.ndarray, bands: int, rows: int) -> list[tuple[int, int]]:
-    """One 63-bit key per band (fits DuckDB BIGINT), from a hash of that band's rows."""
-    keys = []
-    for band in range(bands):
-        chunk = signature[band * rows : (band + 1) * rows].astype(np.uint64).tobytes()
-        digest = sha256_hex(chunk)[:16]
-        keys.append((band, int(digest, 16) >> 1))
-    return keys
 
 
 def jaccard(a: set, b: set) -> float:
@@ -97,10 +102,137 @@ def jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b)
 
 
+# -- hashing ---------------------------------------------------------------------
+_WORD_HASHES: dict[str, int] = {}
+
+
+def _word_hash(word: str) -> int:
+    h = _WORD_HASHES.get(word)
+    if h is None:
+        if len(_WORD_HASHES) > 2_000_000:  # bound the cache on unbounded vocabularies
+            _WORD_HASHES.clear()
+        h = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+        _WORD_HASHES[word] = h
+    return h
+
+
+def _avalanche(x: np.ndarray) -> np.ndarray:
+    # splitmix64 finaliser: spreads every input bit over the output
+    x = x ^ (x >> np.uint64(30))
+    x = x * _MIX1
+    x = x ^ (x >> np.uint64(27))
+    x = x * _MIX2
+    return x ^ (x >> np.uint64(31))
+
+
+def shingle_hashes(text: str, n: int) -> np.ndarray:
+    """64-bit hashes of the word n-gram shingles, in text order (not deduplicated)."""
+    words = _WORD.findall(text.casefold())
+    if not words:
+        return np.empty(0, dtype=np.uint64)
+    w = np.fromiter((_word_hash(x) for x in words), dtype=np.uint64, count=len(words))
+    if len(w) < n:
+        n = len(w)
+    count = len(w) - n + 1
+    with np.errstate(over="ignore"):
+        h = w[:count].copy()
+        for k in range(1, n):
+            h = (h * _SHINGLE_MUL) ^ w[k : k + count]
+        return _avalanche(h)
+
+
+def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(_PERM_SEED)
+    a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
+    return a, b
+
+
+def minhash_signatures(shingle_sets: list[np.ndarray], num_perm: int, chunk: int = 1 << 20) -> np.ndarray:
+    """(documents x num_perm) MinHash signatures, 32-bit values in uint64.
+
+    Permutation i is multiply-shift hashing ((a_i*x + b_i) mod 2^64) >> 32; the minimum
+    per document is one `minimum.reduceat` over the concatenated shingles, in chunks of
+    about `chunk` shingles so memory stays bounded whatever the batch size.
+    """
+    a, b = _permutations(num_perm)
+    out = np.full((len(shingle_sets), num_perm), np.uint64(0xFFFFFFFF), dtype=np.uint64)
+    start = 0
+    while start < len(shingle_sets):
+        end, total = start, 0
+        while end < len(shingle_sets) and (total == 0 or total + len(shingle_sets[end]) <= chunk):
+            total += len(shingle_sets[end])
+            end += 1
+        part = shingle_sets[start:end]
+        lengths = np.fromiter((len(s) for s in part), dtype=np.int64, count=len(part))
+        nonempty = np.flatnonzero(lengths)
+        if len(nonempty):
+            flat = np.concatenate([part[i] for i in nonempty])
+            offsets = np.concatenate(([0], np.cumsum(lengths[nonempty])[:-1]))
+            rows = start + nonempty
+            with np.errstate(over="ignore"):
+                for i in range(num_perm):
+                    hv = (flat * a[i] + b[i]) >> np.uint64(32)
+                    out[rows, i] = np.minimum.reduceat(hv, offsets)
+        start = end
+    return out
+
+
+def band_key_matrix(signatures: np.ndarray, bands: int, rows: int, band_base: int = 0) -> np.ndarray:
+    """(documents x bands) 63-bit band keys (fit DuckDB BIGINT), hashed from each band's rows."""
+    keys = np.empty((signatures.shape[0], bands), dtype=np.int64)
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            k = np.full(signatures.shape[0], np.uint64(band_base + band + 1) * _SHINGLE_MUL, dtype=np.uint64)
+            for j in range(band * rows, (band + 1) * rows):
+                k = _avalanche(k ^ signatures[:, j])
+            keys[:, band] = (k >> np.uint64(1)).astype(np.int64)
+    return keys
+
+
+def minhash_signature(shingles: np.ndarray, num_perm: int) -> np.ndarray:
+    return minhash_signatures([np.unique(shingles)], num_perm)[0]
+
+
+def band_keys(signature: np.ndarray, bands: int, rows: int) -> list[tuple[int, int]]:
+    return [(b, int(k)) for b, k in enumerate(band_key_matrix(signature[None, :], bands, rows)[0])]
+
+
+def set_similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(Jaccard, containment of the smaller set in the larger) of two sorted unique hash arrays."""
+    if not len(a) and not len(b):
+        return 1.0, 1.0
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    union = len(a) + len(b) - inter
+    return inter / union, inter / max(1, min(len(a), len(b)))
+
+
+# -- the stage ---------------------------------------------------------------------
 @dataclass
 class DedupOutcome:
     # band keys for the canonical documents, to be stored so later runs can find them
     band_keys: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+
+def canonical_order(docs: list[Document]) -> list[int]:
+    """Indices of `docs` in the order the canonical rule considers them (see module doc)."""
+    return sorted(range(len(docs)), key=lambda i: (docs[i].published_at is None, docs[i].published_at or date.max, i))
+
+
+def _fingerprints(texts: list[str], config: DedupConfig) -> tuple[list[np.ndarray], np.ndarray]:
+    """Unique shingle sets, and every band key (full-text bands then lead bands) per text."""
+    ordered = [shingle_hashes(t, config.shingle_words) for t in texts]
+    unique = [np.unique(s) for s in ordered]
+    full = band_key_matrix(minhash_signatures(unique, config.num_perm), config.bands, config.rows)
+    lead_count = max(1, config.lead_words - config.shingle_words + 1)
+    lead_sets = [np.unique(s[:lead_count]) for s in ordered]
+    lead_perm = config.lead_bands * config.rows
+    lead = band_key_matrix(minhash_signatures(lead_sets, lead_perm), config.lead_bands, config.rows, LEAD_BAND_BASE)
+    return unique, np.hstack([full, lead])
+
+
+def _band_ids(config: DedupConfig) -> list[int]:
+    return list(range(config.bands)) + [LEAD_BAND_BASE + j for j in range(config.lead_bands)]
 
 
 def deduplicate(docs: list[Document], index: DedupIndex, config: DedupConfig = DedupConfig()) -> DedupOutcome:
@@ -112,44 +244,72 @@ def deduplicate(docs: list[Document], index: DedupIndex, config: DedupConfig = D
 
     batch_exact: dict[str, str] = {}
     remaining: list[Document] = []
-    for doc in docs:
+    for i in canonical_order(docs):
+        doc = docs[i]
         original = stored_exact.get(doc.text_sha256) or batch_exact.get(doc.text_sha256)
         if original is not None and original != doc.doc_id:
             _mark(doc, original, "exact", 1.0)
         else:
             batch_exact[doc.text_sha256] = doc.doc_id
             remaining.append(doc)
+    if not remaining:
+        return outcome
 
-    shingles = {d.doc_id: word_shingles(d.text, config.shingle_words) for d in remaining}
-    keys = {
-        d.doc_id: band_keys(minhash_signature(shingles[d.doc_id], config.num_perm), config.bands, config.rows)
-        for d in remaining
-    }
-    all_keys = sorted({k for ks in keys.values() for k in ks})
-    stored_matches = index.find_band_matches(all_keys)
-    stored_candidates = {
-        d.doc_id: sorted({c for k in keys[d.doc_id] for c in stored_matches.get(k, ())}) for d in remaining
-    }
-    stored_texts = index.texts(sorted({c for cs in stored_candidates.values() for c in cs}))
-    stored_shingles = {i: word_shingles(t, config.shingle_words) for i, t in stored_texts.items()}
+    band_ids = _band_ids(config)
+    sets, key_matrix = _fingerprints([d.text for d in remaining], config)
+    keys = [list(zip(band_ids, row.tolist())) for row in key_matrix]
+    stored_matches = index.find_band_matches(sorted({k for ks in keys for k in ks}))
+    stored_candidates = [sorted({c for k in ks for c in stored_matches.get(k, ())}) for ks in keys]
+    wanted = sorted({c for cs in stored_candidates for c in cs})
+    stored_texts = index.texts(wanted)
+    stored_sets = {}
+    if stored_texts:
+        ids = list(stored_texts)
+        stored_sets = dict(zip(ids, (np.unique(shingle_hashes(stored_texts[i], config.shingle_words)) for i in ids)))
 
+    batch_sets: dict[str, np.ndarray] = {}
     batch_buckets: dict[tuple[int, int], list[str]] = {}
-    for doc in remaining:
-        mine = shingles[doc.doc_id]
-        best_id, best_sim = None, 0.0
-        for cand in stored_candidates[doc.doc_id]:
-            sim = jaccard(mine, stored_shingles.get(cand, set()))
-            if sim > best_sim:
-                best_id, best_sim = cand, sim
-        for cand in {c for k in keys[doc.doc_id] for c in batch_buckets.get(k, ())}:
-            sim = jaccard(mine, shingles[cand])
-            if sim > best_sim or (sim == best_sim and best_id is not None and cand < best_id):
-                best_id, best_sim = cand, sim
-        if best_id is not None and best_sim >= config.threshold:
-            _mark(doc, best_id, "near", round(best_sim, 4))
+    batch_docs: dict[str, Document] = {}
+    replaced: dict[str, str] = {}  # truncated batch canonical -> the complete text that took its place
+    for doc, mine, doc_keys, stored_cands in zip(remaining, sets, keys, stored_candidates):
+        best: tuple[float, str, str] | None = None  # (score, doc_id, method)
+        cands = [(c, stored_sets.get(c)) for c in stored_cands]
+        in_batch = {replaced.get(c, c) for k in doc_keys for c in batch_buckets.get(k, ())}
+        cands += [(c, batch_sets[c]) for c in sorted(in_batch)]
+        for cand, theirs in cands:
+            if theirs is None:
+                continue
+            jac, contained = set_similarity(mine, theirs)
+            if jac >= config.threshold:
+                hit = (jac, cand, "near")
+            elif (contained >= config.containment_threshold
+                  and min(len(mine), len(theirs)) >= config.min_containment_shingles):
+                hit = (contained, cand, "contained")
+            else:
+                continue
+            if best is None or hit[0] > best[0]:
+                best = hit
+        completes = (best is not None and best[2] == "contained" and best[1] in batch_docs
+                     and len(mine) > len(batch_sets[best[1]]))
+        if best is not None and not completes:
+            _mark(doc, best[1], best[2], round(best[0], 4))
             continue
-        outcome.band_keys[doc.doc_id] = keys[doc.doc_id]
-        for k in keys[doc.doc_id]:
+        if best is not None:
+            # this document completes a truncated canonical of the same batch: it takes its place
+            loser = best[1]
+            for other in docs:
+                if other.duplicate_of == loser:
+                    other.duplicate_of = doc.doc_id
+            _mark(batch_docs.pop(loser), doc.doc_id, "contained", round(best[0], 4))
+            outcome.band_keys.pop(loser, None)
+            replaced[loser] = doc.doc_id
+            for key, value in replaced.items():
+                if value == loser:
+                    replaced[key] = doc.doc_id
+        outcome.band_keys[doc.doc_id] = doc_keys
+        batch_sets[doc.doc_id] = mine
+        batch_docs[doc.doc_id] = doc
+        for k in doc_keys:
             batch_buckets.setdefault(k, []).append(doc.doc_id)
     return outcome
 
@@ -161,6 +321,7 @@ def _mark(doc: Document, original: str, method: str, similarity: float) -> None:
 
 
 __all__ = [
-    "DedupConfig", "DedupIndex", "EmptyIndex", "DedupOutcome", "deduplicate", "text_hash",
-    "word_shingles", "minhash_signature", "band_keys", "jaccard",
+    "DedupConfig", "DedupIndex", "EmptyIndex", "DedupOutcome", "deduplicate", "text_hash", "canonical_order",
+    "word_shingles", "shingle_hashes", "minhash_signatures", "band_key_matrix", "minhash_signature", "band_keys",
+    "jaccard", "set_similarity", "LEAD_BAND_BASE",
 ]
