@@ -1,0 +1,324 @@
+"""Throughput benchmark: the real ingest flow end to end on a synthetic corpus of N documents.
+
+    .venv/bin/python bench/throughput.py                   # N = 1000 and 10000
+    .venv/bin/python bench/throughput.py --n 100000        # the memory/linearity point (slow)
+    .venv/bin/python bench/throughput.py --task-runner dask
+
+The corpus replicates and perturbs the articles of ../shared/eval/summaries_dev.jsonl (sentence
+shuffles, random word substitutions, new titles) so most documents are distinct, plus ~4 % exact
+copies and ~4 % near-copies (two words changed) of earlier documents. Files go to a temporary
+folder, never into the repository.
+
+For each N it runs (1) the `ingest` flow through Prefect (ephemeral server, fresh warehouse) and
+(2) the same stage functions (read_paths + assign_versions, clean, deduplicate, summarize,
+Warehouse.write_batch, search-index refresh) in one plain Python loop into another fresh
+warehouse, with the same worker count. The difference is what orchestration costs. Peak RSS is
+sampled over the whole process tree (pool and Dask workers included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCE = REPO.parent / "shared" / "eval" / "summaries_dev.jsonl"
+STAGES = ("read", "clean", "dedup", "summarize", "store")
+
+# Before prefect is imported: no telemetry, and a Prefect home of our own that survives between
+# runs (the first start of the ephemeral server migrates SQLite, which is slow on a busy machine).
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_HOME", str(Path(tempfile.gettempdir()) / "newsflow-bench-prefect"))
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+sys.path.insert(0, str(REPO))
+
+
+# -- corpus -------------------------------------------------------------------------
+def load_articles(source: Path) -> list[tuple[str, str]]:
+    articles = []
+    with source.open(encoding="utf-8") as fh:
+        for line in fh:
+            record = json.loads(line)
+            text = record["text"]
+            title = record.get("title") or text.split("\n", 1)[0]
+            body = text.split("\n", 1)[1].strip() if text.startswith(title) else text
+            articles.append((title, body))
+    return articles
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
+
+
+def perturb(body: str, rng: random.Random, vocabulary: list[str], p_sub: float = 0.15) -> str:
+    """Shuffle sentences within paragraphs and swap ~15 % of words: word 5-gram Jaccard with the
+    source article drops to ~0.3, well under the 0.8 near-duplicate threshold."""
+    paragraphs = []
+    for paragraph in body.split("\n\n"):
+        sentences = _SENTENCE.split(paragraph.strip())
+        if len(sentences) > 1 and rng.random() < 0.6:
+            rng.shuffle(sentences)
+        words = " ".join(sentences).split(" ")
+        words = [rng.choice(vocabulary) if rng.random() < p_sub else w for w in words]
+        paragraphs.append(" ".join(words))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def near_copy(text: str, rng: random.Random, vocabulary: list[str]) -> str:
+    words = text.split(" ")
+    for _ in range(2):
+        words[rng.randrange(len(words))] = rng.choice(vocabulary)
+    return " ".join(words)
+
+
+def build_corpus(articles: list[tuple[str, str]], n: int, out: Path, seed: int = 9) -> dict[str, int]:
+    """Write n article files under out/ (1000 per folder); keeps only a bounded window of texts."""
+    rng = random.Random(seed)
+    vocabulary = sorted({w for _, body in articles for w in body.split() if w.isalpha() and len(w) > 3})
+    recent: list[str] = []  # earlier texts to copy from; bounded so memory does not grow with n
+    kinds = {"distinct": 0, "exact": 0, "near": 0}
+    for i in range(n):
+        folder = out / f"{i // 1000:04d}"
+        if i % 1000 == 0:
+            folder.mkdir(parents=True, exist_ok=True)
+        roll = rng.random()
+        if recent and roll < 0.04:
+            text, kind = rng.choice(recent), "exact"
+        elif recent and roll < 0.08:
+            text, kind = near_copy(rng.choice(recent), rng, vocabulary), "near"
+        else:
+            title, body = articles[rng.randrange(len(articles))]
+            text = f"{title}: {rng.choice(vocabulary).lower()} {i}\n\n{perturb(body, rng, vocabulary)}\n"
+            kind = "distinct"
+        kinds[kind] += 1
+        (folder / f"doc_{i:06d}.txt").write_text(text, encoding="utf-8")
+        if kind == "distinct":
+            if len(recent) < 500:
+                recent.append(text)
+            else:
+                recent[rng.randrange(500)] = text
+    return kinds
+
+
+# -- memory -------------------------------------------------------------------------
+class PeakRSS:
+    """Peak resident memory of this process plus all its descendants, sampled every 0.2 s."""
+
+    def __init__(self, interval_s: float = 0.2):
+        self.interval_s = interval_s
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> int:
+        try:
+            import psutil
+        except ImportError:  # without psutil: this process's own high-water mark only
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        me = psutil.Process()
+        total = 0
+        for proc in [me, *me.children(recursive=True)]:
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._sample())
+            self._stop.wait(self.interval_s)
+
+    def __enter__(self) -> PeakRSS:
+        self.peak = self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._sample())
+
+
+# -- the two ways of running the same work --------------------------------------------
+def _task_runner(kind: str | None):
+    import flows.ingest as ingest_module
+
+    if kind is None:
+        return None
+    if hasattr(ingest_module, "make_task_runner"):
+        return ingest_module.make_task_runner(kind)
+    raise SystemExit(f"--task-runner {kind}: this flow has no make_task_runner(); run without it")
+
+
+def run_flow(corpus: Path, warehouse: Path, batch_size: int, runner_kind: str | None) -> tuple[float, dict]:
+    from flows.ingest import ingest
+
+    runner = _task_runner(runner_kind)
+    flow = ingest.with_options(task_runner=runner) if runner is not None else ingest
+    start = time.perf_counter()
+    report = flow(paths=[str(corpus)], warehouse=str(warehouse), batch_size=batch_size)
+    return time.perf_counter() - start, report
+
+
+def _workers() -> int:
+    from newsflow.settings import get_settings
+
+    try:
+        from tasks.parallel import default_workers
+    except ImportError:
+        return 1
+    return get_settings().workers or default_workers()
+
+
+def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, dict]:
+    """The flow's stage functions in one loop: no flow, no tasks, no API calls."""
+    import uuid
+
+    from flows.ingest import assign_versions, chunked
+    from newsflow.settings import get_settings
+    from tasks import stages
+    from tasks.dedup import DedupConfig, deduplicate
+    from tasks.read import discover_paths
+    from warehouse.store import Warehouse
+
+    settings = get_settings()
+    workers = _workers()
+    parallel_clean = getattr(stages, "clean_docs_parallel", None)
+    clean = (lambda docs: parallel_clean(docs, workers)) if parallel_clean else stages.clean_docs
+    summarize_takes_workers = "workers" in inspect.signature(stages.summarize_docs).parameters
+    length = stages.SummaryLength(sentences=3)
+    config = DedupConfig(threshold=0.8, num_perm=settings.minhash_permutations, shingle_words=settings.shingle_words)
+    timings = dict.fromkeys(STAGES, 0.0)
+    counts = {"documents_new": 0, "duplicates": 0, "summaries": 0, "failures": 0}
+
+    def timed(stage, fn, *args):
+        t0 = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            timings[stage] += time.perf_counter() - t0
+
+    start = time.perf_counter()
+    store = Warehouse(warehouse)
+    store.migrate()
+    run_id = str(uuid.uuid4())
+    store.start_run(run_id, None, {"bench": "plain loop"})
+    files, _missing = discover_paths([str(corpus)])
+    for batch in chunked(files, batch_size):
+        docs, failures = timed("read", stages.read_paths, batch, settings.max_file_bytes)
+        docs, _unchanged = timed("read", assign_versions, store, docs)
+        docs, failed = timed("clean", clean, docs)
+        failures = failures + failed
+        outcome = timed("dedup", deduplicate, docs, store, config)
+        args = (docs, "newsflow", length) + ((workers,) if summarize_takes_workers else ())
+        failures += timed("summarize", stages.summarize_docs, *args)
+        timed("store", lambda: store.write_batch(run_id, docs, failures, outcome.band_keys,
+                                                 summary_length=length.label()))
+        counts["documents_new"] += len(docs)
+        counts["duplicates"] += sum(1 for d in docs if d.duplicate_of)
+        counts["summaries"] += sum(1 for d in docs if d.summary is not None)
+        counts["failures"] += len(failures)
+    timed("store", store.refresh_search_index)
+    store.finish_run(run_id, status="completed", counts=counts, timings=timings)
+    return time.perf_counter() - start, {**counts, "timings": timings}
+
+
+# -- report ---------------------------------------------------------------------------
+def _mib(n: int) -> str:
+    return f"{n / 2**20:,.0f}"
+
+
+def row(n: int, mode: str, wall: float, report: dict, rss: int, overhead: str) -> str:
+    cells = [f"{n:,}", mode, f"{wall:,.1f}", f"{n / wall:,.0f}"]
+    for stage in STAGES:
+        seconds = report["timings"].get(stage, 0.0)
+        cells.append(f"{n / seconds:,.0f} ({100 * seconds / wall:.0f}%)" if seconds else "-")
+    cells += [_mib(rss), f"{report['duplicates']}/{report['summaries']}", overhead]
+    return "| " + " | ".join(cells) + " |"
+
+
+HEADER = ("| N | mode | wall s | docs/s | read docs/s (share) | clean | dedup | summarize | store "
+          "| peak RSS MiB | dups/summaries | Prefect overhead |\n|" + "---|" * 12)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[1000, 10_000], help="corpus sizes (default 1000 10000)")
+    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="JSONL articles to replicate")
+    parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument("--task-runner", choices=["thread", "process", "dask"], default=None,
+                        help="passed to the flow's make_task_runner() (default: the flow's own default)")
+    parser.add_argument("--no-plain", action="store_true", help="skip the plain-loop comparison")
+    parser.add_argument("--workdir", type=Path, default=None, help="where corpus and warehouses go (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args(argv)
+    if not args.source.exists():
+        print(f"no articles at {args.source} (expected ../shared/eval next to the repository)", file=sys.stderr)
+        return 2
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="newsflow-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    articles = load_articles(args.source)
+    print(f"{len(articles)} source articles; work folder {workdir}; workers {_workers()}; "
+          f"task runner {args.task_runner or 'flow default'}; batch size {args.batch_size}", flush=True)
+    try:
+        # one-off costs kept out of the per-N numbers: ephemeral server start, imports, worker pool
+        warm = workdir / "warmup"
+        build_corpus(articles, 20, warm / "corpus")
+        t0 = time.perf_counter()
+        run_flow(warm / "corpus", warm / "flow.duckdb", args.batch_size, args.task_runner)
+        print(f"warm-up (Prefect server start, imports, worker pool): {time.perf_counter() - t0:.1f}s", flush=True)
+        if not args.no_plain:
+            run_plain(warm / "corpus", warm / "plain.duckdb", args.batch_size)
+
+        lines, per_doc = [], {}
+        for n in args.n:
+            corpus = workdir / f"corpus-{n}"
+            t0 = time.perf_counter()
+            kinds = build_corpus(articles, n, corpus)
+            print(f"N={n:,}: corpus {kinds} in {time.perf_counter() - t0:.0f}s", flush=True)
+            with PeakRSS() as flow_rss:
+                flow_wall, report = run_flow(corpus, workdir / f"flow-{n}.duckdb", args.batch_size, args.task_runner)
+            print(f"  flow  {flow_wall:.1f}s {json.dumps(report['timings'])}", flush=True)
+            overhead = "-"
+            if not args.no_plain:
+                with PeakRSS() as plain_rss:
+                    plain_wall, plain = run_plain(corpus, workdir / f"plain-{n}.duckdb", args.batch_size)
+                print(f"  plain {plain_wall:.1f}s {json.dumps({k: round(v, 3) for k, v in plain['timings'].items()})}",
+                      flush=True)
+                overhead = f"{100 * (flow_wall / plain_wall - 1):+.0f}%"
+            lines.append(row(n, "flow", flow_wall, report, flow_rss.peak, overhead))
+            if not args.no_plain:
+                lines.append(row(n, "plain loop", plain_wall, plain, plain_rss.peak, ""))
+            per_doc[n] = flow_wall / n
+            shutil.rmtree(corpus, ignore_errors=True)
+
+        print("\n" + HEADER)
+        print("\n".join(lines))
+        if len(per_doc) > 1:
+            small, large = min(per_doc), max(per_doc)
+            print(f"\nflow time per document: {1000 * per_doc[small]:.2f} ms at N={small:,}, "
+                  f"{1000 * per_doc[large]:.2f} ms at N={large:,} (x{per_doc[large] / per_doc[small]:.2f}; 1.0 = linear)")
+        self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        print(f"ru_maxrss: this process {self_kb / 1024:,.0f} MiB, largest child {children_kb / 1024:,.0f} MiB")
+    finally:
+        if not args.keep and args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
