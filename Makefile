@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 
-.PHONY: run test serve bench clean-warehouse install
+.PHONY: run test serve bench export clean-warehouse install
 
 # (Re)install whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -36,6 +36,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/dedup.py
 	$(BIN)/python bench/throughput.py
+
+## Write the warehouse tables to Parquet under warehouse/export/, partitioned by ingest date.
+export: $(STAMP)
+	$(BIN)/newsflow export
 
 clean-warehouse:
 	rm -f warehouse/newsflow.duckdb warehouse/newsflow.duckdb.wal
