@@ -67,7 +67,10 @@ def writer_slot(warehouse: str | Path) -> Iterator[None]:
     ensure_writer_limit(name)
     # A failed lease renewal (API hiccup) must not kill a half-written batch: the transaction
     # and DuckDB's file lock still keep the write whole.
-    with concurrency(name, occupy=1, strict=True, raise_on_lease_renewal_failure=False):
+    from newsflow.settings import get_settings
+
+    lease = get_settings().writer_lease_s
+    with concurrency(name, occupy=1, strict=True, lease_duration=lease, raise_on_lease_renewal_failure=False):
         yield
 
 
