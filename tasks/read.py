@@ -62,7 +62,11 @@ def discover_paths(inputs: Iterable[str]) -> tuple[list[Path], list[Failure]]:
             matches = [Path(m) for m in glob.glob(item, recursive=True)]
             if not matches:
                 failures.append(Failure(item, "read", "not_found", "glob matched no files"))
+            # like folders: a symlink may not lead outside the glob's fixed leading directory
+            base = _glob_base(item).resolve()
             for match in matches:
+                if not match.resolve().is_relative_to(base):
+                    continue
                 _add_path(match, found, explicit=False)
             continue
         path = Path(item)
@@ -71,6 +75,12 @@ def discover_paths(inputs: Iterable[str]) -> tuple[list[Path], list[Failure]]:
         else:
             _add_path(path, found, explicit=True)
     return [found[k] for k in sorted(found)], failures
+
+
+def _glob_base(pattern: str) -> Path:
+    parts = Path(pattern).parts
+    fixed = next((parts[:i] for i, part in enumerate(parts) if glob.has_magic(part)), parts)
+    return Path(*fixed) if fixed else Path(".")
 
 
 def _add_path(path: Path, found: dict[str, Path], *, explicit: bool) -> None:
