@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     workers: int = Field(0, ge=0)
     lock_timeout_s: float = 120.0
     # writer-slot lease: a run killed while holding the slot blocks others until it expires
-    writer_lease_s: float = Field(300.0, ge=5)
+    writer_lease_s: float = Field(300.0, ge=60)  # the Prefect server refuses shorter leases
     task_runner: Literal["thread", "dask"] = "thread"
     dask_address: str | None = None
     inbox: Path = REPO_ROOT / "inbox"
