@@ -25,7 +25,9 @@ from tasks.dedup import DedupConfig
 from tasks.document import Document, Failure
 from tasks.read import discover_paths
 from tasks.parallel import default_workers
-from tasks.stages import SummaryLength, clean_task, dedup_task, discover_feeds_task, fetch_task, read_task, summarize_task
+from tasks.stages import SummaryLength, attach_summaries, clean_task, dedup_task, discover_feeds_task, fetch_task, read_task, summarize_task
+from tasks.stages import story_task
+from warehouse.stories import WarehouseStoryIndex
 from tasks.web_source import WebBatch, read_url_file
 from warehouse.store import Warehouse
 
@@ -89,8 +91,8 @@ def assign_versions(store: Warehouse, docs: list[Document]) -> tuple[list[Docume
 
 @task(name="store", task_run_name="store {label}", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
 def store_task(store: Warehouse, run_id: str, docs: list[Document], failures: list[Failure],
-               band_keys: dict, summary_length: str, label: str, web: WebBatch | None = None) -> None:
-    store.write_batch(run_id, docs, failures, band_keys, summary_length=summary_length,
+               band_keys: dict, summary_length: str, label: str, web: WebBatch | None = None, stories=None) -> None:
+    store.write_batch(run_id, docs, failures, band_keys, summary_length=summary_length, stories=stories,
                       raw_pages=web.raw_pages if web else (), fetch_log=web.fetch_log if web else ())
 
 
@@ -166,8 +168,12 @@ def ingest(
             docs, failed = timed("clean", lambda: clean_task.submit(docs, label, workers).result())
             failures = failures + failed
             outcome = timed("dedup", dedup_task, docs, store, dedup_config, label)
-            failures += timed("summarize", lambda: summarize_task.submit(docs, algorithm, length, label, workers).result())
-            timed("store", store_task, store, run_id, docs, failures, outcome.band_keys, length.label(), label, web)
+            stories = timed("dedup", story_task, docs, WarehouseStoryIndex(store), label)
+            summaries, failed = timed("summarize",
+                                      lambda: summarize_task.submit(docs, algorithm, length, label, workers).result())
+            attach_summaries(docs, summaries)
+            failures += failed
+            timed("store", store_task, store, run_id, docs, failures, outcome.band_keys, length.label(), label, web, stories)
         rows = article_rows(docs)
         articles_total += len(rows)
         new_articles.extend(rows[: MAX_ARTICLE_ROWS - len(new_articles)])

@@ -96,16 +96,31 @@ def compute_summaries(docs: list[Document], algorithm: str, length: SummaryLengt
     return summaries, failures
 
 
-def summarize_docs(docs: list[Document], algorithm: str, length: SummaryLength, workers: int = 1) -> list[Failure]:
-    """Set `doc.summary` on each canonical document; return failures."""
+def summaries_for(docs: list[Document], algorithm: str, length: SummaryLength, workers: int = 1
+                  ) -> tuple[dict[str, Summary], list[Failure]]:
+    """Summaries of the canonical documents by doc_id, computed on `workers` processes.
+
+    Returned rather than set on the documents, so it works when the caller's documents
+    live in another process (a Dask worker ran this)."""
     canonical = [d for d in docs if d.duplicate_of is None]
-    failures: list[Failure] = []
     by_id: dict[str, Summary] = {}
+    failures: list[Failure] = []
     for summaries, failed in map_chunks(compute_summaries, canonical, algorithm, length, workers=workers):
         by_id.update(summaries)
         failures += failed
-    for doc in canonical:
-        doc.summary = by_id.get(doc.doc_id)
+    return by_id, failures
+
+
+def attach_summaries(docs: list[Document], by_id: dict[str, Summary]) -> None:
+    for doc in docs:
+        if doc.doc_id in by_id:
+            doc.summary = by_id[doc.doc_id]
+
+
+def summarize_docs(docs: list[Document], algorithm: str, length: SummaryLength, workers: int = 1) -> list[Failure]:
+    """Set `doc.summary` on each canonical document; return failures."""
+    by_id, failures = summaries_for(docs, algorithm, length, workers)
+    attach_summaries(docs, by_id)
     return failures
 
 

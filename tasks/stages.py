@@ -13,10 +13,12 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.batch import (  # noqa: F401 - re-exported for callers of the plain functions
-    SummaryLength, clean_docs, clean_docs_parallel, compute_summaries, read_paths, summarize_docs,
+    SummaryLength, attach_summaries, clean_docs, clean_docs_parallel, compute_summaries, read_paths,
+    summaries_for, summarize_docs,
 )
 from tasks.dedup import DedupConfig, DedupIndex, DedupOutcome, deduplicate
 from tasks.document import Document, Failure
+from tasks.stories import StoryIndex, StoryOutcome, assign_stories
 from tasks.web_source import WebBatch, fetch_results_to_batch, previous_fetches
 
 
@@ -35,10 +37,15 @@ def dedup_task(docs: list[Document], index: DedupIndex, config: DedupConfig, lab
     return deduplicate(docs, index, config)
 
 
+@task(name="stories", task_run_name="stories {label}", cache_policy=NO_CACHE)
+def story_task(docs: list[Document], index: StoryIndex, label: str) -> StoryOutcome:
+    return assign_stories(docs, index)
+
+
 @task(name="summarize", task_run_name="summarize {label}", cache_policy=NO_CACHE)
 def summarize_task(docs: list[Document], algorithm: str, length: SummaryLength, label: str,
-                   workers: int = 1) -> list[Failure]:
-    return summarize_docs(docs, algorithm, length, workers)
+                   workers: int = 1) -> tuple[dict, list[Failure]]:
+    return summaries_for(docs, algorithm, length, workers)
 
 
 @task(name="fetch", task_run_name="fetch {label}", cache_policy=NO_CACHE)
