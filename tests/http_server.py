@@ -13,7 +13,9 @@
 
 `Reply` options: `delay` (seconds before the status line), `chunks` (an iterable
 of bytes streamed without Content-Length, with `chunk_delay` between them — use
-`itertools.repeat(b"x" * 1024)` for an endless body), `headers`.
+`itertools.repeat(b"x" * 1024)` for an endless body), `headers`; faults: `reset` (send nothing,
+abort the connection with a TCP RST), `truncate_to` (announce the whole body's Content-Length, send
+only its first N bytes, then close).
 Unknown paths answer 404. `serve()` is the context manager behind the
 `http_server` fixture, for use outside pytest.
 """
@@ -22,6 +24,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -42,6 +46,8 @@ class Reply:
     delay: float = 0.0
     chunks: Iterable[bytes] | None = None
     chunk_delay: float = 0.0
+    reset: bool = False
+    truncate_to: int | None = None
 
     def body_bytes(self) -> bytes:
         return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
@@ -129,6 +135,12 @@ class ScriptedServer:
         try:
             if reply.delay:
                 time.sleep(reply.delay)
+            if reply.reset:
+                # SO_LINGER 0: close() sends RST, what a crashing proxy or middlebox does
+                h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                h.close_connection = True
+                h.connection.close()
+                return
             h.send_response(reply.status)
             if reply.content_type:
                 h.send_header("Content-Type", reply.content_type)
@@ -150,7 +162,10 @@ class ScriptedServer:
                 h.send_header("Content-Length", str(len(body)))
             h.end_headers()
             if not head and body:
-                h.wfile.write(body)
+                h.wfile.write(body if reply.truncate_to is None else body[: reply.truncate_to])
+            if reply.truncate_to is not None:
+                h.wfile.flush()
+                h.close_connection = True
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             h.close_connection = True  # the client hung up (timeouts, size limits): expected
 
