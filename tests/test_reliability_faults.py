@@ -1,0 +1,147 @@
+"""Faults: a warehouse that cannot be written, a warehouse locked by another process, a flaky web.
+
+Each fault must end in a clear error (or a failure row for one item) and leave what was already
+stored exactly as it was. The lock wait-then-proceed path at the store level is in
+tests/test_warehouse.py (test_lock_held_by_another_process_waits_then_proceeds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.http_server import Reply, http_server  # noqa: F401  (fixture)
+from tests.test_reliability_crash import REPO, _open_read_only, child_env, ingest_cmd, run_ingest, report_of
+from warehouse.store import Warehouse
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
+
+STORY = ("Storm closes the harbour\n\nA storm closed the harbour on Tuesday, officials said. Ferries were "
+         "cancelled and schools shut early. The coast guard said no one was hurt.\n")
+NEW_STORY = ("Council approves the bridge\n\nThe council voted on Monday to build a new bridge across the river. "
+             "Construction starts next spring, the mayor said.\n")
+# root in this sandbox ignores file modes; without these capabilities it obeys them like any user
+NO_DAC = ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def api_url():
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value()
+
+
+@pytest.fixture
+def stored_warehouse(tmp_path):
+    """A warehouse holding one document, and a new file that a run would add."""
+    from flows.ingest import ingest
+
+    (tmp_path / "old.txt").write_text(STORY)
+    (tmp_path / "new.txt").write_text(NEW_STORY)
+    wh = tmp_path / "wh" / "news.duckdb"
+    ingest(paths=[str(tmp_path / "old.txt")], warehouse=str(wh))
+    return wh, tmp_path / "new.txt"
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv to drop root's override of file modes")
+@pytest.mark.parametrize("readonly", ["file", "directory"])
+def test_read_only_warehouse_fails_clearly_and_is_unchanged(stored_warehouse, tmp_path, api_url, readonly):
+    wh, new_file = stored_warehouse
+    before = _digest(wh)
+    target = wh if readonly == "file" else wh.parent
+    target.chmod(0o444 if readonly == "file" else 0o555)
+    try:
+        proc = run_ingest(NO_DAC + ingest_cmd([str(new_file)], wh), child_env(tmp_path, api_url))
+    finally:
+        target.chmod(0o644 if readonly == "file" else 0o755)
+    assert proc.returncode != 0
+    assert "Permission denied" in proc.stderr or "read-only" in proc.stderr, proc.stderr[-3000:]
+    assert _digest(wh) == before
+    assert Warehouse(wh).counts()["documents"] == 1
+
+
+def test_locked_warehouse_waits_within_bound_then_fails_clearly(stored_warehouse, tmp_path, api_url):
+    wh, new_file = stored_warehouse
+    before = _digest(wh)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+         "time.sleep(600)", str(wh)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        env = child_env(tmp_path, api_url, NEWSFLOW_LOCK_TIMEOUT_S="3")
+        proc = run_ingest(ingest_cmd([str(new_file)], wh), env)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert proc.returncode != 0
+    assert f"is locked by process {holder.pid} for more than 3s" in proc.stderr, proc.stderr[-3000:]
+    assert _digest(wh) == before
+    # once the holder is gone the same command goes through
+    report = report_of(run_ingest(ingest_cmd([str(new_file)], wh), child_env(tmp_path, api_url)))
+    assert report["documents_new"] == 1
+
+
+ARTICLE = """<html><head><title>{title}</title></head><body><article><h1>{title}</h1>
+<p>The {thing} reopened on Thursday morning after a storm closed it for two days, officials said.</p>
+<p>Ferries resumed their normal timetable and boats returned to sea before dawn near the {thing}.</p>
+<p>Repairs to the {thing} would take several weeks and cost millions, the coast guard said.</p>
+</article></body></html>"""
+
+
+@pytest.fixture
+def fast_fetch(monkeypatch):
+    monkeypatch.setenv("NEWSFLOW_FETCH__ALLOW_PRIVATE_ADDRESSES", "true")
+    monkeypatch.setenv("NEWSFLOW_FETCH__PER_HOST_DELAY_S", "0")
+    monkeypatch.setenv("NEWSFLOW_FETCH__BACKOFF_BASE_S", "0.01")
+    monkeypatch.setenv("NEWSFLOW_FETCH__RETRIES", "1")
+    monkeypatch.setenv("NEWSFLOW_FETCH__READ_TIMEOUT_S", "2")
+    monkeypatch.setenv("NEWSFLOW_FETCH__TOTAL_TIMEOUT_S", "3")
+    monkeypatch.setenv("NEWSFLOW_FETCH__PER_HOST_CONCURRENCY", "8")
+
+
+def route_faults(server) -> dict[str, str]:
+    """path -> expected failure reason ("" = stored)."""
+    for i, thing in enumerate(("harbour", "bridge", "station", "airport")):
+        server.route(f"/good{i}", Reply(200, ARTICLE.format(title=f"The {thing} reopens", thing=thing)))
+    server.route("/flaky", [Reply(reset=True), Reply(200, ARTICLE.format(title="Flaky but fine", thing="ferry"))])
+    server.route("/reset", Reply(reset=True))
+    server.route("/truncated", Reply(200, ARTICLE.format(title="Cut", thing="pier"), truncate_to=120))
+    server.route("/drip", Reply(200, chunks=itertools.repeat(b"<p>slow", 10_000), chunk_delay=0.3))
+    server.route("/down", Reply(503, "busy"))
+    return {"/good0": "", "/good1": "", "/good2": "", "/good3": "", "/flaky": "", "/reset": "network_error",
+            "/truncated": "network_error", "/drip": "timeout", "/down": "http_503"}
+
+
+def test_http_faults_are_each_a_failure_and_the_rest_completes(http_server, warehouse_path, fast_fetch):  # noqa: F811
+    from flows.ingest import ingest
+
+    expected = route_faults(http_server)
+    urls = [http_server.url(p) for p in expected]
+    report = ingest(urls=urls, warehouse=str(warehouse_path), batch_size=4)
+    con = _open_read_only(warehouse_path)
+    try:
+        stored = {r[0] for r in con.execute("SELECT source FROM documents").fetchall()}
+        failed = {r[0]: r[1] for r in con.execute("SELECT source, reason FROM failures").fetchall()}
+        logged = {r[0] for r in con.execute("SELECT url FROM fetch_log").fetchall()}
+        status = con.execute("SELECT status FROM runs").fetchall()
+    finally:
+        con.close()
+    for path, reason in expected.items():
+        url = http_server.url(path)
+        if reason:
+            assert failed.get(url) == reason, (path, failed.get(url))
+        else:
+            assert url in stored, (path, failed.get(url))
+    assert logged == set(urls) and status == [("completed",)]
+    assert report["documents_new"] == 5 and report["failures"] == 4
