@@ -298,8 +298,8 @@ def deduplicate(docs: list[Document], index: DedupIndex, config: DedupConfig = D
             # this document completes a truncated canonical of the same batch: it takes its place
             loser = best[1]
             for other in docs:
-                if other.duplicate_of == loser:
-                    other.duplicate_of = doc.doc_id
+                if other.duplicate_of == loser:  # copies of the truncation are truncations of this text too
+                    _mark(other, doc.doc_id, "contained", round(best[0], 4))
             _mark(batch_docs.pop(loser), doc.doc_id, "contained", round(best[0], 4))
             outcome.band_keys.pop(loser, None)
             replaced[loser] = doc.doc_id

@@ -70,3 +70,44 @@ def test_cross_run_dedup_through_the_warehouse(tmp_path):
     assert (again.duplicate_of, again.duplicate_method) == (first[0].doc_id, "exact")
     assert (near.duplicate_of, near.duplicate_method) == (first[1].doc_id, "near")
     assert new.duplicate_of is None
+
+
+def truncated(text: str, keep: float = 0.5) -> str:
+    words = text.split()
+    return " ".join(words[: int(len(words) * keep)])
+
+
+def test_truncated_republication_is_contained_not_new():
+    a, short = doc("a", article(11)), doc("short", truncated(article(11)))
+    assert jaccard(word_shingles(a.text, 5), word_shingles(short.text, 5)) < 0.6  # Jaccard alone misses it
+    deduplicate([a, short, doc("c", article(12))], EmptyIndex())
+    assert (short.duplicate_of, short.duplicate_method) == (a.doc_id, "contained")
+    assert short.similarity >= 0.9
+
+
+def test_complete_text_takes_the_place_of_an_earlier_truncation_in_a_batch():
+    short, full, copy = doc("short", truncated(article(13))), doc("full", article(13)), doc("copy", truncated(article(13)) + " ")
+    deduplicate([short, copy, full], EmptyIndex())
+    assert full.duplicate_of is None
+    assert (short.duplicate_of, short.duplicate_method) == (full.doc_id, "contained")
+    assert (copy.duplicate_of, copy.duplicate_method) == (full.doc_id, "contained")  # re-pointed, no chain
+
+
+def test_earliest_published_is_canonical():
+    from datetime import date
+
+    late, early = doc("late", light_edit(article(14))), doc("early", article(14))
+    late.published_at, early.published_at = date(2024, 5, 2), date(2024, 5, 1)
+    deduplicate([late, early], EmptyIndex())
+    assert early.duplicate_of is None and late.duplicate_of == early.doc_id
+
+
+def test_cross_run_truncation_found_through_lead_bands(tmp_path):
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.migrate()
+    first = [doc("a", article(15))]
+    outcome = deduplicate(first, store)
+    store.write_batch("run-1", first, [], outcome.band_keys, summary_length="sentences=3")
+    short = doc("short", truncated(article(15), 0.4))
+    deduplicate([short], store)
+    assert (short.duplicate_of, short.duplicate_method) == (first[0].doc_id, "contained")

@@ -26,6 +26,7 @@ import pyarrow as pa
 from tasks.document import Document, Failure
 from warehouse import lake as lakes
 from warehouse import search
+from warehouse.stories import write_story_rows
 
 
 class WarehouseLocked(RuntimeError):
@@ -216,12 +217,14 @@ class Warehouse:
     def find_band_matches(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
         if not keys:
             return {}
+        # an Arrow table, not list parameters: DuckDB converts long Python lists value by value (minutes at 80k keys)
+        probe = pa.table({"band": pa.array([k[0] for k in keys], pa.int16()),
+                          "bucket": pa.array([k[1] for k in keys], pa.int64())})
         with self.connect() as con:
+            con.register("probe_keys", probe)
             rows = con.execute(
                 "SELECT b.band, b.bucket, b.doc_id FROM minhash_bands b "
-                "JOIN (SELECT unnest(?::SMALLINT[]) AS band, unnest(?::BIGINT[]) AS bucket) k "
-                "ON b.band = k.band AND b.bucket = k.bucket",
-                [[k[0] for k in keys], [k[1] for k in keys]],
+                "JOIN probe_keys k ON b.band = k.band AND b.bucket = k.bucket"
             ).fetchall()
         matches: dict[tuple[int, int], list[str]] = {}
         for band, bucket, doc_id in rows:
@@ -283,6 +286,7 @@ class Warehouse:
         summary_length: str,
         raw_pages: list[tuple[str, str, str | None, bytes]] = (),
         fetch_log: list[dict] = (),
+        stories=None,  # tasks.stories.StoryOutcome of this batch
     ) -> None:
         """Write one batch in one transaction: all of it lands, or none of it."""
         now = datetime.now()
@@ -370,6 +374,8 @@ class Warehouse:
                     "fetched_at = excluded.fetched_at, run_id = excluded.run_id",
                     {**entry, "run_id": run_id},
                 )
+            if stories is not None:
+                write_story_rows(con, run_id, stories)
 
     # -- analyst access ----------------------------------------------------------
     def query(self, sql: str, params: list | None = None) -> tuple[list[str], list[tuple]]:

@@ -1,0 +1,208 @@
+"""Deduplication and story benchmark: prints one table per question.
+
+    .venv/bin/python bench/dedup.py [--pairs PATH] [--bbc PATH] [--docs 100000] [--batch 5000]
+
+1. Story decision on SemEval-2022 news-similarity dev pairs (label 1 = same story):
+   TF-IDF story score (IDF fitted on the unlabelled texts being clustered, labels never
+   seen) vs the word 5-gram shingle Jaccard baseline. Thresholds are chosen on the
+   training folds of a repeated stratified 5-fold split and applied to the held-out
+   fold: the P/R/F1 printed are those cross-validated numbers. ROC-AUC needs no threshold.
+2. Exact/near dedup on the BBC summaries dev file: labelled duplicates found against the
+   right original, and duplicates reported for rows labelled as none.
+3. Time and peak memory (RSS high-water mark) of deduplicating N synthetic documents
+   (random articles plus edited, truncated and exact copies) into a fresh warehouse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tasks.dedup import DedupConfig, EmptyIndex, deduplicate, jaccard, word_shingles  # noqa: E402
+from tasks.document import Document, sha256_hex  # noqa: E402
+from tasks.stories import StoryConfig, pair_similarity, term_counts  # noqa: E402
+from warehouse.store import Warehouse  # noqa: E402
+
+EVAL = REPO.parent / "shared" / "eval"
+
+
+def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores))
+    sorted_scores = scores[order]
+    i = 0
+    while i < len(scores):  # average ranks over ties
+        j = i
+        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    pos = labels == 1
+    n_pos, n_neg = pos.sum(), (~pos).sum()
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def prf(labels: np.ndarray, predicted: np.ndarray) -> tuple[float, float, float]:
+    tp = int((predicted & (labels == 1)).sum())
+    fp = int((predicted & (labels == 0)).sum())
+    fn = int((~predicted & (labels == 1)).sum())
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def best_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
+    candidates = np.unique(scores)
+    f1s = [prf(labels, scores >= t)[2] for t in candidates]
+    return float(candidates[int(np.argmax(f1s))])
+
+
+def cross_validated(labels: np.ndarray, scores: np.ndarray, folds: int = 5, repeats: int = 20):
+    """Mean P/R/F1 on held-out folds, and the median of the chosen thresholds."""
+    results, thresholds = [], []
+    for seed in range(repeats):
+        rng = np.random.default_rng(seed)
+        fold_of = np.empty(len(labels), dtype=int)
+        for cls in (0, 1):  # stratified
+            idx = rng.permutation(np.flatnonzero(labels == cls))
+            fold_of[idx] = np.arange(len(idx)) % folds
+        predicted = np.zeros(len(labels), dtype=bool)
+        for f in range(folds):
+            train = fold_of != f
+            t = best_threshold(labels[train], scores[train])
+            thresholds.append(t)
+            predicted[~train] = scores[~train] >= t
+        results.append(prf(labels, predicted))
+    return tuple(np.mean(results, axis=0)), float(np.median(thresholds))
+
+
+def story_pairs(path: Path) -> None:
+    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+    labels = np.array([r["label"] for r in rows])
+    texts = [r["a"] for r in rows] + [r["b"] for r in rows]
+    df: Counter = Counter()
+    for t in texts:  # IDF from the corpus being clustered, as the warehouse keeps it
+        df.update(term_counts(t).keys())
+    config = StoryConfig()
+    story = np.array([pair_similarity(r["a"], r["b"], df, len(texts), config) for r in rows])
+    shingle = np.array([jaccard(word_shingles(r["a"], 5), word_shingles(r["b"], 5)) for r in rows])
+
+    print(f"## Same-story decision: {path.name} ({len(rows)} pairs, {labels.sum()} same story)\n")
+    print("| method | CV precision | CV recall | CV F1 | ROC-AUC | CV threshold (median) | F1 at best in-sample threshold |")
+    print("|---|---|---|---|---|---|---|")
+    for name, scores in (("word 5-gram Jaccard (baseline)", shingle), ("newsflow story score (TF-IDF, lead x2)", story)):
+        (p, r, f), t = cross_validated(labels, scores)
+        best = prf(labels, scores >= best_threshold(labels, scores))[2]
+        print(f"| {name} | {p:.3f} | {r:.3f} | {f:.3f} | {roc_auc(labels, scores):.3f} | {t:.3f} | {best:.3f} |")
+    p, r, f = prf(labels, story >= config.threshold)
+    print(f"\nshipped threshold {config.threshold}: P {p:.3f} R {r:.3f} F1 {f:.3f} (in-sample)\n")
+
+
+def bbc_duplicates(path: Path) -> None:
+    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+    ids = {r["id"] for r in rows}
+    docs = []
+    for r in rows:
+        d = Document(source=r["id"], source_kind="record", raw_text=r["text"], raw_sha256=sha256_hex(r["text"]))
+        d.text = r["text"]
+        docs.append(d)
+    by_id = {d.doc_id: d.source for d in docs}
+    deduplicate(docs, EmptyIndex(), DedupConfig())
+    label = {r["id"]: (r["duplicate_of"] if r["duplicate_of"] not in (None, "None", "") else None) for r in rows}
+    found = {d.source: (by_id[d.duplicate_of], d.duplicate_method) for d in docs if d.duplicate_of}
+    labelled = [i for i, o in label.items() if o]
+    present = [i for i in labelled if label[i] in ids]
+    right = sum(1 for i in present if found.get(i, (None,))[0] == label[i])
+    false = [(i, found[i]) for i in found if not label[i]]
+    print(f"## Exact/near duplicates: {path.name} ({len(rows)} rows)\n")
+    print("| rows with duplicate_of | original in the file | marked duplicate of the right document | false duplicates among the rest |")
+    print("|---|---|---|---|")
+    print(f"| {len(labelled)} | {len(present)} | {right}/{len(present)} | {len(false)} |")
+    for i, (orig, method) in false:
+        same = sha256_hex(next(r["text"] for r in rows if r["id"] == i)) == sha256_hex(
+            next(r["text"] for r in rows if r["id"] == orig))
+        print(f"\nreported but unlabelled: {i} -> {orig} ({method}; texts byte-identical: {same})")
+    print(f"\nlabelled duplicates whose original is missing from the file: {len(labelled) - len(present)} "
+          f"(of those, marked duplicate of anything: {sum(1 for i in labelled if label[i] not in ids and i in found)})\n")
+
+
+WORDS = None
+
+
+def synthetic(n: int, seed: int = 7) -> list[tuple[str, str]]:
+    """(source, text): ~70% fresh articles, the rest exact, lightly edited or truncated copies."""
+    rng = random.Random(seed)
+    vocab = [f"w{i}" for i in range(20000)]
+    out: list[tuple[str, str]] = []
+    originals: list[str] = []
+    for i in range(n):
+        roll = rng.random()
+        if originals and roll < 0.1:
+            text = rng.choice(originals)
+        elif originals and roll < 0.25:
+            words = rng.choice(originals).split()
+            for _ in range(3):
+                words[rng.randrange(len(words))] = rng.choice(vocab)
+            text = " ".join(words)
+        elif originals and roll < 0.3:
+            words = rng.choice(originals).split()
+            text = " ".join(words[: len(words) * 2 // 3])
+        else:
+            text = " ".join(rng.choice(vocab) for _ in range(rng.randint(150, 400)))
+            originals.append(text)
+        out.append((f"synthetic/{i}", text))
+    return out
+
+
+def scale(n: int, batch: int) -> None:
+    items = synthetic(n)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Warehouse(Path(tmp) / "bench.duckdb")
+        store.migrate()
+        start = time.perf_counter()
+        dups = Counter()
+        for at in range(0, n, batch):
+            docs = []
+            for source, text in items[at : at + batch]:
+                d = Document(source=source, source_kind="file", raw_text=text, raw_sha256=sha256_hex(text))
+                d.text = text
+                docs.append(d)
+            outcome = deduplicate(docs, store)
+            store.write_batch("bench", docs, [], outcome.band_keys, summary_length="sentences=3")
+            dups.update(d.duplicate_method for d in docs if d.duplicate_of)
+        elapsed = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"## Scale: {n:,} synthetic documents, batches of {batch:,}, into a fresh DuckDB warehouse\n")
+    print("| documents | seconds | docs/s | peak RSS MiB | exact | near | contained |")
+    print("|---|---|---|---|---|---|---|")
+    print(f"| {n:,} | {elapsed:.1f} | {n / elapsed:,.0f} | {peak:,.0f} | {dups['exact']:,} | {dups['near']:,} | "
+          f"{dups['contained']:,} |\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=Path, default=EVAL / "neardup_dev.jsonl")
+    parser.add_argument("--bbc", type=Path, default=EVAL / "summaries_dev.jsonl")
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=5000)
+    args = parser.parse_args(argv)
+    story_pairs(args.pairs)
+    bbc_duplicates(args.bbc)
+    if args.docs:
+        scale(args.docs, args.batch)
+
+
+if __name__ == "__main__":
+    main()

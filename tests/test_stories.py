@@ -1,0 +1,106 @@
+from datetime import date
+from pathlib import Path
+
+from tasks.dedup import EmptyIndex, deduplicate
+from tasks.document import Document, sha256_hex
+from tasks.stages import clean_docs, read_paths
+from tasks.stories import EmptyStoryIndex, StoryConfig, assign_stories
+from warehouse.stories import WarehouseStoryIndex
+from warehouse.store import Warehouse
+
+QUAKE_A = ("Earthquake strikes central Italy near Amatrice. A magnitude 6.2 earthquake struck central Italy "
+           "overnight, destroying buildings in Amatrice and Accumoli; rescuers searched the rubble for survivors "
+           "and the civil protection agency said dozens of people were killed in the quake.")
+QUAKE_B = ("Rescuers dig for survivors after Italy quake. Emergency crews in Amatrice pulled survivors from "
+           "collapsed homes after the overnight earthquake in central Italy; officials said the quake killed "
+           "dozens and left the town of Accumoli in ruins.")
+BUDGET = ("Parliament passes budget with new tax on banks. Lawmakers approved the annual budget on Tuesday, "
+          "including a levy on bank profits and higher spending on schools, after the finance minister "
+          "won support from coalition partners.")
+FOOTBALL = ("Late goal sends United into cup final. A stoppage-time header from the captain gave United a "
+            "two-one win over City in the semi-final, sending the club to its first cup final in a decade.")
+FILLER = [
+    "Central bank holds interest rates as inflation eases and the currency strengthens against the dollar.",
+    "New smartphone launch draws queues as the company unveils a faster chip and a larger battery.",
+    "Storm brings floods to coastal towns, closing roads and schools while farmers count crop losses.",
+    "Museum reopens after renovation with a new wing for modern art and a rooftop garden for visitors.",
+]
+
+
+def doc(source: str, text: str, published: date | None = None) -> Document:
+    d = Document(source=source, source_kind="file", raw_text=text, raw_sha256=sha256_hex(text))
+    d.text = text
+    d.published_at = published
+    return d
+
+
+def story_of(outcome, d: Document) -> str:
+    return next(m["story_id"] for m in outcome.members if m["doc_id"] == d.doc_id)
+
+
+def test_same_event_in_other_words_joins_one_story_and_other_events_do_not():
+    a, b, c, e = doc("a", QUAKE_A), doc("b", QUAKE_B), doc("c", BUDGET), doc("e", FOOTBALL)
+    docs = [a, b, c, e] + [doc(f"f{i}", t) for i, t in enumerate(FILLER)]
+    deduplicate(docs, EmptyIndex())
+    outcome = assign_stories(docs, EmptyStoryIndex())
+    assert story_of(outcome, a) == story_of(outcome, b) == a.doc_id
+    joined = next(m for m in outcome.members if m["doc_id"] == b.doc_id)
+    assert joined["method"] == "similar" and joined["matched_doc_id"] == a.doc_id
+    assert StoryConfig().threshold <= joined["similarity"] < 1.0
+    assert len({story_of(outcome, d) for d in docs}) == len(docs) - 1
+
+
+def test_dates_far_apart_keep_a_retold_event_apart():
+    a, b = doc("a", QUAKE_A, date(2016, 8, 24)), doc("b", QUAKE_B, date(2018, 8, 24))
+    docs = [a, b] + [doc(f"f{i}", t) for i, t in enumerate(FILLER)]
+    deduplicate(docs, EmptyIndex())
+    outcome = assign_stories(docs, EmptyStoryIndex())
+    assert story_of(outcome, a) != story_of(outcome, b)
+
+
+def test_duplicates_join_their_canonicals_story():
+    a, copy = doc("a", QUAKE_A), doc("copy", QUAKE_A.upper())
+    docs = [a, copy, doc("c", BUDGET)]
+    deduplicate(docs, EmptyIndex())
+    outcome = assign_stories(docs, EmptyStoryIndex())
+    member = next(m for m in outcome.members if m["doc_id"] == copy.doc_id)
+    assert (member["story_id"], member["method"], member["matched_doc_id"]) == (a.doc_id, "duplicate", a.doc_id)
+    assert all(t[0] != copy.doc_id for t in outcome.terms)  # only canonicals are indexed
+
+
+def test_stories_across_runs_use_the_stored_index(tmp_path):
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.migrate()
+    index = WarehouseStoryIndex(store)
+    first = [doc("a", QUAKE_A), doc("c", BUDGET)] + [doc(f"f{i}", t) for i, t in enumerate(FILLER)]
+    out = deduplicate(first, store)
+    stories = assign_stories(first, index)
+    store.write_batch("run-1", first, [], out.band_keys, summary_length="sentences=3", stories=stories)
+
+    later = [doc("b", QUAKE_B), doc("e", FOOTBALL), doc("a-again", QUAKE_A + " Updated.")]
+    out = deduplicate(later, store)
+    stories = assign_stories(later, index)
+    store.write_batch("run-2", later, [], out.band_keys, summary_length="sentences=3", stories=stories)
+
+    _, rows = store.query("SELECT doc_id, story_id, method FROM story_members")
+    got = {doc_id: (story, method) for doc_id, story, method in rows}
+    assert got[later[0].doc_id] == (first[0].doc_id, "similar")
+    assert got[later[2].doc_id] == (first[0].doc_id, "duplicate")
+    assert got[later[1].doc_id] == (later[1].doc_id, "seed")
+    _, overview = store.query("SELECT story_id, articles, documents FROM story_overview WHERE story_id = ?",
+                              [first[0].doc_id])
+    assert overview == [(first[0].doc_id, 2, 3)]
+    _, df = store.query("SELECT df FROM story_term_df WHERE term = 'amatrice'")
+    assert df == [(2,)]
+
+
+def test_seed_pair_2013_deal_and_2015_resolution_stay_apart(seeds_dir):
+    docs, _ = read_paths(sorted(Path(seeds_dir).glob("*.txt")), 10_000_000)
+    docs, _ = clean_docs(docs)
+    # a realistic IDF: the two seeds among other news, as in a warehouse
+    others = [doc(f"o{i}", t) for i, t in enumerate([QUAKE_A, QUAKE_B, BUDGET, FOOTBALL, *FILLER])]
+    everything = docs + others
+    deduplicate(everything, EmptyIndex())
+    outcome = assign_stories(everything, EmptyStoryIndex())
+    assert len(docs) == 2
+    assert story_of(outcome, docs[0]) != story_of(outcome, docs[1])

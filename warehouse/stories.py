@@ -1,0 +1,111 @@
+"""Story-index SQL: the `StoryIndex` lookups over a `Warehouse`, and the batch write
+that `Warehouse.write_batch` calls inside its transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+
+from tasks.stories import StoryOutcome
+
+
+class WarehouseStoryIndex:
+    """`tasks.stories.StoryIndex` over the story tables (term postings, not texts)."""
+
+    def __init__(self, warehouse):
+        self.warehouse = warehouse
+
+    def term_stats(self, terms: list[str]) -> tuple[int, dict[str, int]]:
+        with self.warehouse.connect() as con:
+            n_docs = con.execute("SELECT count(*) FROM story_members WHERE method <> 'duplicate'").fetchone()[0]
+            rows = con.execute(
+                "SELECT term, df FROM story_term_df WHERE term IN (SELECT unnest(?::VARCHAR[]))", [terms]
+            ).fetchall() if terms else []
+        return n_docs, dict(rows)
+
+    def candidates(self, queries: dict[str, list[str]], limit: int) -> dict[str, list[str]]:
+        pairs = [(q, t) for q, terms in queries.items() for t in terms]
+        if not pairs:
+            return {}
+        with self.warehouse.connect() as con:
+            rows = con.execute(
+                "WITH q AS (SELECT unnest(?::VARCHAR[]) AS qdoc, unnest(?::VARCHAR[]) AS term) "
+                "SELECT qdoc, doc_id FROM (SELECT q.qdoc, t.doc_id, count(*) AS shared FROM q "
+                "JOIN story_terms t ON t.term = q.term GROUP BY q.qdoc, t.doc_id) "
+                "QUALIFY row_number() OVER (PARTITION BY qdoc ORDER BY shared DESC, doc_id) <= ?",
+                [[p[0] for p in pairs], [p[1] for p in pairs], limit],
+            ).fetchall()
+        found: dict[str, list[str]] = {}
+        for qdoc, doc_id in rows:
+            found.setdefault(qdoc, []).append(doc_id)
+        return found
+
+    def vectors(self, doc_ids: list[str]) -> dict[str, tuple[dict[str, float], object, str]]:
+        if not doc_ids:
+            return {}
+        with self.warehouse.connect() as con:
+            rows = con.execute(
+                "SELECT t.doc_id, list(t.term), list(t.weight), any_value(d.published_at), any_value(m.story_id) "
+                "FROM story_terms t JOIN story_members m ON m.doc_id = t.doc_id "
+                "LEFT JOIN documents d ON d.doc_id = t.doc_id "
+                "WHERE t.doc_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY t.doc_id",
+                [doc_ids],
+            ).fetchall()
+        return {doc_id: (dict(zip(terms, weights)), when, story) for doc_id, terms, weights, when, story in rows}
+
+    def stories_of(self, doc_ids: list[str]) -> dict[str, str]:
+        if not doc_ids:
+            return {}
+        with self.warehouse.connect() as con:
+            rows = con.execute(
+                "SELECT doc_id, story_id FROM story_members WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [doc_ids]
+            ).fetchall()
+        return dict(rows)
+
+
+_STORY_SCHEMA = pa.schema([("story_id", pa.string()), ("seed_doc_id", pa.string()), ("title", pa.string()),
+                           ("run_id", pa.string()), ("created_at", pa.timestamp("us"))])
+_MEMBER_SCHEMA = pa.schema([("doc_id", pa.string()), ("story_id", pa.string()), ("similarity", pa.float64()),
+                            ("matched_doc_id", pa.string()), ("method", pa.string()), ("run_id", pa.string()),
+                            ("assigned_at", pa.timestamp("us"))])
+_TERM_SCHEMA = pa.schema([("doc_id", pa.string()), ("term", pa.string()), ("weight", pa.float64())])
+_DF_SCHEMA = pa.schema([("term", pa.string()), ("df", pa.int32())])
+
+
+def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome: StoryOutcome | None) -> None:
+    """Insert one batch's stories, members, term vectors and df increments (caller holds the transaction).
+
+    Documents already given a story (a concurrent or repeated run) keep theirs, and their
+    terms and df are not counted twice.
+    """
+    if outcome is None or not outcome.members:
+        return
+    now = datetime.now()
+    members = pa.Table.from_pylist([{**m, "run_id": run_id, "assigned_at": now} for m in outcome.members],
+                                   schema=_MEMBER_SCHEMA)
+    con.register("batch_story_members", members)
+    known = {r[0] for r in con.execute(
+        "SELECT doc_id FROM story_members WHERE doc_id IN (SELECT doc_id FROM batch_story_members)").fetchall()}
+    con.execute("INSERT INTO story_members BY NAME SELECT * FROM batch_story_members "
+                "WHERE doc_id NOT IN (SELECT doc_id FROM story_members)")
+    con.unregister("batch_story_members")
+    stories = [{**s, "run_id": run_id, "created_at": now} for s in outcome.stories if s["seed_doc_id"] not in known]
+    if stories:
+        con.register("batch_stories", pa.Table.from_pylist(stories, schema=_STORY_SCHEMA))
+        con.execute("INSERT INTO stories BY NAME SELECT * FROM batch_stories ON CONFLICT DO NOTHING")
+        con.unregister("batch_stories")
+    terms = [{"doc_id": d, "term": t, "weight": w} for d, t, w in outcome.terms if d not in known]
+    if terms:
+        con.register("batch_story_terms", pa.Table.from_pylist(terms, schema=_TERM_SCHEMA))
+        con.execute("INSERT INTO story_terms BY NAME SELECT * FROM batch_story_terms")
+        con.unregister("batch_story_terms")
+    if known:
+        return  # df increments are per batch; a partly repeated batch would count some twice: skip them
+    if outcome.df:
+        df = pa.Table.from_pylist([{"term": t, "df": n} for t, n in outcome.df.items()], schema=_DF_SCHEMA)
+        con.register("batch_story_df", df)
+        con.execute("INSERT INTO story_term_df BY NAME SELECT * FROM batch_story_df "
+                    "ON CONFLICT (term) DO UPDATE SET df = story_term_df.df + excluded.df")
+        con.unregister("batch_story_df")
