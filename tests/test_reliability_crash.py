@@ -1,0 +1,439 @@
+"""Crash safety and idempotence: real `newsflow ingest` processes, SIGKILLed at chosen points.
+
+Kill points come from a tiny hook loaded through `sitecustomize` in the child only
+(`NEWSFLOW_CRASH_AT=read:N | write:N | after_write:N | index:1`): when the process reaches the
+point it writes a marker file and stops; the test sees the marker and SIGKILLs the whole process
+group. One more kill point uses no hook at all: it watches the warehouse until the first batch
+is committed. After each kill the warehouse must open and be consistent, and the next run must
+finish the work so that the final contents equal an uninterrupted run's.
+
+The helpers here (corpus, hooked subprocess runs, warehouse snapshots) are shared with the other
+reliability tests and with `bench/reliability.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+NEWSFLOW = REPO / ".venv" / "bin" / "newsflow"
+if not NEWSFLOW.exists():  # a differently named virtualenv: the console script beside this interpreter
+    NEWSFLOW = Path(sys.executable).with_name("newsflow")
+
+# --- corpus ---------------------------------------------------------------------------------------
+_WORDS = (
+    "council harbour ferry storm bridge budget minister election court river police hospital school "
+    "factory union strike farmers market prices energy grid wind solar drought flood rescue airport "
+    "railway station museum library festival mayor governor senator report inquiry contract tender "
+    "village district province coast valley mountain island border customs tax pension salary doctors "
+    "nurses teachers students parents residents workers engineers scientists volunteers officials "
+    "approved rejected delayed announced warned promised repaired closed reopened expanded reduced "
+    "morning evening weekend yesterday tuesday wednesday thursday friday spring autumn winter summer"
+).split()
+
+
+def _sentence(rng: random.Random) -> str:
+    words = [rng.choice(_WORDS) for _ in range(rng.randint(11, 18))]
+    words.insert(rng.randint(1, len(words) - 1), str(rng.randint(2, 9999)))
+    return words[0].capitalize() + " " + " ".join(words[1:]) + ", officials said."
+
+
+def _story(rng: random.Random) -> tuple[str, list[str]]:
+    title = " ".join(rng.choice(_WORDS) for _ in range(5)).capitalize()
+    return title, [_sentence(rng) for _ in range(rng.randint(6, 10))]
+
+
+def make_corpus(root: Path, n: int = 240, seed: int = 7) -> dict:
+    """`n` small article files (txt, md, html, json, jsonl) with exact and near duplicates and a few
+    bad files. Returns what an ingest must end with: counts of expected documents and failures."""
+    rng = random.Random(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    stories: list[tuple[str, list[str]]] = []
+    expected_docs = expected_failures = 0
+    for i in range(n):
+        kind = i % 12
+        sub = root / f"d{i % 5}"
+        sub.mkdir(exist_ok=True)
+        if kind == 5 and stories:  # exact duplicate of an earlier story under another name
+            title, body = stories[rng.randrange(len(stories))]
+        elif kind == 9 and stories:  # near duplicate: one sentence changed
+            title, body = stories[rng.randrange(len(stories))]
+            body = list(body)
+            body[rng.randrange(len(body))] = _sentence(rng)
+        else:
+            title, body = _story(rng)
+            stories.append((title, body))
+        if kind == 11 and i % 24 == 11:  # bad files: empty, binary, truncated JSON line
+            bad = (i // 24) % 3
+            if bad == 0:
+                (sub / f"a{i:04d}.txt").write_bytes(b"")
+            elif bad == 1:
+                (sub / f"a{i:04d}.txt").write_bytes(bytes(range(256)) * 8)
+            else:
+                (sub / f"a{i:04d}.jsonl").write_text(
+                    json.dumps({"title": title, "text": " ".join(body)}) + "\n" + '{"title": "cut", "text": "tru\n')
+                expected_docs += 1
+            expected_failures += 1
+            continue
+        fmt = i % 4
+        if fmt == 0:
+            (sub / f"a{i:04d}.txt").write_text(title + "\n\n" + "\n\n".join(body) + "\n", encoding="utf-8")
+        elif fmt == 1:
+            (sub / f"a{i:04d}.md").write_text(f"# {title}\n\n" + "\n\n".join(body) + "\n", encoding="utf-8")
+        elif fmt == 2:
+            paras = "".join(f"<p>{s}</p>\n" for s in body)
+            (sub / f"a{i:04d}.html").write_text(
+                f"<html><head><title>{title}</title></head><body><nav>Home | News</nav>"
+                f"<article><h1>{title}</h1>\n{paras}</article><footer>Copyright</footer></body></html>",
+                encoding="utf-8")
+        else:
+            (sub / f"a{i:04d}.json").write_text(json.dumps({"title": title, "text": "\n\n".join(body)}),
+                                                 encoding="utf-8")
+        expected_docs += 1
+    return {"files": n, "documents": expected_docs, "failures": expected_failures}
+
+
+# --- child processes -----------------------------------------------------------------------------
+_HOOK = textwrap.dedent('''
+    """Test-only crash hook (see tests/test_reliability_crash.py); does nothing without NEWSFLOW_CRASH_AT."""
+    import os, sys, time, threading, importlib.abc, importlib.util
+    from contextlib import contextmanager
+
+    _AT = os.environ.get("NEWSFLOW_CRASH_AT", "")
+    _MARK = os.environ.get("NEWSFLOW_CRASH_MARKER", "")
+    _counts = {}
+    _state = threading.local()
+
+    def _reached(point):
+        want, _, n = _AT.partition(":")
+        if want != point:
+            return
+        _counts[point] = _counts.get(point, 0) + 1
+        if _counts[point] == int(n or 1):
+            with open(_MARK, "w") as fh:
+                fh.write(point)
+            while True:  # wait here for the SIGKILL
+                time.sleep(1)
+
+    def _patch_read(mod):
+        orig = mod.read_file
+        def read_file(*a, **k):
+            _reached("read")
+            return orig(*a, **k)
+        mod.read_file = read_file
+        stages = sys.modules.get("tasks.stages")
+        if stages is not None and getattr(stages, "read_file", None) is orig:
+            stages.read_file = read_file
+
+    def _patch_stages(mod):
+        read = sys.modules.get("tasks.read")
+        if read is not None and getattr(mod, "read_file", None) is not read.read_file:
+            mod.read_file = read.read_file
+
+    def _patch_store(mod):
+        W = mod.Warehouse
+        orig_tx, orig_write = W.transaction, W.write_batch
+        @contextmanager
+        def transaction(self):
+            with orig_tx(self) as con:
+                yield con
+                if getattr(_state, "writing", False):
+                    _reached("write")  # every row inserted, COMMIT not yet run
+        def write_batch(self, *a, **k):
+            _state.writing = True
+            try:
+                out = orig_write(self, *a, **k)
+            finally:
+                _state.writing = False
+            _reached("after_write")
+            return out
+        W.transaction, W.write_batch = transaction, write_batch
+
+    def _patch_search(mod):
+        orig = mod.build
+        def build(con):
+            orig(con)
+            _reached("index")  # index rebuilt inside the transaction, not committed
+        mod.build = build
+
+    _PATCHES = {"tasks.read": _patch_read, "tasks.stages": _patch_stages,
+                "warehouse.store": _patch_store, "warehouse.search": _patch_search}
+
+    class _Finder(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name not in _PATCHES:
+                return None
+            sys.meta_path.remove(self)
+            try:
+                spec = importlib.util.find_spec(name)
+            finally:
+                sys.meta_path.insert(0, self)
+            if spec is None or spec.loader is None:
+                return spec
+            loader = spec.loader
+            exec_module = loader.exec_module
+            def patched(module, _exec=exec_module, _name=name):
+                _exec(module)
+                _PATCHES[_name](module)
+            loader.exec_module = patched
+            return spec
+
+    if _AT:
+        sys.meta_path.insert(0, _Finder())
+''')
+
+
+def child_env(tmp: Path, api_url: str | None = None, **extra: str) -> dict:
+    """Environment for a child `newsflow` process: the crash hook on its path, offline Prefect."""
+    hook_dir = tmp / "crash_hook"
+    hook_dir.mkdir(parents=True, exist_ok=True)
+    (hook_dir / "sitecustomize.py").write_text(_HOOK)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSFLOW_", "PREFECT_"))}
+    env.update({
+        "PYTHONPATH": os.pathsep.join([str(hook_dir), str(REPO)]),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+        "PREFECT_HOME": str(tmp / "prefect_home"), "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "240",
+    })
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    env.update(extra)
+    return env
+
+
+def ingest_cmd(paths: list[str], warehouse: Path, *extra: str) -> list[str]:
+    return [str(NEWSFLOW), "ingest", *paths, "--warehouse", str(warehouse), "--json", *extra]
+
+
+def run_ingest(cmd: list[str], env: dict, timeout: float = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
+def report_of(proc: subprocess.CompletedProcess) -> dict:
+    """The JSON run report printed by `newsflow ingest --json` (the last top-level JSON object)."""
+    out = proc.stdout
+    start = out.rfind("\n{")
+    start = 0 if start < 0 and out.startswith("{") else start + 1
+    assert proc.returncode == 0 and start >= 0, f"rc={proc.returncode}\n{out[-2000:]}\n{proc.stderr[-4000:]}"
+    return json.loads(out[start:])
+
+
+def run_until_killed(cmd: list[str], env: dict, crash_at: str | None = None, *, watch=None,
+                     timeout: float = 900) -> str:
+    """Start the ingest, SIGKILL its process group at the kill point; return what triggered the kill.
+
+    `crash_at` uses the hook; `watch` is a callable polled until it returns True (no hook).
+    If the run ends before the point is reached, that is a test failure (the point was wrong)."""
+    marker = Path(env["PREFECT_HOME"]).parent / f"crash-marker-{time.monotonic_ns()}"
+    env = dict(env)
+    if crash_at:
+        env.update(NEWSFLOW_CRASH_AT=crash_at, NEWSFLOW_CRASH_MARKER=str(marker))
+    log = open(marker.with_suffix(".log"), "w+b")  # a file, not a pipe: an unread pipe can block the child
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if crash_at and marker.exists():
+                trigger = marker.read_text()
+                break
+            if watch is not None and watch():
+                trigger = "watch"
+                break
+            if proc.poll() is not None:
+                log.seek(0)
+                out = log.read().decode(errors="replace")
+                raise AssertionError(f"run ended (rc={proc.returncode}) before kill point {crash_at or 'watch'}:\n"
+                                     f"{out[-4000:]}")
+            if time.monotonic() > deadline:
+                raise AssertionError("kill point not reached in time")
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        return trigger
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        log.close()
+
+
+def free_writer_slot(warehouse: Path) -> None:
+    """Release the writer slot a SIGKILLed run held, as an operator would (`prefect gcl update`).
+
+    Needed because the slot is a Prefect lease: ephemeral and test servers do not run the service
+    that revokes expired leases, so without this the next run on the warehouse waits forever
+    (see README, Reliability). Remove once the writer lock dies with its process."""
+    from prefect import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+    from prefect.exceptions import ObjectNotFound
+
+    from flows.deploy import writer_limit_name
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.update_global_concurrency_limit(writer_limit_name(warehouse),
+                                                   GlobalConcurrencyLimitUpdate(active_slots=0))
+        except ObjectNotFound:
+            pass
+
+
+# --- warehouse inspection --------------------------------------------------------------------------
+def _open_read_only(path: Path, timeout: float = 120.0) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=True)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def try_count(path: Path, sql: str) -> int | None:
+    """One scalar from the warehouse without waiting: None while a writer holds it or before it exists."""
+    if not path.exists():
+        return None
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return con.execute(sql).fetchone()[0]
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def snapshot(path: Path) -> dict:
+    """Everything a run's outcome is made of, as sets keyed by stable ids (doc_id = hash of source + bytes)."""
+    con = _open_read_only(path)
+    try:
+        q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
+        snap = {
+            "documents": set(q("SELECT doc_id, source, version, previous_doc_id, text_sha256, is_canonical, "
+                               "title, text FROM documents")),
+            "duplicates": set(q("SELECT doc_id, duplicate_of, method, similarity FROM duplicates")),
+            "summaries": set(q("SELECT doc_id, algorithm, length, summary FROM summaries")),
+            "summary_sentences": set(q("SELECT doc_id, algorithm, rank, position, sentence FROM summary_sentences")),
+            "minhash_bands": set(q("SELECT band, bucket, doc_id FROM minhash_bands")),
+            "failures": set(q("SELECT source, stage, reason FROM failures")),
+            "fetch_log": set(q("SELECT url, status, content_sha256, error FROM fetch_log")),
+        }
+        rows = {t: q(f"SELECT count(*) FROM {t}")[0][0] for t in snap}  # noqa: S608 fixed names
+        snap["doubles"] = {t: rows[t] - len(snap[t]) for t in snap if rows[t] != len(snap[t])}
+        snap["runs"] = q("SELECT status, documents_new, duplicates, failures FROM runs ORDER BY started_at")
+        # every duplicate points at a stored canonical document; every canonical one is summarized
+        snap["dangling"] = q("SELECT count(*) FROM duplicates d LEFT JOIN documents o ON o.doc_id = d.duplicate_of "
+                             "WHERE o.doc_id IS NULL OR NOT o.is_canonical")[0][0]
+        snap["unsummarized"] = q("SELECT count(*) FROM documents d WHERE is_canonical AND NOT EXISTS "
+                                 "(SELECT 1 FROM summaries s WHERE s.doc_id = d.doc_id)")[0][0]
+        has_index = q("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'fts_main_documents' "
+                      "AND table_name = 'docs'")[0][0]
+        snap["fts_stale"] = not has_index or q("SELECT (SELECT count(*) FROM documents) <> "
+                                               "(SELECT count(*) FROM fts_main_documents.docs)")[0][0]
+        return snap
+    finally:
+        con.close()
+
+
+def compare(got: dict, want: dict) -> tuple[int, int]:
+    """(items lost, items duplicated) of `got` against the uninterrupted `want`."""
+    lost = sum(len(want[t] - got[t]) for t in ("documents", "duplicates", "summaries", "failures"))
+    doubled = sum(got["doubles"].values()) + sum(
+        len(got[t] - want[t]) for t in ("documents", "duplicates", "summaries", "failures"))
+    return lost, doubled
+
+
+def assert_consistent(snap: dict) -> None:
+    assert snap["doubles"] == {}, snap["doubles"]
+    assert snap["dangling"] == 0
+    assert snap["unsummarized"] == 0
+
+
+def assert_same(got: dict, want: dict) -> None:
+    assert_consistent(got)
+    for table in ("documents", "duplicates", "summaries", "summary_sentences", "minhash_bands", "failures"):
+        missing, extra = want[table] - got[table], got[table] - want[table]
+        assert not missing and not extra, f"{table}: {len(missing)} missing, {len(extra)} extra"
+    assert not got["fts_stale"]
+
+
+# --- the tests ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def prefect_api_url(prefect_harness):
+    """Children talk to the session's test Prefect server (one server, not one ephemeral server each)."""
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value()
+
+
+def ingest_in_process(paths: list[str], warehouse: Path, **kwargs) -> dict:
+    from flows.ingest import ingest
+
+    return ingest(paths=paths, warehouse=str(warehouse), **kwargs)
+
+
+@pytest.fixture(scope="module")
+def crash_corpus(tmp_path_factory, prefect_api_url):
+    """A corpus and the snapshot of one uninterrupted run over it."""
+    tmp = tmp_path_factory.mktemp("crash")
+    corpus = tmp / "corpus"
+    expected = make_corpus(corpus, n=160)
+    baseline = tmp / "baseline.duckdb"
+    report = ingest_in_process([str(corpus)], baseline, batch_size=40)
+    snap = snapshot(baseline)
+    assert_consistent(snap)
+    assert report["failures"] == expected["failures"]
+    assert len(snap["documents"]) == expected["documents"] and len(snap["duplicates"]) > 10
+    assert {m for _, _, m, _ in snap["duplicates"]} == {"exact", "near"}
+    # a killed run leaves its writer slot held until the lease runs out: keep that short here
+    env = child_env(tmp, prefect_api_url, NEWSFLOW_WRITER_LEASE_S="60")
+    return tmp, corpus, env, snap
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_sigkill_mid_write_and_between_batches_then_rerun_equals_uninterrupted_run(crash_corpus):
+    """4 batches of 40 files. Run 1 dies inside batch 2's write (rows inserted, no COMMIT); run 2
+    redoes batch 2, commits batch 3 and dies reading batch 4; run 3 finishes. More kill points
+    (reading, index rebuild, a kill driven only by watching the warehouse) are in bench/reliability.py."""
+    tmp, corpus, env, want = crash_corpus
+    wh = tmp / "killed.duckdb"
+    cmd = ingest_cmd([str(corpus)], wh, "--batch-size", "40")
+    assert run_until_killed(cmd, env, "write:2") == "write"
+    free_writer_slot(wh)
+    snap = snapshot(wh)
+    assert_consistent(snap)
+    batch_one = snap["documents"]
+    assert 0 < len(snap["documents"]) < len(want["documents"]) and snap["documents"] <= want["documents"]
+    assert run_until_killed(cmd, env, "read:121") == "read"
+    free_writer_slot(wh)  # outside the slot by design, but cheap insurance
+    snap2 = snapshot(wh)
+    assert_consistent(snap2)
+    assert len(batch_one) < len(snap2["documents"]) < len(want["documents"])
+    report = report_of(run_ingest(cmd, env))
+    got = snapshot(wh)
+    assert_same(got, want)
+    assert report["unchanged"] == len(snap2["documents"])  # finished the work, did not redo it
+    assert [r[0] for r in got["runs"]] == ["running", "running", "completed"]  # killed runs stay visible
+
+    # idempotence: the same files again add a run row and nothing else
+    report = ingest_in_process([str(corpus)], wh, batch_size=40)
+    assert report["documents_new"] == 0 and report["unchanged"] == len(want["documents"])
+    again = snapshot(wh)
+    for table in ("documents", "duplicates", "summaries", "summary_sentences", "minhash_bands", "failures"):
+        assert again[table] == got[table], table
+    assert len(again["runs"]) == len(got["runs"]) + 1
+    # a changed file is a new version linked to the old one: tests/test_flow_ingest.py
+    # (test_changed_file_is_a_new_version_linked_to_the_old); unchanged URLs: tests/test_flow_web.py
