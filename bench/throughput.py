@@ -213,6 +213,13 @@ def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, di
     start = time.perf_counter()
     store = Warehouse(warehouse)
     store.migrate()
+    try:
+        from tasks.stories import assign_stories
+        from warehouse.stories import WarehouseStoryIndex
+
+        story_index = WarehouseStoryIndex(store)
+    except ImportError:
+        assign_stories = None
     run_id = str(uuid.uuid4())
     store.start_run(run_id, None, {"bench": "plain loop"})
     files, _missing = discover_paths([str(corpus)])
@@ -222,10 +229,13 @@ def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, di
         docs, failed = timed("clean", clean, docs)
         failures = failures + failed
         outcome = timed("dedup", deduplicate, docs, store, config)
+        # same-story clustering, when this version of the flow has it (timed under dedup, as there)
+        stories = timed("dedup", assign_stories, docs, story_index) if assign_stories else None
         args = (docs, "newsflow", length) + ((workers,) if summarize_takes_workers else ())
         failures += timed("summarize", stages.summarize_docs, *args)
+        extra = {"stories": stories} if stories is not None else {}
         timed("store", lambda: store.write_batch(run_id, docs, failures, outcome.band_keys,
-                                                 summary_length=length.label()))
+                                                 summary_length=length.label(), **extra))
         counts["documents_new"] += len(docs)
         counts["duplicates"] += sum(1 for d in docs if d.duplicate_of)
         counts["summaries"] += sum(1 for d in docs if d.summary is not None)
