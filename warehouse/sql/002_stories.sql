@@ -92,3 +92,45 @@ FROM documents d
 LEFT JOIN story_members m ON m.doc_id = d.doc_id
 WHERE d.is_canonical;
 COMMENT ON VIEW canonical_articles IS 'Canonical documents only (no exact/near/contained copies), with their story';
+
+COMMENT ON COLUMN duplicate_groups.canonical_doc_id IS 'The canonical document the copies point at';
+COMMENT ON COLUMN duplicate_groups.canonical_title IS 'Headline of the canonical document';
+COMMENT ON COLUMN duplicate_groups.canonical_source IS 'Source (path or URL) of the canonical document';
+COMMENT ON COLUMN duplicate_groups.duplicates IS 'Number of duplicate documents';
+COMMENT ON COLUMN duplicate_groups.methods IS 'Distinct detection methods among the duplicates (exact, near, contained)';
+COMMENT ON COLUMN duplicate_groups.min_similarity IS 'Lowest similarity among the duplicates';
+COMMENT ON COLUMN duplicate_groups.duplicate_sources IS 'Sources of the duplicate documents';
+
+COMMENT ON COLUMN story_articles.story_id IS 'Story id (stories.story_id)';
+COMMENT ON COLUMN story_articles.story_title IS 'Title of the story (its seed document''s headline)';
+COMMENT ON COLUMN story_articles.doc_id IS 'Document in the story';
+COMMENT ON COLUMN story_articles.title IS 'Headline of the document';
+COMMENT ON COLUMN story_articles.outlet IS 'Publisher or site name of the document';
+COMMENT ON COLUMN story_articles.published_at IS 'Publication date of the document';
+COMMENT ON COLUMN story_articles.source IS 'Source (path or URL) of the document';
+COMMENT ON COLUMN story_articles.is_canonical IS 'False for exact/near/contained copies';
+COMMENT ON COLUMN story_articles.method IS 'How the document joined: seed | similar | duplicate';
+COMMENT ON COLUMN story_articles.similarity IS 'Similarity that put the document in the story';
+COMMENT ON COLUMN story_articles.matched_doc_id IS 'Document it was matched with';
+COMMENT ON COLUMN story_articles.ingested_at IS 'When the document was stored';
+
+COMMENT ON COLUMN story_overview.story_id IS 'Story id';
+COMMENT ON COLUMN story_overview.title IS 'Title of the story (its seed document''s headline)';
+COMMENT ON COLUMN story_overview.articles IS 'Canonical articles in the story';
+COMMENT ON COLUMN story_overview.documents IS 'All documents in the story, copies included';
+COMMENT ON COLUMN story_overview.outlets IS 'Distinct outlets that covered the story';
+COMMENT ON COLUMN story_overview.first_published IS 'Earliest publication date in the story';
+COMMENT ON COLUMN story_overview.last_published IS 'Latest publication date in the story';
+COMMENT ON COLUMN story_overview.first_ingested IS 'When the story''s first document was stored';
+COMMENT ON COLUMN story_overview.last_ingested IS 'When the story''s latest document was stored';
+
+COMMENT ON COLUMN canonical_articles.doc_id IS 'Document id';
+COMMENT ON COLUMN canonical_articles.title IS 'Headline';
+COMMENT ON COLUMN canonical_articles.outlet IS 'Publisher or site name';
+COMMENT ON COLUMN canonical_articles.published_at IS 'Publication date';
+COMMENT ON COLUMN canonical_articles.source IS 'Source (path or URL)';
+COMMENT ON COLUMN canonical_articles.url IS 'Article URL, where known';
+COMMENT ON COLUMN canonical_articles.word_count IS 'Words in the clean text';
+COMMENT ON COLUMN canonical_articles.story_id IS 'Story the article belongs to';
+COMMENT ON COLUMN canonical_articles.story_similarity IS 'Similarity that put the article in its story';
+COMMENT ON COLUMN canonical_articles.ingested_at IS 'When the article was stored';
