@@ -65,12 +65,13 @@ def run_overlapping(n_runs: int, tmp: Path, api_url: str, server, n_files: int =
     for proc in procs:
         out, err = proc.communicate(timeout=1800)
         results.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
-    reports, unclear = [], 0
+    reports, unclear, errors = [], 0, []
     for r in results:
         try:
             reports.append(report_of(r))
         except AssertionError:
             unclear += 1
+            errors.append(r.stderr.strip().splitlines()[-1:] if r.stderr.strip() else [f"rc={r.returncode}"])
     con = _open_read_only(wh)
     try:
         docs = con.execute("SELECT doc_id, source_kind, text_sha256, is_canonical FROM documents").fetchall()
@@ -83,7 +84,7 @@ def run_overlapping(n_runs: int, tmp: Path, api_url: str, server, n_files: int =
     url_docs = {d[0] for d in docs if d[1] == "url"}
     canonical_texts = [d[2] for d in docs if d[3]]
     return {
-        "runs": n_runs, "unclear_failures": unclear, "reports": reports, "run_status": dict(runs),
+        "runs": n_runs, "unclear_failures": unclear, "errors": errors, "reports": reports, "run_status": dict(runs),
         "lost": len(want["documents"] - file_docs) + (len(urls) - len(url_docs)),
         "duplicated": (len(file_docs - want["documents"]) + (len(docs) - len({d[0] for d in docs}))
                        + (len(canonical_texts) - len(set(canonical_texts)))
@@ -100,7 +101,8 @@ def test_four_overlapping_runs_all_complete_with_correct_totals(tmp_path, prefec
     from prefect.settings import PREFECT_API_URL
 
     tally = run_overlapping(4, tmp_path, PREFECT_API_URL.value(), http_server)
-    assert tally["unclear_failures"] == 0 and tally["run_status"] == {"completed": 4}
+    assert tally["unclear_failures"] == 0 and tally["run_status"] == {"completed": 4}, tally["errors"]
+    assert tally["run_status"] == {"completed": 4}
     assert tally["lost"] == 0 and tally["duplicated"] == 0
     assert tally["documents"] == tally["items"]
     assert tally["new_total"] == tally["documents"]  # each document counted new by exactly one run
