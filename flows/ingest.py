@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+# quote(): Prefect otherwise walks every document of a batch argument looking for futures
+from prefect.utilities.annotations import quote
 from pydantic import Field
 
 from flows.artifacts import MAX_ARTICLE_ROWS, RunProgress, article_rows, publish_run_artifacts
@@ -135,7 +137,10 @@ def ingest(
                                shingle_words=settings.shingle_words)
     run_id = flow_run.id or str(uuid.uuid4())
     # On Dask the cluster provides the parallelism; elsewhere CPU stages use a local process pool.
-    workers = 1 if _on_dask() else (settings.workers or default_workers())
+    on_dask = _on_dask()
+    workers = 1 if on_dask else (settings.workers or default_workers())
+    # prefect-dask hands a quote()d argument to the task still wrapped, so only quote locally
+    submit_arg = (lambda value: value) if on_dask else quote
     parameters = {
         "paths": paths, "urls": urls, "feeds": feeds, "url_file": url_file, "warehouse": str(store.path), "algorithm": algorithm, "summary": length.label(),
         "near_dup_threshold": near_dup_threshold, "batch_size": batch_size,
@@ -165,15 +170,16 @@ def ingest(
             docs, unchanged = timed("read", assign_versions, store, docs)
             unchanged += web.unchanged if web else 0
             counts["unchanged"] += unchanged
-            docs, failed = timed("clean", lambda: clean_task.submit(docs, label, workers).result())
+            docs, failed = timed("clean", lambda: clean_task.submit(submit_arg(docs), label, workers).result())
             failures = failures + failed
-            outcome = timed("dedup", dedup_task, docs, store, dedup_config, label)
-            stories = timed("dedup", story_task, docs, WarehouseStoryIndex(store), label)
+            outcome = timed("dedup", dedup_task, quote(docs), store, dedup_config, label)
+            stories = timed("dedup", story_task, quote(docs), WarehouseStoryIndex(store), label)
             summaries, failed = timed("summarize",
-                                      lambda: summarize_task.submit(docs, algorithm, length, label, workers).result())
+                                      lambda: summarize_task.submit(submit_arg(docs), algorithm, length, label, workers).result())
             attach_summaries(docs, summaries)
             failures += failed
-            timed("store", store_task, store, run_id, docs, failures, outcome.band_keys, length.label(), label, web, stories)
+            timed("store", store_task, store, run_id, quote(docs), quote(failures), quote(outcome.band_keys), length.label(),
+                  label, quote(web), quote(stories))
         rows = article_rows(docs)
         articles_total += len(rows)
         new_articles.extend(rows[: MAX_ARTICLE_ROWS - len(new_articles)])
@@ -194,7 +200,7 @@ def ingest(
             process([], missing, "missing paths")
         for number, batch in enumerate(batches, start=1):
             label = f"files batch {number}/{len(batches)} ({len(batch)} files)"
-            docs, failures = timed("read", read_task, batch, settings.max_file_bytes, label)
+            docs, failures = timed("read", read_task, quote(batch), settings.max_file_bytes, label)
             process(docs, (missing if number == 1 else []) + failures, label)
             progress.advance(label)
 
@@ -209,7 +215,7 @@ def ingest(
         progress.expect(len(url_batches))
         for number, batch in enumerate(url_batches, start=1):
             label = f"urls batch {number}/{len(url_batches)} ({len(batch)} urls)"
-            web = timed("read", fetch_task, batch, settings.fetch, store.fetch_state(batch), label)
+            web = timed("read", fetch_task, quote(batch), settings.fetch, quote(store.fetch_state(batch)), label)
             process(web.docs, web.failures, label, web)
             progress.advance(label)
         # fts does not follow inserts; this also catches up after an earlier run was killed

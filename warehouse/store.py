@@ -23,6 +23,8 @@ import duckdb
 import duckdb_ext
 import pyarrow as pa
 
+from warehouse.probe import probe
+
 from tasks.document import Document, Failure
 from warehouse import lake as lakes
 from warehouse import search
@@ -186,31 +188,27 @@ class Warehouse:
     def known_doc_ids(self, doc_ids: list[str]) -> set[str]:
         if not doc_ids:
             return set()
-        with self.connect() as con:
-            rows = con.execute(
-                "SELECT doc_id FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [doc_ids]
-            ).fetchall()
+        with self.connect() as con, probe(con, "probe_ids", doc_id=doc_ids):
+            rows = con.execute("SELECT doc_id FROM documents WHERE doc_id IN (SELECT doc_id FROM probe_ids)").fetchall()
         return {r[0] for r in rows}
 
     def latest_versions(self, sources: list[str]) -> dict[str, tuple[str, int]]:
         if not sources:
             return {}
-        with self.connect() as con:
+        with self.connect() as con, probe(con, "probe_sources", source=sources):
             rows = con.execute(
                 "SELECT source, arg_max(doc_id, version), max(version) FROM documents "
-                "WHERE source IN (SELECT unnest(?::VARCHAR[])) GROUP BY source",
-                [sources],
+                "WHERE source IN (SELECT source FROM probe_sources) GROUP BY source"
             ).fetchall()
         return {source: (doc_id, version) for source, doc_id, version in rows}
 
     def find_exact(self, text_hashes: list[str]) -> dict[str, str]:
         if not text_hashes:
             return {}
-        with self.connect() as con:
+        with self.connect() as con, probe(con, "probe_hashes", text_sha256=text_hashes):
             rows = con.execute(
                 "SELECT text_sha256, arg_min(doc_id, ingested_at) FROM documents "
-                "WHERE is_canonical AND text_sha256 IN (SELECT unnest(?::VARCHAR[])) GROUP BY text_sha256",
-                [text_hashes],
+                "WHERE is_canonical AND text_sha256 IN (SELECT text_sha256 FROM probe_hashes) GROUP BY text_sha256"
             ).fetchall()
         return dict(rows)
 
@@ -234,9 +232,9 @@ class Warehouse:
     def texts(self, doc_ids: list[str]) -> dict[str, str]:
         if not doc_ids:
             return {}
-        with self.connect() as con:
+        with self.connect() as con, probe(con, "probe_ids", doc_id=doc_ids):
             rows = con.execute(
-                "SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [doc_ids]
+                "SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT doc_id FROM probe_ids)"
             ).fetchall()
         return dict(rows)
 
@@ -244,11 +242,10 @@ class Warehouse:
         """url -> (etag, last_modified, content_sha256) from the last successful fetch."""
         if not urls:
             return {}
-        with self.connect() as con:
+        with self.connect() as con, probe(con, "probe_urls", url=urls):
             rows = con.execute(
                 "SELECT url, etag, last_modified, content_sha256 FROM fetch_log "
-                "WHERE url IN (SELECT unnest(?::VARCHAR[]))",
-                [urls],
+                "WHERE url IN (SELECT url FROM probe_urls)"
             ).fetchall()
         return {url: (etag, lm, sha) for url, etag, lm, sha in rows}
 

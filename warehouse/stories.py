@@ -9,6 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from tasks.stories import StoryOutcome
+from warehouse.probe import probe
 
 
 class WarehouseStoryIndex:
@@ -20,22 +21,24 @@ class WarehouseStoryIndex:
     def term_stats(self, terms: list[str]) -> tuple[int, dict[str, int]]:
         with self.warehouse.connect() as con:
             n_docs = con.execute("SELECT count(*) FROM story_members WHERE method <> 'duplicate'").fetchone()[0]
-            rows = con.execute(
-                "SELECT term, df FROM story_term_df WHERE term IN (SELECT unnest(?::VARCHAR[]))", [terms]
-            ).fetchall() if terms else []
+            rows = []
+            if terms:
+                with probe(con, "probe_terms", term=terms):
+                    rows = con.execute(
+                        "SELECT term, df FROM story_term_df WHERE term IN (SELECT term FROM probe_terms)"
+                    ).fetchall()
         return n_docs, dict(rows)
 
     def candidates(self, queries: dict[str, list[str]], limit: int) -> dict[str, list[str]]:
         pairs = [(q, t) for q, terms in queries.items() for t in terms]
         if not pairs:
             return {}
-        with self.warehouse.connect() as con:
+        with self.warehouse.connect() as con, probe(con, "q", qdoc=[p[0] for p in pairs], term=[p[1] for p in pairs]):
             rows = con.execute(
-                "WITH q AS (SELECT unnest(?::VARCHAR[]) AS qdoc, unnest(?::VARCHAR[]) AS term) "
                 "SELECT qdoc, doc_id FROM (SELECT q.qdoc, t.doc_id, count(*) AS shared FROM q "
                 "JOIN story_terms t ON t.term = q.term GROUP BY q.qdoc, t.doc_id) "
                 "QUALIFY row_number() OVER (PARTITION BY qdoc ORDER BY shared DESC, doc_id) <= ?",
-                [[p[0] for p in pairs], [p[1] for p in pairs], limit],
+                [limit],
             ).fetchall()
         found: dict[str, list[str]] = {}
         for qdoc, doc_id in rows:
@@ -45,22 +48,21 @@ class WarehouseStoryIndex:
     def vectors(self, doc_ids: list[str]) -> dict[str, tuple[dict[str, float], object, str]]:
         if not doc_ids:
             return {}
-        with self.warehouse.connect() as con:
+        with self.warehouse.connect() as con, probe(con, "probe_ids", doc_id=doc_ids):
             rows = con.execute(
                 "SELECT t.doc_id, list(t.term), list(t.weight), any_value(d.published_at), any_value(m.story_id) "
                 "FROM story_terms t JOIN story_members m ON m.doc_id = t.doc_id "
                 "LEFT JOIN documents d ON d.doc_id = t.doc_id "
-                "WHERE t.doc_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY t.doc_id",
-                [doc_ids],
+                "WHERE t.doc_id IN (SELECT doc_id FROM probe_ids) GROUP BY t.doc_id"
             ).fetchall()
         return {doc_id: (dict(zip(terms, weights)), when, story) for doc_id, terms, weights, when, story in rows}
 
     def stories_of(self, doc_ids: list[str]) -> dict[str, str]:
         if not doc_ids:
             return {}
-        with self.warehouse.connect() as con:
+        with self.warehouse.connect() as con, probe(con, "probe_ids", doc_id=doc_ids):
             rows = con.execute(
-                "SELECT doc_id, story_id FROM story_members WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [doc_ids]
+                "SELECT doc_id, story_id FROM story_members WHERE doc_id IN (SELECT doc_id FROM probe_ids)"
             ).fetchall()
         return dict(rows)
 
