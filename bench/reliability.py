@@ -38,7 +38,7 @@ def crash_rows(tmp: Path, api: str) -> list[Row]:
     crash.make_corpus(corpus, n=240)
     crash.ingest_in_process([str(corpus)], tmp / "baseline.duckdb", batch_size=40)
     want = crash.snapshot(tmp / "baseline.duckdb")
-    env = crash.child_env(tmp, api, NEWSFLOW_WRITER_LEASE_S="60")
+    env = crash.child_env(tmp, api)
     points = ["write:1", "after_write:3", "index:1", "watch"]  # read:N kill points: the test
     lost = doubled = unclear = 0
     for n, point in enumerate(points):
@@ -49,7 +49,6 @@ def crash_rows(tmp: Path, api: str) -> list[Row]:
                 crash.run_until_killed(cmd, env, watch=lambda: (crash.try_count(wh, "SELECT count(*) FROM documents") or 0) > 0)
             else:
                 crash.run_until_killed(cmd, env, point)
-            crash.free_writer_slot(wh)
             crash.assert_consistent(crash.snapshot(wh)) if point != "index:1" else None
             crash.report_of(crash.run_ingest(cmd, env))
             got = crash.snapshot(wh)

@@ -1,24 +1,20 @@
-"""Running the ingest flow like operators do: a served, scheduled deployment and one writer per warehouse.
+"""Running the ingest flow like operators do: a served, scheduled deployment.
 
 `newsflow serve` builds the deployment here and serves it: the schedule fires while the
 serving process lives, and runs triggered from the UI/API are picked up by the same process.
 
 DuckDB allows one writing process per file, and `serve` ignores schedule concurrency
 limits (prefect #13327), so a scheduled run and a UI run can overlap. Every batch's
-lookup → dedup → summarize → write section holds a slot of a Prefect global concurrency
-limit named after the warehouse file (limit 1), so overlapping runs queue batch by batch
-instead of racing; the Warehouse's own lock retry is the backstop for other processes
-(an analyst's open connection).
+lookup → dedup → summarize → write section holds the warehouse's writer lock
+(`warehouse/writer_lock.py`, an OS file lock), so overlapping runs queue batch by batch
+instead of racing; the Warehouse's own DuckDB lock retry is the backstop for other
+processes (an analyst's open connection).
 """
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,49 +25,6 @@ if TYPE_CHECKING:
     from newsflow.settings import Settings
 
 DEPLOYMENT_TAGS = ["newsflow", "ingest"]
-
-
-# -- one writer per warehouse ---------------------------------------------------------------
-def writer_limit_name(warehouse: str | Path) -> str:
-    """Global concurrency limit name for one warehouse file: same file, same name, on any machine path spelling."""
-    resolved = str(Path(warehouse).expanduser().resolve())
-    stem = re.sub(r"[^a-z0-9]+", "-", Path(resolved).stem.lower()).strip("-") or "warehouse"
-    return f"newsflow-writer-{stem}-{hashlib.sha256(resolved.encode()).hexdigest()[:12]}"
-
-
-def ensure_writer_limit(name: str) -> None:
-    """Create the limit (1 slot) if missing. An existing limit is left as the operator set it."""
-    from prefect import get_client
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_global_concurrency_limit_by_name(name)
-            return
-        except ObjectNotFound:
-            pass
-        try:
-            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
-        except ObjectAlreadyExists:
-            pass  # another run created it between our read and our create
-
-
-@contextmanager
-def writer_slot(warehouse: str | Path) -> Iterator[None]:
-    """Hold the warehouse's single writer slot; waits (queues) while another run holds it."""
-    from prefect.concurrency.sync import concurrency
-
-    name = writer_limit_name(warehouse)
-    # Without the limit, `concurrency` silently does nothing; strict=True turns a deleted limit into an error.
-    ensure_writer_limit(name)
-    # A failed lease renewal (API hiccup) must not kill a half-written batch: the transaction
-    # and DuckDB's file lock still keep the write whole.
-    from newsflow.settings import get_settings
-
-    lease = get_settings().writer_lease_s
-    with concurrency(name, occupy=1, strict=True, lease_duration=lease, raise_on_lease_renewal_failure=False):
-        yield
 
 
 # -- the served deployment ---------------------------------------------------------------------

@@ -21,7 +21,6 @@ from prefect.utilities.annotations import quote
 from pydantic import Field
 
 from flows.artifacts import MAX_ARTICLE_ROWS, RunProgress, article_rows, publish_run_artifacts
-from flows.deploy import writer_slot
 from newsflow.settings import get_settings
 from tasks.dedup import DedupConfig
 from tasks.document import Document, Failure
@@ -32,6 +31,7 @@ from tasks.stages import story_task
 from warehouse.stories import WarehouseStoryIndex
 from tasks.web_source import WebBatch, read_url_file
 from warehouse.store import Warehouse
+from warehouse.writer_lock import writer_lock
 
 Algorithm = Literal["newsflow", "lead", "lexrank", "textrank", "lsa", "luhn", "kl", "sumbasic"]
 
@@ -166,7 +166,7 @@ def ingest(
         counts["items_seen"] += len(docs) + len(failures) + (web.unchanged if web else 0)
         # One writer per warehouse: from "what is stored?" to commit, so an overlapping run
         # (schedule + UI) queues here and then sees this batch, instead of counting it new too.
-        with writer_slot(store.path):
+        with writer_lock(store.path, wait_s=settings.writer_wait_s):
             docs, unchanged = timed("read", assign_versions, store, docs)
             unchanged += web.unchanged if web else 0
             counts["unchanged"] += unchanged

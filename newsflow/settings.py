@@ -66,8 +66,8 @@ class Settings(BaseSettings):
     # processes for the CPU stages (clean, summarize); 0 = every core this process may use
     workers: int = Field(0, ge=0)
     lock_timeout_s: float = 120.0
-    # writer-slot lease: a run killed while holding the slot blocks others until it expires
-    writer_lease_s: float = Field(300.0, ge=60)  # the Prefect server refuses shorter leases
+    # how long a run queues for another run's writer lock before it gives up
+    writer_wait_s: float = Field(3600.0, gt=0)
     task_runner: Literal["thread", "dask"] = "thread"
     dask_address: str | None = None
     inbox: Path = REPO_ROOT / "inbox"

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from flows.artifacts import MAX_FAILURE_ROWS, SUMMARY_CHARS, article_rows, report_markdown
-from flows.deploy import schedule_for, scheduled_parameters, writer_limit_name
+from flows.deploy import schedule_for, scheduled_parameters
 from flows.ingest import check_parameters
 from newsflow.settings import get_settings
 from tasks.document import Document, Summary
@@ -111,14 +111,6 @@ def test_a_folder_is_not_a_warehouse(tmp_path):
     with pytest.raises(ValueError, match="is a folder"):
         check_parameters(3, None, None, str(tmp_path))
     check_parameters(3, None, None, str(tmp_path / "news.duckdb"))
-
-
-def test_writer_limit_name_is_per_file_and_a_valid_limit_name(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    name = writer_limit_name("My Warehouse.duckdb")
-    assert re.fullmatch(r"newsflow-writer-my-warehouse-[0-9a-f]{12}", name)
-    assert writer_limit_name(tmp_path / "My Warehouse.duckdb") == name  # relative and absolute spellings
-    assert writer_limit_name(tmp_path / "other" / "My Warehouse.duckdb") != name
 
 
 def test_schedule_is_the_interval_unless_a_cron_is_set():

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from warehouse.store import Warehouse
+from warehouse.writer_lock import writer_lock
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -198,10 +199,6 @@ def test_api_triggered_run_with_custom_parameters_lands_rows_and_artifacts(serve
 
 
 def test_overlapping_runs_queue_on_one_warehouse_and_count_each_document_once(served, seeds_dir, tmp_path):
-    from prefect import get_client
-
-    from flows.deploy import writer_limit_name
-
     for n, town in enumerate(("Harbourton", "Millbrook")):
         _story(seeds_dir / f"local_{n}.txt", f"{town} opens a new library",
                f"The town of {town} opened a new public library on Saturday, the mayor said. "
@@ -220,9 +217,8 @@ def test_overlapping_runs_queue_on_one_warehouse_and_count_each_document_once(se
     _, counts = store.query("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM duplicates), "
                             "(SELECT count(*) FROM summaries), (SELECT count(*) FROM failures)")
     assert counts == [(4, 0, 4, 0)]
-    with get_client(sync_client=True) as client:
-        limit = client.read_global_concurrency_limit_by_name(writer_limit_name(warehouse))
-    assert limit.limit == 1 and limit.active_slots == 0
+    with writer_lock(warehouse, wait_s=1):  # both runs let go of the writer lock
+        pass
 
 
 def test_bad_parameters_fail_fast_with_a_clear_message(served, seeds_dir, tmp_path):
@@ -259,21 +255,3 @@ def test_prefect_yaml_deploys_to_a_process_work_pool(prefect_server, tmp_path):
     assert deployment.pull_steps == [
         {"prefect.deployments.steps.set_working_directory": {"directory": "{{ $NEWSFLOW_HOME }}"}}]
     assert "summary_words" in deployment.parameter_openapi_schema["properties"]
-
-
-def test_writer_limit_is_created_once_and_an_operator_setting_is_kept(prefect_server, tmp_path):
-    from prefect import get_client
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
-
-    from flows.deploy import ensure_writer_limit, writer_limit_name, writer_slot
-
-    name = writer_limit_name(tmp_path / "w.duckdb")
-    with writer_slot(tmp_path / "w.duckdb"):
-        with get_client(sync_client=True) as client:
-            held = client.read_global_concurrency_limit_by_name(name)
-    assert held.limit == 1 and held.active_slots == 1
-    with get_client(sync_client=True) as client:
-        client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(limit=2))
-        ensure_writer_limit(name)
-        after = client.read_global_concurrency_limit_by_name(name)
-    assert after.limit == 2 and after.active_slots == 0

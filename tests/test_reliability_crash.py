@@ -267,26 +267,6 @@ def run_until_killed(cmd: list[str], env: dict, crash_at: str | None = None, *, 
         log.close()
 
 
-def free_writer_slot(warehouse: Path) -> None:
-    """Release the writer slot a SIGKILLed run held, as an operator would (`prefect gcl update`).
-
-    Needed because the slot is a Prefect lease: ephemeral and test servers do not run the service
-    that revokes expired leases, so without this the next run on the warehouse waits forever
-    (see README, Reliability). Remove once the writer lock dies with its process."""
-    from prefect import get_client
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
-    from prefect.exceptions import ObjectNotFound
-
-    from flows.deploy import writer_limit_name
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.update_global_concurrency_limit(writer_limit_name(warehouse),
-                                                   GlobalConcurrencyLimitUpdate(active_slots=0))
-        except ObjectNotFound:
-            pass
-
-
 # --- warehouse inspection --------------------------------------------------------------------------
 def _open_read_only(path: Path, timeout: float = 120.0) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + timeout
@@ -398,7 +378,7 @@ def crash_corpus(tmp_path_factory, prefect_api_url):
     assert len(snap["documents"]) == expected["documents"] and len(snap["duplicates"]) > 10
     assert {m for _, _, m, _ in snap["duplicates"]} == {"exact", "near"}
     # a killed run leaves its writer slot held until the lease runs out: keep that short here
-    env = child_env(tmp, prefect_api_url, NEWSFLOW_WRITER_LEASE_S="60")
+    env = child_env(tmp, prefect_api_url)
     return tmp, corpus, env, snap
 
 
@@ -412,13 +392,11 @@ def test_sigkill_mid_write_and_between_batches_then_rerun_equals_uninterrupted_r
     wh = tmp / "killed.duckdb"
     cmd = ingest_cmd([str(corpus)], wh, "--batch-size", "40")
     assert run_until_killed(cmd, env, "write:2") == "write"
-    free_writer_slot(wh)
     snap = snapshot(wh)
     assert_consistent(snap)
     batch_one = snap["documents"]
     assert 0 < len(snap["documents"]) < len(want["documents"]) and snap["documents"] <= want["documents"]
     assert run_until_killed(cmd, env, "read:121") == "read"
-    free_writer_slot(wh)  # outside the slot by design, but cheap insurance
     snap2 = snapshot(wh)
     assert_consistent(snap2)
     assert len(batch_one) < len(snap2["documents"]) < len(want["documents"])
