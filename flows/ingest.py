@@ -31,7 +31,6 @@ from tasks.stages import story_task
 from warehouse.stories import WarehouseStoryIndex
 from tasks.web_source import WebBatch, read_url_file
 from warehouse.store import Warehouse
-from warehouse.writer_lock import writer_lock
 
 Algorithm = Literal["newsflow", "lead", "lexrank", "textrank", "lsa", "luhn", "kl", "sumbasic"]
 
@@ -166,7 +165,7 @@ def ingest(
         counts["items_seen"] += len(docs) + len(failures) + (web.unchanged if web else 0)
         # One writer per warehouse: from "what is stored?" to commit, so an overlapping run
         # (schedule + UI) queues here and then sees this batch, instead of counting it new too.
-        with writer_lock(store.path, wait_s=settings.writer_wait_s):
+        with store.exclusive_writer(settings.writer_wait_s):
             docs, unchanged = timed("read", assign_versions, store, docs)
             unchanged += web.unchanged if web else 0
             counts["unchanged"] += unchanged

@@ -14,7 +14,7 @@ import random
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -24,6 +24,7 @@ import duckdb_ext
 import pyarrow as pa
 
 from warehouse.probe import probe
+from warehouse.writer_lock import writer_lock
 
 from tasks.document import Document, Failure
 from warehouse import lake as lakes
@@ -130,6 +131,14 @@ class Warehouse:
                 con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
+
+    def exclusive_writer(self, wait_s: float):
+        """Held by a run from "what is stored?" to commit (see warehouse/writer_lock.py).
+
+        A DuckLake catalog takes several writers at once (a lost commit is retried), so it needs none."""
+        if self.lake is not None:
+            return nullcontext()
+        return writer_lock(self.path, wait_s=wait_s)
 
     # -- schema --------------------------------------------------------------
     def _ddl(self, sql: str) -> str:
@@ -356,19 +365,22 @@ class Warehouse:
                 )
             for doc_id, url, content_type, body in raw_pages:
                 if doc_id not in known:
-                    con.execute("INSERT INTO raw_pages VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                                [doc_id, url, content_type, body])
+                    con.execute("INSERT INTO raw_pages SELECT ?, ?, ?, ? "
+                                "WHERE NOT EXISTS (SELECT 1 FROM raw_pages WHERE doc_id = ?)",
+                                [doc_id, url, content_type, body, doc_id])
             for entry in fetch_log:
                 con.execute(
-                    "INSERT INTO fetch_log (url, final_url, status, etag, last_modified, content_sha256, doc_id, "
-                    "error, fetched_at, run_id) VALUES ($url, $final_url, $status, $etag, $last_modified, "
-                    "$content_sha256, $doc_id, $error, $fetched_at, $run_id) ON CONFLICT (url) DO UPDATE SET "
-                    "final_url = excluded.final_url, status = excluded.status, "
-                    "etag = coalesce(excluded.etag, fetch_log.etag), "
-                    "last_modified = coalesce(excluded.last_modified, fetch_log.last_modified), "
-                    "content_sha256 = coalesce(excluded.content_sha256, fetch_log.content_sha256), "
-                    "doc_id = coalesce(excluded.doc_id, fetch_log.doc_id), error = excluded.error, "
-                    "fetched_at = excluded.fetched_at, run_id = excluded.run_id",
+                    "MERGE INTO fetch_log t USING (SELECT $url AS url, $final_url AS final_url, $status AS status, "
+                    "$etag AS etag, $last_modified AS last_modified, $content_sha256 AS content_sha256, "
+                    "$doc_id AS doc_id, $error AS error, $fetched_at AS fetched_at, $run_id AS run_id) s "
+                    "ON t.url = s.url WHEN MATCHED THEN UPDATE SET final_url = s.final_url, status = s.status, "
+                    "etag = coalesce(s.etag, t.etag), last_modified = coalesce(s.last_modified, t.last_modified), "
+                    "content_sha256 = coalesce(s.content_sha256, t.content_sha256), "
+                    "doc_id = coalesce(s.doc_id, t.doc_id), error = s.error, fetched_at = s.fetched_at, "
+                    "run_id = s.run_id "
+                    "WHEN NOT MATCHED THEN INSERT (url, final_url, status, etag, last_modified, content_sha256, "
+                    "doc_id, error, fetched_at, run_id) VALUES (s.url, s.final_url, s.status, s.etag, "
+                    "s.last_modified, s.content_sha256, s.doc_id, s.error, s.fetched_at, s.run_id)",
                     {**entry, "run_id": run_id},
                 )
             if stories is not None:

@@ -96,7 +96,9 @@ def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome: Story
     stories = [{**s, "run_id": run_id, "created_at": now} for s in outcome.stories if s["seed_doc_id"] not in known]
     if stories:
         con.register("batch_stories", pa.Table.from_pylist(stories, schema=_STORY_SCHEMA))
-        con.execute("INSERT INTO stories BY NAME SELECT * FROM batch_stories ON CONFLICT DO NOTHING")
+        # anti-join, not ON CONFLICT: DuckLake tables have no keys
+        con.execute("INSERT INTO stories BY NAME SELECT * FROM batch_stories b "
+                    "WHERE b.story_id NOT IN (SELECT story_id FROM stories)")
         con.unregister("batch_stories")
     terms = [{"doc_id": d, "term": t, "weight": w} for d, t, w in outcome.terms if d not in known]
     if terms:
@@ -108,6 +110,7 @@ def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome: Story
     if outcome.df:
         df = pa.Table.from_pylist([{"term": t, "df": n} for t, n in outcome.df.items()], schema=_DF_SCHEMA)
         con.register("batch_story_df", df)
-        con.execute("INSERT INTO story_term_df BY NAME SELECT * FROM batch_story_df "
-                    "ON CONFLICT (term) DO UPDATE SET df = story_term_df.df + excluded.df")
+        con.execute("MERGE INTO story_term_df t USING batch_story_df b ON t.term = b.term "
+                    "WHEN MATCHED THEN UPDATE SET df = t.df + b.df "
+                    "WHEN NOT MATCHED THEN INSERT (term, df) VALUES (b.term, b.df)")
         con.unregister("batch_story_df")
