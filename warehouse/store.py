@@ -194,68 +194,46 @@ class Warehouse:
             return search.search(con, query, limit=limit, since=since)
 
     # -- lookups ---------------------------------------------------------------
+    def _lookup(self, sql: str, **columns: list) -> list[tuple]:
+        """Rows of `sql`, which reads the given value lists as table `probe`; no values, no query."""
+        if not next(iter(columns.values())):
+            return []
+        with self.connect() as con, probe(con, "probe", **columns):
+            return con.execute(sql).fetchall()
+
     def known_doc_ids(self, doc_ids: list[str]) -> set[str]:
-        if not doc_ids:
-            return set()
-        with self.connect() as con, probe(con, "probe_ids", doc_id=doc_ids):
-            rows = con.execute("SELECT doc_id FROM documents WHERE doc_id IN (SELECT doc_id FROM probe_ids)").fetchall()
+        rows = self._lookup("SELECT doc_id FROM documents WHERE doc_id IN (SELECT doc_id FROM probe)", doc_id=doc_ids)
         return {r[0] for r in rows}
 
     def latest_versions(self, sources: list[str]) -> dict[str, tuple[str, int]]:
-        if not sources:
-            return {}
-        with self.connect() as con, probe(con, "probe_sources", source=sources):
-            rows = con.execute(
-                "SELECT source, arg_max(doc_id, version), max(version) FROM documents "
-                "WHERE source IN (SELECT source FROM probe_sources) GROUP BY source"
-            ).fetchall()
+        rows = self._lookup("SELECT source, arg_max(doc_id, version), max(version) FROM documents "
+                            "WHERE source IN (SELECT source FROM probe) GROUP BY source", source=sources)
         return {source: (doc_id, version) for source, doc_id, version in rows}
 
     def find_exact(self, text_hashes: list[str]) -> dict[str, str]:
-        if not text_hashes:
-            return {}
-        with self.connect() as con, probe(con, "probe_hashes", text_sha256=text_hashes):
-            rows = con.execute(
-                "SELECT text_sha256, arg_min(doc_id, ingested_at) FROM documents "
-                "WHERE is_canonical AND text_sha256 IN (SELECT text_sha256 FROM probe_hashes) GROUP BY text_sha256"
-            ).fetchall()
-        return dict(rows)
+        return dict(self._lookup(
+            "SELECT text_sha256, arg_min(doc_id, ingested_at) FROM documents "
+            "WHERE is_canonical AND text_sha256 IN (SELECT text_sha256 FROM probe) GROUP BY text_sha256",
+            text_sha256=text_hashes))
 
     def find_band_matches(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
-        if not keys:
-            return {}
-        # an Arrow table, not list parameters: DuckDB converts long Python lists value by value (minutes at 80k keys)
-        probe = pa.table({"band": pa.array([k[0] for k in keys], pa.int16()),
-                          "bucket": pa.array([k[1] for k in keys], pa.int64())})
-        with self.connect() as con:
-            con.register("probe_keys", probe)
-            rows = con.execute(
-                "SELECT b.band, b.bucket, b.doc_id FROM minhash_bands b "
-                "JOIN probe_keys k ON b.band = k.band AND b.bucket = k.bucket"
-            ).fetchall()
+        rows = self._lookup(
+            "SELECT b.band, b.bucket, b.doc_id FROM minhash_bands b "
+            "JOIN probe k ON b.band = k.band AND b.bucket = k.bucket",
+            band=pa.array([k[0] for k in keys], pa.int16()), bucket=pa.array([k[1] for k in keys], pa.int64()))
         matches: dict[tuple[int, int], list[str]] = {}
         for band, bucket, doc_id in rows:
             matches.setdefault((band, bucket), []).append(doc_id)
         return matches
 
     def texts(self, doc_ids: list[str]) -> dict[str, str]:
-        if not doc_ids:
-            return {}
-        with self.connect() as con, probe(con, "probe_ids", doc_id=doc_ids):
-            rows = con.execute(
-                "SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT doc_id FROM probe_ids)"
-            ).fetchall()
-        return dict(rows)
+        return dict(self._lookup("SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT doc_id FROM probe)",
+                                 doc_id=doc_ids))
 
     def fetch_state(self, urls: list[str]) -> dict[str, tuple[str | None, str | None, str | None]]:
         """url -> (etag, last_modified, content_sha256) from the last successful fetch."""
-        if not urls:
-            return {}
-        with self.connect() as con, probe(con, "probe_urls", url=urls):
-            rows = con.execute(
-                "SELECT url, etag, last_modified, content_sha256 FROM fetch_log "
-                "WHERE url IN (SELECT url FROM probe_urls)"
-            ).fetchall()
+        rows = self._lookup("SELECT url, etag, last_modified, content_sha256 FROM fetch_log "
+                            "WHERE url IN (SELECT url FROM probe)", url=urls)
         return {url: (etag, lm, sha) for url, etag, lm, sha in rows}
 
     # -- runs ------------------------------------------------------------------
