@@ -24,7 +24,7 @@ run: $(STAMP)
 
 ## Run the test suite.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=10
 
 ## Serve the scheduled ingest deployment (see README).
 serve: $(STAMP)
