@@ -15,8 +15,28 @@ def probe(con: duckdb.DuckDBPyConnection, name: str, **columns: list) -> Iterato
 
     Lookups take values through an Arrow table, never a list parameter: DuckDB converts a
     Python list value by value (about a second per 5,000 values), an Arrow table at once."""
-    con.register(name, pa.table(columns))
+    with probe_table(con, name, pa.table(columns)):
+        yield
+
+
+@contextmanager
+def probe_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
+    """Expose an Arrow table to SQL as `name` for the duration of the block."""
+    con.register(name, table)
     try:
         yield
     finally:
         con.unregister(name)
+
+
+def insert_new(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, keys: tuple[str, ...]) -> None:
+    """Bulk-insert the Arrow `rows` whose `keys` are not in `table` yet (by column name).
+
+    An anti-join rather than ON CONFLICT, so it works on DuckLake tables, which have no keys;
+    rows a concurrent or repeated run stored first stand. `table` and `keys` are code constants."""
+    if not rows.num_rows:
+        return
+    match = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+    with probe_table(con, "batch_rows", rows):
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM batch_rows s "  # noqa: S608 constants only
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})")

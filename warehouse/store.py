@@ -23,7 +23,7 @@ import duckdb
 import duckdb_ext
 import pyarrow as pa
 
-from warehouse.probe import probe
+from warehouse.probe import insert_new, probe, probe_table
 from warehouse.writer_lock import writer_lock
 
 from tasks.document import Document, Failure
@@ -302,33 +302,17 @@ class Warehouse:
         with self.transaction() as con:
             known = set()
             if docs:
-                con.register("batch_documents", doc_rows)
                 # a concurrent run may have stored some of these since we looked: theirs stand
-                known = {r[0] for r in con.execute(
-                    "SELECT doc_id FROM documents WHERE doc_id IN (SELECT doc_id FROM batch_documents)").fetchall()}
-                con.execute("INSERT INTO documents BY NAME SELECT * FROM batch_documents "
-                            "WHERE doc_id NOT IN (SELECT doc_id FROM documents)")
-                con.unregister("batch_documents")
-            if dup_rows.num_rows:
-                con.register("batch_duplicates", dup_rows)
-                con.execute("INSERT INTO duplicates BY NAME SELECT * FROM batch_duplicates "
-                            "WHERE doc_id NOT IN (SELECT doc_id FROM duplicates)")
-                con.unregister("batch_duplicates")
-            if summary_rows:
-                con.register("batch_summaries", pa.Table.from_pylist(summary_rows, schema=_SUMMARY_SCHEMA))
-                con.register("batch_sentences", pa.Table.from_pylist(sentence_rows, schema=_SENTENCE_SCHEMA))
-                con.execute("INSERT INTO summaries BY NAME SELECT * FROM batch_summaries s "
-                            "WHERE NOT EXISTS (SELECT 1 FROM summaries t WHERE t.doc_id = s.doc_id AND t.algorithm = s.algorithm)")
-                con.execute("INSERT INTO summary_sentences BY NAME SELECT * FROM batch_sentences s "
-                            "WHERE NOT EXISTS (SELECT 1 FROM summary_sentences t WHERE t.doc_id = s.doc_id "
-                            "AND t.algorithm = s.algorithm AND t.rank = s.rank)")
-                con.unregister("batch_summaries")
-                con.unregister("batch_sentences")
-            if band_rows.num_rows:
-                con.register("batch_bands", band_rows)
-                con.execute("INSERT INTO minhash_bands BY NAME SELECT * FROM batch_bands b "
-                            "WHERE b.doc_id NOT IN (SELECT doc_id FROM minhash_bands)")
-                con.unregister("batch_bands")
+                with probe_table(con, "batch_documents", doc_rows):
+                    known = {r[0] for r in con.execute(
+                        "SELECT doc_id FROM documents WHERE doc_id IN (SELECT doc_id FROM batch_documents)").fetchall()}
+                insert_new(con, "documents", doc_rows, ("doc_id",))
+            insert_new(con, "duplicates", dup_rows, ("doc_id",))
+            insert_new(con, "summaries", pa.Table.from_pylist(summary_rows, schema=_SUMMARY_SCHEMA),
+                       ("doc_id", "algorithm"))
+            insert_new(con, "summary_sentences", pa.Table.from_pylist(sentence_rows, schema=_SENTENCE_SCHEMA),
+                       ("doc_id", "algorithm", "rank"))
+            insert_new(con, "minhash_bands", band_rows, ("doc_id",))
             for f in failure_rows:
                 # MERGE rather than ON CONFLICT: DuckLake tables have no keys to conflict on
                 con.execute(
