@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from tasks.stories import StoryOutcome
-from warehouse.probe import probe
+from warehouse.probe import insert_new, probe, probe_table
 
 
 class WarehouseStoryIndex:
@@ -87,30 +87,21 @@ def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome: Story
     now = datetime.now()
     members = pa.Table.from_pylist([{**m, "run_id": run_id, "assigned_at": now} for m in outcome.members],
                                    schema=_MEMBER_SCHEMA)
-    con.register("batch_story_members", members)
-    known = {r[0] for r in con.execute(
-        "SELECT doc_id FROM story_members WHERE doc_id IN (SELECT doc_id FROM batch_story_members)").fetchall()}
-    con.execute("INSERT INTO story_members BY NAME SELECT * FROM batch_story_members "
-                "WHERE doc_id NOT IN (SELECT doc_id FROM story_members)")
-    con.unregister("batch_story_members")
+    with probe_table(con, "batch_story_members", members):
+        known = {r[0] for r in con.execute(
+            "SELECT doc_id FROM story_members WHERE doc_id IN (SELECT doc_id FROM batch_story_members)").fetchall()}
+    insert_new(con, "story_members", members, ("doc_id",))
     stories = [{**s, "run_id": run_id, "created_at": now} for s in outcome.stories if s["seed_doc_id"] not in known]
-    if stories:
-        con.register("batch_stories", pa.Table.from_pylist(stories, schema=_STORY_SCHEMA))
-        # anti-join, not ON CONFLICT: DuckLake tables have no keys
-        con.execute("INSERT INTO stories BY NAME SELECT * FROM batch_stories b "
-                    "WHERE b.story_id NOT IN (SELECT story_id FROM stories)")
-        con.unregister("batch_stories")
+    insert_new(con, "stories", pa.Table.from_pylist(stories, schema=_STORY_SCHEMA), ("story_id",))
     terms = [{"doc_id": d, "term": t, "weight": w} for d, t, w in outcome.terms if d not in known]
     if terms:
-        con.register("batch_story_terms", pa.Table.from_pylist(terms, schema=_TERM_SCHEMA))
-        con.execute("INSERT INTO story_terms BY NAME SELECT * FROM batch_story_terms")
-        con.unregister("batch_story_terms")
+        with probe_table(con, "batch_story_terms", pa.Table.from_pylist(terms, schema=_TERM_SCHEMA)):
+            con.execute("INSERT INTO story_terms BY NAME SELECT * FROM batch_story_terms")
     if known:
         return  # df increments are per batch; a partly repeated batch would count some twice: skip them
     if outcome.df:
         df = pa.Table.from_pylist([{"term": t, "df": n} for t, n in outcome.df.items()], schema=_DF_SCHEMA)
-        con.register("batch_story_df", df)
-        con.execute("MERGE INTO story_term_df t USING batch_story_df b ON t.term = b.term "
-                    "WHEN MATCHED THEN UPDATE SET df = t.df + b.df "
-                    "WHEN NOT MATCHED THEN INSERT (term, df) VALUES (b.term, b.df)")
-        con.unregister("batch_story_df")
+        with probe_table(con, "batch_story_df", df):
+            con.execute("MERGE INTO story_term_df t USING batch_story_df b ON t.term = b.term "
+                        "WHEN MATCHED THEN UPDATE SET df = t.df + b.df "
+                        "WHEN NOT MATCHED THEN INSERT (term, df) VALUES (b.term, b.df)")
