@@ -165,7 +165,7 @@ def ingest(
         counts["items_seen"] += len(docs) + len(failures) + (web.unchanged if web else 0)
         # One writer per warehouse: from "what is stored?" to commit, so an overlapping run
         # (schedule + UI) queues here and then sees this batch, instead of counting it new too.
-        with store.exclusive_writer(settings.writer_wait_s):
+        with store.exclusive_writer(settings.writer_wait_s), store.session():
             docs, unchanged = timed("read", assign_versions, store, docs)
             unchanged += web.unchanged if web else 0
             counts["unchanged"] += unchanged

@@ -58,11 +58,17 @@ class Document:
     summary: Summary | None = None
     # extra source metadata (e.g. JSON record fields, fetch headers)
     meta: dict = field(default_factory=dict)
+    # (source, raw_sha256, doc_id): stages ask for doc_id hundreds of thousands of times per run
+    _id_memo: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def doc_id(self) -> str:
         """Stable id: same source with the same bytes gives the same id, so re-runs are idempotent."""
-        return sha256_hex(f"{self.source}\x00{self.raw_sha256}")[:32]
+        memo = self._id_memo
+        if memo is None or memo[0] != self.source or memo[1] != self.raw_sha256:
+            memo = (self.source, self.raw_sha256, sha256_hex(f"{self.source}\x00{self.raw_sha256}")[:32])
+            self._id_memo = memo
+        return memo[2]
 
 
 @dataclass

@@ -144,11 +144,57 @@ _SAFE_BOUNDARY = re.compile(r"(?<=[a-z]{3}[.!?])\s+(?=[A-Z][a-z])")
 _CHUNK_CHARS = 2500
 
 
-def _segment(text: str) -> list[str]:
+def _pysbd(text: str) -> list[str]:
     # Segmenter.segment(clean=False) maps every sentence back onto the input with a regex
     # compiled per sentence (most of its run time on long texts); the processor's sentences
     # are what it maps, and we strip whitespace anyway.
     return _SEGMENTER.processor(text).process()
+
+
+# A boundary pysbd always takes: a full word of 3+ lowercase letters (not an abbreviation such
+# as "capt." or "dept."), the mark, a space, and a capitalised word, outside quotes and brackets.
+_CONFIDENT = re.compile(r"(?<=[a-z]{3}[.!?])\s+(?=[A-Z][a-z])")
+_WORD_BEFORE = re.compile(r"([A-Za-z]+)[.!?]$")
+_ABBREVIATIONS = frozenset(a.lower() for a in pysbd.lang.english.English.Abbreviation.ABBREVIATIONS)
+# what sends a piece to pysbd: a sentence mark, or a bracket/quote closing before a capital
+_INNER_MARK = re.compile(r"[.!?…]|[)\]\"”'’]\s+[A-Z]")
+# pysbd reads "1. ", "2) " as list items from the whole paragraph: leave such paragraphs to it
+_LIST_ITEM = re.compile(r"(?:^|\s)\(?\d{1,3}[.)]\s")
+_OPENERS, _CLOSERS = "“([{", "”)]}"
+
+
+def _enclosed(text: str) -> bool:
+    """True when the end of `text` is inside a quotation or brackets."""
+    depth = sum(text.count(c) for c in _OPENERS) - sum(text.count(c) for c in _CLOSERS)
+    return depth > 0 or text.count('"') % 2 == 1
+
+
+def _segment(text: str) -> list[str]:
+    """pysbd's sentences, asking pysbd only about the stretches between confident boundaries.
+
+    Most news sentences end in a plain word, a full stop and a capitalised next word; cutting
+    there first and sending only the pieces that still hold a mark (abbreviations, numbers,
+    quotes) through pysbd gives the same sentences in a fraction of the time (pysbd cost
+    about half of summarizing)."""
+    if _LIST_ITEM.search(text):
+        return _pysbd(text)
+    pieces: list[str] = []
+    start = 0
+    for m in _CONFIDENT.finditer(text):
+        left = text[start : m.start()]
+        word = _WORD_BEFORE.search(left)
+        if word and word.group(1).lower() in _ABBREVIATIONS or _enclosed(left):
+            continue
+        pieces.append(left)
+        start = m.end()
+    pieces.append(text[start:])
+    out: list[str] = []
+    for piece in pieces:
+        if _INNER_MARK.search(piece.rstrip().rstrip("\"'”’)]").rstrip(".!?…")):
+            out.extend(_pysbd(piece))
+        else:
+            out.append(piece)
+    return out
 
 
 def _split_glued(sentence: str) -> list[str]:

@@ -28,7 +28,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Protocol
+
+import numpy as np
+from scipy import sparse
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -81,14 +85,31 @@ def _stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=1 << 18)
+def _term(token: str) -> str | None:
+    """The index term of a word token, or None for stop words and short words."""
+    word = token.casefold()
+    if len(word) <= 2 or word in ENGLISH_STOP_WORDS:
+        return None
+    return _stem(word)
+
+
 def content_words(text: str) -> list[str]:
-    return [_stem(w) for w in (t.casefold() for t in _TOKEN.findall(text))
-            if len(w) > 2 and w not in ENGLISH_STOP_WORDS]
+    return [w for w in map(_term, _TOKEN.findall(text)) if w is not None]
+
+
+def _add_terms(counts: Counter, text: str) -> None:
+    # count tokens first (C speed), then map each distinct token once
+    for token, n in Counter(_TOKEN.findall(text)).items():
+        term = _term(token)
+        if term is not None:
+            counts[term] += n
 
 
 def term_counts(text: str, lead_words: int = StoryConfig.lead_words) -> Counter:
-    counts = Counter(content_words(text))
-    counts.update(content_words(" ".join(text.split()[:lead_words])))
+    counts: Counter = Counter()
+    _add_terms(counts, text)
+    _add_terms(counts, " ".join(text.split()[:lead_words]))
     return counts
 
 
@@ -128,6 +149,34 @@ def pair_similarity(text_a: str, text_b: str, df: dict[str, int], n_docs: int,
     return cosine(va, vb)
 
 
+class _Vectors:
+    """Sparse TF-IDF rows over one vocabulary: the same numbers as `tfidf`/`top_terms`, in numpy."""
+
+    def __init__(self, df: dict[str, int], n_docs: int):
+        self.vocab = {t: i for i, t in enumerate(sorted(df))}  # sorted: ties break alphabetically, as in top_terms
+        self.idf = np.log((n_docs + 1) / (np.fromiter((df[t] for t in self.vocab), float, len(self.vocab)) + 1))
+
+    def weights(self, counts: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """(term index, sublinear tf x idf) of the positive-weight terms, best first."""
+        idx = np.fromiter((self.vocab[t] for t in counts), np.int64, len(counts))
+        tf = np.fromiter(counts.values(), float, len(counts))
+        order = np.argsort(idx, kind="stable")  # alphabetical first, so the stable sort below breaks ties by term
+        idx, tf = idx[order], tf[order]
+        w = (1 + np.log(np.maximum(tf, 1e-300))) * self.idf[idx]
+        w[tf <= 0] = 0.0
+        best = np.argsort(-w, kind="stable")
+        best = best[w[best] > 0]
+        return idx[best], w[best]
+
+    def matrix(self, rows: list[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
+        """L2-normalised CSR matrix, one row per (term index, weight) pair."""
+        indptr = np.zeros(len(rows) + 1, np.int64)
+        indptr[1:] = np.cumsum([len(i) for i, _ in rows])
+        indices = np.concatenate([i for i, _ in rows]) if rows else np.zeros(0, np.int64)
+        data = np.concatenate([w / (np.linalg.norm(w) or 1.0) for _, w in rows]) if rows else np.zeros(0)
+        return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), len(self.vocab)))
+
+
 @dataclass
 class StoryOutcome:
     stories: list[dict] = field(default_factory=list)  # story_id, seed_doc_id, title
@@ -136,61 +185,86 @@ class StoryOutcome:
     df: Counter = field(default_factory=Counter)  # document frequency added by this batch's canonicals
 
 
+_BLOCK = 512  # batch rows compared at a time: bounds the dense similarity block to 512 x batch size
+
+
 def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig = StoryConfig()) -> StoryOutcome:
     """Give every document a story: canonicals by similarity, duplicates through their canonical."""
     outcome = StoryOutcome()
     canon = [docs[i] for i in canonical_order(docs) if docs[i].duplicate_of is None]
-    counts = {d.doc_id: term_counts(d.text, config.lead_words) for d in canon}
-    for c in counts.values():
+    counts = [term_counts(d.text, config.lead_words) for d in canon]
+    for c in counts:
         outcome.df.update(c.keys())
     stored_n, stored_df = index.term_stats(sorted(outcome.df))
     n_docs = stored_n + len(canon)
     df = {t: stored_df.get(t, 0) + outcome.df[t] for t in outcome.df}
 
-    kept = {i: top_terms(c, df, n_docs, config.top_terms) for i, c in counts.items()}
-    vectors = {i: tfidf(c, df, n_docs) for i, c in kept.items()}
-    queries = {i: sorted(v, key=lambda t: (-v[t], t))[: config.query_terms] for i, v in vectors.items()}
+    space = _Vectors(df, n_docs)
+    terms_by_index = sorted(df)
+    kept = []  # per canonical: (term index, weight) of its top terms, best first
+    for c in counts:
+        idx, w = space.weights(c)
+        kept.append((idx[: config.top_terms], w[: config.top_terms]))
+    queries = {d.doc_id: [terms_by_index[i] for i in idx[: config.query_terms]] for d, (idx, _) in zip(canon, kept)}
     stored_cands = index.candidates(queries, config.max_candidates)
     stored = index.vectors(sorted({c for cs in stored_cands.values() for c in cs}))
     missing = sorted({t for v, _, _ in stored.values() for t in v} - set(df))
     if missing:
         df.update(index.term_stats(missing)[1])
-    stored_vecs = {i: (tfidf(v, df, n_docs), when, story) for i, (v, when, story) in stored.items()}
+        space = _Vectors(df, n_docs)
+        terms_by_index = sorted(df)
+        # indices moved with the vocabulary: recompute (same terms, same weights)
+        kept = [(idx[: config.top_terms], w[: config.top_terms]) for idx, w in (space.weights(c) for c in counts)]
+    batch = space.matrix(kept)
+    stored_ids = list(stored)
+    stored_pos = {doc_id: k for k, doc_id in enumerate(stored_ids)}
+    stored_matrix = space.matrix([space.weights(stored[i][0]) for i in stored_ids])
+    stored_days = [_day(stored[i][1]) for i in stored_ids]
+    batch_days = [_day(d.published_at) for d in canon]
 
-    story_of: dict[str, str] = {}
-    batch_postings: dict[str, list[str]] = {}
-    by_id = {d.doc_id: d for d in canon}
-    for doc in canon:
-        mine = vectors[doc.doc_id]
+    story_of: list[str] = []
+    block = None
+    for k, doc in enumerate(canon):
+        if k % _BLOCK == 0:  # similarities of this block of documents to every earlier one in the batch
+            block = (batch[k : k + _BLOCK] @ batch[: k + _BLOCK].T).toarray()
         best: tuple[float, str, str] | None = None  # (similarity, matched doc, story)
-        cands = [(c, *stored_vecs[c]) for c in stored_cands.get(doc.doc_id, ()) if c in stored_vecs]
-        shared = Counter(c for t in queries[doc.doc_id] for c in batch_postings.get(t, ()))
-        cands += [(c, vectors[c], by_id[c].published_at, story_of[c])
-                  for c, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[: config.max_candidates]]
-        for cand, theirs, when, story in cands:
-            if not dates_compatible(doc.published_at, when, config.max_gap_days):
-                continue
-            sim = cosine(mine, theirs)
-            if sim >= config.threshold and (best is None or sim > best[0]):
-                best = (sim, cand, story)
+        cols = [stored_pos[c] for c in stored_cands.get(doc.doc_id, ()) if c in stored_pos]
+        if cols:
+            sims = stored_matrix[cols] @ batch[k].T
+            for col, sim in zip(cols, sims.toarray().ravel()):
+                if sim >= config.threshold and _near(batch_days[k], stored_days[col], config.max_gap_days) \
+                        and (best is None or sim > best[0]):
+                    best = (float(sim), stored_ids[col], stored[stored_ids[col]][2])
+        row = block[k % _BLOCK, :k]
+        for j in np.flatnonzero(row >= config.threshold):
+            if _near(batch_days[k], batch_days[j], config.max_gap_days) and (best is None or row[j] > best[0]):
+                best = (float(row[j]), canon[j].doc_id, story_of[j])
         if best is None:
-            story_of[doc.doc_id] = doc.doc_id  # a story is named after the document that started it
+            story_of.append(doc.doc_id)  # a story is named after the document that started it
             outcome.stories.append({"story_id": doc.doc_id, "seed_doc_id": doc.doc_id, "title": doc.title})
             outcome.members.append(_member(doc.doc_id, doc.doc_id, 1.0, None, "seed"))
         else:
-            story_of[doc.doc_id] = best[2]
+            story_of.append(best[2])
             outcome.members.append(_member(doc.doc_id, best[2], best[0], best[1], "similar"))
-        for t in queries[doc.doc_id]:
-            batch_postings.setdefault(t, []).append(doc.doc_id)
-        outcome.terms.extend((doc.doc_id, t, w) for t, w in kept[doc.doc_id].items())
+        idx = kept[k][0]
+        outcome.terms.extend((doc.doc_id, terms_by_index[i], float(counts[k][terms_by_index[i]])) for i in idx)
 
+    story_by_id = {d.doc_id: story for d, story in zip(canon, story_of)}
     dups = [d for d in docs if d.duplicate_of is not None]
-    stored_stories = index.stories_of(sorted({d.duplicate_of for d in dups} - set(story_of)))
+    stored_stories = index.stories_of(sorted({d.duplicate_of for d in dups} - set(story_by_id)))
     for d in dups:
-        story = story_of.get(d.duplicate_of) or stored_stories.get(d.duplicate_of)
+        story = story_by_id.get(d.duplicate_of) or stored_stories.get(d.duplicate_of)
         if story is not None:  # a canonical stored before stories existed has none
             outcome.members.append(_member(d.doc_id, story, d.similarity or 1.0, d.duplicate_of, "duplicate"))
     return outcome
+
+
+def _day(when: date | None) -> int | None:
+    return when.toordinal() if when is not None else None
+
+
+def _near(a: int | None, b: int | None, max_gap_days: int) -> bool:
+    return a is None or b is None or abs(a - b) <= max_gap_days
 
 
 def _member(doc_id: str, story_id: str, similarity: float, matched: str | None, method: str) -> dict:

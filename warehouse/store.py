@@ -12,6 +12,7 @@ import functools
 import json
 import random
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -76,6 +77,7 @@ class Warehouse:
         self.lock_timeout_s = lock_timeout_s
         self.lake = lake  # None: the single DuckDB file `path`; else DuckLake storage
 
+        self._session: tuple[int, duckdb.DuckDBPyConnection] | None = None  # (thread id, connection)
     @classmethod
     def from_settings(cls, settings, path: str | Path | None = None) -> Warehouse:
         """The configured storage; an explicit `path` always means that DuckDB file."""
@@ -86,8 +88,28 @@ class Warehouse:
 
     # -- connections -------------------------------------------------------
     @contextmanager
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Share one read-write connection among this thread's `connect()` calls until exit.
+
+        Opening and closing the file costs tens of milliseconds, and a batch makes a dozen
+        lookups and a write; the flow holds a session for the batch, inside the writer lock."""
+        if self._session is not None:
+            yield
+            return
+        with self.connect() as con:
+            self._session = (threading.get_ident(), con)
+            try:
+                yield
+            finally:
+                self._session = None
+
     def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         if self.lake is not None:
+        session = self._session
+        if session is not None and session[0] == threading.get_ident():
+            yield session[1]
+            return
             con = lakes.open_lake(self.lake, read_only=read_only)
             try:
                 yield con
