@@ -25,7 +25,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import math
 import re
 
 import numpy as np
@@ -35,7 +34,9 @@ sys.path.insert(0, str(REPO))
 
 from tasks.dedup import DedupConfig, EmptyIndex, deduplicate, jaccard, word_shingles  # noqa: E402
 from tasks.document import Document, sha256_hex  # noqa: E402
-from tasks.stories import StoryConfig, _stem, cosine, pair_similarity, term_counts, tfidf  # noqa: E402
+from tasks.stories import (  # noqa: E402
+    EmptyStoryIndex, StoryConfig, _stem, assign_stories, pair_similarity, story_text, term_counts,
+)
 from warehouse.store import Warehouse  # noqa: E402
 
 EVAL = REPO.parent / "shared" / "eval"
@@ -111,13 +112,11 @@ def story_pairs(path: Path) -> None:
         print(f"| {name} | {p:.3f} | {r:.3f} | {f:.3f} | {roc_auc(labels, scores):.3f} | {t:.3f} | {best:.3f} |")
     p, r, f = prf(labels, story >= config.threshold)
     print(f"\nshipped threshold {config.threshold}: P {p:.3f} R {r:.3f} F1 {f:.3f} (in-sample)\n")
-    feature_study(rows, labels, texts, df, story)
+    seed_pair_decision(texts, config)
 
 
-# --- Feature study (not shipped): does entity / number / date overlap add signal to the cosine? ---
+# --- name overlap (used by bench/story_study.py's signal study) ---
 _NAME = re.compile(r"[^\W\d_][\w'\u2019-]*")
-_NUM = re.compile(r"\b\d[\d,.]*\d\b|\b\d\b")
-_MONTH_DAY = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+(\d{1,2})\b")
 _NOT_NAMES = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "news", "president",
               "minister", "secretary", "chief", "mr", "mrs", "ms", "dr", "sept", "january", "february", "march",
               "april", "june", "july", "august", "september", "october", "november", "december"}
@@ -136,78 +135,39 @@ def name_counts(text: str) -> Counter:
     return out
 
 
-def pair_features(a: str, b: str, df: Counter, n: int, cos: float) -> list[float]:
-    def jac(x: set, y: set) -> float:
-        return len(x & y) / len(x | y) if x | y else 0.0
-
-    na, nb = name_counts(a), name_counts(b)
-    names = cosine(tfidf(na, df, n), tfidf(nb, df, n))
-    nums = jac({x.replace(",", "") for x in _NUM.findall(a)}, {x.replace(",", "") for x in _NUM.findall(b)})
-    days = jac({(m[:3], int(d)) for m, d in _MONTH_DAY.findall(a)}, {(m[:3], int(d)) for m, d in _MONTH_DAY.findall(b)})
-    w = lambda t: math.log((n + 1) / (df.get(t, 0) + 1))  # noqa: E731
-
-    def missing(x: Counter, y: Counter) -> float:  # share of x's 5 most salient names absent from y
-        top = sorted(x, key=lambda t: (-x[t] * w(t), t))[:5]
-        return sum(w(t) for t in top if t not in y) / (sum(w(t) for t in top) or 1.0) if top else 0.0
-
-    return [cos, names, nums, days, max(missing(na, nb), missing(nb, na))]
-
-
-def cv_logistic(X: np.ndarray, labels: np.ndarray, folds: int = 5, repeats: int = 10):
-    """Logistic model AND its threshold fitted on training folds only; held-out P/R/F1 and pooled AUC."""
-    from sklearn.linear_model import LogisticRegression
-
-    results, aucs = [], []
-    for seed in range(repeats):
-        rng = np.random.default_rng(seed)
-        fold_of = np.empty(len(labels), dtype=int)
-        for cls in (0, 1):
-            idx = rng.permutation(np.flatnonzero(labels == cls))
-            fold_of[idx] = np.arange(len(idx)) % folds
-        predicted, held = np.zeros(len(labels), dtype=bool), np.zeros(len(labels))
-        for f in range(folds):
-            train = fold_of != f
-            model = LogisticRegression(C=10, max_iter=1000).fit(X[train], labels[train])
-            t = best_threshold(labels[train], model.decision_function(X[train]))
-            held[~train] = model.decision_function(X[~train])
-            predicted[~train] = held[~train] >= t
-        results.append(prf(labels, predicted))
-        aucs.append(roc_auc(labels, held))
-    return tuple(np.mean(results, axis=0)), float(np.mean(aucs))
-
-
-def seed_pair_texts() -> tuple[str, str]:
+def seed_docs() -> list:
     from tasks.stages import clean_docs, read_paths
 
     docs, _ = read_paths(sorted((REPO / "seeds").glob("*.txt")), 10_000_000)
-    docs, _ = clean_docs(docs)
+    return clean_docs(docs)[0]
+
+
+def seed_pair_texts() -> tuple[str, str]:
+    docs = seed_docs()
     return docs[0].text, docs[1].text
 
 
-def feature_study(rows: list[dict], labels: np.ndarray, texts: list[str], df: Counter, story: np.ndarray) -> None:
-    from sklearn.linear_model import LogisticRegression
-
-    n = len(texts)
-    X = np.array([pair_features(r["a"], r["b"], df, n, s) for r, s in zip(rows, story)])
-    sa, sb = seed_pair_texts()
-    sdf = Counter(df)
-    for t in (sa, sb):
-        sdf.update(term_counts(t).keys())
-    seed_x = np.array(pair_features(sa, sb, sdf, n + 2, pair_similarity(sa, sb, sdf, n + 2)))
-    names = ["cosine", "name cosine", "number Jaccard", "month-day Jaccard", "salient names missing"]
-    print("Feature study (not shipped): logistic models fitted with their threshold on training folds "
-          "(10x5-fold); 'seed pair' = where the 2013/2015 seeds fall against the full-data threshold "
-          "(margin < 0 keeps them apart).\n")
-    print("| features | CV P | CV R | CV F1 | CV ROC-AUC | seed pair margin |")
-    print("|---|---|---|---|---|---|")
-    for cols in ([0], [0, 1], [0, 2, 3], [0, 4], [0, 1, 2, 3, 4]):
-        (p, r, f), auc = cv_logistic(X[:, cols], labels)
-        model = LogisticRegression(C=10, max_iter=1000).fit(X[:, cols], labels)
-        t = best_threshold(labels, model.decision_function(X[:, cols]))
-        margin = float(model.decision_function(seed_x[None, cols])[0] - t)
-        print(f"| {' + '.join(names[c] for c in cols)} | {p:.3f} | {r:.3f} | {f:.3f} | {auc:.3f} | {margin:+.2f} |")
-    print(f"\nseed pair features: " + ", ".join(f"{nm} {v:.3f}" for nm, v in zip(names, seed_x))
-          + f"; same-story dev pairs with cosine >= the seeds': {(story[labels == 1] >= seed_x[0]).mean():.0%}\n")
+def seed_pair_decision(texts: list[str], config: StoryConfig) -> None:
+    """The two seed articles (a 2013 deal, a 2015 resolution) through the real story stage,
+    with the dev texts around them for a realistic IDF."""
+    seeds = seed_docs()
+    background = [Document(source=f"dev{i}", source_kind="record", raw_text=t, raw_sha256=sha256_hex(t))
+                  for i, t in enumerate(texts)]
+    for d in background:
+        d.text = d.raw_text
+    everything = seeds + background
+    deduplicate(everything, EmptyIndex())
+    outcome = assign_stories(everything, EmptyStoryIndex(), config)
+    story = {m["doc_id"]: m["story_id"] for m in outcome.members}
+    df: Counter = Counter()
+    for d in everything:
+        df.update(term_counts(story_text(d)).keys())
+    score = pair_similarity(story_text(seeds[0]), story_text(seeds[1]), df, len(everything), config)
+    dates = " / ".join(str(d.published_at or "none (taken as the ingest day)") for d in seeds)
+    verdict = "merged" if story[seeds[0].doc_id] == story[seeds[1].doc_id] else "kept apart"
+    print(f"seed pair (2013 deal / 2015 resolution): story score {score:.3f} vs threshold {config.threshold}; "
+          f"dates {dates}; story stage: **{verdict}**"
+          + (" by the publication-date gate" if verdict == "kept apart" and score >= config.threshold else "") + "\n")
 
 
 def bbc_duplicates(path: Path) -> None:

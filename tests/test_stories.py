@@ -50,6 +50,31 @@ def test_same_event_in_other_words_joins_one_story_and_other_events_do_not():
     assert len({story_of(outcome, d) for d in docs}) == len(docs) - 1
 
 
+def test_an_undated_article_counts_as_published_the_day_it_is_ingested():
+    today = date(2026, 11, 25)
+    old, undated = doc("a", QUAKE_A, date(2016, 8, 24)), doc("b", QUAKE_B)
+    recent = doc("c", QUAKE_A.replace("overnight", "on Tuesday night"), date(2026, 11, 20))
+    docs = [old, undated, recent] + [doc(f"f{i}", t) for i, t in enumerate(FILLER)]
+    deduplicate(docs, EmptyIndex())
+    outcome = assign_stories(docs, EmptyStoryIndex(), today=today)
+    assert story_of(outcome, undated) != story_of(outcome, old)  # ten years apart, not "unknown"
+    assert story_of(outcome, undated) == story_of(outcome, recent)  # five days apart
+
+
+def test_a_story_does_not_drift_through_a_chain_of_loosely_related_articles():
+    # a ~ b and b ~ c, but c shares almost nothing with the story's first article a
+    a = doc("a", "Flood waters rise in Valencia as the river bursts its banks and rescuers evacuate homes in Valencia.")
+    b = doc("b", "Valencia flood rescuers evacuate homes; the same storm then grounds flights at Madrid airport.")
+    c = doc("c", "Storm grounds flights at Madrid airport as airlines cancel flights and passengers sleep at the airport.")
+    docs = [a, b, c] + [doc(f"f{i}", t) for i, t in enumerate(FILLER)]
+    deduplicate(docs, EmptyIndex())
+    chained = assign_stories(docs, EmptyStoryIndex(), StoryConfig(seed_check=False))
+    assert story_of(chained, a) == story_of(chained, b) == story_of(chained, c)  # what single links alone do
+    outcome = assign_stories(docs, EmptyStoryIndex())
+    assert story_of(outcome, a) == story_of(outcome, b)
+    assert story_of(outcome, c) != story_of(outcome, a)
+
+
 def test_dates_far_apart_keep_a_retold_event_apart():
     a, b = doc("a", QUAKE_A, date(2016, 8, 24)), doc("b", QUAKE_B, date(2018, 8, 24))
     docs = [a, b] + [doc(f"f{i}", t) for i, t in enumerate(FILLER)]
@@ -90,7 +115,7 @@ def test_stories_across_runs_use_the_stored_index(tmp_path):
     _, overview = store.query("SELECT story_id, articles, documents FROM story_overview WHERE story_id = ?",
                               [first[0].doc_id])
     assert overview == [(first[0].doc_id, 2, 3)]
-    _, df = store.query("SELECT df FROM story_term_df WHERE term = 'amatrice'")
+    _, df = store.query("SELECT df FROM story_term_df WHERE term = 'amatric'")
     assert df == [(2,)]
 
 

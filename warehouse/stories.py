@@ -50,7 +50,9 @@ class WarehouseStoryIndex:
             return {}
         with self.warehouse.connect() as con, probe(con, "probe_ids", doc_id=doc_ids):
             rows = con.execute(
-                "SELECT t.doc_id, list(t.term), list(t.weight), any_value(d.published_at), any_value(m.story_id) "
+                "SELECT t.doc_id, list(t.term), list(t.weight), "
+                # undated documents count as published the day they were ingested (tasks.stories)
+                "any_value(coalesce(d.published_at, CAST(d.ingested_at AS DATE))), any_value(m.story_id) "
                 "FROM story_terms t JOIN story_members m ON m.doc_id = t.doc_id "
                 "LEFT JOIN documents d ON d.doc_id = t.doc_id "
                 "WHERE t.doc_id IN (SELECT doc_id FROM probe_ids) GROUP BY t.doc_id"
