@@ -76,8 +76,8 @@ class Warehouse:
         self.path = Path(path)
         self.lock_timeout_s = lock_timeout_s
         self.lake = lake  # None: the single DuckDB file `path`; else DuckLake storage
-
         self._session: tuple[int, duckdb.DuckDBPyConnection] | None = None  # (thread id, connection)
+
     @classmethod
     def from_settings(cls, settings, path: str | Path | None = None) -> Warehouse:
         """The configured storage; an explicit `path` always means that DuckDB file."""
@@ -87,7 +87,6 @@ class Warehouse:
         return cls(path or settings.warehouse, lock_timeout_s=settings.lock_timeout_s)
 
     # -- connections -------------------------------------------------------
-    @contextmanager
     @contextmanager
     def session(self) -> Iterator[None]:
         """Share one read-write connection among this thread's `connect()` calls until exit.
@@ -104,12 +103,13 @@ class Warehouse:
             finally:
                 self._session = None
 
+    @contextmanager
     def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        if self.lake is not None:
         session = self._session
         if session is not None and session[0] == threading.get_ident():
             yield session[1]
             return
+        if self.lake is not None:
             con = lakes.open_lake(self.lake, read_only=read_only)
             try:
                 yield con
