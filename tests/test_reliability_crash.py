@@ -396,15 +396,31 @@ def test_sigkill_mid_write_and_between_batches_then_rerun_equals_uninterrupted_r
     assert_consistent(snap)
     batch_one = snap["documents"]
     assert 0 < len(snap["documents"]) < len(want["documents"]) and snap["documents"] <= want["documents"]
+    assert [r[0] for r in snap["runs"]] == ["running"]  # nobody has looked yet
     assert run_until_killed(cmd, env, "read:121") == "read"
     snap2 = snapshot(wh)
     assert_consistent(snap2)
     assert len(batch_one) < len(snap2["documents"]) < len(want["documents"])
+    # run 2 found run 1's process gone when it started
+    assert [r[0] for r in snap2["runs"]] == ["abandoned", "running"]
     report = report_of(run_ingest(cmd, env))
     got = snapshot(wh)
     assert_same(got, want)
     assert report["unchanged"] == len(snap2["documents"])  # finished the work, did not redo it
-    assert [r[0] for r in got["runs"]] == ["running", "running", "completed"]  # killed runs stay visible
+    # killed runs are marked abandoned by the next run, with what they committed before dying
+    assert [r[0] for r in got["runs"]] == ["abandoned", "abandoned", "completed"]
+    assert [r[1] for r in got["runs"][:2]] == [len(batch_one), len(snap2["documents"]) - len(batch_one)]
+    con = _open_read_only(wh)
+    try:
+        runs = con.execute("SELECT h.run_id, h.status, h.error, h.finished_at IS NOT NULL, r.owner_pid, r.owner_host, "
+                           "r.owner_started_at IS NOT NULL FROM run_history h JOIN runs r USING (run_id) "
+                           "ORDER BY h.started_at").fetchall()
+    finally:
+        con.close()
+    assert len({r[4] for r in runs}) == 3 and all(r[5] and r[6] for r in runs)  # three processes, each recorded
+    for (run_id, status, error, finished, pid, host, _), noticed_by in zip(runs[:2], runs[1:]):
+        assert finished and error == f"abandoned: process {pid} on {host} is gone; noticed by run {noticed_by[0]}"
+    assert runs[2][1:4] == ("completed", None, True)
 
     # idempotence: the same files again add a run row and nothing else
     report = ingest_in_process([str(corpus)], wh, batch_size=40)

@@ -29,6 +29,7 @@ from warehouse.writer_lock import writer_lock
 
 from tasks.document import Document, Failure
 from warehouse import lake as lakes
+from warehouse import run_owner
 from warehouse import search
 from warehouse.stories import write_story_rows
 
@@ -261,11 +262,44 @@ class Warehouse:
     # -- runs ------------------------------------------------------------------
     @_retry_write_conflicts
     def start_run(self, run_id: str, flow_run_id: str | None, parameters: dict) -> None:
+        """Record a new `running` run owned by this process; first mark this host's dead runs abandoned."""
+        owner = run_owner.current()
         with self.transaction() as con:
+            self._abandon_dead_runs(con, run_id)
             con.execute(
-                "INSERT INTO runs (run_id, flow_run_id, started_at, status, parameters) VALUES (?, ?, ?, 'running', ?)",
-                [run_id, flow_run_id, datetime.now(), json.dumps(parameters, default=str)],
+                "INSERT INTO runs (run_id, flow_run_id, started_at, status, parameters, owner_host, owner_pid, "
+                "owner_started_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
+                [run_id, flow_run_id, datetime.now(), json.dumps(parameters, default=str), owner.host, owner.pid,
+                 owner.started_at],
             )
+
+    @_retry_write_conflicts
+    def abandon_dead_runs(self) -> list[str]:
+        """Mark `running` runs of this host whose process is gone as `abandoned`; returns their ids."""
+        with self.transaction() as con:
+            return self._abandon_dead_runs(con, None)
+
+    @staticmethod
+    def _abandon_dead_runs(con: duckdb.DuckDBPyConnection, by_run_id: str | None) -> list[str]:
+        rows = con.execute("SELECT run_id, owner_pid, owner_host, owner_started_at FROM runs "
+                           "WHERE status = 'running' AND owner_host = ?", [run_owner.hostname()]).fetchall()
+        abandoned = []
+        for run_id, pid, host, started in rows:
+            reason = run_owner.gone_reason(run_owner.Owner(pid, host, started))
+            if reason is None:
+                continue
+            noticed = f"; noticed by run {by_run_id}" if by_run_id else ""
+            # counts: what the dead run committed before it died (its batches are whole or absent)
+            con.execute(
+                "UPDATE runs SET status = 'abandoned', finished_at = ?, error = ?, "
+                "documents_new = (SELECT count(*) FROM documents d WHERE d.run_id = runs.run_id), "
+                "duplicates = (SELECT count(*) FROM documents d WHERE d.run_id = runs.run_id AND NOT d.is_canonical), "
+                "summaries = (SELECT count(*) FROM summaries s WHERE s.run_id = runs.run_id) "
+                "WHERE run_id = ? AND status = 'running'",
+                [datetime.now(), f"abandoned: {reason}{noticed}", run_id],
+            )
+            abandoned.append(run_id)
+        return abandoned
 
     @_retry_write_conflicts
     def finish_run(self, run_id: str, *, status: str, counts: dict, timings: dict, error: str | None = None) -> None:
