@@ -69,3 +69,39 @@ def test_sentences_ending_in_numbers_are_not_list_items():
 def test_closing_quote_of_a_multi_paragraph_quote_stays_attached():
     text = '"It is a start.\n\nIt is pushing for less free market activity."\n\nBut the problem remained.'
     assert split_sentences(text) == ['"It is a start.', 'It is pushing for less free market activity."', "But the problem remained."]
+
+
+def _line(n_chars: int, extra: list[str], seed: int = 3) -> str:
+    """One line of words with no sentence break, `extra` tokens sprinkled in (1 word in 20)."""
+    import random
+
+    rng = random.Random(seed)
+    words = "council harbour ferry storm bridge budget minister election court river police Smith".split()
+    out, n = [], 0
+    while n < n_chars:
+        w = rng.choice(extra) if extra and rng.random() < 0.05 else rng.choice(words)
+        out.append(w)
+        n += len(w) + 1
+    return " ".join(out)
+
+
+@pytest.mark.parametrize("extra", [[], ["U.S.", "Mr.", "e.g.", "No.", "1)", "2.", '"a', "(b"]],
+                         ids=["words only", "abbreviations, list numbers, quotes"])
+def test_huge_line_without_sentence_breaks_is_cut_at_words(extra):
+    """A 3 MB line that is not prose (took pysbd 29 s, minutes with abbreviations) is cut into
+    sentences of at most 2,000 characters at word boundaries, losing nothing."""
+    text = _line(3_000_000, extra)
+    out = split_sentences(text)
+    assert 1_500 <= len(out) <= 10_000
+    assert all(0 < len(s) <= 2000 for s in out)
+    assert "".join("".join(s.split()) for s in out) == "".join(text.split())  # every character, in order
+    words = set(text.split())
+    assert all(s.split()[0] in words and s.split()[-1] in words for s in out)  # no word cut in two
+
+
+def test_huge_punctuated_text_keeps_every_sentence():
+    """3 MB of ordinary prose in one paragraph: every sentence found, past the pysbd budget too."""
+    sents = [f"Report {i} from the harbour says the ferry council met on Monday about the budget." for i in range(37_000)]
+    text = " ".join(sents)
+    assert len(text) > 3_000_000
+    assert split_sentences(text) == sents

@@ -152,3 +152,27 @@ def test_long_document_two_thousand_sentences():
         positions = [p for p, _ in summary.sentences]
         assert len(positions) == 5 and positions == sorted(positions)
         assert all(sents[p] == s for p, s in summary.sentences)
+
+
+def test_three_megabyte_inputs_summarize_to_real_sentences():
+    """A 3 MB line with no sentence punctuation and 3 MB of punctuated text each give a summary of
+    three sentences taken from the text (time: bench/reliability.py, "long inputs")."""
+    import random
+
+    rng = random.Random(5)
+    words = "council harbour ferry storm bridge budget minister election court river police Smith".split()
+    line = " ".join(rng.choice(words) for _ in range(430_000))
+    assert len(line) > 3_000_000
+    summary = summarize(line, title="Harbour council")
+    assert len(summary.sentences) == 3
+    for position, sentence in summary.sentences:
+        assert 0 < len(sentence) <= 2000 and f" {sentence} " in f" {line} "
+    assert [p for p, _ in summary.sentences] == sorted(p for p, _ in summary.sentences)
+
+    sents = [f"Officials in district {i} said the {rng.choice(words)} would reopen after the {rng.choice(words)} "
+             f"inquiry." for i in range(40_000)]
+    text = "\n\n".join(" ".join(sents[j : j + 8]) for j in range(0, len(sents), 8))
+    assert len(text) > 3_000_000
+    summary = summarize(text, title="Harbour council")
+    assert len(summary.sentences) == 3
+    assert all(sents[p] == s for p, s in summary.sentences)
