@@ -17,6 +17,13 @@ def _prefect_defaults() -> None:
     # The ephemeral server migrates its SQLite database on first start; on a busy or cold
     # machine that exceeds Prefect's 20 s default and the run fails before it begins.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    # A Prefect server on SQLite answers 503 when two requests' writes collide ("database is
+    # locked", raised at once, not after a busy wait); many runs starting together hit it on
+    # flow-run creation. The client retries 503s, by default 5 times (2 + 4 + ... + 32 s, jitter
+    # +-20 %), so runs refused together retry together and some ran out of tries. 8 retries with
+    # wider jitter wait at most ~8.5 minutes before the run fails with the 503.
+    os.environ.setdefault("PREFECT_CLIENT_MAX_RETRIES", "8")
+    os.environ.setdefault("PREFECT_CLIENT_RETRY_JITTER_FACTOR", "0.5")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -55,16 +55,21 @@ def run_overlapping(n_runs: int, tmp: Path, api_url: str, server, n_files: int =
     env = child_env(tmp, api_url, NEWSFLOW_FETCH__ALLOW_PRIVATE_ADDRESSES="true", NEWSFLOW_FETCH__PER_HOST_DELAY_S="0",
                     NEWSFLOW_LOCK_TIMEOUT_S="600")
     procs = []
+    logs = tmp / "load_logs"
+    logs.mkdir(exist_ok=True)
     for k in range(n_runs):
         folders = [str(corpus / f"d{k % 5}"), str(corpus / f"d{(k + 1) % 5}")]
         picked = [u for i, u in enumerate(urls) if (i + k) % 3 != 0]
         cmd = ingest_cmd(folders, wh, "--batch-size", "15", *[a for u in picked for a in ("--url", u)])
-        procs.append(subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True))
+        # files, not pipes: a child blocked on a full pipe nobody reads yet can hold the writer lock
+        out, err = open(logs / f"run{k}.out", "w+"), open(logs / f"run{k}.err", "w+")
+        procs.append((subprocess.Popen(cmd, env=env, cwd=REPO, stdout=out, stderr=err, text=True), out, err))
     results = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=1800)
-        results.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+    for proc, out, err in procs:
+        proc.wait(timeout=1800)
+        out.seek(0), err.seek(0)
+        results.append(subprocess.CompletedProcess(proc.args, proc.returncode, out.read(), err.read()))
+        out.close(), err.close()
     reports, unclear, errors = [], 0, []
     for r in results:
         try:
@@ -109,3 +114,16 @@ def test_four_overlapping_runs_all_complete_with_correct_totals(tmp_path, prefec
     assert tally["summaries"] == tally["canonical"]
     # near-duplicates may pick a different canonical under another interleaving; exact ones may not
     assert tally["canonical"] <= tally["expected_canonical_files"] + 12
+
+
+def test_cli_gives_prefect_client_more_retries_unless_the_user_set_them(monkeypatch):
+    """Flow-run creation on a busy SQLite-backed server is refused with 503 (README: Reliability)."""
+    import os
+
+    from newsflow import cli
+
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_CLIENT")})
+    os.environ["PREFECT_CLIENT_RETRY_JITTER_FACTOR"] = "0.1"
+    cli._prefect_defaults()
+    assert os.environ["PREFECT_CLIENT_MAX_RETRIES"] == "8"
+    assert os.environ["PREFECT_CLIENT_RETRY_JITTER_FACTOR"] == "0.1"
