@@ -19,7 +19,6 @@ sampled over the whole process tree (pool and Dask workers included).
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import random
@@ -183,21 +182,22 @@ def _workers() -> int:
 
 
 def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, dict]:
-    """The flow's stage functions in one loop: no flow, no tasks, no API calls."""
+    """The flow's stage functions in one loop, in the flow's order and overlap (summaries computed
+    on the pool while this thread deduplicates): no flow, no tasks, no API calls."""
     import uuid
+    from concurrent.futures import ThreadPoolExecutor
 
     from flows.ingest import assign_versions, chunked
     from newsflow.settings import get_settings
     from tasks import stages
     from tasks.dedup import DedupConfig, deduplicate
     from tasks.read import discover_paths
+    from tasks.stories import assign_stories
+    from warehouse.stories import WarehouseStoryIndex
     from warehouse.store import Warehouse
 
     settings = get_settings()
     workers = _workers()
-    parallel_clean = getattr(stages, "clean_docs_parallel", None)
-    clean = (lambda docs: parallel_clean(docs, workers)) if parallel_clean else stages.clean_docs
-    summarize_takes_workers = "workers" in inspect.signature(stages.summarize_docs).parameters
     length = stages.SummaryLength(sentences=3)
     config = DedupConfig(threshold=0.8, num_perm=settings.minhash_permutations, shingle_words=settings.shingle_words)
     timings = dict.fromkeys(STAGES, 0.0)
@@ -213,33 +213,30 @@ def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, di
     start = time.perf_counter()
     store = Warehouse(warehouse)
     store.migrate()
-    try:
-        from tasks.stories import assign_stories
-        from warehouse.stories import WarehouseStoryIndex
-
-        story_index = WarehouseStoryIndex(store)
-    except ImportError:
-        assign_stories = None
+    story_index = WarehouseStoryIndex(store)
     run_id = str(uuid.uuid4())
     store.start_run(run_id, None, {"bench": "plain loop"})
     files, _missing = discover_paths([str(corpus)])
-    for batch in chunked(files, batch_size):
-        docs, failures = timed("read", stages.read_paths, batch, settings.max_file_bytes)
-        docs, _unchanged = timed("read", assign_versions, store, docs)
-        docs, failed = timed("clean", clean, docs)
-        failures = failures + failed
-        outcome = timed("dedup", deduplicate, docs, store, config)
-        # same-story clustering, when this version of the flow has it (timed under dedup, as there)
-        stories = timed("dedup", assign_stories, docs, story_index) if assign_stories else None
-        args = (docs, "newsflow", length) + ((workers,) if summarize_takes_workers else ())
-        failures += timed("summarize", stages.summarize_docs, *args)
-        extra = {"stories": stories} if stories is not None else {}
-        timed("store", lambda: store.write_batch(run_id, docs, failures, outcome.band_keys,
-                                                 summary_length=length.label(), **extra))
-        counts["documents_new"] += len(docs)
-        counts["duplicates"] += sum(1 for d in docs if d.duplicate_of)
-        counts["summaries"] += sum(1 for d in docs if d.summary is not None)
-        counts["failures"] += len(failures)
+    with ThreadPoolExecutor(1) as background:
+        for batch in chunked(files, batch_size):
+            docs, failures = timed("read", stages.read_paths, batch, settings.max_file_bytes)
+            with store.session():
+                docs, _unchanged = timed("read", assign_versions, store, docs)
+                docs, failed = timed("clean", stages.clean_docs_parallel, docs, workers,
+                                     stages.Derive(shingle_words=settings.shingle_words))
+                failures = failures + failed
+                summarizing = background.submit(stages.summaries_for, docs, "newsflow", length, workers)
+                outcome = timed("dedup", deduplicate, docs, store, config)
+                stories = timed("dedup", assign_stories, docs, story_index)
+                summaries, failed = timed("summarize", summarizing.result)
+                stages.attach_summaries(docs, summaries)
+                failures += failed
+                timed("store", lambda: store.write_batch(run_id, docs, failures, outcome.band_keys,
+                                                         summary_length=length.label(), stories=stories))
+            counts["documents_new"] += len(docs)
+            counts["duplicates"] += sum(1 for d in docs if d.duplicate_of)
+            counts["summaries"] += sum(1 for d in docs if d.summary is not None)
+            counts["failures"] += len(failures)
     timed("store", store.refresh_search_index)
     store.finish_run(run_id, status="completed", counts=counts, timings=timings)
     return time.perf_counter() - start, {**counts, "timings": timings}

@@ -26,7 +26,7 @@ from tasks.dedup import DedupConfig
 from tasks.document import Document, Failure
 from tasks.read import discover_paths
 from tasks.parallel import default_workers
-from tasks.stages import SummaryLength, attach_summaries, clean_task, dedup_task, discover_feeds_task, fetch_task, read_task, summarize_task
+from tasks.stages import Derive, SummaryLength, attach_summaries, clean_task, dedup_task, discover_feeds_task, fetch_task, read_task, summarize_task
 from tasks.stages import story_task
 from warehouse.stories import WarehouseStoryIndex
 from tasks.web_source import WebBatch, read_url_file
@@ -134,6 +134,7 @@ def ingest(
     length = SummaryLength(sentences=summary_sentences, ratio=summary_ratio, words=summary_words)
     dedup_config = DedupConfig(threshold=near_dup_threshold, num_perm=settings.minhash_permutations,
                                shingle_words=settings.shingle_words)
+    derive = Derive(shingle_words=settings.shingle_words)
     run_id = flow_run.id or str(uuid.uuid4())
     # On Dask the cluster provides the parallelism; elsewhere CPU stages use a local process pool.
     on_dask = _on_dask()
@@ -169,12 +170,14 @@ def ingest(
             docs, unchanged = timed("read", assign_versions, store, docs)
             unchanged += web.unchanged if web else 0
             counts["unchanged"] += unchanged
-            docs, failed = timed("clean", lambda: clean_task.submit(submit_arg(docs), label, workers).result())
+            docs, failed = timed("clean", lambda: clean_task.submit(submit_arg(docs), label, workers, derive).result())
             failures = failures + failed
+            # Summarize on the process pool while this thread deduplicates and clusters: the two
+            # overlap instead of leaving a core idle. Duplicates found meanwhile get no summary.
+            summarizing = summarize_task.submit(submit_arg(docs), algorithm, length, label, workers)
             outcome = timed("dedup", dedup_task, quote(docs), store, dedup_config, label)
             stories = timed("dedup", story_task, quote(docs), WarehouseStoryIndex(store), label)
-            summaries, failed = timed("summarize",
-                                      lambda: summarize_task.submit(submit_arg(docs), algorithm, length, label, workers).result())
+            summaries, failed = timed("summarize", summarizing.result)
             attach_summaries(docs, summaries)
             failures += failed
             timed("store", store_task, store, run_id, quote(docs), quote(failures), quote(outcome.band_keys), length.label(),

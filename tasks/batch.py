@@ -13,9 +13,11 @@ from datetime import date
 from pathlib import Path
 
 from tasks.clean import clean_document, repeated_lines
+from tasks.dedup import doc_shingles, doc_text_hash
 from tasks.document import Document, Failure, Summary
 from tasks.parallel import map_chunks
 from tasks.read import read_file
+from tasks.stories import StoryConfig, doc_term_counts
 from tasks.summarize import summarize
 
 
@@ -50,8 +52,27 @@ def read_paths(paths: list[Path], max_bytes: int) -> tuple[list[Document], list[
     return docs, failures
 
 
-def clean_docs(docs: list[Document], today: date | None = None,
-               repeated: frozenset[str] | None = None) -> tuple[list[Document], list[Failure]]:
+@dataclass(frozen=True)
+class Derive:
+    """What to precompute per document for the main-process stages (see `derive_features`)."""
+    shingle_words: int
+    story_lead_words: int = StoryConfig.lead_words
+
+
+def derive_features(docs: list[Document], derive: Derive) -> None:
+    """Text hash, shingle hashes and story term counts, cached on each document.
+
+    Deduplication and story clustering run in the flow's process, one batch at a time, while
+    the pool sits idle; their per-document text work is done here, in the pool, right after
+    cleaning, so the main process is left with the lookups and the batch-wide arithmetic."""
+    for doc in docs:
+        doc_text_hash(doc)
+        doc_shingles(doc, derive.shingle_words)
+        doc_term_counts(doc, derive.story_lead_words)
+
+
+def clean_docs(docs: list[Document], today: date | None = None, repeated: frozenset[str] | None = None,
+               derive: Derive | None = None) -> tuple[list[Document], list[Failure]]:
     if repeated is None:
         # lines repeated across many documents of a batch are site furniture, not content
         repeated = repeated_lines([d.raw_text for d in docs])
@@ -79,6 +100,8 @@ def clean_docs(docs: list[Document], today: date | None = None,
         doc.language = doc.meta.get("language")
         doc.removed_lines = cleaned.removed_lines
         kept.append(doc)
+    if derive is not None:
+        derive_features(kept, derive)
     return kept, failures
 
 
@@ -112,8 +135,10 @@ def summaries_for(docs: list[Document], algorithm: str, length: SummaryLength, w
 
 
 def attach_summaries(docs: list[Document], by_id: dict[str, Summary]) -> None:
+    """Give canonical documents their summary (a duplicate may have been summarized before
+    deduplication marked it; it keeps none)."""
     for doc in docs:
-        if doc.doc_id in by_id:
+        if doc.doc_id in by_id and doc.duplicate_of is None:
             doc.summary = by_id[doc.doc_id]
 
 
@@ -124,12 +149,13 @@ def summarize_docs(docs: list[Document], algorithm: str, length: SummaryLength, 
     return failures
 
 
-def clean_docs_parallel(docs: list[Document], workers: int = 1) -> tuple[list[Document], list[Failure]]:
+def clean_docs_parallel(docs: list[Document], workers: int = 1, derive: Derive | None = None
+                        ) -> tuple[list[Document], list[Failure]]:
     # the cross-document line statistics need the whole batch, so they are computed here, once
     repeated = repeated_lines([d.raw_text for d in docs])
     kept: list[Document] = []
     failures: list[Failure] = []
-    for got, failed in map_chunks(clean_docs, docs, None, repeated, workers=workers):
+    for got, failed in map_chunks(clean_docs, docs, None, repeated, derive, workers=workers):
         kept += got
         failures += failed
     return kept, failures

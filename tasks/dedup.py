@@ -219,9 +219,23 @@ def canonical_order(docs: list[Document]) -> list[int]:
     return sorted(range(len(docs)), key=lambda i: (docs[i].published_at is None, docs[i].published_at or date.max, i))
 
 
-def _fingerprints(texts: list[str], config: DedupConfig) -> tuple[list[np.ndarray], np.ndarray]:
-    """Unique shingle sets, and every band key (full-text bands then lead bands) per text."""
-    ordered = [shingle_hashes(t, config.shingle_words) for t in texts]
+def doc_shingles(doc: Document, n: int) -> np.ndarray:
+    """`shingle_hashes` of the document's clean text, computed once per document."""
+    key = ("shingles", n)
+    if key not in doc.derived:
+        doc.derived[key] = shingle_hashes(doc.text, n)
+    return doc.derived[key]
+
+
+def doc_text_hash(doc: Document) -> str:
+    if "text_sha256" not in doc.derived:
+        doc.derived["text_sha256"] = text_hash(doc.text)
+    return doc.derived["text_sha256"]
+
+
+def _fingerprints(docs: list[Document], config: DedupConfig) -> tuple[list[np.ndarray], np.ndarray]:
+    """Unique shingle sets, and every band key (full-text bands then lead bands) per document."""
+    ordered = [doc_shingles(d, config.shingle_words) for d in docs]
     unique = [np.unique(s) for s in ordered]
     full = band_key_matrix(minhash_signatures(unique, config.num_perm), config.bands, config.rows)
     lead_count = max(1, config.lead_words - config.shingle_words + 1)
@@ -239,7 +253,7 @@ def deduplicate(docs: list[Document], index: DedupIndex, config: DedupConfig = D
     """Mark each document's `duplicate_of` / `duplicate_method` / `similarity` in place."""
     outcome = DedupOutcome()
     for doc in docs:
-        doc.text_sha256 = text_hash(doc.text)
+        doc.text_sha256 = doc_text_hash(doc)
     stored_exact = index.find_exact(sorted({d.text_sha256 for d in docs}))
 
     batch_exact: dict[str, str] = {}
@@ -256,7 +270,7 @@ def deduplicate(docs: list[Document], index: DedupIndex, config: DedupConfig = D
         return outcome
 
     band_ids = _band_ids(config)
-    sets, key_matrix = _fingerprints([d.text for d in remaining], config)
+    sets, key_matrix = _fingerprints(remaining, config)
     keys = [list(zip(band_ids, row.tolist())) for row in key_matrix]
     stored_matches = index.find_band_matches(sorted({k for ks in keys for k in ks}))
     stored_candidates = [sorted({c for k in ks for c in stored_matches.get(k, ())}) for ks in keys]
@@ -322,6 +336,6 @@ def _mark(doc: Document, original: str, method: str, similarity: float) -> None:
 
 __all__ = [
     "DedupConfig", "DedupIndex", "EmptyIndex", "DedupOutcome", "deduplicate", "text_hash", "canonical_order",
-    "word_shingles", "shingle_hashes", "minhash_signatures", "band_key_matrix", "minhash_signature", "band_keys",
+    "word_shingles", "shingle_hashes", "doc_shingles", "doc_text_hash", "minhash_signatures", "band_key_matrix", "minhash_signature", "band_keys",
     "jaccard", "set_similarity", "LEAD_BAND_BASE",
 ]

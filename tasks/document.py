@@ -58,6 +58,9 @@ class Document:
     summary: Summary | None = None
     # extra source metadata (e.g. JSON record fields, fetch headers)
     meta: dict = field(default_factory=dict)
+    # per-text values computed once, in a pool worker, for the stages that run in the main process
+    # (shingle hashes, story term counts; see tasks/batch.derive_features); never stored
+    derived: dict = field(default_factory=dict, repr=False, compare=False)
     # (source, raw_sha256, doc_id): stages ask for doc_id hundreds of thousands of times per run
     _id_memo: tuple | None = field(default=None, repr=False, compare=False)
 

@@ -13,7 +13,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.batch import (  # noqa: F401 - re-exported for callers of the plain functions
-    SummaryLength, attach_summaries, clean_docs, clean_docs_parallel, compute_summaries, read_paths,
+    Derive, SummaryLength, attach_summaries, clean_docs, clean_docs_parallel, compute_summaries, read_paths,
     summaries_for, summarize_docs,
 )
 from tasks.dedup import DedupConfig, DedupIndex, DedupOutcome, deduplicate
@@ -28,8 +28,9 @@ def read_task(paths: list[Path], max_bytes: int, label: str) -> tuple[list[Docum
 
 
 @task(name="clean", task_run_name="clean {label}", cache_policy=NO_CACHE)
-def clean_task(docs: list[Document], label: str, workers: int = 1) -> tuple[list[Document], list[Failure]]:
-    return clean_docs_parallel(docs, workers)
+def clean_task(docs: list[Document], label: str, workers: int = 1, derive: Derive | None = None
+               ) -> tuple[list[Document], list[Failure]]:
+    return clean_docs_parallel(docs, workers, derive)
 
 
 @task(name="deduplicate", task_run_name="deduplicate {label}", cache_policy=NO_CACHE)

@@ -62,10 +62,31 @@ class StoryConfig:
     seed_check: bool = True
 
 
+@dataclass
+class StoredVectors:
+    """Stored documents' term counts, flat (one entry per document and term), as arrays:
+    a batch compares against thousands of stored vectors, too many to handle one by one."""
+
+    doc_ids: list[str] = field(default_factory=list)
+    published: list[date | None] = field(default_factory=list)  # publication (or ingest) day
+    story: list[str] = field(default_factory=list)
+    entry_doc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # position in doc_ids
+    entry_term: list[str] = field(default_factory=list)
+    entry_count: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def extend(self, other: StoredVectors) -> None:
+        self.entry_doc = np.concatenate([self.entry_doc, other.entry_doc + len(self.doc_ids)])
+        self.doc_ids += other.doc_ids
+        self.published += other.published
+        self.story += other.story
+        self.entry_term += other.entry_term
+        self.entry_count = np.concatenate([self.entry_count, other.entry_count])
+
+
 class StoryIndex(Protocol):
     def term_stats(self, terms: list[str]) -> tuple[int, dict[str, int]]: ...
     def candidates(self, queries: dict[str, list[str]], limit: int) -> dict[str, list[str]]: ...
-    def vectors(self, doc_ids: list[str]) -> dict[str, tuple[dict[str, float], date | None, str]]: ...
+    def vectors(self, doc_ids: list[str]) -> StoredVectors: ...
     def stories_of(self, doc_ids: list[str]) -> dict[str, str]: ...
 
 
@@ -77,7 +98,7 @@ class EmptyStoryIndex:
         return {}
 
     def vectors(self, doc_ids):
-        return {}
+        return StoredVectors()
 
     def stories_of(self, doc_ids):
         return {}
@@ -172,6 +193,14 @@ class _Vectors:
         best = best[w[best] > 0]
         return idx[best], w[best]
 
+    def stored_matrix(self, stored: StoredVectors) -> sparse.csr_matrix:
+        """L2-normalised rows of the stored vectors (all of whose terms are in the vocabulary)."""
+        cols = np.fromiter(map(self.vocab.__getitem__, stored.entry_term), np.int64, len(stored.entry_term))
+        weights = stored.entry_count * self.idf[cols] if len(cols) else np.zeros(0)
+        matrix = sparse.csr_matrix((weights, (stored.entry_doc, cols)), shape=(len(stored.doc_ids), len(self.vocab)))
+        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+        return sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ matrix
+
     def matrix(self, rows: list[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
         """L2-normalised CSR matrix, one row per (term index, weight) pair."""
         indptr = np.zeros(len(rows) + 1, np.int64)
@@ -197,6 +226,14 @@ def story_text(doc: Document) -> str:
     return f"{doc.title}\n{doc.text}" if doc.title else doc.text
 
 
+def doc_term_counts(doc: Document, lead_words: int = StoryConfig.lead_words) -> Counter:
+    """`term_counts` of the document's headline and body, computed once per document."""
+    key = ("story_terms", lead_words)
+    if key not in doc.derived:
+        doc.derived[key] = term_counts(story_text(doc), lead_words)
+    return doc.derived[key]
+
+
 def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig = StoryConfig(),
                    today: date | None = None) -> StoryOutcome:
     """Give every document a story: canonicals by similarity, duplicates through their canonical.
@@ -206,7 +243,7 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig 
     outcome = StoryOutcome()
     today = today or date.today()
     canon = [docs[i] for i in canonical_order(docs) if docs[i].duplicate_of is None]
-    counts = [term_counts(story_text(d), config.lead_words) for d in canon]
+    counts = [doc_term_counts(d, config.lead_words) for d in canon]
     for c in counts:
         outcome.df.update(c.keys())
     stored_n, stored_df = index.term_stats(sorted(outcome.df))
@@ -223,8 +260,8 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig 
     stored_cands = index.candidates(queries, config.max_candidates)
     stored = index.vectors(sorted({c for cs in stored_cands.values() for c in cs}))
     if config.seed_check:  # the first article of each candidate story, for the seed check below
-        stored.update(index.vectors(sorted({story for _, _, story in stored.values()} - set(stored))))
-    missing = sorted({t for v, _, _ in stored.values() for t in v} - set(df))
+        stored.extend(index.vectors(sorted(set(stored.story) - set(stored.doc_ids) - {None})))
+    missing = sorted(set(stored.entry_term) - set(df))
     if missing:
         df.update(index.term_stats(missing)[1])
         space = _Vectors(df, n_docs)
@@ -232,26 +269,27 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig 
         # indices moved with the vocabulary: recompute (same terms, same weights)
         kept = [(idx[: config.top_terms], w[: config.top_terms]) for idx, w in (space.weights(c) for c in counts)]
     batch = space.matrix(kept)
-    stored_ids = list(stored)
-    stored_pos = {doc_id: k for k, doc_id in enumerate(stored_ids)}
-    stored_matrix = space.matrix([space.weights(stored[i][0]) for i in stored_ids])
-    stored_days = [_day(stored[i][1]) for i in stored_ids]
+    stored_pos = {doc_id: k for k, doc_id in enumerate(stored.doc_ids)}
+    stored_matrix = space.stored_matrix(stored).tocsc()
+    stored_days = [_day(d) for d in stored.published]
     batch_days = [_day(d.published_at or today) for d in canon]
-
     batch_pos = {d.doc_id: k for k, d in enumerate(canon)}
 
     story_of: list[str] = []
-    block = None
+    block = stored_block = None
     for k, doc in enumerate(canon):
         if k % _BLOCK == 0:  # similarities of this block of documents to every earlier one in the batch
             block = (batch[k : k + _BLOCK] @ batch[: k + _BLOCK].T).toarray()
+            stored_block = (batch[k : k + _BLOCK] @ stored_matrix.T).tocsr()
+            stored_block.sort_indices()
         row = block[k % _BLOCK, :k]
+        stored_row = _SparseRow(stored_block, k % _BLOCK)
         options: list[tuple[float, str, str]] = []  # (similarity, matched doc, its story)
         cols = [stored_pos[c] for c in stored_cands.get(doc.doc_id, ()) if c in stored_pos]
-        if cols:
-            sims = (stored_matrix[cols] @ batch[k].T).toarray().ravel()
-            options += [(float(sim), stored_ids[col], stored[stored_ids[col]][2]) for col, sim in zip(cols, sims)
-                        if sim >= config.threshold and _near(batch_days[k], stored_days[col], config.max_gap_days)]
+        for col, sim in zip(cols, stored_row.values(cols)):
+            if sim >= config.threshold and stored.story[col] is not None \
+                    and _near(batch_days[k], stored_days[col], config.max_gap_days):
+                options.append((float(sim), stored.doc_ids[col], stored.story[col]))
         options += [(float(row[j]), canon[j].doc_id, story_of[j]) for j in np.flatnonzero(row >= config.threshold)
                     if _near(batch_days[k], batch_days[j], config.max_gap_days)]
 
@@ -259,7 +297,7 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig 
             if story in batch_pos:
                 return float(row[batch_pos[story]])
             if story in stored_pos:
-                return float((stored_matrix[stored_pos[story]] @ batch[k].T).toarray()[0, 0])
+                return float(stored_row.values([stored_pos[story]])[0])
             return 1.0  # seed not indexed (stored before stories existed): nothing to check against
 
         best = next((o for o in sorted(options, key=lambda o: -o[0])
@@ -284,6 +322,20 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig 
     return outcome
 
 
+class _SparseRow:
+    """Look-ups in one row of a CSR matrix (sorted indices) without materialising it."""
+
+    def __init__(self, matrix: sparse.csr_matrix, row: int):
+        lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
+        self.cols, self.vals = matrix.indices[lo:hi], matrix.data[lo:hi]
+
+    def values(self, cols: list[int]) -> np.ndarray:
+        cols = np.asarray(cols, dtype=self.cols.dtype)
+        pos = np.minimum(np.searchsorted(self.cols, cols), max(len(self.cols) - 1, 0))
+        found = (pos < len(self.cols)) & (self.cols[pos] == cols) if len(self.cols) else np.zeros(len(cols), bool)
+        return np.where(found, self.vals[pos] if len(self.cols) else 0.0, 0.0)
+
+
 def _day(when: date | None) -> int | None:
     return when.toordinal() if when is not None else None
 
@@ -298,6 +350,6 @@ def _member(doc_id: str, story_id: str, similarity: float, matched: str | None, 
 
 
 __all__ = [
-    "StoryConfig", "StoryIndex", "EmptyStoryIndex", "StoryOutcome", "assign_stories", "pair_similarity",
-    "term_counts", "content_words", "tfidf", "cosine", "top_terms", "dates_compatible",
+    "StoryConfig", "StoryIndex", "StoredVectors", "EmptyStoryIndex", "StoryOutcome", "assign_stories", "pair_similarity",
+    "term_counts", "doc_term_counts", "story_text", "content_words", "tfidf", "cosine", "top_terms", "dates_compatible",
 ]

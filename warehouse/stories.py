@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
-from tasks.stories import StoryOutcome
+from tasks.stories import StoredVectors, StoryOutcome
 from warehouse.probe import insert_new, probe, probe_table
 
 
@@ -45,19 +46,27 @@ class WarehouseStoryIndex:
             found.setdefault(qdoc, []).append(doc_id)
         return found
 
-    def vectors(self, doc_ids: list[str]) -> dict[str, tuple[dict[str, float], object, str]]:
+    def vectors(self, doc_ids: list[str]) -> StoredVectors:
+        out = StoredVectors()
         if not doc_ids:
-            return {}
-        with self.warehouse.connect() as con, probe(con, "probe_ids", doc_id=doc_ids):
-            rows = con.execute(
-                "SELECT t.doc_id, list(t.term), list(t.weight), "
+            return out
+        with self.warehouse.connect() as con, probe(con, "probe_ids", doc_id=doc_ids, pos=list(range(len(doc_ids)))):
+            meta = con.execute(
                 # undated documents count as published the day they were ingested (tasks.stories)
-                "any_value(coalesce(d.published_at, CAST(d.ingested_at AS DATE))), any_value(m.story_id) "
-                "FROM story_terms t JOIN story_members m ON m.doc_id = t.doc_id "
-                "LEFT JOIN documents d ON d.doc_id = t.doc_id "
-                "WHERE t.doc_id IN (SELECT doc_id FROM probe_ids) GROUP BY t.doc_id"
+                "SELECT p.doc_id, coalesce(d.published_at, CAST(d.ingested_at AS DATE)), m.story_id "
+                "FROM probe_ids p LEFT JOIN story_members m ON m.doc_id = p.doc_id "
+                "LEFT JOIN documents d ON d.doc_id = p.doc_id ORDER BY p.pos"
             ).fetchall()
-        return {doc_id: (dict(zip(terms, weights)), when, story) for doc_id, terms, weights, when, story in rows}
+            entries = con.execute(
+                "SELECT p.pos, t.term, t.weight FROM story_terms t JOIN probe_ids p ON p.doc_id = t.doc_id"
+            ).fetch_arrow_table()
+        out.doc_ids = [r[0] for r in meta]
+        out.published = [r[1] for r in meta]
+        out.story = [r[2] for r in meta]  # None for a document that has no story (yet)
+        out.entry_doc = entries.column("pos").to_numpy().astype(np.int64)
+        out.entry_term = entries.column("term").to_pylist()
+        out.entry_count = entries.column("weight").to_numpy()
+        return out
 
     def stories_of(self, doc_ids: list[str]) -> dict[str, str]:
         if not doc_ids:
