@@ -187,7 +187,7 @@ def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, di
     import uuid
     from concurrent.futures import ThreadPoolExecutor
 
-    from flows.ingest import assign_versions, chunked
+    from flows.ingest import assign_versions, file_batches
     from newsflow.settings import get_settings
     from tasks import stages
     from tasks.dedup import DedupConfig, deduplicate
@@ -218,7 +218,7 @@ def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, di
     store.start_run(run_id, None, {"bench": "plain loop"})
     files, _missing = discover_paths([str(corpus)])
     with ThreadPoolExecutor(1) as background:
-        for batch in chunked(files, batch_size):
+        for batch in file_batches(files, batch_size, settings.batch_max_bytes):
             docs, failures = timed("read", stages.read_paths, batch, settings.max_file_bytes)
             with store.session():
                 docs, _unchanged = timed("read", assign_versions, store, docs)
@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, nargs="+", default=[1000, 10_000], help="corpus sizes (default 1000 10000)")
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="JSONL articles to replicate")
-    parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=1000, help="the flow's default")
     parser.add_argument("--task-runner", choices=["thread", "process", "dask"], default=None,
                         help="passed to the flow's make_task_runner() (default: the flow's own default)")
     parser.add_argument("--no-plain", action="store_true", help="skip the plain-loop comparison")

@@ -40,6 +40,25 @@ def chunked(items: list, size: int) -> Iterator[list]:
         yield items[start : start + size]
 
 
+def file_batches(files: list[Path], max_files: int, max_bytes: int) -> Iterator[list[Path]]:
+    """Batches of at most `max_files` files and, unless one file alone is bigger, `max_bytes` bytes:
+    a batch is held in memory whole, so a folder of large files makes smaller batches."""
+    batch: list[Path] = []
+    size = 0
+    for path in files:
+        try:
+            nbytes = path.stat().st_size
+        except OSError:
+            nbytes = 0  # the reader reports it
+        if batch and (len(batch) >= max_files or size + nbytes > max_bytes):
+            yield batch
+            batch, size = [], 0
+        batch.append(path)
+        size += nbytes
+    if batch:
+        yield batch
+
+
 TaskRunnerKind = Literal["thread", "dask"]
 
 
@@ -109,7 +128,7 @@ def ingest(
     summary_ratio: Annotated[float | None, Field(gt=0, le=1)] = None,
     summary_words: Annotated[int | None, Field(ge=5, le=2000)] = None,
     near_dup_threshold: Annotated[float, Field(ge=0.5, le=1.0)] = 0.8,
-    batch_size: Annotated[int, Field(ge=1, le=10_000)] = 200,
+    batch_size: Annotated[int, Field(ge=1, le=10_000)] = 1000,
 ) -> dict:
     """Ingest article files and web pages into the DuckDB warehouse.
 
@@ -124,7 +143,7 @@ def ingest(
         summary_ratio: Summary length as a fraction of the document's sentences, e.g. 0.2.
         summary_words: Summary length as a word budget, e.g. 60.
         near_dup_threshold: Word-shingle Jaccard similarity at or above which two texts are near-duplicates.
-        batch_size: Files per batch; each batch is one task run per stage and one warehouse transaction.
+        batch_size: Files (or URLs) per batch; each batch is one task run per stage and one warehouse transaction. File batches also stop at NEWSFLOW_BATCH_MAX_BYTES of input.
     """
     # before any work: a bad form in the UI fails here, not half-way through a run
     check_parameters(summary_sentences, summary_ratio, summary_words, warehouse)
@@ -195,7 +214,7 @@ def ingest(
 
     try:
         files, missing = discover_paths(paths)
-        batches = list(chunked(files, batch_size))
+        batches = list(file_batches(files, batch_size, settings.batch_max_bytes))
         logger.info("ingesting %d files in %d batches into %s", len(files), len(batches), store.path)
         progress = RunProgress(len(batches))
         if missing and not batches:

@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--algorithm", default="newsflow",
                         choices=["newsflow", "lead", "lexrank", "textrank", "lsa", "luhn", "kl", "sumbasic"])
     ingest.add_argument("--near-dup-threshold", type=float, default=0.8)
-    ingest.add_argument("--batch-size", type=int, default=200)
+    ingest.add_argument("--batch-size", type=int, default=None,
+                        help="files or URLs per batch (default: NEWSFLOW_BATCH_SIZE, 1000)")
     ingest.add_argument("--json", action="store_true", help="print the run report as JSON")
     ingest.add_argument("--task-runner", choices=["thread", "dask"], default=None,
                         help="thread (default: CPU stages on a local process pool) or dask (prefect-dask)")
@@ -86,7 +87,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         report = ingest.with_options(task_runner=runner)(
             paths=args.paths, urls=args.urls, feeds=args.feeds, url_file=args.url_file, warehouse=args.warehouse, algorithm=args.algorithm,
             summary_sentences=args.sentences, summary_ratio=args.ratio, summary_words=args.words,
-            near_dup_threshold=args.near_dup_threshold, batch_size=args.batch_size,
+            near_dup_threshold=args.near_dup_threshold, batch_size=args.batch_size or settings.batch_size,
         )
     if args.json:
         print(json.dumps(report, indent=2, default=str))

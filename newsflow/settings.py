@@ -62,7 +62,11 @@ class Settings(BaseSettings):
     near_dup_threshold: float = Field(0.8, ge=0.0, le=1.0)
     minhash_permutations: int = 112
     shingle_words: int = 5
-    batch_size: int = 200
+    # files per batch (the CLI's default --batch-size); fewer, larger batches mean fewer lookups
+    # and commits: 1000 ran 25% faster than 200 on the throughput corpus
+    batch_size: int = Field(1000, ge=1, le=10_000)
+    # a file batch also closes at this much input, so big files do not pile up in memory
+    batch_max_bytes: int = Field(64 * 1024 * 1024, gt=0)
     # processes for the CPU stages (clean, summarize); 0 = every core this process may use
     workers: int = Field(0, ge=0)
     lock_timeout_s: float = 120.0

@@ -81,3 +81,19 @@ def test_changed_file_is_a_new_version_linked_to_the_old(tmp_path, warehouse_pat
     _, rows = Warehouse(warehouse_path).query(
         "SELECT version, previous_doc_id IS NOT NULL, title FROM documents ORDER BY version")
     assert rows == [(1, False, "Council approves the city budget"), (2, True, "Council rejects the city budget")]
+
+
+def test_file_batches_close_at_the_file_count_or_the_byte_budget(tmp_path):
+    from flows.ingest import file_batches
+
+    sizes = [10, 10, 10, 500, 10, 10, 10, 10]
+    files = []
+    for i, n in enumerate(sizes):
+        f = tmp_path / f"{i}.txt"
+        f.write_bytes(b"x" * n)
+        files.append(f)
+    files.append(tmp_path / "vanished.txt")  # stat fails: counted as 0 bytes, left to the reader
+    batches = list(file_batches(files, max_files=3, max_bytes=100))
+    assert [[f.name for f in b] for b in batches] == [
+        ["0.txt", "1.txt", "2.txt"], ["3.txt"], ["4.txt", "5.txt", "6.txt"], ["7.txt", "vanished.txt"]]
+    assert sum(len(b) for b in batches) == len(files)
