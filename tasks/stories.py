@@ -56,6 +56,9 @@ class StoryConfig:
     top_terms: int = 100  # terms kept per stored vector: enough that truncation left dev AUC unchanged
     query_terms: int = 12  # a document's most distinctive terms, used to look up candidates
     max_candidates: int = 40
+    # query terms found in more stored documents than this are not used to look up candidates:
+    # they name no particular story, and their postings made the lookup grow with the warehouse
+    max_postings: int = 1000
     max_gap_days: int = 30
     # A member must also reach the threshold with the story's first article: single links alone
     # chained 16 BBC articles on different mobile-phone stories into one "story".
@@ -85,7 +88,7 @@ class StoredVectors:
 
 class StoryIndex(Protocol):
     def term_stats(self, terms: list[str]) -> tuple[int, dict[str, int]]: ...
-    def candidates(self, queries: dict[str, list[str]], limit: int) -> dict[str, list[str]]: ...
+    def candidates(self, queries: dict[str, list[str]], limit: int, max_postings: int) -> dict[str, list[str]]: ...
     def vectors(self, doc_ids: list[str]) -> StoredVectors: ...
     def stories_of(self, doc_ids: list[str]) -> dict[str, str]: ...
 
@@ -94,7 +97,7 @@ class EmptyStoryIndex:
     def term_stats(self, terms):
         return 0, {}
 
-    def candidates(self, queries, limit):
+    def candidates(self, queries, limit, max_postings):
         return {}
 
     def vectors(self, doc_ids):
@@ -182,39 +185,52 @@ class _Vectors:
         self.vocab = {t: i for i, t in enumerate(sorted(df))}  # sorted: ties break alphabetically, as in top_terms
         self.idf = np.log((n_docs + 1) / (np.fromiter((df[t] for t in self.vocab), float, len(self.vocab)) + 1))
 
-    def weights(self, counts: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-        """(term index, raw tf x idf) of the positive-weight terms, best first."""
-        idx = np.fromiter((self.vocab[t] for t in counts), np.int64, len(counts))
-        tf = np.fromiter(counts.values(), float, len(counts))
-        order = np.argsort(idx, kind="stable")  # alphabetical first, so the stable sort below breaks ties by term
-        idx, tf = idx[order], tf[order]
-        w = np.maximum(tf, 0.0) * self.idf[idx]
-        best = np.argsort(-w, kind="stable")
-        best = best[w[best] > 0]
-        return idx[best], w[best]
+    def top_rows(self, counts: list[Counter], k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Each document's `k` best terms (positive weight, best first, ties alphabetical), all at once:
+        (row, term index, raw count, weight) arrays, grouped by row."""
+        lens = np.fromiter(map(len, counts), np.int64, len(counts))
+        terms = [t for c in counts for t in c]
+        idx = np.fromiter(map(self.vocab.__getitem__, terms), np.int64, len(terms))
+        tf = np.fromiter((v for c in counts for v in c.values()), float, len(terms))
+        row = np.repeat(np.arange(len(counts)), lens)
+        w = tf * self.idf[idx] if len(idx) else np.zeros(0)
+        order = np.lexsort((idx, -w, row))
+        order = order[w[order] > 0]
+        row = row[order]
+        starts = np.searchsorted(row, row, side="left")  # first position of each entry's row
+        keep = order[np.arange(len(order)) - starts < k]
+        return row[np.arange(len(order)) - starts < k], idx[keep], tf[keep], w[keep]
+
+    def rows_matrix(self, row: np.ndarray, idx: np.ndarray, w: np.ndarray, n_rows: int) -> sparse.csr_matrix:
+        """L2-normalised CSR matrix from (row, term index, weight) entries."""
+        matrix = sparse.csr_matrix((w, (row, idx)), shape=(n_rows, len(self.vocab)))
+        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+        return (sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ matrix).tocsr()
 
     def stored_matrix(self, stored: StoredVectors) -> sparse.csr_matrix:
         """L2-normalised rows of the stored vectors (all of whose terms are in the vocabulary)."""
         cols = np.fromiter(map(self.vocab.__getitem__, stored.entry_term), np.int64, len(stored.entry_term))
         weights = stored.entry_count * self.idf[cols] if len(cols) else np.zeros(0)
-        matrix = sparse.csr_matrix((weights, (stored.entry_doc, cols)), shape=(len(stored.doc_ids), len(self.vocab)))
-        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-        return sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ matrix
+        return self.rows_matrix(stored.entry_doc, cols, weights, len(stored.doc_ids))
 
-    def matrix(self, rows: list[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
-        """L2-normalised CSR matrix, one row per (term index, weight) pair."""
-        indptr = np.zeros(len(rows) + 1, np.int64)
-        indptr[1:] = np.cumsum([len(i) for i, _ in rows])
-        indices = np.concatenate([i for i, _ in rows]) if rows else np.zeros(0, np.int64)
-        data = np.concatenate([w / (np.linalg.norm(w) or 1.0) for _, w in rows]) if rows else np.zeros(0)
-        return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), len(self.vocab)))
+
+@dataclass
+class TermRows:
+    """Rows of `story_terms`, as columns: (doc_id[i], term[i], weight[i]) is one term of one document."""
+
+    doc_id: list[str] = field(default_factory=list)
+    term: list[str] = field(default_factory=list)
+    weight: list[float] = field(default_factory=list)
+
+    def __iter__(self):
+        return zip(self.doc_id, self.term, self.weight)
 
 
 @dataclass
 class StoryOutcome:
     stories: list[dict] = field(default_factory=list)  # story_id, seed_doc_id, title
     members: list[dict] = field(default_factory=list)  # doc_id, story_id, similarity, matched_doc_id, method
-    terms: list[tuple[str, str, float]] = field(default_factory=list)  # (doc_id, term, weighted count)
+    terms: TermRows = field(default_factory=lambda: TermRows())  # the stored vectors of this batch's canonicals
     df: Counter = field(default_factory=Counter)  # document frequency added by this batch's canonicals
 
 
@@ -251,66 +267,68 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig 
     df = {t: stored_df.get(t, 0) + outcome.df[t] for t in outcome.df}
 
     space = _Vectors(df, n_docs)
+    row, idx, tf, w = space.top_rows(counts, config.top_terms)
     terms_by_index = sorted(df)
-    kept = []  # per canonical: (term index, weight) of its top terms, best first
-    for c in counts:
-        idx, w = space.weights(c)
-        kept.append((idx[: config.top_terms], w[: config.top_terms]))
-    queries = {d.doc_id: [terms_by_index[i] for i in idx[: config.query_terms]] for d, (idx, _) in zip(canon, kept)}
-    stored_cands = index.candidates(queries, config.max_candidates)
+    starts = np.searchsorted(row, np.arange(len(canon) + 1))  # each document's slice of the entries
+    queries = {d.doc_id: [terms_by_index[i] for i in idx[starts[k] : min(starts[k] + config.query_terms, starts[k + 1])]]
+               for k, d in enumerate(canon)}
+    stored_cands = index.candidates(queries, config.max_candidates, config.max_postings)
     stored = index.vectors(sorted({c for cs in stored_cands.values() for c in cs}))
     if config.seed_check:  # the first article of each candidate story, for the seed check below
         stored.extend(index.vectors(sorted(set(stored.story) - set(stored.doc_ids) - {None})))
     missing = sorted(set(stored.entry_term) - set(df))
-    if missing:
+    if missing:  # terms only stored documents have: the vocabulary grows, indices move
         df.update(index.term_stats(missing)[1])
         space = _Vectors(df, n_docs)
+        row, idx, tf, w = space.top_rows(counts, config.top_terms)
         terms_by_index = sorted(df)
-        # indices moved with the vocabulary: recompute (same terms, same weights)
-        kept = [(idx[: config.top_terms], w[: config.top_terms]) for idx, w in (space.weights(c) for c in counts)]
-    batch = space.matrix(kept)
+    batch = space.rows_matrix(row, idx, w, len(canon))
     stored_pos = {doc_id: k for k, doc_id in enumerate(stored.doc_ids)}
-    stored_matrix = space.stored_matrix(stored).tocsc()
+    stored_matrix = space.stored_matrix(stored)
     stored_days = [_day(d) for d in stored.published]
     batch_days = [_day(d.published_at or today) for d in canon]
     batch_pos = {d.doc_id: k for k, d in enumerate(canon)}
+    stored_sims = _pair_similarities(batch, stored_matrix, stored_cands, canon, stored_pos, stored.story)
 
     story_of: list[str] = []
-    block = stored_block = None
+    block = None
     for k, doc in enumerate(canon):
+        doc_id = doc.doc_id
         if k % _BLOCK == 0:  # similarities of this block of documents to every earlier one in the batch
             block = (batch[k : k + _BLOCK] @ batch[: k + _BLOCK].T).toarray()
-            stored_block = (batch[k : k + _BLOCK] @ stored_matrix.T).tocsr()
-            stored_block.sort_indices()
-        row = block[k % _BLOCK, :k]
-        stored_row = _SparseRow(stored_block, k % _BLOCK)
+        row_sims = block[k % _BLOCK, :k]
         options: list[tuple[float, str, str]] = []  # (similarity, matched doc, its story)
-        cols = [stored_pos[c] for c in stored_cands.get(doc.doc_id, ()) if c in stored_pos]
-        for col, sim in zip(cols, stored_row.values(cols)):
-            if sim >= config.threshold and stored.story[col] is not None \
-                    and _near(batch_days[k], stored_days[col], config.max_gap_days):
-                options.append((float(sim), stored.doc_ids[col], stored.story[col]))
-        options += [(float(row[j]), canon[j].doc_id, story_of[j]) for j in np.flatnonzero(row >= config.threshold)
+        for c in stored_cands.get(doc_id, ()):
+            col = stored_pos.get(c)
+            if col is None or stored.story[col] is None:
+                continue
+            sim = stored_sims.get((k, col), 0.0)
+            if sim >= config.threshold and _near(batch_days[k], stored_days[col], config.max_gap_days):
+                options.append((sim, c, stored.story[col]))
+        options += [(float(row_sims[j]), canon[j].doc_id, story_of[j])
+                    for j in np.flatnonzero(row_sims >= config.threshold)
                     if _near(batch_days[k], batch_days[j], config.max_gap_days)]
 
         def seed_similarity(story: str) -> float:
             if story in batch_pos:
-                return float(row[batch_pos[story]])
-            if story in stored_pos:
-                return float(stored_row.values([stored_pos[story]])[0])
+                return float(row_sims[batch_pos[story]])
+            if story in stored_pos:  # seeds of the stored candidates' stories were computed up front
+                col = stored_pos[story]
+                sim = stored_sims.get((k, col))
+                return sim if sim is not None else float(batch[k].multiply(stored_matrix[col]).sum())
             return 1.0  # seed not indexed (stored before stories existed): nothing to check against
 
         best = next((o for o in sorted(options, key=lambda o: -o[0])
                      if not config.seed_check or o[1] == o[2] or seed_similarity(o[2]) >= config.threshold), None)
         if best is None:
-            story_of.append(doc.doc_id)  # a story is named after the document that started it
-            outcome.stories.append({"story_id": doc.doc_id, "seed_doc_id": doc.doc_id, "title": doc.title})
-            outcome.members.append(_member(doc.doc_id, doc.doc_id, 1.0, None, "seed"))
+            story_of.append(doc_id)  # a story is named after the document that started it
+            outcome.stories.append({"story_id": doc_id, "seed_doc_id": doc_id, "title": doc.title})
+            outcome.members.append(_member(doc_id, doc_id, 1.0, None, "seed"))
         else:
             story_of.append(best[2])
-            outcome.members.append(_member(doc.doc_id, best[2], best[0], best[1], "similar"))
-        idx = kept[k][0]
-        outcome.terms.extend((doc.doc_id, terms_by_index[i], float(counts[k][terms_by_index[i]])) for i in idx)
+            outcome.members.append(_member(doc_id, best[2], best[0], best[1], "similar"))
+    canon_ids = [d.doc_id for d in canon]
+    outcome.terms = TermRows([canon_ids[r] for r in row], [terms_by_index[i] for i in idx], tf.tolist())
 
     story_by_id = {d.doc_id: story for d, story in zip(canon, story_of)}
     dups = [d for d in docs if d.duplicate_of is not None]
@@ -322,18 +340,25 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig 
     return outcome
 
 
-class _SparseRow:
-    """Look-ups in one row of a CSR matrix (sorted indices) without materialising it."""
-
-    def __init__(self, matrix: sparse.csr_matrix, row: int):
-        lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
-        self.cols, self.vals = matrix.indices[lo:hi], matrix.data[lo:hi]
-
-    def values(self, cols: list[int]) -> np.ndarray:
-        cols = np.asarray(cols, dtype=self.cols.dtype)
-        pos = np.minimum(np.searchsorted(self.cols, cols), max(len(self.cols) - 1, 0))
-        found = (pos < len(self.cols)) & (self.cols[pos] == cols) if len(self.cols) else np.zeros(len(cols), bool)
-        return np.where(found, self.vals[pos] if len(self.cols) else 0.0, 0.0)
+def _pair_similarities(batch: sparse.csr_matrix, stored: sparse.csr_matrix, cands: dict[str, list[str]],
+                       canon: list[Document], stored_pos: dict[str, int], story: list[str | None]
+                       ) -> dict[tuple[int, int], float]:
+    """Cosines of each batch document with its stored candidates and their stories' first articles,
+    for just those pairs (a full batch x stored product would be mostly unused)."""
+    seed_col = [stored_pos.get(s, -1) if s is not None else -1 for s in story]
+    ks: list[int] = []
+    cols: list[int] = []
+    for k, d in enumerate(canon):
+        mine = [stored_pos[c] for c in cands.get(d.doc_id, ()) if c in stored_pos]
+        mine += [seed_col[c] for c in mine if seed_col[c] >= 0]
+        ks += [k] * len(mine)
+        cols += mine
+    if not ks:
+        return {}
+    keys = np.unique(np.asarray(ks, np.int64) * len(story) + np.asarray(cols, np.int64))
+    k_arr, col_arr = np.divmod(keys, len(story))
+    sims = np.asarray(batch[k_arr].multiply(stored[col_arr]).sum(axis=1)).ravel()
+    return dict(zip(zip(k_arr.tolist(), col_arr.tolist()), sims.tolist()))
 
 
 def _day(when: date | None) -> int | None:
@@ -350,6 +375,6 @@ def _member(doc_id: str, story_id: str, similarity: float, matched: str | None, 
 
 
 __all__ = [
-    "StoryConfig", "StoryIndex", "StoredVectors", "EmptyStoryIndex", "StoryOutcome", "assign_stories", "pair_similarity",
+    "StoryConfig", "StoryIndex", "StoredVectors", "EmptyStoryIndex", "StoryOutcome", "TermRows", "assign_stories", "pair_similarity",
     "term_counts", "doc_term_counts", "story_text", "content_words", "tfidf", "cosine", "top_terms", "dates_compatible",
 ]

@@ -30,16 +30,18 @@ class WarehouseStoryIndex:
                     ).fetchall()
         return n_docs, dict(rows)
 
-    def candidates(self, queries: dict[str, list[str]], limit: int) -> dict[str, list[str]]:
+    def candidates(self, queries: dict[str, list[str]], limit: int, max_postings: int) -> dict[str, list[str]]:
         pairs = [(q, t) for q, terms in queries.items() for t in terms]
         if not pairs:
             return {}
         with self.warehouse.connect() as con, probe(con, "q", qdoc=[p[0] for p in pairs], term=[p[1] for p in pairs]):
             rows = con.execute(
                 "SELECT qdoc, doc_id FROM (SELECT q.qdoc, t.doc_id, count(*) AS shared FROM q "
+                # a term in more than max_postings documents names no particular story: not a retrieval key
+                "JOIN story_term_df f ON f.term = q.term AND f.df <= ? "
                 "JOIN story_terms t ON t.term = q.term GROUP BY q.qdoc, t.doc_id) "
                 "QUALIFY row_number() OVER (PARTITION BY qdoc ORDER BY shared DESC, doc_id) <= ?",
-                [limit],
+                [max_postings, limit],
             ).fetchall()
         found: dict[str, list[str]] = {}
         for qdoc, doc_id in rows:
@@ -104,9 +106,12 @@ def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome: Story
     insert_new(con, "story_members", members, ("doc_id",))
     stories = [{**s, "run_id": run_id, "created_at": now} for s in outcome.stories if s["seed_doc_id"] not in known]
     insert_new(con, "stories", pa.Table.from_pylist(stories, schema=_STORY_SCHEMA), ("story_id",))
-    terms = [{"doc_id": d, "term": t, "weight": w} for d, t, w in outcome.terms if d not in known]
-    if terms:
-        with probe_table(con, "batch_story_terms", pa.Table.from_pylist(terms, schema=_TERM_SCHEMA)):
+    terms = pa.table({"doc_id": outcome.terms.doc_id, "term": outcome.terms.term,
+                      "weight": outcome.terms.weight}, schema=_TERM_SCHEMA)
+    if known:
+        terms = terms.filter(pa.array([d not in known for d in outcome.terms.doc_id], pa.bool_()))
+    if terms.num_rows:
+        with probe_table(con, "batch_story_terms", terms):
             con.execute("INSERT INTO story_terms BY NAME SELECT * FROM batch_story_terms")
     if known:
         return  # df increments are per batch; a partly repeated batch would count some twice: skip them
