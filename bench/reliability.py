@@ -1,6 +1,6 @@
 """Reliability report: every fault or input class, how many cases were tried, and what went wrong.
 
-    .venv/bin/python bench/reliability.py [--runs 20] [--only crash,load,...]
+    .venv/bin/python bench/reliability.py [--runs 20] [--only crash,long,load,...]
 
 Runs the heavier variants of tests/test_reliability_*.py (more kill points, 20 overlapping runs)
 against one Prefect test server and prints a table: cases tried, items lost, items duplicated,
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import sys
 import tempfile
@@ -53,6 +54,8 @@ def crash_rows(tmp: Path, api: str) -> list[Row]:
             crash.report_of(crash.run_ingest(cmd, env))
             got = crash.snapshot(wh)
             crash.assert_consistent(got)
+            # the killed run is found dead by the re-run: abandoned, not `running` forever
+            assert [r[0] for r in got["runs"]] == ["abandoned", "completed"], got["runs"]
         except AssertionError:
             traceback.print_exc()
             unclear += 1
@@ -64,7 +67,8 @@ def crash_rows(tmp: Path, api: str) -> list[Row]:
     report = crash.ingest_in_process([str(corpus)], tmp / "baseline.duckdb", batch_size=40)
     again = crash.snapshot(tmp / "baseline.duckdb")
     a, b = crash.compare(again, want)
-    return [("SIGKILL mid-write, after a write, during the index rebuild, on a watcher's cue; then re-run",
+    return [("SIGKILL mid-write, after a write, during the index rebuild, on a watcher's cue; then re-run "
+             "(killed run marked abandoned)",
              len(points), lost, doubled, unclear),
             ("re-run of the same 240 files (idempotence)", len(want["documents"]), a,
              b + report["documents_new"], 0)]
@@ -83,6 +87,42 @@ def fuzz_rows() -> list[Row]:
             unclear += 1
     return [("hypothesis: random bytes/Unicode, zero-width, control, RTL, huge lines, nested or cut HTML/JSON",
              len(tests) * fuzz.FUZZ.max_examples, 0, 0, unclear)]
+
+
+def long_input_texts() -> dict[str, str]:
+    """3 MB texts that are not ordinary articles (the sentence splitter used to take 29 s to minutes)."""
+    rng = random.Random(5)
+    words = "council harbour ferry storm bridge budget minister election court river police Smith".split()
+    odd = ["U.S.", "Mr.", "e.g.", "No.", "1)", "2.", '"a', "(b"]
+    sents = [f"Officials in district {i} said the {rng.choice(words)} would reopen after the {rng.choice(words)} "
+             f"inquiry." for i in range(40_000)]
+    return {
+        "line without sentence punctuation": " ".join(rng.choice(words) for _ in range(430_000)),
+        "line of abbreviations, list numbers and quotes, no sentence break":
+            " ".join(rng.choice(odd) if rng.random() < 0.05 else rng.choice(words) for _ in range(430_000)),
+        "punctuated text": "\n\n".join(" ".join(sents[j : j + 8]) for j in range(0, len(sents), 8)),
+    }
+
+
+def long_input_rows() -> list[Row]:
+    from tasks.sentences import split_sentences
+    from tasks.summarize import summarize
+
+    lost = unclear = 0
+    times = []
+    for name, text in long_input_texts().items():
+        started = time.perf_counter()
+        summary = summarize(text, title="Harbour council")
+        seconds = time.perf_counter() - started
+        times.append(seconds)
+        ok = len(summary.sentences) == 3 and all(0 < len(s) <= 2000 and s in text for _, s in summary.sentences)
+        kept = "".join("".join(s.split()) for s in split_sentences(text)) == "".join(text.split())
+        print(f"  {name} ({len(text) / 1e6:.1f} MB): summarized in {seconds:.1f} s, summary sentences of "
+              f"{[len(s) for _, s in summary.sentences]} characters", flush=True)
+        unclear += not ok
+        lost += not kept
+    return [(f"3 MB inputs summarized: line without punctuation {times[0]:.1f} s, abbreviation-dense line "
+             f"{times[1]:.1f} s, punctuated text {times[2]:.1f} s", len(times), lost, 0, unclear)]
 
 
 def nasty_row(tmp: Path, api: str) -> list[Row]:
@@ -189,7 +229,7 @@ def load_rows(tmp: Path, api: str, runs: int) -> list[Row]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20, help="overlapping runs in the load scenario")
-    parser.add_argument("--only", default="crash,fuzz,nasty,unsafe,faults,load")
+    parser.add_argument("--only", default="crash,fuzz,long,nasty,unsafe,faults,load")
     args = parser.parse_args()
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
@@ -216,6 +256,8 @@ def main() -> int:
                 rows += fault_rows(sub, api)
             elif name == "load":
                 rows += load_rows(sub, api, args.runs)
+            elif name == "long":
+                rows += long_input_rows()
             for row in rows[before:]:
                 print("ROW | " + " | ".join(str(v) for v in row) + " |", flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
