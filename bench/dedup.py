@@ -43,16 +43,9 @@ EVAL = REPO.parent / "shared" / "eval"
 
 
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    order = np.argsort(scores, kind="mergesort")
-    ranks = np.empty(len(scores))
-    sorted_scores = scores[order]
-    i = 0
-    while i < len(scores):  # average ranks over ties
-        j = i
-        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
+    from scipy.stats import rankdata  # average ranks over ties
+
+    ranks = rankdata(scores)
     pos = labels == 1
     n_pos, n_neg = pos.sum(), (~pos).sum()
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
@@ -68,20 +61,34 @@ def prf(labels: np.ndarray, predicted: np.ndarray) -> tuple[float, float, float]
 
 
 def best_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
-    candidates = np.unique(scores)
-    f1s = [prf(labels, scores >= t)[2] for t in candidates]
-    return float(candidates[int(np.argmax(f1s))])
+    """The lowest unique score that maximises F1 of `scores >= t` (all candidates at once)."""
+    cand = np.unique(scores)
+    n_ge = len(scores) - np.searchsorted(np.sort(scores), cand, side="left")  # predicted positives per t
+    order = np.argsort(-scores, kind="mergesort")
+    tp = np.concatenate([[0], np.cumsum(labels[order] == 1)])[n_ge]
+    fp = n_ge - tp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prec = tp / (tp + fp)
+        rec = tp / int((labels == 1).sum())
+        f1 = np.where(tp > 0, 2 * prec * rec / (prec + rec), 0.0)
+    return float(cand[int(np.argmax(f1))])
 
 
-def cross_validated(labels: np.ndarray, scores: np.ndarray, folds: int = 5, repeats: int = 20):
-    """Mean P/R/F1 on held-out folds, and the median of the chosen thresholds."""
+def folds_of(labels: np.ndarray, seed: int, folds: int = 5) -> np.ndarray:
+    """A stratified fold number per pair for one repeat."""
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(len(labels), dtype=int)
+    for cls in (0, 1):
+        idx = rng.permutation(np.flatnonzero(labels == cls))
+        fold_of[idx] = np.arange(len(idx)) % folds
+    return fold_of
+
+
+def cv_runs(labels: np.ndarray, scores: np.ndarray, folds: int = 5, repeats: int = 20):
+    """Per repeat, P/R/F1 of held-out predictions (threshold chosen on the training folds); and the thresholds."""
     results, thresholds = [], []
     for seed in range(repeats):
-        rng = np.random.default_rng(seed)
-        fold_of = np.empty(len(labels), dtype=int)
-        for cls in (0, 1):  # stratified
-            idx = rng.permutation(np.flatnonzero(labels == cls))
-            fold_of[idx] = np.arange(len(idx)) % folds
+        fold_of = folds_of(labels, seed, folds)
         predicted = np.zeros(len(labels), dtype=bool)
         for f in range(folds):
             train = fold_of != f
@@ -89,7 +96,13 @@ def cross_validated(labels: np.ndarray, scores: np.ndarray, folds: int = 5, repe
             thresholds.append(t)
             predicted[~train] = scores[~train] >= t
         results.append(prf(labels, predicted))
-    return tuple(np.mean(results, axis=0)), float(np.median(thresholds))
+    return np.array(results), thresholds
+
+
+def cross_validated(labels: np.ndarray, scores: np.ndarray, folds: int = 5, repeats: int = 20):
+    """Mean P/R/F1 on held-out folds, and the median of the chosen thresholds."""
+    results, thresholds = cv_runs(labels, scores, folds, repeats)
+    return tuple(results.mean(axis=0)), float(np.median(thresholds))
 
 
 def story_pairs(path: Path) -> None:

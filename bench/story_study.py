@@ -1,4 +1,5 @@
-"""Same-story score study (not shipped): which lexical recipe / signal mix is worth adopting?
+"""Same-story score study: which lexical recipe / signal mix is worth adopting? (Its winner, Snowball
+stems with raw tf, is what tasks/stories.py ships; "previous" is the light-stem recipe it replaced.)
 
     .venv/bin/python bench/story_study.py [--pairs PATH] [--emb PATH.npz] [--quick]
     /tmp/embvenv/bin/python bench/story_study.py --encode PATH.npz   # optional, needs a venv with
@@ -38,53 +39,8 @@ EVAL = REPO.parent / "shared" / "eval"
 
 
 # ----------------------------------------------------------------------------------------------
-# evaluation helpers (same semantics as bench/dedup.py, vectorised, with per-repeat spread)
+# evaluation helpers: bench/dedup.py's CV, plus the per-repeat spread
 # ----------------------------------------------------------------------------------------------
-
-def prf(labels, predicted):
-    tp = int((predicted & (labels == 1)).sum())
-    fp = int((predicted & (labels == 0)).sum())
-    fn = int((~predicted & (labels == 1)).sum())
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
-
-
-def best_threshold(labels, scores):
-    """Lowest unique score maximising F1 of `scores >= t` (= bench/dedup.best_threshold, vectorised)."""
-    cand = np.unique(scores)
-    order = np.argsort(-scores, kind="mergesort")
-    s, y = scores[order], labels[order]
-    # predicted-positive counts for t = cand[i]: all scores >= cand[i]
-    n_ge = len(scores) - np.searchsorted(np.sort(scores), cand, side="left")
-    cum_tp = np.concatenate([[0], np.cumsum(y == 1)])
-    tp = cum_tp[n_ge]
-    fp = n_ge - tp
-    pos = int((labels == 1).sum())
-    with np.errstate(invalid="ignore", divide="ignore"):
-        prec = tp / (tp + fp)
-        rec = tp / pos
-        f1 = np.where(tp > 0, 2 * prec * rec / (prec + rec), 0.0)  # same float ops as bench/dedup.prf
-    return float(cand[int(np.argmax(f1))])
-
-
-def roc_auc(labels, scores):
-    from scipy.stats import rankdata
-
-    ranks = rankdata(scores)
-    pos = labels == 1
-    n_pos, n_neg = pos.sum(), (~pos).sum()
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
-def folds_of(labels, seed, folds=5):
-    rng = np.random.default_rng(seed)
-    fold_of = np.empty(len(labels), dtype=int)
-    for cls in (0, 1):
-        idx = rng.permutation(np.flatnonzero(labels == cls))
-        fold_of[idx] = np.arange(len(idx)) % folds
-    return fold_of
-
 
 @dataclass
 class CV:
@@ -97,17 +53,7 @@ class CV:
 
 
 def cv_score(labels, scores, repeats=20, folds=5) -> CV:
-    res, ths = [], []
-    for seed in range(repeats):
-        fold_of = folds_of(labels, seed, folds)
-        pred = np.zeros(len(labels), dtype=bool)
-        for f in range(folds):
-            tr = fold_of != f
-            t = best_threshold(labels[tr], scores[tr])
-            ths.append(t)
-            pred[~tr] = scores[~tr] >= t
-        res.append(prf(labels, pred))
-    res = np.array(res)
+    res, ths = cv_runs(labels, scores, folds, repeats)
     return CV(*res.mean(0), float(res[:, 2].std()), roc_auc(labels, scores), float(np.median(ths)))
 
 
@@ -178,7 +124,15 @@ def nested_choice(labels, score_table: dict[str, np.ndarray], repeats=10, folds=
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # noqa: E402
 
-from tasks.stories import _stem as light_stem  # noqa: E402
+from bench.dedup import best_threshold, cv_runs, folds_of, prf, roc_auc  # noqa: E402
+
+
+def light_stem(word: str) -> str:
+    """The suffix stripper tasks/stories.py used before this study (Snowball replaced it)."""
+    for suffix in ("ing", "edly", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
 
 _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 
@@ -511,7 +465,7 @@ def main(argv=None) -> None:
     lead_r = replace(best_r, lead=0, title_weight=0.0)
     feats = {
         "cos(best)": lexical[best_lex_name],
-        "cos(shipped)": lexical[base.label()],
+        "cos(previous)": lexical[base.label()],
         "cos(headline+first 50 words)": pair_scores([" ".join(t.split()[:50]) for t in texts], lead_r),
         "name cosine": name_cosine(texts),
         "number Jaccard": number_jaccard(texts),
@@ -519,7 +473,7 @@ def main(argv=None) -> None:
     }
     sfe = {
         "cos(best)": seed_score(best_r),
-        "cos(shipped)": seed_score(base),
+        "cos(previous)": seed_score(base),
         "cos(headline+first 50 words)": float(pair_scores([" ".join(t.split()[:50]) for t in with_seeds], lead_r)[-1]),
         "name cosine": float(name_cosine(with_seeds)[-1]),
         "number Jaccard": float(number_jaccard(with_seeds)[-1]),
@@ -533,7 +487,7 @@ def main(argv=None) -> None:
             feats["MiniLM cosine"] = np.array([float(E[2 * i] @ E[2 * i + 1]) for i in range(len(rows))])
             sfe["MiniLM cosine"] = float(E[-2] @ E[-1])
             emb_note = f"MiniLM: {1000 * float(z['secs_per_text']):.0f} ms/text encode (1 thread), max_seq {int(z['max_seq'])}"
-    for name in [k for k in feats if k not in ("cos(best)", "cos(shipped)")]:
+    for name in [k for k in feats if k not in ("cos(best)", "cos(previous)")]:
         cv = cv_score(y, feats[name])
         print(row(name + " (alone)", cv, sfe[name] - cv.threshold, sfe[name]), flush=True)
 
@@ -546,7 +500,7 @@ def main(argv=None) -> None:
         ["cos(best)", "cos(headline+first 50 words)", "name cosine", "number Jaccard", "char4 headline cosine"],
     ]
     if "MiniLM cosine" in feats:
-        mixes += [["cos(best)", "MiniLM cosine"], ["cos(shipped)", "MiniLM cosine"],
+        mixes += [["cos(best)", "MiniLM cosine"], ["cos(previous)", "MiniLM cosine"],
                   ["cos(best)", "MiniLM cosine", "cos(headline+first 50 words)"]]
     for cols in mixes:
         X = np.column_stack([feats[c] for c in cols])
@@ -564,13 +518,13 @@ def main(argv=None) -> None:
     if "MiniLM cosine" in feats:
         for name, sc in (("MiniLM cosine", feats["MiniLM cosine"]),
                          ("mean(cos(best), MiniLM)", 0.5 * feats["cos(best)"] + 0.5 * feats["MiniLM cosine"]),
-                         ("mean(cos(shipped), MiniLM)", 0.5 * feats["cos(shipped)"] + 0.5 * feats["MiniLM cosine"])):
+                         ("mean(cos(previous), MiniLM)", 0.5 * feats["cos(previous)"] + 0.5 * feats["MiniLM cosine"])):
             f = repeat_f1s(y, sc, range(100))
             d = f - f_base
-            print(f"\n{name}: 100-repeat CV F1 {f.mean():.3f} ± {f.std():.3f}, paired diff vs shipped cosine "
+            print(f"\n{name}: 100-repeat CV F1 {f.mean():.3f} ± {f.std():.3f}, paired diff vs previous cosine "
                   f"{d.mean():+.3f} ± {d.std():.3f} (better in {np.mean(d > 0):.0%} of repeats)", end="")
         print()
-    print("\nAUC difference vs shipped cosine, 1000 bootstrap resamples of the 161 pairs (mean [2.5%, 97.5%]):")
+    print("\nAUC difference vs previous cosine, 1000 bootstrap resamples of the 161 pairs (mean [2.5%, 97.5%]):")
     rng = np.random.default_rng(0)
     boots = [rng.integers(0, len(y), len(y)) for _ in range(1000)]
     boots = [b for b in boots if 0 < y[b].sum() < len(b)]
