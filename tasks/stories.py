@@ -123,10 +123,6 @@ def _term(token: str) -> str | None:
     return _stem(word)
 
 
-def content_words(text: str) -> list[str]:
-    return [w for w in map(_term, _TOKEN.findall(text)) if w is not None]
-
-
 def _add_terms(counts: Counter, text: str) -> None:
     # count tokens first (C speed), then map each distinct token once
     for token, n in Counter(_TOKEN.findall(text)).items():
@@ -142,47 +138,28 @@ def term_counts(text: str, lead_words: int = StoryConfig.lead_words) -> Counter:
     return counts
 
 
-def idf(df: int, n_docs: int) -> float:
-    return math.log((n_docs + 1) / (df + 1))
-
-
 def tfidf(counts: dict[str, float], df: dict[str, int], n_docs: int) -> dict[str, float]:
-    """Raw tf x idf, L2-normalised."""
-    vec = {t: c * idf(df.get(t, 0), n_docs) for t, c in counts.items() if c > 0}
+    """Raw tf x idf, L2-normalised, as a dict (for one-off comparisons; the stage uses `_Vectors`)."""
+    vec = {t: c * math.log((n_docs + 1) / (df.get(t, 0) + 1)) for t, c in counts.items() if c > 0}
     norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
     return {t: v / norm for t, v in vec.items() if v > 0}
 
 
-def cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(t, 0.0) for t, v in a.items())
-
-
-def top_terms(counts: Counter, df: dict[str, int], n_docs: int, k: int) -> dict[str, float]:
-    weights = tfidf(counts, df, n_docs)
-    keep = sorted(weights, key=lambda t: (-weights[t], t))[:k]
-    return {t: float(counts[t]) for t in keep}
-
-
-def dates_compatible(a: date | None, b: date | None, max_gap_days: int) -> bool:
-    return a is None or b is None or abs((a - b).days) <= max_gap_days
-
-
 def pair_similarity(text_a: str, text_b: str, df: dict[str, int], n_docs: int,
                     config: StoryConfig = StoryConfig()) -> float:
-    """The story score of two texts exactly as the stage computes it (truncated vectors included)."""
-    ca, cb = term_counts(text_a, config.lead_words), term_counts(text_b, config.lead_words)
-    va = tfidf(top_terms(ca, df, n_docs, config.top_terms), df, n_docs)
-    vb = tfidf(top_terms(cb, df, n_docs, config.top_terms), df, n_docs)
-    return cosine(va, vb)
+    """The story score of two texts exactly as the stage computes it (same code, truncated vectors)."""
+    counts = [term_counts(text_a, config.lead_words), term_counts(text_b, config.lead_words)]
+    space = _Vectors({t: df.get(t, 0) for c in counts for t in c}, n_docs)
+    row, idx, _, w = space.top_rows(counts, config.top_terms)
+    pair = space.rows_matrix(row, idx, w, 2)
+    return float(pair[0].multiply(pair[1]).sum())
 
 
 class _Vectors:
-    """Sparse TF-IDF rows over one vocabulary: the same numbers as `tfidf`/`top_terms`, in numpy."""
+    """Sparse TF-IDF rows (raw tf x idf, L2-normalised) over one vocabulary, for many documents at once."""
 
     def __init__(self, df: dict[str, int], n_docs: int):
-        self.vocab = {t: i for i, t in enumerate(sorted(df))}  # sorted: ties break alphabetically, as in top_terms
+        self.vocab = {t: i for i, t in enumerate(sorted(df))}  # sorted, so equal weights rank alphabetically
         self.idf = np.log((n_docs + 1) / (np.fromiter((df[t] for t in self.vocab), float, len(self.vocab)) + 1))
 
     def top_rows(self, counts: list[Counter], k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -376,5 +353,5 @@ def _member(doc_id: str, story_id: str, similarity: float, matched: str | None, 
 
 __all__ = [
     "StoryConfig", "StoryIndex", "StoredVectors", "EmptyStoryIndex", "StoryOutcome", "TermRows", "assign_stories", "pair_similarity",
-    "term_counts", "doc_term_counts", "story_text", "content_words", "tfidf", "cosine", "top_terms", "dates_compatible",
+    "term_counts", "doc_term_counts", "story_text", "tfidf",
 ]
