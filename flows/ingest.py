@@ -153,7 +153,7 @@ def ingest(
     length = SummaryLength(sentences=summary_sentences, ratio=summary_ratio, words=summary_words)
     dedup_config = DedupConfig(threshold=near_dup_threshold, num_perm=settings.minhash_permutations,
                                shingle_words=settings.shingle_words)
-    derive = Derive(shingle_words=settings.shingle_words)
+    derive = Derive(shingle_words=dedup_config.shingle_words)  # the shingles dedup will look up
     run_id = flow_run.id or str(uuid.uuid4())
     # On Dask the cluster provides the parallelism; elsewhere CPU stages use a local process pool.
     on_dask = _on_dask()
