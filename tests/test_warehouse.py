@@ -27,6 +27,27 @@ def test_migrate_is_idempotent(tmp_path):
         assert con.execute("SELECT count(*) FROM schema_version").fetchone()[0] == len(migrations())
 
 
+def test_migration_6_drops_the_internal_lookup_indexes_from_an_existing_warehouse(tmp_path):
+    # a version-5 warehouse (as an earlier release left it) still has the two indexes
+    store = Warehouse(tmp_path / "w.duckdb")
+    with store.transaction() as con:
+        con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)")
+        for version, name, sql in migrations():
+            if version <= 5:
+                con.execute(sql)
+                con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+
+    def indexes() -> set[str]:
+        with store.connect() as con:
+            return {r[0] for r in con.execute("SELECT index_name FROM duckdb_indexes()").fetchall()}
+
+    assert {"story_terms_term", "minhash_bands_key"} <= indexes()
+    store.migrate()
+    assert not {"story_terms_term", "minhash_bands_key"} & indexes()
+    # the ones analysts' point lookups use stay
+    assert {"documents_source", "documents_text_sha256", "story_members_story"} <= indexes()
+
+
 def test_write_batch_is_atomic_and_repeatable(tmp_path):
     store = Warehouse(tmp_path / "w.duckdb")
     store.migrate()

@@ -68,7 +68,7 @@ def open_lake(cfg: LakeConfig, *, read_only: bool = False) -> duckdb.DuckDBPyCon
     return con
 
 
-_INDEX = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\b[^;]*;", re.IGNORECASE | re.MULTILINE)
+_INDEX = re.compile(r"^\s*(?:CREATE\s+(?:UNIQUE\s+)?|DROP\s+)INDEX\b[^;]*;", re.IGNORECASE | re.MULTILINE)
 _TABLE_KEY = re.compile(r",\s*(?:PRIMARY\s+KEY|UNIQUE)\s*\([^)]*\)", re.IGNORECASE)
 _COLUMN_KEY = re.compile(r"[ \t]+(?:PRIMARY\s+KEY|UNIQUE)\b(?!\s*\()", re.IGNORECASE)
 _CLOCK_DEFAULT = re.compile(r"\s+DEFAULT\s+(?:current_timestamp|now\(\)|current_date)", re.IGNORECASE)
