@@ -122,3 +122,30 @@ def test_analysts_get_a_sql_macro(corpus):
     assert rows == [("UN council adopts chemical weapons resolution",)]
     _, rows = corpus.query("SELECT count(*) FROM search_articles('resolution', since := DATE '2030-01-01')")
     assert rows == [(0,)]
+
+
+def test_index_build_runs_under_its_own_memory_cap_and_gives_the_connection_its_limit_back(tmp_path):
+    import duckdb
+
+    from warehouse import search
+
+    store = Warehouse(tmp_path / "w.duckdb", memory_limit="700MB")
+    store.migrate()
+    store.write_batch("r1", [doc(s, t, x) for s, (t, x) in CORPUS.items()], [], {}, summary_length="sentences=1")
+    seen = []
+    real_execute = duckdb.DuckDBPyConnection.execute
+
+    with store.transaction() as con:
+        before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+        class Spy:  # records the limit in force when the fts pragma runs
+            def execute(self, sql, *args):
+                if "create_fts_index" in sql:
+                    seen.append(real_execute(con, "SELECT current_setting('memory_limit')").fetchone()[0])
+                return real_execute(con, sql, *args)
+
+        search.build(Spy())
+        after = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert seen and seen[0] != before and seen[0].startswith("244")  # 256 MB, as DuckDB prints it (MiB)
+    assert after == before
+    assert store.search("chemical weapons")[1][0][0] == "UN council adopts chemical weapons resolution"
