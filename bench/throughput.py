@@ -10,7 +10,7 @@ copies and ~4 % near-copies (two words changed) of earlier documents. Files go t
 folder, never into the repository.
 
 For each N it runs (1) the `ingest` flow through Prefect (ephemeral server, fresh warehouse) and
-(2) the same stage functions (read_paths + assign_versions, clean, deduplicate, summarize,
+(2) the same stage functions (read_paths + drop_stored/assign_versions, clean, deduplicate, summarize,
 Warehouse.write_batch, search-index refresh) in one plain Python loop into another fresh
 warehouse, with the same worker count. The difference is what orchestration costs. Peak RSS is
 sampled over the whole process tree (pool and Dask workers included).
@@ -112,42 +112,74 @@ def build_corpus(articles: list[tuple[str, str]], n: int, out: Path, seed: int =
 
 # -- memory -------------------------------------------------------------------------
 class PeakRSS:
-    """Peak resident memory of this process plus all its descendants, sampled every 0.2 s."""
+    """Peak resident memory of this process plus all its descendants, sampled every 0.2 s, and a
+    timeline of this process's own RSS (to see whether memory is flat over a run)."""
 
     def __init__(self, interval_s: float = 0.2):
         self.interval_s = interval_s
         self.peak = 0
+        self.peak_self = 0
+        self.timeline: list[tuple[float, int]] = []  # (seconds since start, this process's RSS)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._t0 = time.perf_counter()
 
-    def _sample(self) -> int:
+    def _sample(self) -> tuple[int, int]:
         try:
             import psutil
         except ImportError:  # without psutil: this process's own high-water mark only
-            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            return own, own
         me = psutil.Process()
-        total = 0
-        for proc in [me, *me.children(recursive=True)]:
+        own = total = me.memory_info().rss
+        for proc in me.children(recursive=True):
             try:
                 total += proc.memory_info().rss
             except psutil.Error:
                 pass
-        return total
+        return own, total
+
+    def _record(self) -> None:
+        own, total = self._sample()
+        self.peak, self.peak_self = max(self.peak, total), max(self.peak_self, own)
+        self.timeline.append((time.perf_counter() - self._t0, own))
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self._sample())
+            self._record()
             self._stop.wait(self.interval_s)
 
+    def over_time(self) -> str:
+        """This process's RSS at 10 %, 50 % and 90 % of the run, and its peak."""
+        if not self.timeline:
+            return "-"
+        end = self.timeline[-1][0]
+        at = [next(rss for t, rss in self.timeline if t >= f * end) for f in (0.1, 0.5, 0.9)]
+        return f"{' / '.join(_mib(r) for r in at)} MiB at 10/50/90 % of the run, peak {_mib(self.peak_self)} MiB"
+
     def __enter__(self) -> PeakRSS:
-        self.peak = self._sample()
+        self._t0 = time.perf_counter()
+        self._record()
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, self._sample())
+        self._record()
+
+
+def cpu_calibration() -> float:
+    """Milliseconds for a fixed pure-Python loop. This machine's speed drifts (a shared host): runs
+    are comparable when this number is, and a table is read next to it."""
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return 1000 * best
 
 
 # -- the two ways of running the same work --------------------------------------------
@@ -183,11 +215,12 @@ def _workers() -> int:
 
 def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, dict]:
     """The flow's stage functions in one loop, in the flow's order and overlap (summaries computed
-    on the pool while this thread deduplicates): no flow, no tasks, no API calls."""
+    on the pool while this thread deduplicates, the next batch cleaned behind them while this one
+    is stored): no flow, no tasks, no API calls."""
     import uuid
     from concurrent.futures import ThreadPoolExecutor
 
-    from flows.ingest import assign_versions, file_batches
+    from flows.ingest import assign_versions, drop_stored, file_batches
     from newsflow.settings import get_settings
     from tasks import stages
     from tasks.dedup import DedupConfig, deduplicate
@@ -200,6 +233,7 @@ def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, di
     workers = _workers()
     length = stages.SummaryLength(sentences=3)
     config = DedupConfig(threshold=0.8, num_perm=settings.minhash_permutations, shingle_words=settings.shingle_words)
+    derive = stages.Derive(shingle_words=settings.shingle_words)
     timings = dict.fromkeys(STAGES, 0.0)
     counts = {"documents_new": 0, "duplicates": 0, "summaries": 0, "failures": 0}
 
@@ -217,15 +251,25 @@ def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, di
     run_id = str(uuid.uuid4())
     store.start_run(run_id, None, {"bench": "plain loop"})
     files, _missing = discover_paths([str(corpus)])
-    with ThreadPoolExecutor(1) as background:
-        for batch in file_batches(files, batch_size, settings.batch_max_bytes):
+    batches = list(file_batches(files, batch_size, settings.batch_max_bytes))
+    with ThreadPoolExecutor(2) as background:
+
+        def read_and_start(batch):  # the flow's read_batch + start
             docs, failures = timed("read", stages.read_paths, batch, settings.max_file_bytes)
             with store.session():
-                docs, _unchanged = timed("read", assign_versions, store, docs)
-                docs, failed = timed("clean", stages.clean_docs_parallel, docs, workers,
-                                     stages.Derive(shingle_words=settings.shingle_words))
+                docs, _unchanged = timed("read", drop_stored, store, docs)
+            return background.submit(stages.clean_docs_parallel, docs, workers, derive), failures
+
+        pending = read_and_start(batches[0]) if batches else None
+        for number in range(len(batches)):
+            cleaning, failures = pending
+            with store.session():
+                docs, failed = timed("clean", cleaning.result)
                 failures = failures + failed
+                docs, _unchanged = timed("read", assign_versions, store, docs)
                 summarizing = background.submit(stages.summaries_for, docs, "newsflow", length, workers)
+                if number + 1 < len(batches):
+                    pending = read_and_start(batches[number + 1])
                 outcome = timed("dedup", deduplicate, docs, store, config)
                 stories = timed("dedup", assign_stories, docs, story_index)
                 summaries, failed = timed("summarize", summarizing.result)
@@ -296,14 +340,19 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             kinds = build_corpus(articles, n, corpus)
             print(f"N={n:,}: corpus {kinds} in {time.perf_counter() - t0:.0f}s", flush=True)
+            calibration = cpu_calibration()
             with PeakRSS() as flow_rss:
                 flow_wall, report = run_flow(corpus, workdir / f"flow-{n}.duckdb", args.batch_size, args.task_runner)
             print(f"  flow  {flow_wall:.1f}s {json.dumps(report['timings'])}", flush=True)
+            print(f"  flow process RSS {flow_rss.over_time()}; CPU calibration {calibration:.0f} ms before, "
+                  f"{cpu_calibration():.0f} ms after", flush=True)
             overhead = "-"
             if not args.no_plain:
                 with PeakRSS() as plain_rss:
                     plain_wall, plain = run_plain(corpus, workdir / f"plain-{n}.duckdb", args.batch_size)
                 print(f"  plain {plain_wall:.1f}s {json.dumps({k: round(v, 3) for k, v in plain['timings'].items()})}",
+                      flush=True)
+                print(f"  plain process RSS {plain_rss.over_time()}; CPU calibration {cpu_calibration():.0f} ms after",
                       flush=True)
                 overhead = f"{100 * (flow_wall / plain_wall - 1):+.0f}%"
             lines.append(row(n, "flow", flow_wall, report, flow_rss.peak, overhead))

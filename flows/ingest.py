@@ -2,19 +2,23 @@
 
 Work moves in batches (one task run per stage per batch, not per document);
 each batch is written to DuckDB in one transaction, so a run killed half-way
-leaves whole batches behind and the next run picks up the rest.
+leaves whole batches behind and the next run picks up the rest. Batches
+overlap: while one is deduplicated and stored, the process pool summarizes it
+and then cleans the next.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 # quote(): Prefect otherwise walks every document of a batch argument looking for futures
 from prefect.utilities.annotations import quote
@@ -96,17 +100,40 @@ def check_parameters(summary_sentences: int, summary_ratio: float | None, summar
         raise ValueError(f"warehouse {warehouse!r} is a folder; give a DuckDB file path such as {warehouse}/news.duckdb")
 
 
-def assign_versions(store: Warehouse, docs: list[Document]) -> tuple[list[Document], int]:
-    """Drop documents already stored (same source, same bytes); number new versions of changed sources."""
+def drop_stored(store: Warehouse, docs: list[Document]) -> tuple[list[Document], int]:
+    """Drop documents already stored (same source, same bytes); returns the rest and how many went."""
     known = store.known_doc_ids([d.doc_id for d in docs])
     fresh = [d for d in docs if d.doc_id not in known]
-    latest = store.latest_versions(sorted({d.source for d in fresh}))
-    for doc in fresh:
+    return fresh, len(docs) - len(fresh)
+
+
+def number_versions(store: Warehouse, docs: list[Document]) -> None:
+    """A document from a source stored before is that source's next version."""
+    latest = store.latest_versions(sorted({d.source for d in docs}))
+    for doc in docs:
         if doc.source in latest:
             previous_id, version = latest[doc.source]
             doc.meta["version"] = version + 1
             doc.meta["previous_doc_id"] = previous_id
-    return fresh, len(docs) - len(fresh)
+
+
+def assign_versions(store: Warehouse, docs: list[Document]) -> tuple[list[Document], int]:
+    """Drop documents already stored; number new versions of changed sources."""
+    fresh, unchanged = drop_stored(store, docs)
+    number_versions(store, fresh)
+    return fresh, unchanged
+
+
+@dataclass
+class PendingBatch:
+    """A batch on its way in: read, already-stored documents skipped, cleaning submitted."""
+
+    label: str
+    cleaning: PrefectFuture  # -> (cleaned documents, failures)
+    failures: list[Failure]
+    unchanged: int
+    items_seen: int
+    web: WebBatch | None = None
 
 
 @task(name="store", task_run_name="store {label}", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -179,24 +206,39 @@ def ingest(
         finally:
             timings[stage] += time.perf_counter() - start
 
-    def process(docs: list[Document], failures: list[Failure], label: str, web: WebBatch | None = None) -> None:
-        """clean → dedup → summarize → store for one batch, whatever its source."""
+    def start(docs: list[Document], failures: list[Failure], label: str, web: WebBatch | None = None) -> PendingBatch:
+        """Skip what is stored and submit the cleaning; `finish` waits for it under the writer lock."""
+        seen = len(docs) + len(failures) + (web.unchanged if web else 0)
+        with store.session():  # inside a batch's session (prefetch) this shares its connection
+            docs, unchanged = timed("read", drop_stored, store, docs)
+        cleaning = clean_task.submit(submit_arg(docs), label, workers, derive)
+        return PendingBatch(label, cleaning, failures, unchanged + (web.unchanged if web else 0), seen, web)
+
+    def finish(batch: PendingBatch, start_next=None) -> PendingBatch | None:
+        """dedup → stories → store of a cleaned batch, summaries computed alongside; `start_next`
+        reads the next batch and queues its cleaning behind these summaries, so the pool cleans it
+        while this thread stores. Returns what `start_next` started."""
         nonlocal articles_total
-        counts["items_seen"] += len(docs) + len(failures) + (web.unchanged if web else 0)
+        counts["items_seen"] += batch.items_seen
+        label, web = batch.label, batch.web
+        following = None
         # One writer per warehouse: from "what is stored?" to commit, so an overlapping run
         # (schedule + UI) queues here and then sees this batch, instead of counting it new too.
         with store.exclusive_writer(settings.writer_wait_s), store.session():
+            docs, failures = timed("clean", batch.cleaning.result).take()
+            failures = batch.failures + failures
+            # asked again under the lock: another run may have stored some since `start` looked
             docs, unchanged = timed("read", assign_versions, store, docs)
-            unchanged += web.unchanged if web else 0
+            unchanged += batch.unchanged
             counts["unchanged"] += unchanged
-            docs, failed = timed("clean", lambda: clean_task.submit(submit_arg(docs), label, workers, derive).result())
-            failures = failures + failed
             # Summarize on the process pool while this thread deduplicates and clusters: the two
             # overlap instead of leaving a core idle. Duplicates found meanwhile get no summary.
             summarizing = summarize_task.submit(submit_arg(docs), algorithm, length, label, workers)
-            outcome = timed("dedup", dedup_task, quote(docs), store, dedup_config, label)
-            stories = timed("dedup", story_task, quote(docs), WarehouseStoryIndex(store), label)
-            summaries, failed = timed("summarize", summarizing.result)
+            if start_next is not None:
+                following = start_next()
+            outcome = timed("dedup", dedup_task, quote(docs), store, dedup_config, label).take()
+            stories = timed("dedup", story_task, quote(docs), WarehouseStoryIndex(store), label).take()
+            summaries, failed = timed("summarize", summarizing.result).take()
             attach_summaries(docs, summaries)
             failures += failed
             timed("store", store_task, store, run_id, quote(docs), quote(failures), quote(outcome.band_keys), length.label(),
@@ -211,6 +253,7 @@ def ingest(
         failure_log.extend({"source": f.source, "stage": f.stage, "reason": f.reason, "detail": f.detail}
                            for f in failures)
         logger.info("%s: %d new, %d unchanged, %d failed", label, len(docs), unchanged, len(failures))
+        return following
 
     try:
         files, missing = discover_paths(paths)
@@ -218,11 +261,18 @@ def ingest(
         logger.info("ingesting %d files in %d batches into %s", len(files), len(batches), store.path)
         progress = RunProgress(len(batches))
         if missing and not batches:
-            process([], missing, "missing paths")
-        for number, batch in enumerate(batches, start=1):
+            finish(start([], missing, "missing paths"))
+
+        def read_batch(number: int) -> PendingBatch:
+            batch = batches[number - 1]
             label = f"files batch {number}/{len(batches)} ({len(batch)} files)"
-            docs, failures = timed("read", read_task, quote(batch), settings.max_file_bytes, label)
-            process(docs, (missing if number == 1 else []) + failures, label)
+            docs, failures = timed("read", read_task, quote(batch), settings.max_file_bytes, label).take()
+            return start(docs, (missing if number == 1 else []) + failures, label)
+
+        pending = read_batch(1) if batches else None
+        for number in range(1, len(batches) + 1):
+            label = pending.label
+            pending = finish(pending, (lambda n=number + 1: read_batch(n)) if number < len(batches) else None)
             progress.advance(label)
 
         article_urls = list(urls) + (read_url_file(url_file) if url_file else [])
@@ -230,14 +280,14 @@ def ingest(
             found, feed_failures = timed("read", discover_feeds_task, feeds, settings.fetch, f"{len(feeds)} feeds")
             article_urls += found
             if feed_failures:
-                process([], feed_failures, "feed discovery")
+                finish(start([], feed_failures, "feed discovery"))
         article_urls = list(dict.fromkeys(article_urls))
         url_batches = list(chunked(article_urls, batch_size))
         progress.expect(len(url_batches))
         for number, batch in enumerate(url_batches, start=1):
             label = f"urls batch {number}/{len(url_batches)} ({len(batch)} urls)"
-            web = timed("read", fetch_task, quote(batch), settings.fetch, quote(store.fetch_state(batch)), label)
-            process(web.docs, web.failures, label, web)
+            web = timed("read", fetch_task, quote(batch), settings.fetch, quote(store.fetch_state(batch)), label).take()
+            finish(start(web.docs, web.failures, label, web))
             progress.advance(label)
         # fts does not follow inserts; this also catches up after an earlier run was killed
         timed("store", store.refresh_search_index)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
@@ -21,6 +22,7 @@ R = TypeVar("R")
 
 _POOL: ProcessPoolExecutor | None = None
 _POOL_WORKERS = 0
+_POOL_LOCK = threading.Lock()  # the flow submits one batch's summaries and the next batch's cleaning from two threads
 
 
 def default_workers() -> int:
@@ -32,12 +34,13 @@ def default_workers() -> int:
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     global _POOL, _POOL_WORKERS
-    if _POOL is None or _POOL_WORKERS != workers:
-        shutdown_pool()
-        # spawn, not fork: the flow process runs Prefect's threads, and forking a threaded process can deadlock
-        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-        _POOL_WORKERS = workers
-    return _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL_WORKERS != workers:
+            shutdown_pool()
+            # spawn, not fork: the flow process runs Prefect's threads, and forking a threaded process can deadlock
+            _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            _POOL_WORKERS = workers
+        return _POOL
 
 
 def shutdown_pool() -> None:
