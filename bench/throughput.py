@@ -119,29 +119,36 @@ class PeakRSS:
         self.interval_s = interval_s
         self.peak = 0
         self.peak_self = 0
+        self.at_peak = ""  # what each process held when the tree peaked
         self.timeline: list[tuple[float, int]] = []  # (seconds since start, this process's RSS)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._t0 = time.perf_counter()
 
-    def _sample(self) -> tuple[int, int]:
+    def _sample(self) -> tuple[int, int, list[tuple[str, int]]]:
         try:
             import psutil
         except ImportError:  # without psutil: this process's own high-water mark only
             own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-            return own, own
+            return own, own, []
         me = psutil.Process()
         own = total = me.memory_info().rss
+        parts = [("this process", own)]
         for proc in me.children(recursive=True):
             try:
-                total += proc.memory_info().rss
+                rss = proc.memory_info().rss
+                total += rss
+                parts.append((_process_kind(proc), rss))
             except psutil.Error:
                 pass
-        return own, total
+        return own, total, parts
 
     def _record(self) -> None:
-        own, total = self._sample()
-        self.peak, self.peak_self = max(self.peak, total), max(self.peak_self, own)
+        own, total, parts = self._sample()
+        if total > self.peak:
+            self.peak = total
+            self.at_peak = ", ".join(f"{name} {_mib(rss)}" for name, rss in parts)
+        self.peak_self = max(self.peak_self, own)
         self.timeline.append((time.perf_counter() - self._t0, own))
 
     def _run(self) -> None:
@@ -167,6 +174,15 @@ class PeakRSS:
         self._stop.set()
         self._thread.join()
         self._record()
+
+
+def _process_kind(proc) -> str:
+    cmdline = " ".join(proc.cmdline())
+    if "prefect" in cmdline and ("uvicorn" in cmdline or "server" in cmdline):
+        return "Prefect server"
+    if "multiprocessing" in cmdline or "spawn_main" in cmdline:
+        return "pool worker"
+    return proc.name()
 
 
 def cpu_calibration() -> float:
@@ -224,6 +240,7 @@ def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, di
     from newsflow.settings import get_settings
     from tasks import stages
     from tasks.dedup import DedupConfig, deduplicate
+    from tasks.parallel import release_freed_memory
     from tasks.read import discover_paths
     from tasks.stories import assign_stories
     from warehouse.stories import WarehouseStoryIndex
@@ -281,6 +298,7 @@ def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, di
             counts["duplicates"] += sum(1 for d in docs if d.duplicate_of)
             counts["summaries"] += sum(1 for d in docs if d.summary is not None)
             counts["failures"] += len(failures)
+            release_freed_memory()
     timed("store", store.refresh_search_index)
     store.finish_run(run_id, status="completed", counts=counts, timings=timings)
     return time.perf_counter() - start, {**counts, "timings": timings}
@@ -346,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  flow  {flow_wall:.1f}s {json.dumps(report['timings'])}", flush=True)
             print(f"  flow process RSS {flow_rss.over_time()}; CPU calibration {calibration:.0f} ms before, "
                   f"{cpu_calibration():.0f} ms after", flush=True)
+            print(f"  at the tree's peak ({_mib(flow_rss.peak)} MiB): {flow_rss.at_peak}", flush=True)
             overhead = "-"
             if not args.no_plain:
                 with PeakRSS() as plain_rss:

@@ -29,7 +29,7 @@ from newsflow.settings import get_settings
 from tasks.dedup import DedupConfig
 from tasks.document import Document, Failure
 from tasks.read import discover_paths
-from tasks.parallel import default_workers
+from tasks.parallel import default_workers, release_freed_memory
 from tasks.stages import Derive, SummaryLength, attach_summaries, clean_task, dedup_task, discover_feeds_task, fetch_task, read_task, summarize_task
 from tasks.stages import story_task
 from warehouse.stories import WarehouseStoryIndex
@@ -253,6 +253,7 @@ def ingest(
         failure_log.extend({"source": f.source, "stage": f.stage, "reason": f.reason, "detail": f.detail}
                            for f in failures)
         logger.info("%s: %d new, %d unchanged, %d failed", label, len(docs), unchanged, len(failures))
+        release_freed_memory()  # a long run's memory stays flat instead of creeping up batch by batch
         return following
 
     try:

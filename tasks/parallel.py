@@ -10,6 +10,9 @@ where the pool's pickling would cost more than it saves.
 from __future__ import annotations
 
 import atexit
+import ctypes
+import ctypes.util
+import functools
 import multiprocessing
 import os
 import threading
@@ -53,6 +56,35 @@ def shutdown_pool() -> None:
 atexit.register(shutdown_pool)
 
 
+@functools.lru_cache(maxsize=1)
+def _malloc_trim():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
+        return None
+
+
+def release_freed_memory() -> None:
+    """Give the heap memory freed since the last call back to the OS (glibc's malloc_trim).
+
+    A batch allocates and frees tens of MB (texts, pickles to and from the pool) in several
+    threads, and glibc keeps freed blocks in its per-thread arenas: a 20k-document run's flow
+    process crept from 625 to 833 MiB with the Python heap flat at 115 MiB; trimmed after each
+    batch, 491 to 567 MiB (the fix Dask documents for "memory not released back to the OS")."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def _run_and_release(fn: Callable[..., R], chunk: list, *args) -> R:
+    """In a pool worker: one chunk, then its freed memory back to the OS."""
+    try:
+        return fn(chunk, *args)
+    finally:
+        release_freed_memory()
+
+
 def split(items: Sequence[T], parts: int) -> list[list[T]]:
     """Contiguous, near-equal chunks (order is kept so results can be concatenated)."""
     parts = max(1, min(parts, len(items)))
@@ -70,5 +102,5 @@ def map_chunks(fn: Callable[..., R], items: Sequence[T], *args, workers: int = 1
     if workers <= 1 or len(items) < min_items:
         return [fn(list(items), *args)]
     pool = _pool(workers)
-    futures = [pool.submit(fn, chunk, *args) for chunk in split(items, workers)]
+    futures = [pool.submit(_run_and_release, fn, chunk, *args) for chunk in split(items, workers)]
     return [f.result() for f in futures]
