@@ -72,9 +72,11 @@ def _retry_write_conflicts(method):
     return wrapper
 
 
-# DuckDB's own default is 80 % of RAM, and its joins, aggregates and the full-text index build use
-# what they are allowed: a 100k-document run peaked at 2.6 GiB. Beyond this, DuckDB spills to disk.
-DEFAULT_MEMORY_LIMIT = "1GB"
+# DuckDB's own default is 80 % of RAM, and its joins, aggregates and buffer cache use what they are
+# allowed: a 100k-document run peaked at 2.6 GiB. A batch's lookups and write need far less (they
+# join one batch against the tables); beyond this, DuckDB spills to disk. The full-text index build
+# has its own, lower cap (warehouse/search.py).
+DEFAULT_MEMORY_LIMIT = "512MB"
 
 
 class Warehouse:
