@@ -8,6 +8,7 @@ from datetime import datetime
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tasks.stories import StoredVectors, StoryOutcome
 from warehouse.probe import insert_new, probe, probe_table
@@ -66,7 +67,9 @@ class WarehouseStoryIndex:
         out.published = [r[1] for r in meta]
         out.story = [r[2] for r in meta]  # None for a document that has no story (yet)
         out.entry_doc = entries.column("pos").to_numpy().astype(np.int64)
-        out.entry_term = entries.column("term").to_pylist()
+        numbered = pc.dictionary_encode(entries.column("term").combine_chunks())  # in Arrow, not per entry in Python
+        out.terms = numbered.dictionary.to_pylist()
+        out.entry_term = numbered.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         out.entry_count = entries.column("weight").to_numpy()
         return out
 
