@@ -121,8 +121,9 @@ _HOOK = textwrap.dedent('''
             return
         _counts[point] = _counts.get(point, 0) + 1
         if _counts[point] == int(n or 1):
-            with open(_MARK, "w") as fh:
+            with open(_MARK + ".tmp", "w") as fh:
                 fh.write(point)
+            os.replace(_MARK + ".tmp", _MARK)  # whole or absent: the test may look at any moment
             while True:  # wait here for the SIGKILL
                 time.sleep(1)
 
@@ -386,7 +387,8 @@ def crash_corpus(tmp_path_factory, prefect_api_url):
 @pytest.mark.timeout(1500)
 def test_sigkill_mid_write_and_between_batches_then_rerun_equals_uninterrupted_run(crash_corpus):
     """4 batches of 40 files. Run 1 dies inside batch 2's write (rows inserted, no COMMIT); run 2
-    redoes batch 2, commits batch 3 and dies reading batch 4; run 3 finishes. More kill points
+    redoes batch 2 and dies reading batch 4 (read ahead while batch 3 is deduplicated and stored);
+    run 3 finishes. More kill points
     (reading, index rebuild, a kill driven only by watching the warehouse) are in bench/reliability.py."""
     tmp, corpus, env, want = crash_corpus
     wh = tmp / "killed.duckdb"
