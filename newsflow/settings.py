@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     workers: int = Field(0, ge=0)
     lock_timeout_s: float = 120.0
     # DuckDB's memory cap for the warehouse connection (it spills to a temp folder beyond it)
-    duckdb_memory_limit: str = "256MB"
+    duckdb_memory_limit: str = "512MB"
     # how long a run queues for another run's writer lock before it gives up
     writer_wait_s: float = Field(3600.0, gt=0)
     task_runner: Literal["thread", "dask"] = "thread"

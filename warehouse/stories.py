@@ -14,6 +14,9 @@ from tasks.stories import StoredVectors, StoryOutcome
 from warehouse.probe import insert_new, probe, probe_table
 
 
+_CANDIDATE_SLICE = 250  # batch documents per candidate query
+
+
 class WarehouseStoryIndex:
     """`tasks.stories.StoryIndex` over the story tables (term postings, not texts)."""
 
@@ -32,21 +35,25 @@ class WarehouseStoryIndex:
         return n_docs, dict(rows)
 
     def candidates(self, queries: dict[str, list[str]], limit: int, max_postings: int) -> dict[str, list[str]]:
-        pairs = [(q, t) for q, terms in queries.items() for t in terms]
-        if not pairs:
-            return {}
-        with self.warehouse.connect() as con, probe(con, "q", qdoc=[p[0] for p in pairs], term=[p[1] for p in pairs]):
-            rows = con.execute(
-                "SELECT qdoc, doc_id FROM (SELECT q.qdoc, t.doc_id, count(*) AS shared FROM q "
-                # a term in more than max_postings documents names no particular story: not a retrieval key
-                "JOIN story_term_df f ON f.term = q.term AND f.df <= ? "
-                "JOIN story_terms t ON t.term = q.term GROUP BY q.qdoc, t.doc_id) "
-                "QUALIFY row_number() OVER (PARTITION BY qdoc ORDER BY shared DESC, doc_id) <= ?",
-                [max_postings, limit],
-            ).fetchall()
         found: dict[str, list[str]] = {}
-        for qdoc, doc_id in rows:
-            found.setdefault(qdoc, []).append(doc_id)
+        names = list(queries)
+        # in slices of documents: the join fans out to every stored posting of every query term and
+        # is then ranked per document; whole-batch, that ran out of memory under a 256 MB cap at 100k
+        for start in range(0, len(names), _CANDIDATE_SLICE):
+            pairs = [(q, t) for q in names[start : start + _CANDIDATE_SLICE] for t in queries[q]]
+            if not pairs:
+                continue
+            with self.warehouse.connect() as con, probe(con, "q", qdoc=[p[0] for p in pairs], term=[p[1] for p in pairs]):
+                rows = con.execute(
+                    "SELECT qdoc, doc_id FROM (SELECT q.qdoc, t.doc_id, count(*) AS shared FROM q "
+                    # a term in more than max_postings documents names no particular story: not a retrieval key
+                    "JOIN story_term_df f ON f.term = q.term AND f.df <= ? "
+                    "JOIN story_terms t ON t.term = q.term GROUP BY q.qdoc, t.doc_id) "
+                    "QUALIFY row_number() OVER (PARTITION BY qdoc ORDER BY shared DESC, doc_id) <= ?",
+                    [max_postings, limit],
+                ).fetchall()
+            for qdoc, doc_id in rows:
+                found.setdefault(qdoc, []).append(doc_id)
         return found
 
     def vectors(self, doc_ids: list[str]) -> StoredVectors:
