@@ -240,7 +240,7 @@ def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, di
     from newsflow.settings import get_settings
     from tasks import stages
     from tasks.dedup import DedupConfig, deduplicate
-    from tasks.parallel import release_freed_memory
+    from tasks.parallel import release_freed_memory, shutdown_pool
     from tasks.read import discover_paths
     from tasks.stories import assign_stories
     from warehouse.stories import WarehouseStoryIndex
@@ -299,6 +299,7 @@ def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, di
             counts["summaries"] += sum(1 for d in docs if d.summary is not None)
             counts["failures"] += len(failures)
             release_freed_memory()
+    shutdown_pool()  # as the flow does before the index build
     timed("store", store.refresh_search_index)
     store.finish_run(run_id, status="completed", counts=counts, timings=timings)
     return time.perf_counter() - start, {**counts, "timings": timings}

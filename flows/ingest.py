@@ -29,7 +29,7 @@ from newsflow.settings import get_settings
 from tasks.dedup import DedupConfig
 from tasks.document import Document, Failure
 from tasks.read import discover_paths
-from tasks.parallel import default_workers, release_freed_memory
+from tasks.parallel import default_workers, release_freed_memory, shutdown_pool
 from tasks.stages import Derive, SummaryLength, attach_summaries, clean_task, dedup_task, discover_feeds_task, fetch_task, read_task, summarize_task
 from tasks.stages import story_task
 from warehouse.stories import WarehouseStoryIndex
@@ -290,6 +290,9 @@ def ingest(
             web = timed("read", fetch_task, quote(batch), settings.fetch, quote(store.fetch_state(batch)), label).take()
             finish(start(web.docs, web.failures, label, web))
             progress.advance(label)
+        # The workers' memory back before the index build, the run's largest allocation (a
+        # scheduled run starts a new pool in about a second)
+        shutdown_pool()
         # fts does not follow inserts; this also catches up after an earlier run was killed
         timed("store", store.refresh_search_index)
     except BaseException as exc:

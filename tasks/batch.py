@@ -17,7 +17,7 @@ from tasks.dedup import doc_shingles, doc_text_hash
 from tasks.document import Document, Failure, Summary
 from tasks.parallel import map_chunks
 from tasks.read import read_file
-from tasks.stories import StoryConfig, doc_term_counts
+from tasks.story_terms import LEAD_WORDS, doc_term_counts
 from tasks.summarize import summarize
 
 
@@ -56,7 +56,7 @@ def read_paths(paths: list[Path], max_bytes: int) -> tuple[list[Document], list[
 class Derive:
     """What to precompute per document for the main-process stages (see `derive_features`)."""
     shingle_words: int
-    story_lead_words: int = StoryConfig.lead_words
+    story_lead_words: int = LEAD_WORDS
 
 
 def derive_features(docs: list[Document], derive: Derive) -> None:

@@ -28,23 +28,17 @@ distinctive terms and scores them from those vectors, never re-reading texts.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
 from scipy import sparse
 
-from nltk.stem.snowball import SnowballStemmer
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
 from tasks.dedup import canonical_order
 from tasks.document import Document
-
-_TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
+from tasks.story_terms import LEAD_WORDS, doc_term_counts, story_text, term_counts
 
 
 @dataclass(frozen=True)
@@ -52,7 +46,7 @@ class StoryConfig:
     # Cosine at or above which two articles are one story: the median threshold chosen on the
     # training folds of bench/dedup.py's cross-validation over the SemEval dev pairs.
     threshold: float = 0.22
-    lead_words: int = 100
+    lead_words: int = LEAD_WORDS
     top_terms: int = 100  # terms kept per stored vector: enough that truncation left dev AUC unchanged
     query_terms: int = 12  # a document's most distinctive terms, used to look up candidates
     max_candidates: int = 40
@@ -114,37 +108,6 @@ class EmptyStoryIndex:
 
     def stories_of(self, doc_ids):
         return {}
-
-
-_STEMMER = SnowballStemmer("english")
-
-
-def _stem(word: str) -> str:
-    return _STEMMER.stem(word)
-
-
-@lru_cache(maxsize=1 << 18)
-def _term(token: str) -> str | None:
-    """The index term of a word token, or None for stop words and short words."""
-    word = token.casefold()
-    if len(word) <= 2 or word in ENGLISH_STOP_WORDS:
-        return None
-    return _stem(word)
-
-
-def _add_terms(counts: Counter, text: str) -> None:
-    # count tokens first (C speed), then map each distinct token once
-    for token, n in Counter(_TOKEN.findall(text)).items():
-        term = _term(token)
-        if term is not None:
-            counts[term] += n
-
-
-def term_counts(text: str, lead_words: int = StoryConfig.lead_words) -> Counter:
-    counts: Counter = Counter()
-    _add_terms(counts, text)
-    _add_terms(counts, " ".join(text.split()[:lead_words]))
-    return counts
 
 
 def tfidf(counts: dict[str, float], df: dict[str, int], n_docs: int) -> dict[str, float]:
@@ -223,19 +186,6 @@ class StoryOutcome:
 
 _BLOCK = 512  # batch rows compared at a time: bounds the dense similarity block to 512 x batch size
 _PAIR_SLICE = 8192  # candidate pairs scored at a time
-
-
-def story_text(doc: Document) -> str:
-    """Headline and body: the headline names the event more often than any other line."""
-    return f"{doc.title}\n{doc.text}" if doc.title else doc.text
-
-
-def doc_term_counts(doc: Document, lead_words: int = StoryConfig.lead_words) -> Counter:
-    """`term_counts` of the document's headline and body, computed once per document."""
-    key = ("story_terms", lead_words)
-    if key not in doc.derived:
-        doc.derived[key] = term_counts(story_text(doc), lead_words)
-    return doc.derived[key]
 
 
 def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig = StoryConfig(),

@@ -33,3 +33,60 @@ def test_freed_heap_memory_goes_back_to_the_os():
     after = me.memory_info().rss
     assert before - after > 50 * 2**20, (before >> 20, after >> 20)
     assert len(pinned) == 100_000
+
+
+def _worker_state(chunk: list[int]) -> list[dict]:
+    # what real pool work loads, then what the worker process holds
+    import tasks.batch  # noqa: F401
+    import tasks.summarize  # noqa: F401
+
+    return [{"main": getattr(sys.modules.get("__mp_main__"), "__file__", None), "prefect": "prefect" in sys.modules,
+             "sklearn": sys.modules.get("sklearn", "absent") is None and "blocked",
+             "scipy": sys.modules.get("scipy", "absent") is None and "blocked"}]
+
+
+def test_workers_do_not_rerun_the_main_script_nor_load_what_pool_work_never_uses(tmp_path):
+    """Spawned workers used to re-run the parent's main (the CLI, prefect.engine, a benchmark),
+    loading Prefect and the flow into each one; nltk pulled in scikit-learn and scipy."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    script = tmp_path / "main_script.py"
+    script.write_text(
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(repo)!r})\n"
+        "import prefect  # a heavy main, like the CLI's\n"
+        "from tasks.parallel import map_chunks\n"
+        "from tests.test_parallel import _worker_state\n"
+        "if __name__ == '__main__':\n"
+        "    print(json.dumps(map_chunks(_worker_state, list(range(64)), workers=2)))\n"
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240, check=True)
+    states = [s for chunk in json.loads(out.stdout.strip().splitlines()[-1]) for s in chunk]
+    assert len(states) == 2
+    for state in states:
+        assert state == {"main": None, "prefect": False, "sklearn": "blocked", "scipy": "blocked"}, state
+
+
+def test_cleaning_and_every_summarizer_give_the_same_results_on_the_pool_as_inline():
+    from pathlib import Path
+
+    from tasks.batch import Derive, SummaryLength, clean_docs_parallel, read_paths, summaries_for
+    from tasks.summarize import ALGORITHMS
+
+    seeds = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
+    raw, failed = read_paths(seeds * 20, max_bytes=10 * 2**20)  # >= min_items, so the pool is used
+    assert not failed and len(raw) >= 32
+    for i, doc in enumerate(raw):  # distinct documents, as far as identity goes
+        doc.source = f"{doc.source}#{i}"
+    derive = Derive(shingle_words=5)
+    inline, _ = clean_docs_parallel(raw, workers=1, derive=derive)
+    pooled, _ = clean_docs_parallel(raw, workers=2, derive=derive)
+    assert [(d.text, d.title, d.derived.keys()) for d in pooled] == [(d.text, d.title, d.derived.keys()) for d in inline]
+    for algorithm in ALGORITHMS:
+        got, failures = summaries_for(pooled, algorithm, SummaryLength(sentences=2), workers=2)
+        want, _ = summaries_for(inline, algorithm, SummaryLength(sentences=2), workers=1)
+        assert not failures, (algorithm, failures[:1])
+        assert got and {k: v.sentences for k, v in got.items()} == {k: v.sentences for k, v in want.items()}, algorithm

@@ -129,3 +129,12 @@ def test_seed_pair_2013_deal_and_2015_resolution_stay_apart(seeds_dir):
     outcome = assign_stories(everything, EmptyStoryIndex())
     assert len(docs) == 2
     assert story_of(outcome, docs[0]) != story_of(outcome, docs[1])
+
+
+def test_bundled_stop_words_are_scikit_learns():
+    """The pool workers read a copy (they do not import scikit-learn): it must not drift."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as sklearn_words
+
+    from tasks.story_terms import ENGLISH_STOP_WORDS
+
+    assert ENGLISH_STOP_WORDS == sklearn_words
