@@ -294,13 +294,15 @@ def ingest(
         # scheduled run starts a new pool in about a second)
         shutdown_pool()
         # fts does not follow inserts; this also catches up after an earlier run was killed
-        timed("store", store.refresh_search_index)
+        search_index = timed("store", store.refresh_search_index, policy=settings.search.policy())
+        logger.info("search index %s", search_index.describe())
     except BaseException as exc:
         store.finish_run(run_id, status="failed", counts=counts, timings=timings, error=f"{type(exc).__name__}: {exc}")
         raise
     store.finish_run(run_id, status="completed", counts=counts, timings=timings)
     report = {"run_id": run_id, "warehouse": str(store.path), **counts,
-              "timings": {k: round(v, 3) for k, v in timings.items()}, "failed_items": failure_log}
+              "timings": {k: round(v, 3) for k, v in timings.items()}, "search_index": search_index.describe(),
+              "failed_items": failure_log}
     publish_run_artifacts(report, new_articles, articles_total)
     return report
 

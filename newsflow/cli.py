@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--since", type=date.fromisoformat, help="only articles published on/after YYYY-MM-DD")
     search.add_argument("--warehouse", help="DuckDB file (default: the configured storage)")
 
+    reindex = sub.add_parser("reindex", help="rebuild the full-text search index now (runs rebuild it "
+                             "under the NEWSFLOW_SEARCH__* policy)")
+    reindex.add_argument("--warehouse", help="DuckDB file (default: the configured storage)")
+
     sql = sub.add_parser("sql", help="run a read-only SQL query against the warehouse")
     sql.add_argument("query", help='e.g. "SELECT * FROM run_history" or "FROM search_articles(\'flood\')"')
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -158,7 +162,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     from warehouse.store import WarehouseLocked
 
     try:
-        columns, rows = _store(args).search(args.query, limit=args.limit, since=args.since)
+        store = _store(args)
+        columns, rows = store.search(args.query, limit=args.limit, since=args.since)
+        lag = store.search_index_state().unindexed
     except (WarehouseLocked, duckdb.Error) as exc:
         hint = "; run `newsflow ingest` first" if isinstance(exc, duckdb.CatalogException) else ""
         print(f"newsflow search: {exc}{hint}", file=sys.stderr)
@@ -170,7 +176,26 @@ def cmd_search(args: argparse.Namespace) -> int:
             print(f"    {summary}")
     if not rows:
         print("no matching articles")
+    if lag:
+        print(f"note: {lag} documents stored since the index was built are not searched yet; "
+              "`newsflow reindex` rebuilds it now", file=sys.stderr)
     return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from warehouse.store import WarehouseLocked
+
+    try:
+        store = _store(args)
+        refresh = store.refresh_search_index(force=True)
+        state = store.search_index_state()
+    except (WarehouseLocked, duckdb.Error) as exc:
+        print(f"newsflow reindex: {exc}", file=sys.stderr)
+        return 3 if isinstance(exc, WarehouseLocked) else 1
+    print(f"search index rebuilt: {state.indexed} documents")
+    return 0 if refresh.rebuilt else 1
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
@@ -206,6 +231,7 @@ def print_report(report: dict) -> None:
     print(f"  failed         {report['failures']}")
     for failure in report["failed_items"][:20]:
         print(f"    - {failure['source']}: {failure['stage']}/{failure['reason']} {failure['detail']}")
+    print(f"  search index   {report['search_index']}")
     timings = ", ".join(f"{k} {v:.2f}s" for k, v in report["timings"].items())
     print(f"  time per stage {timings}")
 
@@ -214,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     _prefect_defaults()
     args = build_parser().parse_args(argv)
     handlers = {"ingest": cmd_ingest, "serve": cmd_serve, "search": cmd_search, "sql": cmd_sql,
-                "export": cmd_export}
+                "export": cmd_export, "reindex": cmd_reindex}
     return handlers[args.command](args)
 
 

@@ -7,6 +7,7 @@ tests and flows can set the environment first.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from newsflow import __version__
+from warehouse.search import RefreshPolicy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "newsflow.duckdb"
@@ -47,6 +49,20 @@ class LakeSettings(BaseModel):
     data_path: Path = REPO_ROOT / "warehouse" / "lake" / "data"
     # DuckLake cannot hold the fts index's macros, so the index lives in this DuckDB file
     search_index: Path = REPO_ROOT / "warehouse" / "lake" / "search.duckdb"
+
+
+class SearchSettings(BaseModel):
+    """When a run rebuilds the full-text index. A rebuild reads every document (DuckDB's fts
+    cannot add some): ~42 s at 100k documents, time a schedule every few minutes cannot spend
+    each run. Small warehouses rebuild after every change; `newsflow reindex` rebuilds now."""
+
+    rebuild_below_documents: int = Field(20_000, ge=0)
+    rebuild_new_fraction: float = Field(0.05, ge=0)  # un-indexed documents per indexed one
+    rebuild_max_age_minutes: float = Field(60.0, ge=0)  # longest wait for new documents
+
+    def policy(self) -> RefreshPolicy:
+        return RefreshPolicy(always_below=self.rebuild_below_documents, new_fraction=self.rebuild_new_fraction,
+                             max_age=timedelta(minutes=self.rebuild_max_age_minutes))
 
 
 class Settings(BaseSettings):
@@ -84,6 +100,7 @@ class Settings(BaseSettings):
     schedule_timezone: str = "UTC"
     feeds: list[str] = []
     fetch: FetchSettings = FetchSettings()
+    search: SearchSettings = SearchSettings()
 
 
 def get_settings(**overrides) -> Settings:

@@ -59,7 +59,7 @@ def test_same_schema_views_search_and_sql_on_ducklake(tmp_path, monkeypatch, cap
     assert rows[0][0].startswith("Newest version")
     assert list((tmp_path / "data").rglob("*.parquet"))  # data really lives in Parquet files
 
-    assert store.refresh_search_index() is True and store.refresh_search_index() is False
+    assert store.refresh_search_index().rebuilt is True and store.refresh_search_index().rebuilt is False
     _, rows = store.search("chemical weapons resolution")
     assert rows[0][0] == "UN council adopts chemical weapons resolution"
 

@@ -46,6 +46,25 @@ def test_rerun_adds_only_a_run_row(seeds_dir, warehouse_path):
     assert rows == [("completed", 2, 0), ("completed", 0, 2)]
 
 
+def test_runs_rebuild_the_search_index_under_the_configured_policy(seeds_dir, tmp_path, warehouse_path, monkeypatch):
+    report = run_ingest(paths=[str(seeds_dir)], warehouse=str(warehouse_path))
+    assert report["search_index"] == "rebuilt: no index"
+    # as on a large warehouse: one new document among two indexed is under the 100 % share asked for
+    monkeypatch.setenv("NEWSFLOW_SEARCH__REBUILD_BELOW_DOCUMENTS", "0")
+    monkeypatch.setenv("NEWSFLOW_SEARCH__REBUILD_NEW_FRACTION", "1.0")
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "zeppelin.txt").write_text("Zeppelin lands in park\n\nA zeppelin landed in the city park on "
+                                                    "Tuesday. Nobody was hurt. Crowds gathered to watch it.\n")
+    report = run_ingest(paths=[str(tmp_path / "more")], warehouse=str(warehouse_path))
+    assert report["documents_new"] == 1
+    assert report["search_index"] == "kept: 1 new documents not searchable until the next rebuild"
+    assert Warehouse(warehouse_path).search("zeppelin")[1] == []
+    monkeypatch.setenv("NEWSFLOW_SEARCH__REBUILD_MAX_AGE_MINUTES", "0")
+    report = run_ingest(paths=[str(tmp_path / "more")], warehouse=str(warehouse_path))
+    assert report["documents_new"] == 0 and report["search_index"].startswith("rebuilt: 1 new documents, index built at")
+    assert [r[0] for r in Warehouse(warehouse_path).search("zeppelin")[1]] == ["Zeppelin lands in park"]
+
+
 def test_bad_files_become_failure_rows_and_good_ones_are_stored(tmp_path, warehouse_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -33,7 +33,7 @@ def indexed_corpus(path) -> Warehouse:
     store = Warehouse(path)
     store.migrate()
     store.write_batch("r1", [doc(s, t, x) for s, (t, x) in CORPUS.items()], [], {}, summary_length="sentences=1")
-    assert store.refresh_search_index() is True
+    assert store.refresh_search_index().rebuilt is True
     return store
 
 
@@ -101,9 +101,9 @@ def test_index_follows_loads(store):
     store.write_batch("r2", [doc("volcano.txt", "Volcano erupts", "A volcano erupted overnight, covering villages in ash.")],
                       [], {}, summary_length="sentences=1")
     assert titles(store, "volcano") == []  # the index is a snapshot until rebuilt
-    assert store.refresh_search_index() is True
+    assert store.refresh_search_index().rebuilt is True
     assert titles(store, "volcano") == ["Volcano erupts"]
-    assert store.refresh_search_index() is False  # nothing changed: no rebuild
+    assert store.refresh_search_index().rebuilt is False  # nothing changed: no rebuild
 
 
 def test_duplicates_and_old_versions_are_not_returned(store):
@@ -149,3 +149,46 @@ def test_index_build_runs_under_its_own_memory_cap_and_gives_the_connection_its_
     assert seen and seen[0] != before and seen[0].startswith("244")  # 256 MB, as DuckDB prints it (MiB)
     assert after == before
     assert store.search("chemical weapons")[1][0][0] == "UN council adopts chemical weapons resolution"
+
+
+# -- when a run rebuilds the index -----------------------------------------------------
+from datetime import datetime, timedelta  # noqa: E402
+
+from warehouse.search import IndexState, RefreshPolicy, rebuild_reason  # noqa: E402
+
+NOW = datetime(2026, 11, 25, 12, 0)
+LARGE = RefreshPolicy(always_below=1_000, new_fraction=0.05, max_age=timedelta(hours=1))
+
+
+@pytest.mark.parametrize("state, rebuild", [
+    (IndexState(10, None, None), "no index"),
+    (IndexState(10, 10, NOW), None),  # nothing new
+    (IndexState(500, 490, NOW), "10 new documents (warehouse under 1,000 documents)"),
+    (IndexState(100_000, 99_990, NOW - timedelta(minutes=5)), None),  # a few new, index fresh: kept
+    (IndexState(105_000, 100_000, NOW - timedelta(minutes=5)), "5000 new documents, 5.0% of the indexed ones"),
+    (IndexState(100_010, 100_000, NOW - timedelta(minutes=61)), "10 new documents, index built at 2026-11-25 10:59 UTC"),
+    (IndexState(100_010, 100_000, None), "10 new documents, index built at an unlogged build"),
+    (IndexState(99_000, 100_000, NOW), "1000 indexed documents no longer stored"),
+])
+def test_rebuild_policy(state, rebuild):
+    assert rebuild_reason(state, LARGE, NOW) == rebuild
+
+
+def test_a_large_warehouse_defers_the_rebuild_until_enough_is_new_or_old(store):
+    """The fts rebuild reads every document; a schedule every few minutes must not pay it each run."""
+    deferring = RefreshPolicy(always_below=0, new_fraction=0.5, max_age=timedelta(hours=1))
+    store.write_batch("r2", [doc("volcano.txt", "Volcano erupts", "A volcano erupted overnight, covering villages in ash.")],
+                      [], {}, summary_length="sentences=1")
+    built = store.search_index_state().built_at
+    kept = store.refresh_search_index(policy=deferring, now=built + timedelta(minutes=10))
+    assert not kept.rebuilt and kept.unindexed == 1 and "1 new documents not searchable" in kept.describe()
+    assert titles(store, "volcano") == [] and store.search_index_state().unindexed == 1
+
+    later = store.refresh_search_index(policy=deferring, now=built + timedelta(minutes=61))
+    assert later.rebuilt and "index built at" in later.rebuilt_because
+    assert titles(store, "volcano") == ["Volcano erupts"] and store.search_index_state().unindexed == 0
+    _, rows = store.query("SELECT documents, reason FROM search_index_builds ORDER BY built_at")
+    assert [r[0] for r in rows] == [4, 5] and rows[1][1] == later.rebuilt_because
+
+    assert store.refresh_search_index(policy=deferring).rebuilt is False  # up to date
+    assert store.refresh_search_index(force=True).rebuilt_because == "forced"

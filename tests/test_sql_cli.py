@@ -100,4 +100,19 @@ def test_search_command(wh, capsys):
     assert out.startswith(" 1. UN council adopts chemical weapons resolution")
     assert "Test Wire · 2024-05-01 · score" in out and "Markets" not in out
     assert main(["search", "zeppelin", "--warehouse", str(wh)]) == 0
-    assert "no matching articles" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "no matching articles" in captured.out and "not searched yet" not in captured.err
+
+
+def test_search_says_what_the_index_misses_and_reindex_catches_up(wh, capsys):
+    Warehouse(wh).write_batch("r2", [doc("zeppelin.txt", "Zeppelin lands", "A zeppelin landed in the park.")], [], {},
+                              summary_length="sentences=1")
+    assert main(["search", "zeppelin", "--warehouse", str(wh)]) == 0
+    captured = capsys.readouterr()
+    assert "no matching articles" in captured.out
+    assert "note: 1 documents stored since the index was built are not searched yet" in captured.err
+    assert main(["reindex", "--warehouse", str(wh)]) == 0
+    assert "search index rebuilt: 5 documents" in capsys.readouterr().out
+    assert main(["search", "zeppelin", "--warehouse", str(wh)]) == 0
+    captured = capsys.readouterr()
+    assert "Zeppelin lands" in captured.out and captured.err == ""

@@ -1,15 +1,20 @@
 """Full-text search over canonical articles: DuckDB's fts extension (BM25, Porter stemmer,
 English stop words), shipped offline by the duckdb-ext wheels.
 
-The fts index is a snapshot: it does not follow later inserts, so the store rebuilds it after
-each load that changed documents (`Warehouse.refresh_search_index`). Building it also defines
-the table macro `search_articles(q, since := NULL)`, so analysts can search from plain SQL.
-A query string only ever travels as a bound parameter; it is never spliced into SQL.
+The fts index is a snapshot: it does not follow later inserts, and a rebuild reads every
+document (~42 s at 100k documents), so a run rebuilds it under a `RefreshPolicy`: always while the
+warehouse is small, else once enough is new or the new documents have waited long enough
+(`Warehouse.refresh_search_index`). Building it also defines the table macro
+`search_articles(q, since := NULL)`, so analysts can search from plain SQL. Each build is logged
+in `search_index_builds`. A query string only ever travels as a bound parameter; it is never
+spliced into SQL.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from importlib import resources
 
 import duckdb
 
@@ -33,12 +38,90 @@ _MACRO_COMMENT = (
     "(title and text, Porter-stemmed, English stop words): FROM search_articles(''query'', since := DATE)'"
 )
 SEARCH = "SELECT title, outlet, published_at, score, summary, doc_id FROM search_articles(?, since := ?) LIMIT ?"
-# Indexed documents vs stored documents: documents are append-only, so a count gap means stale.
-_STALE = (
-    "SELECT (SELECT count(*) FROM documents) <> (SELECT count(*) FROM fts_main_documents.docs) "
-    "OR (SELECT count(*) FROM duckdb_functions() WHERE function_name = 'search_articles' "
-    "AND database_name = current_database()) = 0"
+_HAS_INDEX = (
+    "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+    "AND schema_name = 'fts_main_documents' AND table_name = 'docs'"
 )
+_HAS_MACRO = (
+    "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'search_articles' "
+    "AND database_name = current_database()"
+)
+_HAS_BUILD_LOG = (
+    "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+    "AND schema_name = 'main' AND table_name = 'search_index_builds'"
+)
+_LOG_BUILD = "INSERT INTO search_index_builds VALUES (?, (SELECT count(*) FROM fts_main_documents.docs), ?)"
+_LAST_BUILD = "SELECT max(built_at) FROM search_index_builds"
+_INDEXED = "SELECT count(*) FROM fts_main_documents.docs"
+_DOCUMENTS = "SELECT count(*) FROM documents"
+
+
+@dataclass(frozen=True)
+class RefreshPolicy:
+    """When a run rebuilds a stale index (the settings' `search` block sets the values)."""
+
+    always_below: int = 20_000  # documents: a rebuild of this many took 14 s on a 2-core machine
+    new_fraction: float = 0.05  # un-indexed documents, as a share of the indexed ones
+    max_age: timedelta = timedelta(hours=1)  # since the last build, for un-indexed documents
+
+
+EVERY_CHANGE = RefreshPolicy(always_below=2**63 - 1)
+
+
+@dataclass(frozen=True)
+class IndexState:
+    documents: int  # stored
+    indexed: int | None  # None: no usable index (never built, or its search macro is missing)
+    built_at: datetime | None  # last logged build (UTC); None for indexes built before the log
+
+    @property
+    def unindexed(self) -> int:
+        return self.documents if self.indexed is None else max(0, self.documents - self.indexed)
+
+
+@dataclass(frozen=True)
+class IndexRefresh:
+    """What `Warehouse.refresh_search_index` did: rebuilt (with the reason), or kept with
+    `unindexed` documents not yet searchable."""
+
+    rebuilt_because: str | None
+    unindexed: int = 0
+
+    @property
+    def rebuilt(self) -> bool:
+        return self.rebuilt_because is not None
+
+    def describe(self) -> str:
+        if self.rebuilt:
+            return f"rebuilt: {self.rebuilt_because}"
+        if self.unindexed:
+            return f"kept: {self.unindexed} new documents not searchable until the next rebuild"
+        return "up to date"
+
+
+def rebuild_reason(state: IndexState, policy: RefreshPolicy, now: datetime) -> str | None:
+    """Why the index should be rebuilt now, or None to keep it. Documents are append-only, so
+    a count gap between stored and indexed documents is what makes the index stale."""
+    if state.indexed is None:
+        return "no index"
+    new = state.documents - state.indexed
+    if new == 0:
+        return None
+    if new < 0:
+        return f"{-new} indexed documents no longer stored"
+    if state.documents < policy.always_below:
+        return f"{new} new documents (warehouse under {policy.always_below:,} documents)"
+    if new >= policy.new_fraction * state.indexed:
+        return f"{new} new documents, {new / max(state.indexed, 1):.1%} of the indexed ones"
+    if state.built_at is None or now - state.built_at >= policy.max_age:
+        since = "an unlogged build" if state.built_at is None else f"{state.built_at:%Y-%m-%d %H:%M} UTC"
+        return f"{new} new documents, index built at {since}"
+    return None
+
+
+def utc_now() -> datetime:
+    """Naive UTC, as `search_index_builds.built_at` holds it."""
+    return datetime.utcnow()  # noqa: DTZ003 - the column is a naive TIMESTAMP in UTC
 
 
 def load(con: duckdb.DuckDBPyConnection) -> None:
@@ -51,8 +134,9 @@ def load(con: duckdb.DuckDBPyConnection) -> None:
 BUILD_MEMORY_LIMIT = "256MB"
 
 
-def build(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build the index and the search macro on `documents` and `latest_articles` of the current database.
+def build(con: duckdb.DuckDBPyConnection, reason: str = "requested", now: datetime | None = None) -> None:
+    """(Re)build the index and the search macro on `documents` and `latest_articles` of the current database,
+    and log the build.
 
     The connection's memory limit is lowered for the build and put back after."""
     load(con)
@@ -64,14 +148,23 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"SET memory_limit = '{previous}'")
     con.execute(_MACRO)
     con.execute(_MACRO_COMMENT)
+    if not con.execute(_HAS_BUILD_LOG).fetchone()[0]:  # DuckLake's search-index file has no migrations
+        con.execute(_build_log_ddl())
+    con.execute(_LOG_BUILD, [now or utc_now(), reason])
 
 
-def is_stale(con: duckdb.DuckDBPyConnection) -> bool:
-    has_index = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = 'fts_main_documents' AND table_name = 'docs'"
-    ).fetchone()[0]
-    return not has_index or bool(con.execute(_STALE).fetchone()[0])
+def _build_log_ddl() -> str:
+    return resources.files("warehouse").joinpath("sql/007_search_index_builds.sql").read_text(encoding="utf-8")
+
+
+def index_state(con: duckdb.DuckDBPyConnection, documents: int | None = None) -> IndexState:
+    """The index of the current database against `documents` stored ones (default: its own table)."""
+    if documents is None:
+        documents = con.execute(_DOCUMENTS).fetchone()[0]
+    usable = con.execute(_HAS_INDEX).fetchone()[0] and con.execute(_HAS_MACRO).fetchone()[0]
+    indexed = con.execute(_INDEXED).fetchone()[0] if usable else None
+    built_at = con.execute(_LAST_BUILD).fetchone()[0] if con.execute(_HAS_BUILD_LOG).fetchone()[0] else None
+    return IndexState(documents, indexed, built_at)
 
 
 def copy_from_lake(con: duckdb.DuckDBPyConnection, lake_alias: str) -> None:
@@ -85,14 +178,10 @@ def copy_from_lake(con: duckdb.DuckDBPyConnection, lake_alias: str) -> None:
     con.execute(f"CREATE OR REPLACE TABLE latest_articles AS SELECT * FROM {lake_alias}.latest_articles")
 
 
-def lake_copy_is_stale(con: duckdb.DuckDBPyConnection, lake_alias: str) -> bool:
+def lake_documents(con: duckdb.DuckDBPyConnection, lake_alias: str) -> int:
     if not lake_alias.isidentifier():
         raise ValueError(f"bad catalog alias {lake_alias!r}")
-    if is_stale(con):
-        return True
-    return bool(con.execute(
-        f"SELECT (SELECT count(*) FROM {lake_alias}.documents) <> (SELECT count(*) FROM documents)"
-    ).fetchone()[0])
+    return con.execute(f"SELECT count(*) FROM {lake_alias}.documents").fetchone()[0]
 
 
 def search(con: duckdb.DuckDBPyConnection, query: str, *, limit: int = 10,

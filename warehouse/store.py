@@ -200,25 +200,45 @@ class Warehouse:
                     applied.add(version)
             return max(applied, default=0)
 
-    def refresh_search_index(self, *, force: bool = False) -> bool:
-        """Rebuild the full-text index if documents changed since it was built. Returns whether it did."""
+    def refresh_search_index(self, *, force: bool = False, policy: search.RefreshPolicy = search.EVERY_CHANGE,
+                             now: datetime | None = None) -> search.IndexRefresh:
+        """Rebuild the full-text index when `policy` says so (default: whenever documents changed
+        since it was built), or always with `force`. Says what it did and why."""
+        now = now or search.utc_now()
+
+        def decide(state: search.IndexState) -> str | None:
+            return "forced" if force else search.rebuild_reason(state, policy, now)
+
         if self.lake is None:
             with self.transaction() as con:
                 search.load(con)
-                if force or search.is_stale(con):
-                    search.build(con)
-                    return True
-                return False
+                state = search.index_state(con)
+                reason = decide(state)
+                if reason is not None:
+                    search.build(con, reason, now)
+                return search.IndexRefresh(reason, state.unindexed if reason is None else 0)
         with Warehouse(self.lake.search_index, lock_timeout_s=self.lock_timeout_s).connect() as con:
             search.load(con)
             lakes.attach(con, self.lake, alias="lake_source", read_only=True)
-            stale = force or search.lake_copy_is_stale(con, "lake_source")
-            if stale:
+            state = search.index_state(con, documents=search.lake_documents(con, "lake_source"))
+            reason = decide(state)
+            if reason is not None:
                 con.execute("BEGIN TRANSACTION")
                 search.copy_from_lake(con, "lake_source")
-                search.build(con)
+                search.build(con, reason, now)
                 con.execute("COMMIT")
-            return stale
+            return search.IndexRefresh(reason, state.unindexed if reason is None else 0)
+
+    def search_index_state(self) -> search.IndexState:
+        """How far the index lags the stored documents (read-only)."""
+        if self.lake is None:
+            with self.connect(read_only=True) as con:
+                search.load(con)
+                return search.index_state(con)
+        with Warehouse(self.lake.search_index, lock_timeout_s=self.lock_timeout_s).connect(read_only=True) as con:
+            search.load(con)
+            lakes.attach(con, self.lake, alias="lake_source", read_only=True)
+            return search.index_state(con, documents=search.lake_documents(con, "lake_source"))
 
     def search(self, query: str, *, limit: int = 10, since=None) -> tuple[list[str], list[tuple]]:
         """BM25-ranked canonical articles; read-only, waits for a running writer like `query`."""
