@@ -34,6 +34,8 @@ from datetime import date
 from typing import Protocol
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import sparse
 
 from tasks.dedup import canonical_order
@@ -108,6 +110,49 @@ class EmptyStoryIndex:
 
     def stories_of(self, doc_ids):
         return {}
+
+
+def rank_candidates(queries: dict[str, list[str]], posting_terms: pa.Array | pa.ChunkedArray,
+                    posting_docs: pa.Array | pa.ChunkedArray, limit: int) -> dict[str, list[str]]:
+    """For each query document, the `limit` stored documents that share the most of its query
+    terms, best first (ties: the smaller doc_id first). Postings are the (term, doc_id) pairs of
+    stored documents for the terms that may retrieve.
+
+    One sparse product, query documents x terms by terms x stored documents, gives every shared
+    count at once; grouping the term join in SQL took 4x the time of the scan that feeds it."""
+    if len(posting_docs) == 0:
+        return {}
+    docs = pc.dictionary_encode(_combined(posting_docs))
+    by_id = pc.array_sort_indices(docs.dictionary).to_numpy()  # columns in doc_id order, for the ties
+    doc_names = docs.dictionary.take(pa.array(by_id)).to_pylist()
+    column_of = np.empty(len(by_id), np.int64)
+    column_of[by_id] = np.arange(len(by_id))
+    doc_col = column_of[docs.indices.to_numpy(zero_copy_only=False)]
+    terms = pc.dictionary_encode(_combined(posting_terms))
+    term_id = {t: k for k, t in enumerate(terms.dictionary.to_pylist())}
+    postings = sparse.csr_matrix((np.ones(len(doc_col), np.int32), (terms.indices.to_numpy(zero_copy_only=False), doc_col)),
+                                 shape=(len(term_id), len(doc_names)))
+    names = list(queries)
+    rows, cols = [], []
+    for k, name in enumerate(names):
+        for term in queries[name]:
+            if term in term_id:
+                rows.append(k)
+                cols.append(term_id[term])
+    asked = sparse.csr_matrix((np.ones(len(rows), np.int32), (rows, cols)), shape=(len(names), len(term_id)))
+    shared = (asked @ postings).tocsr()
+    found: dict[str, list[str]] = {}
+    for k, name in enumerate(names):
+        lo, hi = shared.indptr[k], shared.indptr[k + 1]
+        if lo < hi:
+            columns, counts = shared.indices[lo:hi], shared.data[lo:hi]
+            best = np.lexsort((columns, -counts))[:limit]
+            found[name] = [doc_names[c] for c in columns[best]]
+    return found
+
+
+def _combined(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def tfidf(counts: dict[str, float], df: dict[str, int], n_docs: int) -> dict[str, float]:
@@ -316,6 +361,6 @@ def _member(doc_id: str, story_id: str, similarity: float, matched: str | None, 
 
 
 __all__ = [
-    "StoryConfig", "StoryIndex", "StoredVectors", "EmptyStoryIndex", "StoryOutcome", "TermRows", "assign_stories", "pair_similarity",
+    "StoryConfig", "StoryIndex", "StoredVectors", "EmptyStoryIndex", "StoryOutcome", "TermRows", "assign_stories", "pair_similarity", "rank_candidates",
     "term_counts", "doc_term_counts", "story_text", "tfidf",
 ]

@@ -138,3 +138,19 @@ def test_bundled_stop_words_are_scikit_learns():
     from tasks.story_terms import ENGLISH_STOP_WORDS
 
     assert ENGLISH_STOP_WORDS == sklearn_words
+
+
+def test_candidates_rank_by_shared_query_terms_then_doc_id():
+    import pyarrow as pa
+
+    from tasks.stories import rank_candidates
+
+    postings = [("syria", "d3"), ("chemical", "d3"), ("weapons", "d3"),
+                ("syria", "d1"), ("weapons", "d1"),
+                ("syria", "d2"), ("weapons", "d2"),
+                ("flood", "d9"), ("syria", "d0")]
+    queries = {"q1": ["syria", "chemical", "weapons"], "q2": ["flood", "rain"], "q3": ["volcano"]}
+    got = rank_candidates(queries, pa.array([t for t, _ in postings]), pa.chunked_array([[d for _, d in postings]]), limit=3)
+    # d3 shares 3 terms; d1 and d2 share 2 (tie: smaller doc_id first); d0's single term misses the limit
+    assert got == {"q1": ["d3", "d1", "d2"], "q2": ["d9"]}
+    assert rank_candidates(queries, pa.array([], pa.string()), pa.array([], pa.string()), limit=3) == {}

@@ -10,11 +10,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tasks.stories import StoredVectors, StoryOutcome
+from tasks.stories import StoredVectors, StoryOutcome, rank_candidates
 from warehouse.probe import insert_new, probe, probe_table
 
-
-_CANDIDATE_SLICE = 250  # batch documents per candidate query
 
 
 class WarehouseStoryIndex:
@@ -35,26 +33,18 @@ class WarehouseStoryIndex:
         return n_docs, dict(rows)
 
     def candidates(self, queries: dict[str, list[str]], limit: int, max_postings: int) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {}
-        names = list(queries)
-        # in slices of documents: the join fans out to every stored posting of every query term and
-        # is then ranked per document; whole-batch, that ran out of memory under a 256 MB cap at 100k
-        for start in range(0, len(names), _CANDIDATE_SLICE):
-            pairs = [(q, t) for q in names[start : start + _CANDIDATE_SLICE] for t in queries[q]]
-            if not pairs:
-                continue
-            with self.warehouse.connect() as con, probe(con, "q", qdoc=[p[0] for p in pairs], term=[p[1] for p in pairs]):
-                rows = con.execute(
-                    "SELECT qdoc, doc_id FROM (SELECT q.qdoc, t.doc_id, count(*) AS shared FROM q "
-                    # a term in more than max_postings documents names no particular story: not a retrieval key
-                    "JOIN story_term_df f ON f.term = q.term AND f.df <= ? "
-                    "JOIN story_terms t ON t.term = q.term GROUP BY q.qdoc, t.doc_id) "
-                    "QUALIFY row_number() OVER (PARTITION BY qdoc ORDER BY shared DESC, doc_id) <= ?",
-                    [max_postings, limit],
-                ).fetchall()
-            for qdoc, doc_id in rows:
-                found.setdefault(qdoc, []).append(doc_id)
-        return found
+        terms = sorted({t for asked in queries.values() for t in asked})
+        if not terms:
+            return {}
+        with self.warehouse.connect() as con, probe(con, "probe_terms", term=terms):
+            # one scan of the postings for the batch's query terms; a term in more than max_postings
+            # documents names no particular story, so it does not retrieve (and its postings stay out)
+            postings = con.execute(
+                "SELECT t.term, t.doc_id FROM story_terms t WHERE t.term IN "
+                "(SELECT p.term FROM probe_terms p JOIN story_term_df f ON f.term = p.term AND f.df <= ?)",
+                [max_postings],
+            ).fetch_arrow_table()
+        return rank_candidates(queries, postings.column("term"), postings.column("doc_id"), limit)
 
     def vectors(self, doc_ids: list[str]) -> StoredVectors:
         out = StoredVectors()
