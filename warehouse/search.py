@@ -38,17 +38,13 @@ _MACRO_COMMENT = (
     "(title and text, Porter-stemmed, English stop words): FROM search_articles(''query'', since := DATE)'"
 )
 SEARCH = "SELECT title, outlet, published_at, score, summary, doc_id FROM search_articles(?, since := ?) LIMIT ?"
-_HAS_INDEX = (
+_HAS_TABLE = (
     "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-    "AND schema_name = 'fts_main_documents' AND table_name = 'docs'"
+    "AND schema_name = ? AND table_name = ?"
 )
 _HAS_MACRO = (
     "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'search_articles' "
     "AND database_name = current_database()"
-)
-_HAS_BUILD_LOG = (
-    "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-    "AND schema_name = 'main' AND table_name = 'search_index_builds'"
 )
 _LOG_BUILD = "INSERT INTO search_index_builds VALUES (?, (SELECT count(*) FROM fts_main_documents.docs), ?)"
 _LAST_BUILD = "SELECT max(built_at) FROM search_index_builds"
@@ -148,9 +144,13 @@ def build(con: duckdb.DuckDBPyConnection, reason: str = "requested", now: dateti
         con.execute(f"SET memory_limit = '{previous}'")
     con.execute(_MACRO)
     con.execute(_MACRO_COMMENT)
-    if not con.execute(_HAS_BUILD_LOG).fetchone()[0]:  # DuckLake's search-index file has no migrations
+    if not _has_table(con, "main", "search_index_builds"):  # DuckLake's search-index file has no migrations
         con.execute(_build_log_ddl())
     con.execute(_LOG_BUILD, [now or utc_now(), reason])
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute(_HAS_TABLE, [schema, table]).fetchone()[0])
 
 
 def _build_log_ddl() -> str:
@@ -161,9 +161,9 @@ def index_state(con: duckdb.DuckDBPyConnection, documents: int | None = None) ->
     """The index of the current database against `documents` stored ones (default: its own table)."""
     if documents is None:
         documents = con.execute(_DOCUMENTS).fetchone()[0]
-    usable = con.execute(_HAS_INDEX).fetchone()[0] and con.execute(_HAS_MACRO).fetchone()[0]
+    usable = _has_table(con, "fts_main_documents", "docs") and con.execute(_HAS_MACRO).fetchone()[0]
     indexed = con.execute(_INDEXED).fetchone()[0] if usable else None
-    built_at = con.execute(_LAST_BUILD).fetchone()[0] if con.execute(_HAS_BUILD_LOG).fetchone()[0] else None
+    built_at = con.execute(_LAST_BUILD).fetchone()[0] if _has_table(con, "main", "search_index_builds") else None
     return IndexState(documents, indexed, built_at)
 
 
