@@ -200,45 +200,43 @@ class Warehouse:
                     applied.add(version)
             return max(applied, default=0)
 
+    @contextmanager
+    def _search_database(self, *, write: bool) -> Iterator[tuple[duckdb.DuckDBPyConnection, int | None]]:
+        """The database that holds the search index, fts loaded, and the stored documents' count
+        when they live elsewhere (DuckLake: the index is a separate DuckDB file), else None."""
+        if self.lake is None:
+            with self.transaction() if write else self.connect(read_only=True) as con:
+                search.load(con)
+                yield con, None
+            return
+        with Warehouse(self.lake.search_index, lock_timeout_s=self.lock_timeout_s).connect(read_only=not write) as con:
+            search.load(con)
+            lakes.attach(con, self.lake, alias="lake_source", read_only=True)
+            yield con, search.lake_documents(con, "lake_source")
+
     def refresh_search_index(self, *, force: bool = False, policy: search.RefreshPolicy = search.EVERY_CHANGE,
                              now: datetime | None = None) -> search.IndexRefresh:
         """Rebuild the full-text index when `policy` says so (default: whenever documents changed
         since it was built), or always with `force`. Says what it did and why."""
         now = now or search.utc_now()
-
-        def decide(state: search.IndexState) -> str | None:
-            return "forced" if force else search.rebuild_reason(state, policy, now)
-
-        if self.lake is None:
-            with self.transaction() as con:
-                search.load(con)
-                state = search.index_state(con)
-                reason = decide(state)
-                if reason is not None:
-                    search.build(con, reason, now)
-                return search.IndexRefresh(reason, state.unindexed if reason is None else 0)
-        with Warehouse(self.lake.search_index, lock_timeout_s=self.lock_timeout_s).connect() as con:
-            search.load(con)
-            lakes.attach(con, self.lake, alias="lake_source", read_only=True)
-            state = search.index_state(con, documents=search.lake_documents(con, "lake_source"))
-            reason = decide(state)
-            if reason is not None:
+        with self._search_database(write=True) as (con, lake_documents):
+            state = search.index_state(con, documents=lake_documents)
+            reason = "forced" if force else search.rebuild_reason(state, policy, now)
+            if reason is None:
+                return search.IndexRefresh(None, state.unindexed)
+            if self.lake is None:
+                search.build(con, reason, now)
+            else:  # fts cannot index a DuckLake table: build on local copies, in one transaction
                 con.execute("BEGIN TRANSACTION")
                 search.copy_from_lake(con, "lake_source")
                 search.build(con, reason, now)
                 con.execute("COMMIT")
-            return search.IndexRefresh(reason, state.unindexed if reason is None else 0)
+            return search.IndexRefresh(reason)
 
     def search_index_state(self) -> search.IndexState:
         """How far the index lags the stored documents (read-only)."""
-        if self.lake is None:
-            with self.connect(read_only=True) as con:
-                search.load(con)
-                return search.index_state(con)
-        with Warehouse(self.lake.search_index, lock_timeout_s=self.lock_timeout_s).connect(read_only=True) as con:
-            search.load(con)
-            lakes.attach(con, self.lake, alias="lake_source", read_only=True)
-            return search.index_state(con, documents=search.lake_documents(con, "lake_source"))
+        with self._search_database(write=False) as (con, lake_documents):
+            return search.index_state(con, documents=lake_documents)
 
     def search(self, query: str, *, limit: int = 10, since=None) -> tuple[list[str], list[tuple]]:
         """BM25-ranked canonical articles; read-only, waits for a running writer like `query`."""
