@@ -32,9 +32,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tasks.dedup import DedupConfig, EmptyIndex, deduplicate, jaccard, word_shingles  # noqa: E402
+from tasks.dedup.duplicates import DedupConfig, EmptyIndex, deduplicate, jaccard, word_shingles  # noqa: E402
 from tasks.document import Document, sha256_hex  # noqa: E402
-from tasks.stories import (  # noqa: E402
+from tasks.dedup.stories import (  # noqa: E402
     EmptyStoryIndex, StoryConfig, _stem, assign_stories, pair_similarity, story_text, term_counts,
 )
 from warehouse.store import Warehouse  # noqa: E402

@@ -100,7 +100,7 @@ def _trafilatura(**kwargs):
 
 
 def _ours(html: str, url: str | None) -> str:
-    from tasks.extract import extract_html
+    from tasks.text.extract import extract_html
 
     return extract_html(html, url).text
 

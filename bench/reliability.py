@@ -105,8 +105,8 @@ def long_input_texts() -> dict[str, str]:
 
 
 def long_input_rows() -> list[Row]:
-    from tasks.sentences import split_sentences
-    from tasks.summarize import summarize
+    from tasks.text.sentences import split_sentences
+    from tasks.summarize.algorithms import summarize
 
     lost = unclear = 0
     times = []
@@ -147,7 +147,7 @@ def nasty_row(tmp: Path, api: str) -> list[Row]:
 
 
 def unsafe_rows(tmp: Path) -> list[Row]:
-    from tasks.read import discover_paths
+    from tasks.sources.files import discover_paths
 
     secret = tmp / "secret.txt"
     secret.write_text("private")

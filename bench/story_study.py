@@ -296,7 +296,7 @@ def number_jaccard(texts: list[str]) -> np.ndarray:
 def name_cosine(texts: list[str]) -> np.ndarray:
     """IDF-weighted cosine of capitalised non-sentence-initial words (bench/dedup.name_counts)."""
     from bench.dedup import name_counts
-    from tasks.stories import term_counts, tfidf
+    from tasks.dedup.stories import term_counts, tfidf
 
     df: Counter = Counter()
     for t in texts:

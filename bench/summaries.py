@@ -26,7 +26,7 @@ if str(REPO) not in sys.path:
 
 DEFAULT_DATA = REPO.parent / "shared" / "eval" / "summaries_dev.jsonl"
 
-# (label, algorithm passed to tasks.summarize.summarize)
+# (label, algorithm passed to tasks.summarize.algorithms.summarize)
 METHODS: tuple[tuple[str, str], ...] = (
     ("lead-k", "lead"),
     ("sumy LexRank", "lexrank"),
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from rouge_score import rouge_scorer
 
-    from tasks.summarize import summarize
+    from tasks.summarize.algorithms import summarize
 
     rows = load_rows(args.data)[: args.limit]
     methods = METHODS

@@ -239,11 +239,11 @@ def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, di
     from flows.ingest import assign_versions, drop_stored, file_batches
     from newsflow.settings import get_settings
     from tasks import stages
-    from tasks.dedup import DedupConfig, deduplicate
+    from tasks.dedup.duplicates import DedupConfig, deduplicate
     from tasks.parallel import release_freed_memory, shutdown_pool
-    from tasks.read import discover_paths
-    from tasks.stories import assign_stories
-    from warehouse.stories import WarehouseStoryIndex
+    from tasks.sources.files import discover_paths
+    from tasks.dedup.stories import assign_stories
+    from tasks.dedup.story_index import WarehouseStoryIndex
     from warehouse.store import Warehouse
 
     settings = get_settings()

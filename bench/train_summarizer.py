@@ -4,11 +4,11 @@
 
 Labels: a body sentence is positive when it occurs verbatim in the reference summary (the
 BBC summaries are extractive). Model: L2 logistic regression over
-`tasks.summarize.FEATURE_NAMES` (standardised). Cross-validation splits by *document*
+`tasks.summarize.algorithms.FEATURE_NAMES` (standardised). Cross-validation splits by *document*
 (KFold over articles, shuffled with a fixed seed), so every reported number is on articles
 the model never saw. Each fold's held-out articles are summarized with k = number of
 reference sentences, exactly like bench/summaries.py, and scored with ROUGE (stemmer on).
-With --write the model is refit on all rows and saved to tasks/data/summarizer_weights.json.
+With --write the model is refit on all rows and saved to tasks/summarize/data/summarizer_weights.json.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _norm(s: str) -> str:
 
 
 def build(rows):
-    from tasks.summarize import MAX_CANDIDATES, _prefilter, prepare, sentence_features
+    from tasks.summarize.algorithms import MAX_CANDIDATES, _prefilter, prepare, sentence_features
 
     docs = []
     for row in rows:
@@ -94,7 +94,7 @@ def main(argv=None) -> int:
     from rouge_score import rouge_scorer
     from sklearn.model_selection import KFold
 
-    from tasks.summarize import FEATURE_NAMES, WEIGHTS_PATH
+    from tasks.summarize.algorithms import FEATURE_NAMES, WEIGHTS_PATH
 
     rows = load_rows(args.data)
     docs = build(rows)

@@ -26,14 +26,14 @@ from pydantic import Field
 
 from flows.artifacts import MAX_ARTICLE_ROWS, RunProgress, article_rows, publish_run_artifacts
 from newsflow.settings import get_settings
-from tasks.dedup import DedupConfig
+from tasks.dedup.duplicates import DedupConfig
 from tasks.document import Document, Failure
-from tasks.read import discover_paths
+from tasks.sources.files import discover_paths
 from tasks.parallel import default_workers, release_freed_memory, shutdown_pool
 from tasks.stages import Derive, SummaryLength, attach_summaries, clean_task, dedup_task, discover_feeds_task, fetch_task, read_task, summarize_task
 from tasks.stages import story_task
-from warehouse.stories import WarehouseStoryIndex
-from tasks.web_source import WebBatch, read_url_file
+from tasks.dedup.story_index import WarehouseStoryIndex
+from tasks.sources.web import WebBatch, read_url_file
 from warehouse.store import Warehouse
 
 Algorithm = Literal["newsflow", "lead", "lexrank", "textrank", "lsa", "luhn", "kl", "sumbasic"]

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from tasks.clean import clean_document, repeated_lines
-from tasks.dedup import doc_shingles, doc_text_hash
+from tasks.text.clean import clean_document, repeated_lines
+from tasks.dedup.duplicates import doc_shingles, doc_text_hash
 from tasks.document import Document, Failure, Summary
 from tasks.parallel import map_chunks
-from tasks.read import read_file
-from tasks.story_terms import LEAD_WORDS, doc_term_counts
-from tasks.summarize import summarize
+from tasks.sources.files import read_file
+from tasks.dedup.terms import LEAD_WORDS, doc_term_counts
+from tasks.summarize.algorithms import summarize
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from tasks.batch import (  # noqa: F401 - re-exported for callers of the plain f
     Derive, SummaryLength, attach_summaries, clean_docs, clean_docs_parallel, compute_summaries, read_paths,
     summaries_for, summarize_docs,
 )
-from tasks.dedup import DedupConfig, DedupIndex, DedupOutcome, deduplicate
+from tasks.dedup.duplicates import DedupConfig, DedupIndex, DedupOutcome, deduplicate
 from tasks.document import Document, Failure
-from tasks.stories import StoryIndex, StoryOutcome, assign_stories
-from tasks.web_source import WebBatch, fetch_results_to_batch, previous_fetches
+from tasks.dedup.stories import StoryIndex, StoryOutcome, assign_stories
+from tasks.sources.web import WebBatch, fetch_results_to_batch, previous_fetches
 
 
 T = TypeVar("T")
@@ -82,14 +82,14 @@ def summarize_task(docs: list[Document], algorithm: str, length: SummaryLength, 
 
 @task(name="fetch", task_run_name="fetch {label}", cache_policy=NO_CACHE)
 def fetch_task(urls: list[str], settings, fetch_state: dict, label: str) -> Handoff[WebBatch]:
-    from tasks.fetch import fetch_urls
+    from tasks.sources.fetch import fetch_urls
 
     return Handoff(fetch_results_to_batch(fetch_urls(urls, settings, previous_fetches(fetch_state))))
 
 
 @task(name="discover-feeds", task_run_name="discover {label}", cache_policy=NO_CACHE)
 def discover_feeds_task(feeds: list[str], settings, label: str) -> tuple[list[str], list[Failure]]:
-    from tasks.feeds import discover_article_urls
+    from tasks.sources.feeds import discover_article_urls
 
     found, failed = discover_article_urls(feeds, settings)
     return found, [Failure(r.url, "fetch", r.error or f"http_{r.status}", r.detail) for r in failed]

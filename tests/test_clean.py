@@ -1,4 +1,4 @@
-"""Tests for tasks.clean: seeds, made-up pages, normalisation, cross-document repeats, speed,
+"""Tests for tasks.text.clean: seeds, made-up pages, normalisation, cross-document repeats, speed,
 robustness (hypothesis)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks.clean import (
+from tasks.text.clean import (
     Cleaned,
     boilerplate_rule,
     clean_document,

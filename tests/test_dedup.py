@@ -1,6 +1,6 @@
 import random
 
-from tasks.dedup import DedupConfig, EmptyIndex, deduplicate, jaccard, word_shingles
+from tasks.dedup.duplicates import DedupConfig, EmptyIndex, deduplicate, jaccard, word_shingles
 from tasks.document import Document, sha256_hex
 from warehouse.store import Warehouse
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tasks.extract import Extracted, clean_extracted_text, extract_html
+from tasks.text.extract import Extracted, clean_extracted_text, extract_html
 
 PARA = (
     "The city council voted on Tuesday to expand the riverside park by twelve hectares, "

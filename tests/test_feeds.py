@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from newsflow.settings import FetchSettings
-from tasks.feeds import discover_article_entries, discover_article_urls, parse_feed, parse_sitemap, sitemap_kind
+from tasks.sources.feeds import discover_article_entries, discover_article_urls, parse_feed, parse_sitemap, sitemap_kind
 
 try:
     from tests.http_server import Reply, http_server  # noqa: F401  (fixture)

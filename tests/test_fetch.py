@@ -9,7 +9,7 @@ import time
 import pytest
 
 from newsflow.settings import FetchSettings
-from tasks.fetch import FetchResult, PreviousFetch, decode_body, fetch_many, fetch_urls
+from tasks.sources.fetch import FetchResult, PreviousFetch, decode_body, fetch_many, fetch_urls
 
 try:
     from tests.http_server import Reply, http_server  # noqa: F401  (fixture)

@@ -1,4 +1,4 @@
-"""Tests for tasks.metadata: dates, datelines, titles, bylines, outlets."""
+"""Tests for tasks.text.metadata: dates, datelines, titles, bylines, outlets."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks.metadata import (
+from tasks.text.metadata import (
     byline_author,
     dateline_match,
     find_date_line,

@@ -38,7 +38,7 @@ def test_freed_heap_memory_goes_back_to_the_os():
 def _worker_state(chunk: list[int]) -> list[dict]:
     # what real pool work loads, then what the worker process holds
     import tasks.batch  # noqa: F401
-    import tasks.summarize  # noqa: F401
+    import tasks.summarize.algorithms  # noqa: F401
 
     return [{"main": getattr(sys.modules.get("__mp_main__"), "__file__", None), "prefect": "prefect" in sys.modules,
              "sklearn": sys.modules.get("sklearn", "absent") is None and "blocked",
@@ -74,7 +74,7 @@ def test_cleaning_and_every_summarizer_give_the_same_results_on_the_pool_as_inli
     from pathlib import Path
 
     from tasks.batch import Derive, SummaryLength, clean_docs_parallel, read_paths, summaries_for
-    from tasks.summarize import ALGORITHMS
+    from tasks.summarize.algorithms import ALGORITHMS
 
     seeds = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
     raw, failed = read_paths(seeds * 20, max_bytes=10 * 2**20)  # >= min_items, so the pool is used

@@ -1,6 +1,6 @@
 import json
 
-from tasks.read import decode_bytes, discover_paths, read_file, ReadError
+from tasks.sources.files import decode_bytes, discover_paths, read_file, ReadError
 import pytest
 
 

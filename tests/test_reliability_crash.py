@@ -138,7 +138,7 @@ _HOOK = textwrap.dedent('''
             stages.read_file = read_file
 
     def _patch_stages(mod):
-        read = sys.modules.get("tasks.read")
+        read = sys.modules.get("tasks.sources.files")
         if read is not None and getattr(mod, "read_file", None) is not read.read_file:
             mod.read_file = read.read_file
 
@@ -168,7 +168,7 @@ _HOOK = textwrap.dedent('''
             _reached("index")  # index rebuilt inside the transaction, not committed
         mod.build = build
 
-    _PATCHES = {"tasks.read": _patch_read, "tasks.stages": _patch_stages,
+    _PATCHES = {"tasks.sources.files": _patch_read, "tasks.stages": _patch_stages,
                 "warehouse.store": _patch_store, "warehouse.search": _patch_search}
 
     class _Finder(importlib.abc.MetaPathFinder):

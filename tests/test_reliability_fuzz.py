@@ -23,12 +23,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tasks.clean import clean_document
-from tasks.dedup import DedupConfig, EmptyIndex, deduplicate
+from tasks.text.clean import clean_document
+from tasks.dedup.duplicates import DedupConfig, EmptyIndex, deduplicate
 from tasks.document import Document, sha256_hex
-from tasks.read import SUPPORTED_SUFFIXES, ReadError, decode_bytes, discover_paths, parse_bytes
+from tasks.sources.files import SUPPORTED_SUFFIXES, ReadError, decode_bytes, discover_paths, parse_bytes
 from tasks.stages import SummaryLength, clean_docs, summarize_docs
-from tasks.summarize import summarize
+from tasks.summarize.algorithms import summarize
 from tests.test_reliability_crash import NEWSFLOW, REPO, _open_read_only, child_env, ingest_cmd, report_of
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

@@ -33,8 +33,8 @@ def route_articles(server, n: int = 12) -> list[str]:
 
 def expected_outcome(corpus: Path) -> dict:
     """What any interleaving must end with for the files (URLs are counted by the caller)."""
-    from tasks.dedup import DedupConfig, EmptyIndex, deduplicate
-    from tasks.read import discover_paths
+    from tasks.dedup.duplicates import DedupConfig, EmptyIndex, deduplicate
+    from tasks.sources.files import discover_paths
     from tasks.stages import clean_docs, read_paths
 
     files, _ = discover_paths([str(corpus)])

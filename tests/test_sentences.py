@@ -2,7 +2,7 @@
 
 import pytest
 
-from tasks.sentences import SumyTokenizer, split_paragraphs, split_sentences, tokenize_words
+from tasks.text.sentences import SumyTokenizer, split_paragraphs, split_sentences, tokenize_words
 
 
 def test_glued_sentences_are_split():

@@ -1,11 +1,11 @@
 from datetime import date
 from pathlib import Path
 
-from tasks.dedup import EmptyIndex, deduplicate
+from tasks.dedup.duplicates import EmptyIndex, deduplicate
 from tasks.document import Document, sha256_hex
 from tasks.stages import clean_docs, read_paths
-from tasks.stories import EmptyStoryIndex, StoryConfig, assign_stories
-from warehouse.stories import WarehouseStoryIndex
+from tasks.dedup.stories import EmptyStoryIndex, StoryConfig, assign_stories
+from tasks.dedup.story_index import WarehouseStoryIndex
 from warehouse.store import Warehouse
 
 QUAKE_A = ("Earthquake strikes central Italy near Amatrice. A magnitude 6.2 earthquake struck central Italy "
@@ -135,7 +135,7 @@ def test_bundled_stop_words_are_scikit_learns():
     """The pool workers read a copy (they do not import scikit-learn): it must not drift."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as sklearn_words
 
-    from tasks.story_terms import ENGLISH_STOP_WORDS
+    from tasks.dedup.terms import ENGLISH_STOP_WORDS
 
     assert ENGLISH_STOP_WORDS == sklearn_words
 
@@ -143,7 +143,7 @@ def test_bundled_stop_words_are_scikit_learns():
 def test_candidates_rank_by_shared_query_terms_then_doc_id():
     import pyarrow as pa
 
-    from tasks.stories import rank_candidates
+    from tasks.dedup.stories import rank_candidates
 
     postings = [("syria", "d3"), ("chemical", "d3"), ("weapons", "d3"),
                 ("syria", "d1"), ("weapons", "d1"),

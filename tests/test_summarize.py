@@ -3,8 +3,8 @@
 import pytest
 
 from tasks.document import Summary
-from tasks.sentences import split_sentences
-from tasks.summarize import ALGORITHMS, EXTRA_ALGORITHMS, is_non_content, summarize
+from tasks.text.sentences import split_sentences
+from tasks.summarize.algorithms import ALGORITHMS, EXTRA_ALGORITHMS, is_non_content, summarize
 
 TITLE = "Ad sales boost Time Warner profit"
 ARTICLE = """Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn (£600m) for the three months to December, from $639m year-earlier.

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tasks.url_safety import UnsafeURL, check_url, check_url_syntax, ip_is_public
+from tasks.sources.url_safety import UnsafeURL, check_url, check_url_syntax, ip_is_public
 
 BLOCKED = [
     "127.0.0.1", "127.255.255.254", "10.0.0.1", "172.16.5.4", "192.168.1.1",

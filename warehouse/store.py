@@ -8,6 +8,8 @@ backoff, so overlapping runs queue instead of failing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import functools
 import json
 import random
@@ -27,11 +29,13 @@ import pyarrow as pa
 from warehouse.probe import insert_new, probe, probe_table
 from warehouse.writer_lock import writer_lock
 
-from tasks.document import Document, Failure
 from warehouse import lake as lakes
 from warehouse import run_owner
 from warehouse import search
 from warehouse.stories import write_story_rows
+
+if TYPE_CHECKING:  # the records are handed in; the warehouse never imports the pipeline
+    from tasks.document import Document, Failure
 
 
 class WarehouseLocked(RuntimeError):

@@ -1,22 +1,19 @@
-"""Story-index SQL: the `StoryIndex` lookups over a `Warehouse`, and the batch write
-that `Warehouse.write_batch` calls inside its transaction."""
+"""The story tables' batch write that `Warehouse.write_batch` calls inside its transaction
+(the lookups are `tasks/dedup/story_index.py`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import duckdb
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from tasks.stories import StoredVectors, StoryOutcome, rank_candidates
 from warehouse.probe import insert_new, probe, probe_table
 
 
-
-class WarehouseStoryIndex:
-    """`tasks.stories.StoryIndex` over the story tables (term postings, not texts)."""
+class StoryTables:
+    """The story stage's lookups as SQL over a `Warehouse`: raw rows and Arrow tables only;
+    the ranking arithmetic is the pipeline's (tasks/dedup/story_index.py)."""
 
     def __init__(self, warehouse):
         self.warehouse = warehouse
@@ -32,27 +29,21 @@ class WarehouseStoryIndex:
                     ).fetchall()
         return n_docs, dict(rows)
 
-    def candidates(self, queries: dict[str, list[str]], limit: int, max_postings: int) -> dict[str, list[str]]:
-        terms = sorted({t for asked in queries.values() for t in asked})
-        if not terms:
-            return {}
+    def postings(self, terms: list[str], max_postings: int) -> pa.Table:
+        """(term, doc_id) for the asked terms; a term in more than max_postings documents names no
+        particular story, so it does not retrieve (and its postings stay out)."""
         with self.warehouse.connect() as con, probe(con, "probe_terms", term=terms):
-            # one scan of the postings for the batch's query terms; a term in more than max_postings
-            # documents names no particular story, so it does not retrieve (and its postings stay out)
-            postings = con.execute(
+            return con.execute(
                 "SELECT t.term, t.doc_id FROM story_terms t WHERE t.term IN "
                 "(SELECT p.term FROM probe_terms p JOIN story_term_df f ON f.term = p.term AND f.df <= ?)",
                 [max_postings],
             ).fetch_arrow_table()
-        return rank_candidates(queries, postings.column("term"), postings.column("doc_id"), limit)
 
-    def vectors(self, doc_ids: list[str]) -> StoredVectors:
-        out = StoredVectors()
-        if not doc_ids:
-            return out
+    def vector_rows(self, doc_ids: list[str]) -> tuple[list[tuple], pa.Table]:
+        """Per asked document (in order): (doc_id, date, story_id); and its (pos, term, weight) entries."""
         with self.warehouse.connect() as con, probe(con, "probe_ids", doc_id=doc_ids, pos=list(range(len(doc_ids)))):
             meta = con.execute(
-                # undated documents count as published the day they were ingested (tasks.stories)
+                # undated documents count as published the day they were ingested (tasks.dedup.stories)
                 "SELECT p.doc_id, coalesce(d.published_at, CAST(d.ingested_at AS DATE)), m.story_id "
                 "FROM probe_ids p LEFT JOIN story_members m ON m.doc_id = p.doc_id "
                 "LEFT JOIN documents d ON d.doc_id = p.doc_id ORDER BY p.pos"
@@ -60,15 +51,7 @@ class WarehouseStoryIndex:
             entries = con.execute(
                 "SELECT p.pos, t.term, t.weight FROM story_terms t JOIN probe_ids p ON p.doc_id = t.doc_id"
             ).fetch_arrow_table()
-        out.doc_ids = [r[0] for r in meta]
-        out.published = [r[1] for r in meta]
-        out.story = [r[2] for r in meta]  # None for a document that has no story (yet)
-        out.entry_doc = entries.column("pos").to_numpy().astype(np.int64)
-        numbered = pc.dictionary_encode(entries.column("term").combine_chunks())  # in Arrow, not per entry in Python
-        out.terms = numbered.dictionary.to_pylist()
-        out.entry_term = numbered.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        out.entry_count = entries.column("weight").to_numpy()
-        return out
+        return meta, entries
 
     def stories_of(self, doc_ids: list[str]) -> dict[str, str]:
         if not doc_ids:
@@ -89,7 +72,7 @@ _TERM_SCHEMA = pa.schema([("doc_id", pa.string()), ("term", pa.string()), ("weig
 _DF_SCHEMA = pa.schema([("term", pa.string()), ("df", pa.int32())])
 
 
-def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome: StoryOutcome | None) -> None:
+def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome) -> None:
     """Insert one batch's stories, members, term vectors and df increments (caller holds the transaction).
 
     Documents already given a story (a concurrent or repeated run) keep theirs, and their

@@ -67,7 +67,7 @@ import httpcore
 import httpx
 
 from newsflow.settings import FetchSettings
-from tasks.url_safety import UnsafeURL, check_ips, check_url_syntax
+from tasks.sources.url_safety import UnsafeURL, check_ips, check_url_syntax
 
 log = logging.getLogger(__name__)
 

@@ -38,9 +38,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
-from tasks.dedup import canonical_order
+from tasks.dedup.duplicates import canonical_order
 from tasks.document import Document
-from tasks.story_terms import LEAD_WORDS, doc_term_counts, story_text, term_counts
+from tasks.dedup.terms import LEAD_WORDS, doc_term_counts, story_text, term_counts
 
 
 @dataclass(frozen=True)

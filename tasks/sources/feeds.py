@@ -28,7 +28,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from newsflow.settings import FetchSettings
-from tasks.fetch import FetchResult, PreviousFetch, fetch_many
+from tasks.sources.fetch import FetchResult, PreviousFetch, fetch_many
 
 __all__ = [
     "parse_feed",
@@ -259,7 +259,7 @@ async def discover_article_entries_async(
 
 def discover_article_entries(feed_or_sitemap_urls, settings=None, previous=None):
     """Sync wrapper of `discover_article_entries_async`."""
-    from tasks.fetch import _run_sync
+    from tasks.sources.fetch import _run_sync
 
     return _run_sync(discover_article_entries_async(list(feed_or_sitemap_urls), settings, previous))
 

@@ -13,7 +13,7 @@ Rules, in priority order (the first one that fires names the removal):
 ``dateline``                  a short line that is mostly a date near the top
                               ("Syria resolution news - 09/26/2013", "Published 26 Sep 2013")
 ``byline``                    "By Jane Doe" near the top (sets `author`)
-``pattern:<section>``         a regex of tasks/data/boilerplate_patterns.txt (browser
+``pattern:<section>``         a regex of tasks/text/data/boilerplate_patterns.txt (browser
                               warnings, newsletter/subscription/donation/cookie/share/follow
                               prompts, payment widgets, "Read more", "Watch ... below:",
                               "Advertisement", "Click here", copyright/privacy, menus ...)
@@ -63,7 +63,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from tasks import metadata as md
+from tasks.text import metadata as md
 
 PATTERNS_PATH = Path(__file__).with_name("data") / "boilerplate_patterns.txt"
 PATTERN_MAX_LINE_CHARS = 400

@@ -1,6 +1,6 @@
 """The terms of a document's story vector: Snowball-stemmed content words, counted.
 
-Kept apart from the clustering (`tasks.stories`) because the pool workers compute them while
+Kept apart from the clustering (`tasks.dedup.stories`) because the pool workers compute them while
 cleaning, and this module needs neither scipy nor scikit-learn: see `tasks.parallel`.
 """
 
@@ -22,7 +22,7 @@ _STEMMER = SnowballStemmer("english")
 
 
 def _load_stop_words() -> frozenset[str]:
-    text = resources.files("tasks").joinpath("data/english_stop_words.txt").read_text(encoding="utf-8")
+    text = resources.files("tasks.dedup").joinpath("data/english_stop_words.txt").read_text(encoding="utf-8")
     return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 

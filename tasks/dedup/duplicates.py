@@ -35,7 +35,7 @@ from typing import Protocol
 
 import numpy as np
 
-from tasks.clean import fingerprint_text
+from tasks.text.clean import fingerprint_text
 from tasks.document import Document, sha256_hex
 
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -202,7 +202,7 @@ def _html_document(source: str, html: str, encoding: str, raw_sha: str) -> Docum
 
 def fill_from_html(doc: Document, html: str) -> None:
     """Replace the document's raw text by the page's main text; keep the page metadata. Raises ReadError."""
-    from tasks.extract import extract_html
+    from tasks.text.extract import extract_html
 
     extracted = extract_html(html, doc.url)
     if not extracted.text.strip():

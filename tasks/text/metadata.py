@@ -229,7 +229,7 @@ def title_candidate(line: str) -> bool:
 
 def guess_title(lines: Sequence[str], *, today: date | None = None) -> str | None:
     """First substantial line near the top that is not boilerplate (pattern list in
-    tasks/data/boilerplate_patterns.txt), not a dateline/byline, and headline-shaped
+    tasks/text/data/boilerplate_patterns.txt), not a dateline/byline, and headline-shaped
     (see `title_candidate`). Only the first 15 non-empty lines before the first body-like
     paragraph (>= 12 words ending with sentence punctuation) are considered; None if
     nothing fits (e.g. a page that starts straight with body paragraphs)."""
@@ -243,7 +243,7 @@ def guess_title_index(lines: Sequence[str], *, today: date | None = None, boiler
     punctuation, e.g. "US & Canada" between "Business" and "Science") is only used when
     no other candidate exists."""
     if boilerplate is None:
-        from tasks.clean import boilerplate_rule as boilerplate  # local import: clean imports this module
+        from tasks.text.clean import boilerplate_rule as boilerplate  # local import: clean imports this module
 
     top: list[tuple[int, str]] = []
     for i, raw in enumerate(lines):

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tasks.document import Document, Failure
-from tasks.fetch import FetchResult, PreviousFetch
-from tasks.read import ReadError, fill_from_html
+from tasks.sources.fetch import FetchResult, PreviousFetch
+from tasks.sources.files import ReadError, fill_from_html
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 

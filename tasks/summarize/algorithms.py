@@ -9,7 +9,7 @@ Algorithms
 * ``lead`` - the first content sentences.
 * ``lexrank``, ``textrank``, ``lsa``, ``luhn``, ``kl``, ``sumbasic`` - sumy's summarizers
   with sumy's English Snowball stemmer and stop words, fed our sentence splitter.
-* ``newsflow`` (default) - a linear scorer (coefficients in ``tasks/data/summarizer_weights.json``,
+* ``newsflow`` (default) - a linear scorer (coefficients in ``tasks/summarize/data/summarizer_weights.json``,
   retrained by ``bench/train_summarizer.py`` with cross-validation) over sumy's TextRank
   score plus signals sumy does not use: overlap with the title, named entities and numbers
   shared with the rest of the article, sentence roles (quote, attribution, question), position
@@ -45,7 +45,7 @@ from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
 from tasks.document import Summary
-from tasks.sentences import SumyTokenizer, split_paragraphs
+from tasks.text.sentences import SumyTokenizer, split_paragraphs
 
 __all__ = [
     "ALGORITHMS",
