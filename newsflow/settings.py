@@ -14,31 +14,11 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from newsflow import __version__
+from tasks.sources.fetch import FetchSettings
 from warehouse.search import RefreshPolicy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "newsflow.duckdb"
-
-
-class FetchSettings(BaseModel):
-    user_agent: str = f"newsflow/{__version__} (+https://github.com/newsflow/newsflow)"
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 15.0
-    total_timeout_s: float = 30.0
-    max_redirects: int = 5
-    max_body_bytes: int = 10 * 1024 * 1024
-    min_body_bytes: int = 10
-    max_url_length: int = 2083
-    retries: int = 2
-    backoff_base_s: float = 0.5
-    backoff_max_s: float = 10.0
-    global_concurrency: int = 8
-    per_host_concurrency: int = 2
-    per_host_delay_s: float = 1.0
-    obey_robots: bool = True
-    # SSRF guard: off only for trusted setups (tests point at 127.0.0.1)
-    allow_private_addresses: bool = False
 
 
 class LakeSettings(BaseModel):

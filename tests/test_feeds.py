@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from newsflow.settings import FetchSettings
+from tasks.sources.fetch import FetchSettings
 from tasks.sources.feeds import discover_article_entries, discover_article_urls, parse_feed, parse_sitemap, sitemap_kind
 
 try:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from newsflow.settings import FetchSettings
+from tasks.sources.fetch import FetchSettings
 from tasks.sources.fetch import FetchResult, PreviousFetch, decode_body, fetch_many, fetch_urls
 
 try:

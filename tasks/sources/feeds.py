@@ -27,8 +27,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from newsflow.settings import FetchSettings
-from tasks.sources.fetch import FetchResult, PreviousFetch, fetch_many
+from tasks.sources.fetch import FetchResult, FetchSettings, PreviousFetch, fetch_many
 
 __all__ = [
     "parse_feed",

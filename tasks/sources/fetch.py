@@ -9,7 +9,7 @@ short `error` class:
     "connect_error"  "network_error"  "http_<status>"  "redirect_loop"
     "too_many_redirects"  "bad_redirect"  "content_type"  "too_large"  "too_small"
 
-Behaviour (settings from `newsflow.settings.FetchSettings`):
+Behaviour (parameters in `FetchSettings` below, set from NEWSFLOW_FETCH__*):
 
 * Timeouts: httpx connect/read timeouts plus a total deadline per attempt
   (`total_timeout_s`, covering every redirect hop and the body).
@@ -66,7 +66,9 @@ from urllib.robotparser import RobotFileParser
 import httpcore
 import httpx
 
-from newsflow.settings import FetchSettings
+from pydantic import BaseModel
+
+from newsflow import __version__
 from tasks.sources.url_safety import UnsafeURL, check_ips, check_url_syntax
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,26 @@ CRAWL_DELAY_CAP_S = 30.0
 
 
 @dataclass
+
+class FetchSettings(BaseModel):
+    user_agent: str = f"newsflow/{__version__} (+https://github.com/newsflow/newsflow)"
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 15.0
+    total_timeout_s: float = 30.0
+    max_redirects: int = 5
+    max_body_bytes: int = 10 * 1024 * 1024
+    min_body_bytes: int = 10
+    max_url_length: int = 2083
+    retries: int = 2
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 10.0
+    global_concurrency: int = 8
+    per_host_concurrency: int = 2
+    per_host_delay_s: float = 1.0
+    obey_robots: bool = True
+    # SSRF guard: off only for trusted setups (tests point at 127.0.0.1)
+    allow_private_addresses: bool = False
+
 class PreviousFetch:
     etag: str | None = None
     last_modified: str | None = None
