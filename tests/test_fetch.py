@@ -279,7 +279,7 @@ def test_ssrf_redirect_to_loopback_refused(http_server):
     The first hop has to be reachable, so the test server stands in for a public host:
     the guard is told that 127.0.0.1:<port> is public only for the connect-time check,
     and the redirect goes to a different loopback name (localhost / [::1] / 127.0.0.2)."""
-    from tasks import fetch as fetch_mod
+    from tasks.sources import fetch as fetch_mod
 
     http_server.route("/go", Reply(302, headers={"Location": "http://127.0.0.1:1/secret"}))
     http_server.route("/go-name", Reply(302, headers={"Location": "http://localhost:1/secret"}))

@@ -93,8 +93,6 @@ ROBOTS_MAX_BYTES = 512 * 1024
 CRAWL_DELAY_CAP_S = 30.0
 
 
-@dataclass
-
 class FetchSettings(BaseModel):
     user_agent: str = f"newsflow/{__version__} (+https://github.com/newsflow/newsflow)"
     connect_timeout_s: float = 5.0
@@ -114,6 +112,8 @@ class FetchSettings(BaseModel):
     # SSRF guard: off only for trusted setups (tests point at 127.0.0.1)
     allow_private_addresses: bool = False
 
+
+@dataclass
 class PreviousFetch:
     etag: str | None = None
     last_modified: str | None = None
