@@ -35,7 +35,6 @@ METHODS: tuple[tuple[str, str], ...] = (
     ("sumy Luhn", "luhn"),
     ("sumy KL", "kl"),
     ("sumy SumBasic", "sumbasic"),
-    ("sumy Edmundson (title)", "edmundson"),
     ("newsflow (default)", "newsflow"),
 )
 

@@ -101,30 +101,78 @@ def publish_run_artifacts(report: dict, articles: list[dict[str, Any]], articles
 
 
 class RunProgress:
-    """A progress artifact advanced once per batch, so long runs show how far they are.
+    """A progress artifact advanced after every batch, in items (files, URLs) done of those known.
 
-    URL batches are known only after feeds are read, so the total can grow (`expect`).
-    """
+    URLs are known only after feeds are read, so the total can grow (`expect`)."""
 
-    def __init__(self, total_batches: int):
+    def __init__(self):
         from prefect.artifacts import create_progress_artifact
 
-        self.total = total_batches
+        self.total = 0
         self.done = 0
         self.artifact_id = create_progress_artifact(0.0, key=PROGRESS_KEY, description=self._description(""))
 
     def _description(self, last: str) -> str:
-        return f"{self.done} of {self.total} batches" + (f"; last: {last}" if last else "")
+        return f"{self.done} of {self.total} items" + (f"; last: {last}" if last else "")
 
     def percent(self) -> float:
         return round(100.0 * self.done / self.total, 1) if self.total else 100.0
 
-    def expect(self, more_batches: int) -> None:
-        self.total += more_batches
+    def expect(self, more: int) -> None:
+        self.total += more
 
-    def advance(self, label: str) -> float:
+    def advance(self, items: int, label: str) -> float:
         from prefect.artifacts import update_progress_artifact
 
-        self.done = min(self.done + 1, self.total)
+        self.done = min(self.done + items, self.total)
         update_progress_artifact(self.artifact_id, self.percent(), description=self._description(label))
         return self.percent()
+
+
+class RunReport:
+    """The run's report as it grows batch by batch: counts and failures (from the pipeline's
+    totals), the new-articles table, the progress artifact and the terminal progress bar."""
+
+    def __init__(self, run_id: str, warehouse: str, totals):
+        self.run_id, self.warehouse, self.totals = run_id, warehouse, totals
+        self.articles: list[dict[str, Any]] = []
+        self.articles_total = 0
+        self.search_index: str | None = None
+        self.progress = RunProgress()
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(self.totals.counts)
+
+    @property
+    def timings(self) -> dict[str, float]:
+        return {stage: round(seconds, 3) for stage, seconds in self.totals.timings.items()}
+
+    def expect(self, items: int) -> None:
+        from newsflow import progress
+
+        self.progress.expect(items)
+        progress.expect(items)
+
+    def advance(self, result, logger) -> None:
+        from newsflow import progress
+
+        rows = article_rows(result.docs)
+        self.articles_total += len(rows)
+        self.articles.extend(rows[: MAX_ARTICLE_ROWS - len(self.articles)])
+        counts = result.counts
+        logger.info("%s: %d new, %d unchanged, %d failed", result.label, counts["documents_new"],
+                    counts["unchanged"], counts["failures"])
+        self.progress.advance(counts["items_seen"], result.label)
+        progress.advance(counts["items_seen"])
+
+    def as_dict(self) -> dict:
+        return {"run_id": self.run_id, "warehouse": self.warehouse, **self.counts, "timings": self.timings,
+                "search_index": self.search_index,
+                "failed_items": [{"source": f.source, "stage": f.stage, "reason": f.reason, "detail": f.detail}
+                                 for f in self.totals.failures]}
+
+    def publish(self) -> dict:
+        report = self.as_dict()
+        publish_run_artifacts(report, self.articles, self.articles_total)
+        return report

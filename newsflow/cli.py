@@ -9,6 +9,8 @@ import os
 import sys
 from datetime import date
 
+from tasks.summarize.algorithms import ALGORITHMS
+
 
 def _prefect_defaults() -> None:
     # Offline machines: the server's telemetry would fail noisily without internet.
@@ -39,12 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--url-file", help="file with one article URL per line")
     ingest.add_argument("--warehouse", help="DuckDB file (default: warehouse/newsflow.duckdb or NEWSFLOW_WAREHOUSE)")
     length = ingest.add_mutually_exclusive_group()
-    length.add_argument("--sentences", type=int, default=3, help="summary length in sentences (default 3)")
+    length.add_argument("--sentences", type=int, help="summary length in sentences (default: NEWSFLOW_SUMMARY_SENTENCES, 3)")
     length.add_argument("--ratio", type=float, help="summary length as a fraction of the document")
     length.add_argument("--words", type=int, help="summary length as a word budget")
-    ingest.add_argument("--algorithm", default="newsflow",
-                        choices=["newsflow", "lead", "lexrank", "textrank", "lsa", "luhn", "kl", "sumbasic"])
-    ingest.add_argument("--near-dup-threshold", type=float, default=0.8)
+    ingest.add_argument("--algorithm", choices=ALGORITHMS,
+                        help="summarizer (default: NEWSFLOW_SUMMARY_ALGORITHM, newsflow)")
+    ingest.add_argument("--near-dup-threshold", type=float,
+                        help="word-shingle Jaccard for near-duplicates (default: NEWSFLOW_NEAR_DUP_THRESHOLD, 0.8)")
     ingest.add_argument("--batch-size", type=int, default=None,
                         help="files or URLs per batch (default: NEWSFLOW_BATCH_SIZE, 1000)")
     ingest.add_argument("--json", action="store_true", help="print the run report as JSON")
@@ -54,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: a LocalCluster)")
     ingest.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
                         help="progress on stderr: a bar on a terminal, a line every 10 s otherwise (default on)")
+
+    config = sub.add_parser("config", help="print the effective settings and where each value came from")
+    config.add_argument("--json", action="store_true", help="as JSON")
 
     export = sub.add_parser("export", help="write the tables to Parquet, partitioned by ingest date")
     export.add_argument("--warehouse", help="DuckDB file (default: the configured storage)")
@@ -81,22 +87,64 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from flows.ingest import ingest, make_task_runner
+    from flows.ingest import ingest
+    from flows.parameters import check_run
+    from flows.runners import make_task_runner
     from newsflow import progress
-    from newsflow.settings import get_settings
 
-    settings = get_settings()
+    settings = _settings()
+    if settings is None:
+        return 2
+    parameters = dict(paths=args.paths, urls=args.urls, feeds=args.feeds, url_file=args.url_file,
+                      warehouse=args.warehouse, algorithm=args.algorithm, summary_sentences=args.sentences,
+                      summary_ratio=args.ratio, summary_words=args.words,
+                      near_dup_threshold=args.near_dup_threshold, batch_size=args.batch_size)
+    try:  # the flow's own rules, before Prefect's server starts: a typo costs no 15 s
+        check_run(ingest, settings, parameters)
+    except ValueError as exc:
+        print(f"newsflow ingest: {exc}", file=sys.stderr)
+        return 2
     runner = make_task_runner(args.task_runner or settings.task_runner, args.dask_address or settings.dask_address)
     with progress.reporting(progress.ProgressReporter() if args.progress else None):
-        report = ingest.with_options(task_runner=runner)(
-            paths=args.paths, urls=args.urls, feeds=args.feeds, url_file=args.url_file, warehouse=args.warehouse, algorithm=args.algorithm,
-            summary_sentences=args.sentences, summary_ratio=args.ratio, summary_words=args.words,
-            near_dup_threshold=args.near_dup_threshold, batch_size=args.batch_size or settings.batch_size,
-        )
+        report = ingest.with_options(task_runner=runner)(**parameters)
     if args.json:
         print(json.dumps(report, indent=2, default=str))
     else:
         print_report(report)
+    return 0
+
+
+def _settings():
+    """The settings, once, at the edge; a bad NEWSFLOW_* value is a one-line error (None)."""
+    from pydantic import ValidationError
+
+    from newsflow.settings import get_settings, unknown_variables
+
+    for name, nearest in unknown_variables():
+        hint = f"; did you mean {nearest}?" if nearest else ""
+        print(f"newsflow: warning: {name} is not a newsflow setting and is ignored{hint}", file=sys.stderr)
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"NEWSFLOW_{'__'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+                             for e in exc.errors())
+        print(f"newsflow: bad setting: {problems}", file=sys.stderr)
+        return None
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from newsflow.settings import describe
+
+    settings = _settings()
+    if settings is None:
+        return 2
+    rows = describe(settings)
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+        return 0
+    print_rows(["setting", "value", "source", "variable"],
+               [(r["setting"], json.dumps(r["value"], default=str) if not isinstance(r["value"], str) else r["value"],
+                 r["source"], r["variable"]) for r in rows], width=80)
     return 0
 
 
@@ -240,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     _prefect_defaults()
     args = build_parser().parse_args(argv)
     handlers = {"ingest": cmd_ingest, "serve": cmd_serve, "search": cmd_search, "sql": cmd_sql,
-                "export": cmd_export, "reindex": cmd_reindex}
+                "export": cmd_export, "reindex": cmd_reindex, "config": cmd_config}
     return handlers[args.command](args)
 
 

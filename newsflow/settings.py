@@ -1,20 +1,28 @@
-"""All settings in one typed object, overridable by environment variables.
+"""All settings in one typed object: defaults here, overridden by `NEWSFLOW_*` environment
+variables or a `.env` file in the working directory.
 
 `NEWSFLOW_WAREHOUSE=/data/news.duckdb` or nested `NEWSFLOW_FETCH__USER_AGENT=...`.
-Settings are built when asked for (`get_settings()`), never at import time, so
-tests and flows can set the environment first.
+Settings are built at the edge (the CLI, the flow's first lines, `newsflow serve`) when
+asked for, never at import time, and handed down as values. Flow parameters left empty
+mean "the setting", so an override reaches scheduled and UI-triggered runs too.
+`newsflow config` prints the effective values and where each came from.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+import difflib
+import os
 from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tasks.pipeline import FAULT_POINTS
 from tasks.sources.fetch import FetchSettings
+from tasks.summarize.algorithms import ALGORITHMS
+from tasks.summarize.length import DEFAULT_SENTENCES, SENTENCES_RANGE, WORDS_RANGE
 from warehouse.search import RefreshPolicy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -45,27 +53,49 @@ class SearchSettings(BaseModel):
                              max_age=timedelta(minutes=self.rebuild_max_age_minutes))
 
 
+Algorithm = Literal[ALGORITHMS]  # type: ignore[valid-type]  # the registry, as a type
+FaultPoint = Literal[FAULT_POINTS]  # type: ignore[valid-type]
+ENV_PREFIX = "NEWSFLOW_"
+NEAR_DUP_RANGE = (0.5, 1.0)  # below 0.5, 5-word shingles link unrelated articles
+BATCH_SIZE_RANGE = (1, 10_000)
+
+
+class FaultSettings(BaseModel):
+    """A documented test seam (tests/integration/test_crash.py, bench/reliability.py): the run
+    dies when batch `batch` reaches stage boundary `at`; see tasks/pipeline.FaultPoint."""
+
+    at: FaultPoint | None = None
+    batch: int = Field(1, ge=1)
+    marker: Path | None = None  # write this file and wait to be killed, instead of dying at once
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", env_nested_delimiter="__", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="ignore",
+                                      env_file=".env", env_file_encoding="utf-8")
 
     warehouse: Path = DEFAULT_WAREHOUSE
     # "duckdb": the single file `warehouse`; "ducklake": catalog + Parquet files, several writers
     storage: Literal["duckdb", "ducklake"] = "duckdb"
     lake: LakeSettings = LakeSettings()
-    summary_sentences: int = Field(3, ge=1, le=50)
-    summary_algorithm: str = "newsflow"
-    max_file_bytes: int = 20 * 1024 * 1024
-    near_dup_threshold: float = Field(0.8, ge=0.0, le=1.0)
-    minhash_permutations: int = 112
-    shingle_words: int = 5
-    # files per batch (the CLI's default --batch-size); fewer, larger batches mean fewer lookups
-    # and commits: 1000 ran 25% faster than 200 on the throughput corpus
-    batch_size: int = Field(1000, ge=1, le=10_000)
+    # the run's defaults; a flow parameter or CLI flag given for a run wins
+    summary_algorithm: Algorithm = "newsflow"
+    summary_sentences: int = Field(DEFAULT_SENTENCES, ge=SENTENCES_RANGE[0], le=SENTENCES_RANGE[1])
+    # either of these, when set, is the default length instead of summary_sentences
+    summary_ratio: float | None = Field(None, gt=0, le=1)
+    summary_words: int | None = Field(None, ge=WORDS_RANGE[0], le=WORDS_RANGE[1])
+    near_dup_threshold: float = Field(0.8, ge=NEAR_DUP_RANGE[0], le=NEAR_DUP_RANGE[1])
+    max_file_bytes: int = Field(20 * 1024 * 1024, gt=0)
+    minhash_permutations: int = Field(112, ge=16)
+    shingle_words: int = Field(5, ge=1)
+    # files per batch; fewer, larger batches mean fewer lookups and commits: 1000 ran 25%
+    # faster than 200 on the throughput corpus
+    batch_size: int = Field(1000, ge=BATCH_SIZE_RANGE[0], le=BATCH_SIZE_RANGE[1])
     # a file batch also closes at this much input, so big files do not pile up in memory
     batch_max_bytes: int = Field(64 * 1024 * 1024, gt=0)
     # processes for the CPU stages (clean, summarize); 0 = every core this process may use
     workers: int = Field(0, ge=0)
-    lock_timeout_s: float = 120.0
+    # how long opening the DuckDB file retries another process's lock
+    lock_timeout_s: float = Field(120.0, gt=0)
     # DuckDB's memory cap for the warehouse connection (it spills to a temp folder beyond it)
     duckdb_memory_limit: str = "512MB"
     # how long a run queues for another run's writer lock before it gives up
@@ -81,7 +111,67 @@ class Settings(BaseSettings):
     feeds: list[str] = []
     fetch: FetchSettings = FetchSettings()
     search: SearchSettings = SearchSettings()
+    fault: FaultSettings = FaultSettings()
 
 
 def get_settings(**overrides) -> Settings:
     return Settings(**overrides)
+
+
+def _variable_names(model: type[BaseModel], prefix: str) -> list[str]:
+    names = []
+    for name, info in model.model_fields.items():
+        full = prefix + name.upper()
+        names.append(full)
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
+            names += _variable_names(info.annotation, full + "__")
+    return names
+
+
+def variable_names() -> list[str]:
+    """Every NEWSFLOW_* variable the settings read."""
+    return _variable_names(Settings, ENV_PREFIX)
+
+
+def unknown_variables(environ: dict[str, str] | None = None) -> list[tuple[str, str | None]]:
+    """NEWSFLOW_* variables that no setting reads (a typo silently does nothing otherwise),
+    each with the nearest valid name."""
+    environ = os.environ if environ is None else environ
+    known = variable_names()
+    known_set = set(known)
+    out = []
+    for name in sorted(environ):
+        if name.upper().startswith(ENV_PREFIX) and name.upper() not in known_set:
+            close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.6)
+            out.append((name, close[0] if close else None))
+    return out
+
+
+def describe(settings: Settings, environ: dict[str, str] | None = None, env_file: Path | None = None
+             ) -> list[dict]:
+    """Each effective setting with its value and where it came from: the environment, the
+    `.env` file, or the default."""
+    from dotenv import dotenv_values
+
+    environ = os.environ if environ is None else environ
+    env_file = Path(".env") if env_file is None else env_file
+    from_file = {k.upper(): v for k, v in dotenv_values(env_file).items()} if env_file.is_file() else {}
+    upper_env = {k.upper(): v for k, v in environ.items()}
+    rows = []
+
+    def walk(model: BaseModel, prefix: str, path: str) -> None:
+        for name in type(model).model_fields:
+            value = getattr(model, name)
+            variable = prefix + name.upper()
+            if isinstance(value, BaseModel):
+                source = "environment" if variable in upper_env else (".env" if variable in from_file else None)
+                if source is None:  # nested values may be set one by one
+                    walk(value, variable + "__", f"{path}{name}.")
+                    continue
+            source = ("environment" if variable in upper_env else ".env" if variable in from_file else "default")
+            rows.append({"setting": path + name, "variable": variable,
+                         "value": value.model_dump(mode="json") if isinstance(value, BaseModel) else
+                         (str(value) if isinstance(value, Path) else value), "source": source})
+
+    walk(settings, ENV_PREFIX, "")
+    return rows

@@ -19,27 +19,7 @@ from tasks.parallel import map_chunks
 from tasks.sources.files import read_file
 from tasks.dedup.terms import LEAD_WORDS, doc_term_counts
 from tasks.summarize.algorithms import summarize
-
-
-@dataclass(frozen=True)
-class SummaryLength:
-    sentences: int | None = 3
-    ratio: float | None = None
-    words: int | None = None
-
-    def label(self) -> str:
-        if self.ratio is not None:
-            return f"ratio={self.ratio}"
-        if self.words is not None:
-            return f"words={self.words}"
-        return f"sentences={self.sentences}"
-
-    def kwargs(self) -> dict:
-        if self.ratio is not None:
-            return {"ratio": self.ratio}
-        if self.words is not None:
-            return {"words": self.words}
-        return {"sentences": self.sentences}
+from tasks.summarize.length import SummaryLength
 
 
 def read_paths(paths: list[Path], max_bytes: int) -> tuple[list[Document], list[Failure]]:
@@ -105,6 +85,10 @@ def clean_docs(docs: list[Document], today: date | None = None, repeated: frozen
     return kept, failures
 
 
+def _length_kwargs(length: SummaryLength) -> dict:
+    return {name: getattr(length, name) for name in length.given()}
+
+
 def compute_summaries(docs: list[Document], algorithm: str, length: SummaryLength
                       ) -> tuple[dict[str, Summary], list[Failure]]:
     summaries: dict[str, Summary] = {}
@@ -113,7 +97,7 @@ def compute_summaries(docs: list[Document], algorithm: str, length: SummaryLengt
         if doc.duplicate_of is not None:
             continue  # only canonical documents are summarized
         try:
-            summaries[doc.doc_id] = summarize(doc.text, title=doc.title, algorithm=algorithm, **length.kwargs())
+            summaries[doc.doc_id] = summarize(doc.text, title=doc.title, algorithm=algorithm, **_length_kwargs(length))
         except Exception as exc:  # noqa: BLE001
             failures.append(Failure(doc.source, "summarize", "summarizer_error", f"{type(exc).__name__}: {exc}"[:500]))
     return summaries, failures
@@ -140,13 +124,6 @@ def attach_summaries(docs: list[Document], by_id: dict[str, Summary]) -> None:
     for doc in docs:
         if doc.doc_id in by_id and doc.duplicate_of is None:
             doc.summary = by_id[doc.doc_id]
-
-
-def summarize_docs(docs: list[Document], algorithm: str, length: SummaryLength, workers: int = 1) -> list[Failure]:
-    """Set `doc.summary` on each canonical document; return failures."""
-    by_id, failures = summaries_for(docs, algorithm, length, workers)
-    attach_summaries(docs, by_id)
-    return failures
 
 
 def clean_docs_parallel(docs: list[Document], workers: int = 1, derive: Derive | None = None

@@ -1,27 +1,19 @@
-"""Thin Prefect task wrappers over the batch stage functions in `tasks/batch.py`.
-
-The flow calls these so each batch shows up in the Prefect UI with a name that
-says which batch it handled; benchmarks and worker processes call the plain
-functions directly.
+"""The pipeline's stages as Prefect tasks: `PrefectStages` is the stage runner the ingest flow
+hands to `tasks.pipeline.Pipeline`, so every stage of every batch is a task run named after
+the batch ("clean files batch 2/9 (1000 files)"). The plain functions stay plain; benchmarks
+run the same pipeline with `tasks.pipeline.InlineStages`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
-from tasks.batch import (  # noqa: F401 - re-exported for callers of the plain functions
-    Derive, SummaryLength, attach_summaries, clean_docs, clean_docs_parallel, compute_summaries, read_paths,
-    summaries_for, summarize_docs,
-)
-from tasks.dedup.duplicates import DedupConfig, DedupIndex, DedupOutcome, deduplicate
-from tasks.document import Document, Failure
-from tasks.dedup.stories import StoryIndex, StoryOutcome, assign_stories
-from tasks.sources.web import WebBatch, fetch_results_to_batch, previous_fetches
-
+from tasks.pipeline import STAGES, Pending
 
 T = TypeVar("T")
 
@@ -53,43 +45,35 @@ class Handoff(Generic[T]):
         (self._value,) = state
 
 
-@task(name="read-files", task_run_name="read {label}", cache_policy=NO_CACHE)
-def read_task(paths: list[Path], max_bytes: int, label: str) -> Handoff[tuple[list[Document], list[Failure]]]:
-    return Handoff(read_paths(paths, max_bytes))
+def _stage(fn: Callable, args: tuple, label: str) -> Handoff:
+    return Handoff(fn(*args))
 
 
-@task(name="clean", task_run_name="clean {label}", cache_policy=NO_CACHE)
-def clean_task(docs: list[Document], label: str, workers: int = 1, derive: Derive | None = None
-               ) -> Handoff[tuple[list[Document], list[Failure]]]:
-    return Handoff(clean_docs_parallel(docs, workers, derive))
+# a lost connection or lock at commit is worth two more tries; the write is one transaction
+_RETRIES = {"store": 2}
+TASKS = {name: task(_stage, name=name, task_run_name=name + " {label}", cache_policy=NO_CACHE,
+                    retries=_RETRIES.get(name, 0), retry_delay_seconds=2)
+         for name in STAGES}
 
 
-@task(name="deduplicate", task_run_name="deduplicate {label}", cache_policy=NO_CACHE)
-def dedup_task(docs: list[Document], index: DedupIndex, config: DedupConfig, label: str) -> Handoff[DedupOutcome]:
-    return Handoff(deduplicate(docs, index, config))
+class _Taken:
+    def __init__(self, future):
+        self._future = future
+
+    def result(self):
+        return self._future.result().take()
 
 
-@task(name="stories", task_run_name="stories {label}", cache_policy=NO_CACHE)
-def story_task(docs: list[Document], index: StoryIndex, label: str) -> Handoff[StoryOutcome]:
-    return Handoff(assign_stories(docs, index))
+class PrefectStages:
+    """`tasks.pipeline.Stages` as Prefect task runs: `run` inline, `submit` on the flow's task runner."""
 
+    def __init__(self, on_dask: bool = False):
+        # quote(): Prefect would otherwise walk every document of a batch looking for futures;
+        # prefect-dask hands a quoted argument to the task still wrapped, so only quote locally
+        self._wrap = (lambda value: value) if on_dask else quote
 
-@task(name="summarize", task_run_name="summarize {label}", cache_policy=NO_CACHE)
-def summarize_task(docs: list[Document], algorithm: str, length: SummaryLength, label: str,
-                   workers: int = 1) -> Handoff[tuple[dict, list[Failure]]]:
-    return Handoff(summaries_for(docs, algorithm, length, workers))
+    def run(self, stage: str, fn: Callable, *args, label: str):
+        return TASKS[stage](fn, self._wrap(args), label).take()
 
-
-@task(name="fetch", task_run_name="fetch {label}", cache_policy=NO_CACHE)
-def fetch_task(urls: list[str], settings, fetch_state: dict, label: str) -> Handoff[WebBatch]:
-    from tasks.sources.fetch import fetch_urls
-
-    return Handoff(fetch_results_to_batch(fetch_urls(urls, settings, previous_fetches(fetch_state))))
-
-
-@task(name="discover-feeds", task_run_name="discover {label}", cache_policy=NO_CACHE)
-def discover_feeds_task(feeds: list[str], settings, label: str) -> tuple[list[str], list[Failure]]:
-    from tasks.sources.feeds import discover_article_urls
-
-    found, failed = discover_article_urls(feeds, settings)
-    return found, [Failure(r.url, "fetch", r.error or f"http_{r.status}", r.detail) for r in failed]
+    def submit(self, stage: str, fn: Callable, *args, label: str) -> Pending:
+        return _Taken(TASKS[stage].submit(fn, self._wrap(args), label))

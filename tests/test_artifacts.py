@@ -9,7 +9,8 @@ import pytest
 
 from flows.artifacts import MAX_FAILURE_ROWS, SUMMARY_CHARS, article_rows, report_markdown
 from flows.deploy import schedule_for, scheduled_parameters
-from flows.ingest import check_parameters
+from flows.parameters import check_warehouse, run_config
+from newsflow.settings import get_settings
 from newsflow.settings import get_settings
 from tasks.document import Document, Summary
 
@@ -92,37 +93,24 @@ def test_article_rows_are_canonical_documents_with_bounded_summaries():
 
 
 @pytest.mark.parametrize(("sentences", "ratio", "words", "message"), [
-    (3, 0.2, 60, "summary_ratio and summary_words"),
-    (5, 0.2, None, "summary_sentences and summary_ratio"),
-    (5, None, 60, "summary_sentences and summary_words"),
+    (None, 0.2, 60, "ratio and words"),
+    (5, 0.2, None, "sentences and ratio"),
+    (5, None, 60, "sentences and words"),
 ])
 def test_contradictory_summary_lengths_are_rejected(sentences, ratio, words, message):
     with pytest.raises(ValueError, match=f"contradictory summary length: {message}"):
-        check_parameters(sentences, ratio, words, None)
+        run_config(get_settings(), summary_sentences=sentences, summary_ratio=ratio, summary_words=words)
 
 
-@pytest.mark.parametrize(("sentences", "ratio", "words"), [(3, None, None), (7, None, None), (3, 0.3, None),
-                                                           (3, None, 40)])
-def test_one_summary_length_is_accepted(sentences, ratio, words):
-    check_parameters(sentences, ratio, words, None)
+@pytest.mark.parametrize(("sentences", "ratio", "words", "label"), [
+    (None, None, None, "sentences=3"), (7, None, None, "sentences=7"), (None, 0.3, None, "ratio=0.3"),
+    (None, None, 40, "words=40")])
+def test_one_summary_length_is_accepted(sentences, ratio, words, label):
+    config = run_config(get_settings(), summary_sentences=sentences, summary_ratio=ratio, summary_words=words)
+    assert config.length.label() == label
 
 
 def test_a_folder_is_not_a_warehouse(tmp_path):
     with pytest.raises(ValueError, match="is a folder"):
-        check_parameters(3, None, None, str(tmp_path))
-    check_parameters(3, None, None, str(tmp_path / "news.duckdb"))
-
-
-def test_schedule_is_the_interval_unless_a_cron_is_set():
-    interval = schedule_for(get_settings(schedule_interval_minutes=5))
-    assert interval.interval == timedelta(minutes=5)
-    cron = schedule_for(get_settings(schedule_cron="*/10 6-22 * * *", schedule_timezone="Europe/Berlin"))
-    assert cron.cron == "*/10 6-22 * * *" and cron.timezone == "Europe/Berlin"
-
-
-def test_scheduled_parameters_pass_feeds_only_when_the_flow_takes_them(tmp_path):
-    settings = get_settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "w.duckdb",
-                            feeds=["https://example.org/rss"])
-    assert scheduled_parameters(settings, {"paths", "warehouse"}) == {
-        "paths": [str(tmp_path / "inbox")], "warehouse": str(tmp_path / "w.duckdb")}
-    assert scheduled_parameters(settings, {"paths", "warehouse", "feeds"})["feeds"] == ["https://example.org/rss"]
+        check_warehouse(str(tmp_path))
+    check_warehouse(str(tmp_path / "news.duckdb"))

@@ -39,7 +39,8 @@ def _task_names_seen(cluster) -> set[str]:
 def test_ingest_on_an_existing_dask_scheduler(dask_cluster, seeds_dir, warehouse_path):
     from prefect_dask import DaskTaskRunner
 
-    from flows.ingest import ingest, make_task_runner
+    from flows.ingest import ingest
+    from flows.runners import make_task_runner
 
     for name, text in STORIES.items():
         (seeds_dir / name).write_text(text, encoding="utf-8")
@@ -71,7 +72,7 @@ def test_make_task_runner_defaults_to_a_local_cluster():
     from prefect.task_runners import ThreadPoolTaskRunner
     from prefect_dask import DaskTaskRunner
 
-    from flows.ingest import make_task_runner
+    from flows.runners import make_task_runner
 
     assert isinstance(make_task_runner("thread"), ThreadPoolTaskRunner)
     runner = make_task_runner("dask", dask_workers=1)

@@ -103,7 +103,7 @@ def test_changed_file_is_a_new_version_linked_to_the_old(tmp_path, warehouse_pat
 
 
 def test_file_batches_close_at_the_file_count_or_the_byte_budget(tmp_path):
-    from flows.ingest import file_batches
+    from tasks.pipeline import file_batches
 
     sizes = [10, 10, 10, 500, 10, 10, 10, 10]
     files = []

@@ -16,7 +16,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from importlib import resources
@@ -219,7 +219,8 @@ class Warehouse:
             yield con, search.lake_documents(con, "lake_source")
 
     def refresh_search_index(self, *, force: bool = False, policy: search.RefreshPolicy = search.EVERY_CHANGE,
-                             now: datetime | None = None) -> search.IndexRefresh:
+                             now: datetime | None = None,
+                             before_commit: Callable[[], None] | None = None) -> search.IndexRefresh:
         """Rebuild the full-text index when `policy` says so (default: whenever documents changed
         since it was built), or always with `force`. Says what it did and why."""
         now = now or search.utc_now()
@@ -230,10 +231,14 @@ class Warehouse:
                 return search.IndexRefresh(None, state.unindexed)
             if self.lake is None:
                 search.build(con, reason, now)
+                if before_commit is not None:
+                    before_commit()
             else:  # fts cannot index a DuckLake table: build on local copies, in one transaction
                 con.execute("BEGIN TRANSACTION")
                 search.copy_from_lake(con, "lake_source")
                 search.build(con, reason, now)
+                if before_commit is not None:
+                    before_commit()
                 con.execute("COMMIT")
             return search.IndexRefresh(reason)
 
@@ -360,9 +365,11 @@ class Warehouse:
         summary_length: str,
         raw_pages: list[tuple[str, str, str | None, bytes]] = (),
         fetch_log: list[dict] = (),
-        stories=None,  # tasks.stories.StoryOutcome of this batch
+        stories=None,  # tasks.dedup.stories.StoryOutcome of this batch
+        before_commit: Callable[[], None] | None = None,
     ) -> None:
-        """Write one batch in one transaction: all of it lands, or none of it."""
+        """Write one batch in one transaction: all of it lands, or none of it.
+        `before_commit` runs with every row inserted and COMMIT not yet sent (the fault seam)."""
         now = datetime.now()
         docs = list({d.doc_id: d for d in docs}.values())  # a batch must not hold a key twice
         doc_rows = pa.Table.from_pylist([_document_row(d, run_id, now) for d in docs], schema=_DOCUMENT_SCHEMA)
@@ -437,6 +444,8 @@ class Warehouse:
                 )
             if stories is not None:
                 write_story_rows(con, run_id, stories)
+            if before_commit is not None:
+                before_commit()
 
     # -- analyst access ----------------------------------------------------------
     def query(self, sql: str, params: list | None = None) -> tuple[list[str], list[tuple]]:

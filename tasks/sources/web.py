@@ -87,3 +87,18 @@ def _result_to_document(result: FetchResult) -> Document:
     elif not text.strip():
         raise ValueError("empty body")
     return doc
+
+
+def fetch_batch(urls: list[str], settings, fetch_state: dict) -> WebBatch:
+    """Fetch one batch of article URLs (conditional GETs from the stored fetch state)."""
+    from tasks.sources.fetch import fetch_urls
+
+    return fetch_results_to_batch(fetch_urls(urls, settings, previous_fetches(fetch_state)))
+
+
+def discover_feed_urls(feeds: list[str], settings) -> tuple[list[str], list[Failure]]:
+    """The article URLs the feeds and sitemaps list, and a failure per feed that could not be read."""
+    from tasks.sources.feeds import discover_article_urls
+
+    found, failed = discover_article_urls(feeds, settings)
+    return found, [Failure(r.url, "fetch", r.error or f"http_{r.status}", r.detail) for r in failed]

@@ -14,8 +14,6 @@ Algorithms
   score plus signals sumy does not use: overlap with the title, named entities and numbers
   shared with the rest of the article, sentence roles (quote, attribution, question), position
   in article and paragraph, and length.
-* ``edmundson`` (extra, not in ALGORITHMS; needs a title to be meaningful) - sumy's
-  Edmundson with the title as heading and title words as bonus words.
 
 All algorithms first drop non-content sentences (calls to action, datelines, captions,
 bylines). Documents longer than ``MAX_CANDIDATES`` content sentences are pre-filtered with a
@@ -35,7 +33,6 @@ from pathlib import Path
 import numpy as np
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.nlp.stemmers import Stemmer
-from sumy.summarizers.edmundson import EdmundsonSummarizer
 from sumy.summarizers.kl import KLSummarizer
 from sumy.summarizers.lex_rank import LexRankSummarizer
 from sumy.summarizers.lsa import LsaSummarizer
@@ -45,11 +42,11 @@ from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
 from tasks.document import Summary
+from tasks.summarize.length import SummaryLength
 from tasks.text.sentences import SumyTokenizer, split_paragraphs
 
 __all__ = [
     "ALGORITHMS",
-    "EXTRA_ALGORITHMS",
     "MAX_CANDIDATES",
     "summarize",
     "is_non_content",
@@ -58,9 +55,12 @@ __all__ = [
     "FEATURE_NAMES",
 ]
 
-ALGORITHMS: tuple[str, ...] = ("newsflow", "lead", "lexrank", "textrank", "lsa", "luhn", "kl", "sumbasic")
-EXTRA_ALGORITHMS: tuple[str, ...] = ("edmundson",)
-DEFAULT_SENTENCES = 3
+# sumy's methods by the name users pick them with
+SUMY_METHODS = {"lexrank": LexRankSummarizer, "textrank": TextRankSummarizer, "lsa": LsaSummarizer,
+                "luhn": LuhnSummarizer, "kl": KLSummarizer, "sumbasic": SumBasicSummarizer}
+# The one registry of summarizers: CLI choices, the flow's parameter type (the UI dropdown),
+# settings validation and the docs table all read it. "newsflow" is the default.
+ALGORITHMS: tuple[str, ...] = ("newsflow", "lead", *SUMY_METHODS)
 MAX_CANDIDATES = 100  # bound for the quadratic sumy methods on long documents
 # KL's greedy loop is O(n^2 * vocabulary) in pure Python: a tighter bound keeps it well under 2 s
 _CANDIDATE_LIMITS = {"kl": 60}
@@ -168,7 +168,7 @@ def _prefilter(doc: _Prepared, limit: int) -> list[int]:
     return sorted(keep)
 
 
-def _sumy_document(doc: _Prepared, cands: list[int], with_title: bool = False):
+def _sumy_document(doc: _Prepared, cands: list[int]):
     """A sumy document of the given sentences, paragraphs preserved; maps Sentence id -> position."""
     paragraphs: list[Paragraph] = []
     current: list[Sentence] = []
@@ -184,9 +184,6 @@ def _sumy_document(doc: _Prepared, cands: list[int], with_title: bool = False):
         current.append(s)
     if current:
         paragraphs.append(Paragraph(current))
-    if with_title and doc.title and paragraphs:
-        heading = Sentence(doc.title, _TOKENIZER, is_heading=True)
-        paragraphs[0] = Paragraph([heading, *paragraphs[0].sentences])
     return ObjectDocumentModel(paragraphs), by_id
 
 
@@ -208,26 +205,8 @@ def _cached_summarizer(name: str):
 
 
 def _sumy_summarizer(name: str):
-    # `_stem` is sumy's English Snowball stemmer behind a cache (sumy stems every word on every use)
-    if name == "lexrank":
-        s = LexRankSummarizer(_stem)
-    elif name == "textrank":
-        s = TextRankSummarizer(_stem)
-    elif name == "lsa":
-        s = LsaSummarizer(_stem)
-    elif name == "luhn":
-        s = LuhnSummarizer(_stem)
-    elif name == "kl":
-        s = KLSummarizer(_stem)
-    elif name == "sumbasic":
-        s = SumBasicSummarizer(_stem)
-    elif name == "edmundson":
-        s = EdmundsonSummarizer(_stem, cue_weight=1.0, key_weight=1.0, title_weight=1.0, location_weight=1.0)
-        s.null_words = _STOP_WORDS
-        s.stigma_words = ("hardly", "impossible", "allegedly", "reportedly", "unclear")
-        s.bonus_words = ("significant", "important", "first", "new", "major", "record")
-    else:  # pragma: no cover - guarded by summarize()
-        raise ValueError(name)
+    # `_stem` is sumy's Snowball stemmer behind a cache (sumy stems every word on every use)
+    s = SUMY_METHODS[name](_stem)
     if hasattr(s, "stop_words"):
         s.stop_words = _STOP_WORDS
     return s
@@ -237,11 +216,8 @@ def _sumy_rank(doc: _Prepared, name: str, cands: list[int]) -> list[int]:
     """Candidate positions ordered best first by a sumy summarizer."""
     if len(cands) <= 1:
         return list(cands)
-    with_title = name == "edmundson"
-    sdoc, by_id = _sumy_document(doc, cands, with_title=with_title)
-    summarizer = _sumy_summarizer(name) if with_title else _cached_summarizer(name)
-    if with_title and doc.title:
-        summarizer.bonus_words = tuple(summarizer.bonus_words) + tuple(_TOKENIZER.to_words(doc.title))
+    sdoc, by_id = _sumy_document(doc, cands)
+    summarizer = _cached_summarizer(name)
     capture = _CaptureRanking()
     summarizer(sdoc, capture)
     ranked = [by_id[id(info.sentence)] for info in capture.ranked if id(info.sentence) in by_id]
@@ -398,24 +374,6 @@ def _newsflow_rank(doc: _Prepared, cands: list[int]) -> list[int]:
 # ---------------------------------------------------------------------------
 
 
-def _length_spec(n_sentences: int, sentences, ratio, words) -> tuple[str, float]:
-    given = [(k, v) for k, v in (("sentences", sentences), ("ratio", ratio), ("words", words)) if v is not None]
-    if len(given) > 1:
-        raise ValueError(f"give at most one of sentences/ratio/words, got {', '.join(k for k, _ in given)}")
-    if not given:
-        return "sentences", DEFAULT_SENTENCES
-    kind, value = given[0]
-    if isinstance(value, bool):
-        raise ValueError(f"{kind} must be a number, got {value!r}")
-    if kind in ("sentences", "words"):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{kind} must be a positive integer, got {value!r}")
-        return kind, value
-    if not isinstance(value, (int, float)) or not (0.0 < float(value) <= 1.0) or math.isnan(value):
-        raise ValueError(f"ratio must be in (0, 1], got {value!r}")
-    return "sentences", max(1, round(float(value) * n_sentences))
-
-
 def summarize(
     text: str,
     *,
@@ -431,17 +389,17 @@ def summarize(
     or `words` (word budget; at least one sentence is returned) may be given; default is 3
     sentences. The result lists (position, sentence) in document order.
     """
-    if algorithm not in ALGORITHMS and algorithm not in EXTRA_ALGORITHMS:
-        raise ValueError(f"unknown algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS + EXTRA_ALGORITHMS)}")
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}")
     if text is not None and not isinstance(text, str):
         raise ValueError(f"text must be a string, got {type(text).__name__}")
-    # validate the length arguments even for empty text
-    _length_spec(1, sentences, ratio, words)
+    # validated even for empty text
+    length = SummaryLength.of(sentences, ratio, words)
 
     doc = prepare(text or "", title)
     if not doc.sentences:
         return Summary(algorithm=algorithm, sentences=[])
-    kind, amount = _length_spec(len(doc.sentences), sentences, ratio, words)
+    kind, amount = length.resolve(len(doc.sentences))
     cands = doc.candidates
 
     if kind == "sentences" and amount >= len(cands):

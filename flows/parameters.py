@@ -1,0 +1,87 @@
+"""The ingest flow's parameters over the settings: one `RunConfig` for the run.
+
+Parameters left empty mean "the setting", so `NEWSFLOW_NEAR_DUP_THRESHOLD=0.6` changes CLI,
+scheduled and UI-triggered runs alike. The CLI calls `check_run` before it starts Prefect, so
+a bad flag costs no server start-up and exits with code 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from newsflow.settings import Settings
+from tasks.dedup.duplicates import DedupConfig
+from tasks.parallel import default_workers
+from tasks.pipeline import FaultPoint, RunConfig
+from tasks.summarize.length import SummaryLength
+
+
+def default_length(settings: Settings) -> SummaryLength:
+    if settings.summary_ratio is not None or settings.summary_words is not None:
+        return SummaryLength(ratio=settings.summary_ratio, words=settings.summary_words)
+    return SummaryLength(sentences=settings.summary_sentences)
+
+
+def run_config(settings: Settings, *, algorithm: str | None = None, summary_sentences: int | None = None,
+               summary_ratio: float | None = None, summary_words: int | None = None,
+               near_dup_threshold: float | None = None, batch_size: int | None = None,
+               on_dask: bool = False) -> RunConfig:
+    """The run's configuration: each parameter given wins over its setting. Raises ValueError
+    for what the typed parameters cannot say (two summary lengths at once)."""
+    length = SummaryLength.of(summary_sentences, summary_ratio, summary_words, default=default_length(settings))
+    fault = settings.fault
+    return RunConfig(
+        algorithm=algorithm or settings.summary_algorithm,
+        length=length,
+        dedup=DedupConfig(threshold=settings.near_dup_threshold if near_dup_threshold is None else near_dup_threshold,
+                          num_perm=settings.minhash_permutations, shingle_words=settings.shingle_words),
+        batch_size=batch_size or settings.batch_size,
+        batch_max_bytes=settings.batch_max_bytes,
+        max_file_bytes=settings.max_file_bytes,
+        # on Dask the cluster provides the parallelism; elsewhere CPU stages use a local process pool
+        workers=1 if on_dask else (settings.workers or default_workers()),
+        writer_wait_s=settings.writer_wait_s,
+        fetch=settings.fetch,
+        search_policy=settings.search.policy(),
+        fault=FaultPoint(fault.at, fault.batch, fault.marker) if fault.at else None,
+    )
+
+
+def check_warehouse(warehouse: str | None) -> None:
+    if warehouse and Path(warehouse).expanduser().is_dir():
+        raise ValueError(f"warehouse {warehouse!r} is a folder; give a DuckDB file path such as {warehouse}/news.duckdb")
+
+
+def check_run(flow, settings: Settings, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Validate `parameters` exactly as a flow run would (the flow's own typed signature via
+    Prefect, then `run_config`), without starting anything. Raises ValueError with one line."""
+    from prefect.exceptions import ParameterTypeError
+
+    import logging
+
+    flow_logger = logging.getLogger("prefect.flows")
+    was_disabled, flow_logger.disabled = flow_logger.disabled, True  # the one-line message says it
+    try:
+        validated = flow.validate_parameters(parameters)
+    except ParameterTypeError as exc:
+        raise ValueError(_one_line(exc)) from None
+    finally:
+        flow_logger.disabled = was_disabled
+    check_warehouse(validated.get("warehouse"))
+    run_config(settings, **{k: validated.get(k) for k in (
+        "algorithm", "summary_sentences", "summary_ratio", "summary_words", "near_dup_threshold", "batch_size")})
+    return validated
+
+
+def _one_line(exc: Exception) -> str:
+    errors = getattr(exc, "__cause__", None)
+    errors = getattr(errors, "errors", None)
+    if callable(errors):
+        parts = []
+        for err in errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "parameters")
+            parts.append(f"{where}: {err.get('msg')}" + (f" (got {err['input']!r})" if "input" in err else ""))
+        if parts:
+            return "; ".join(parts)
+    return " ".join(str(exc).split())
