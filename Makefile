@@ -7,13 +7,13 @@ STAMP  := $(VENV)/.installed-stamp
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 
-.PHONY: run test serve bench export clean-warehouse install
+.PHONY: run test test-fast serve bench export clean-warehouse install
 
 # (Re)install whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -22,9 +22,13 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/newsflow ingest seeds/
 
-## Run the test suite.
+## Run the test suite (unit + integration + end-to-end; what CI runs).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q --durations=10
+
+## The unit layer only: pure functions, under a minute.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m unit
 
 ## Serve the scheduled ingest deployment (see README).
 serve: $(STAMP)

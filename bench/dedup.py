@@ -149,7 +149,7 @@ def name_counts(text: str) -> Counter:
 
 
 def seed_docs() -> list:
-    from tasks.stages import clean_docs, read_paths
+    from tasks.batch import clean_docs, read_paths
 
     docs, _ = read_paths(sorted((REPO / "seeds").glob("*.txt")), 10_000_000)
     return clean_docs(docs)[0]

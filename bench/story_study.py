@@ -337,7 +337,7 @@ def encode(out: Path, pairs: Path, seeds_json: Path) -> None:
 
 def seed_texts() -> tuple[str, str]:
     """The two seeds as the dev texts look: headline line, then the cleaned text."""
-    from tasks.stages import clean_docs, read_paths
+    from tasks.batch import clean_docs, read_paths
 
     docs, _ = read_paths(sorted((REPO / "seeds").glob("*.txt")), 10_000_000)
     docs, _ = clean_docs(docs)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = REPO.parent / "shared" / "eval" / "summaries_dev.jsonl"
-STAGES = ("read", "clean", "dedup", "summarize", "store")
+STAGES = ("read", "clean", "deduplicate", "stories", "summarize", "store", "search-index")  # tasks.pipeline timing keys
 
 # Before prefect is imported: no telemetry, and a Prefect home of our own that survives between
 # runs (the first start of the ephemeral server migrates SQLite, which is slow on a busy machine).
@@ -200,13 +200,9 @@ def cpu_calibration() -> float:
 
 # -- the two ways of running the same work --------------------------------------------
 def _task_runner(kind: str | None):
-    import flows.ingest as ingest_module
+    from flows.runners import make_task_runner
 
-    if kind is None:
-        return None
-    if hasattr(ingest_module, "make_task_runner"):
-        return ingest_module.make_task_runner(kind)
-    raise SystemExit(f"--task-runner {kind}: this flow has no make_task_runner(); run without it")
+    return None if kind is None else make_task_runner(kind)
 
 
 def run_flow(corpus: Path, warehouse: Path, batch_size: int, runner_kind: str | None) -> tuple[float, dict]:
@@ -219,90 +215,34 @@ def run_flow(corpus: Path, warehouse: Path, batch_size: int, runner_kind: str | 
     return time.perf_counter() - start, report
 
 
-def _workers() -> int:
-    from newsflow.settings import get_settings
-
-    try:
-        from tasks.parallel import default_workers
-    except ImportError:
-        return 1
-    return get_settings().workers or default_workers()
-
-
 def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, dict]:
-    """The flow's stage functions in one loop, in the flow's order and overlap (summaries computed
-    on the pool while this thread deduplicates, the next batch cleaned behind them while this one
-    is stored): no flow, no tasks, no API calls."""
+    """The flow's own choreography (tasks.pipeline.Pipeline) with plain stage calls
+    (InlineStages): the same batches, order and overlap, no flow, no task runs, no API calls."""
     import uuid
-    from concurrent.futures import ThreadPoolExecutor
 
-    from flows.ingest import assign_versions, drop_stored, file_batches
+    from flows.parameters import run_config
     from newsflow.settings import get_settings
-    from tasks import stages
-    from tasks.dedup.duplicates import DedupConfig, deduplicate
-    from tasks.parallel import release_freed_memory, shutdown_pool
+    from tasks.parallel import shutdown_pool
+    from tasks.pipeline import InlineStages, Pipeline
     from tasks.sources.files import discover_paths
-    from tasks.dedup.stories import assign_stories
-    from tasks.dedup.story_index import WarehouseStoryIndex
     from warehouse.store import Warehouse
 
     settings = get_settings()
-    workers = _workers()
-    length = stages.SummaryLength(sentences=3)
-    config = DedupConfig(threshold=0.8, num_perm=settings.minhash_permutations, shingle_words=settings.shingle_words)
-    derive = stages.Derive(shingle_words=settings.shingle_words)
-    timings = dict.fromkeys(STAGES, 0.0)
-    counts = {"documents_new": 0, "duplicates": 0, "summaries": 0, "failures": 0}
-
-    def timed(stage, fn, *args):
-        t0 = time.perf_counter()
-        try:
-            return fn(*args)
-        finally:
-            timings[stage] += time.perf_counter() - t0
-
+    config = run_config(settings, batch_size=batch_size)
     start = time.perf_counter()
-    store = Warehouse(warehouse)
+    store = Warehouse(warehouse, memory_limit=settings.duckdb_memory_limit)
     store.migrate()
-    story_index = WarehouseStoryIndex(store)
     run_id = str(uuid.uuid4())
+    pipeline = Pipeline(store, config, InlineStages(), run_id)
     store.start_run(run_id, None, {"bench": "plain loop"})
-    files, _missing = discover_paths([str(corpus)])
-    batches = list(file_batches(files, batch_size, settings.batch_max_bytes))
-    with ThreadPoolExecutor(2) as background:
-
-        def read_and_start(batch):  # the flow's read_batch + start
-            docs, failures = timed("read", stages.read_paths, batch, settings.max_file_bytes)
-            with store.session():
-                docs, _unchanged = timed("read", drop_stored, store, docs)
-            return background.submit(stages.clean_docs_parallel, docs, workers, derive), failures
-
-        pending = read_and_start(batches[0]) if batches else None
-        for number in range(len(batches)):
-            cleaning, failures = pending
-            with store.session():
-                docs, failed = timed("clean", cleaning.result)
-                failures = failures + failed
-                docs, _unchanged = timed("read", assign_versions, store, docs)
-                summarizing = background.submit(stages.summaries_for, docs, "newsflow", length, workers)
-                if number + 1 < len(batches):
-                    pending = read_and_start(batches[number + 1])
-                outcome = timed("dedup", deduplicate, docs, store, config)
-                stories = timed("dedup", assign_stories, docs, story_index)
-                summaries, failed = timed("summarize", summarizing.result)
-                stages.attach_summaries(docs, summaries)
-                failures += failed
-                timed("store", lambda: store.write_batch(run_id, docs, failures, outcome.band_keys,
-                                                         summary_length=length.label(), stories=stories))
-            counts["documents_new"] += len(docs)
-            counts["duplicates"] += sum(1 for d in docs if d.duplicate_of)
-            counts["summaries"] += sum(1 for d in docs if d.summary is not None)
-            counts["failures"] += len(failures)
-            release_freed_memory()
+    files, missing = discover_paths([str(corpus)])
+    for _result in pipeline.run_batches(pipeline.read_files(files, missing)):
+        pass
     shutdown_pool()  # as the flow does before the index build
-    timed("store", store.refresh_search_index)
-    store.finish_run(run_id, status="completed", counts=counts, timings=timings)
-    return time.perf_counter() - start, {**counts, "timings": timings}
+    pipeline.refresh_search_index()
+    totals = pipeline.totals
+    store.finish_run(run_id, status="completed", counts=totals.counts, timings=totals.timings)
+    return time.perf_counter() - start, {**totals.counts, "timings": totals.timings}
 
 
 # -- report ---------------------------------------------------------------------------

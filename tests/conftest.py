@@ -34,3 +34,21 @@ def seeds_dir(tmp_path) -> Path:
 @pytest.fixture
 def warehouse_path(tmp_path) -> Path:
     return tmp_path / "test.duckdb"
+
+
+# The unit layer (`make test-fast`): modules that test pure functions in this process, with at
+# most a loopback HTTP server or a DuckDB file; everything else is integration or end to end.
+UNIT_MODULES = {
+    "test_clean", "test_dedup", "test_extract", "test_metadata", "test_read", "test_sentences",
+    "test_summarize", "test_url_safety", "test_feeds", "test_fetch", "test_progress", "test_settings",
+    "test_parallel_units", "test_schema_docs", "test_warehouse",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        if module in UNIT_MODULES and "slow" not in item.keywords:
+            item.add_marker(pytest.mark.unit)
+        else:
+            item.add_marker(pytest.mark.integration)

@@ -1,9 +1,9 @@
 """Crash safety and idempotence: real `newsflow ingest` processes, SIGKILLed at chosen points.
 
-Kill points come from a tiny hook loaded through `sitecustomize` in the child only
-(`NEWSFLOW_CRASH_AT=read:N | write:N | after_write:N | index:1`): when the process reaches the
-point it writes a marker file and stops; the test sees the marker and SIGKILLs the whole process
-group. One more kill point uses no hook at all: it watches the warehouse until the first batch
+Kill points come from the pipeline's documented fault seam (`NEWSFLOW_FAULT__AT=<stage boundary>`,
+`NEWSFLOW_FAULT__BATCH=N`, `NEWSFLOW_FAULT__MARKER=path`; tasks/pipeline.FaultPoint): when the run
+reaches the point it writes the marker file and waits; the test sees the marker and SIGKILLs the
+whole process group. One more kill point uses no hook at all: it watches the warehouse until the first batch
 is committed. After each kill the warehouse must open and be consistent, and the next run must
 finish the work so that the final contents equal an uninterrupted run's.
 
@@ -105,104 +105,11 @@ def make_corpus(root: Path, n: int = 240, seed: int = 7) -> dict:
 
 
 # --- child processes -----------------------------------------------------------------------------
-_HOOK = textwrap.dedent('''
-    """Test-only crash hook (see tests/test_reliability_crash.py); does nothing without NEWSFLOW_CRASH_AT."""
-    import os, sys, time, threading, importlib.abc, importlib.util
-    from contextlib import contextmanager
-
-    _AT = os.environ.get("NEWSFLOW_CRASH_AT", "")
-    _MARK = os.environ.get("NEWSFLOW_CRASH_MARKER", "")
-    _counts = {}
-    _state = threading.local()
-
-    def _reached(point):
-        want, _, n = _AT.partition(":")
-        if want != point:
-            return
-        _counts[point] = _counts.get(point, 0) + 1
-        if _counts[point] == int(n or 1):
-            with open(_MARK + ".tmp", "w") as fh:
-                fh.write(point)
-            os.replace(_MARK + ".tmp", _MARK)  # whole or absent: the test may look at any moment
-            while True:  # wait here for the SIGKILL
-                time.sleep(1)
-
-    def _patch_read(mod):
-        orig = mod.read_file
-        def read_file(*a, **k):
-            _reached("read")
-            return orig(*a, **k)
-        mod.read_file = read_file
-        stages = sys.modules.get("tasks.stages")
-        if stages is not None and getattr(stages, "read_file", None) is orig:
-            stages.read_file = read_file
-
-    def _patch_stages(mod):
-        read = sys.modules.get("tasks.sources.files")
-        if read is not None and getattr(mod, "read_file", None) is not read.read_file:
-            mod.read_file = read.read_file
-
-    def _patch_store(mod):
-        W = mod.Warehouse
-        orig_tx, orig_write = W.transaction, W.write_batch
-        @contextmanager
-        def transaction(self):
-            with orig_tx(self) as con:
-                yield con
-                if getattr(_state, "writing", False):
-                    _reached("write")  # every row inserted, COMMIT not yet run
-        def write_batch(self, *a, **k):
-            _state.writing = True
-            try:
-                out = orig_write(self, *a, **k)
-            finally:
-                _state.writing = False
-            _reached("after_write")
-            return out
-        W.transaction, W.write_batch = transaction, write_batch
-
-    def _patch_search(mod):
-        orig = mod.build
-        def build(con):
-            orig(con)
-            _reached("index")  # index rebuilt inside the transaction, not committed
-        mod.build = build
-
-    _PATCHES = {"tasks.sources.files": _patch_read, "tasks.stages": _patch_stages,
-                "warehouse.store": _patch_store, "warehouse.search": _patch_search}
-
-    class _Finder(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path, target=None):
-            if name not in _PATCHES:
-                return None
-            sys.meta_path.remove(self)
-            try:
-                spec = importlib.util.find_spec(name)
-            finally:
-                sys.meta_path.insert(0, self)
-            if spec is None or spec.loader is None:
-                return spec
-            loader = spec.loader
-            exec_module = loader.exec_module
-            def patched(module, _exec=exec_module, _name=name):
-                _exec(module)
-                _PATCHES[_name](module)
-            loader.exec_module = patched
-            return spec
-
-    if _AT:
-        sys.meta_path.insert(0, _Finder())
-''')
-
-
 def child_env(tmp: Path, api_url: str | None = None, **extra: str) -> dict:
     """Environment for a child `newsflow` process: the crash hook on its path, offline Prefect."""
-    hook_dir = tmp / "crash_hook"
-    hook_dir.mkdir(parents=True, exist_ok=True)
-    (hook_dir / "sitecustomize.py").write_text(_HOOK)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSFLOW_", "PREFECT_"))}
     env.update({
-        "PYTHONPATH": os.pathsep.join([str(hook_dir), str(REPO)]),
+        "PYTHONPATH": str(REPO),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
         "PREFECT_HOME": str(tmp / "prefect_home"), "PREFECT_LOGGING_LEVEL": "WARNING",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "240",
@@ -234,12 +141,13 @@ def run_until_killed(cmd: list[str], env: dict, crash_at: str | None = None, *, 
                      timeout: float = 900) -> str:
     """Start the ingest, SIGKILL its process group at the kill point; return what triggered the kill.
 
-    `crash_at` uses the hook; `watch` is a callable polled until it returns True (no hook).
+    `crash_at` ("stage:batch") uses the fault seam; `watch` is a callable polled until it returns True (no hook).
     If the run ends before the point is reached, that is a test failure (the point was wrong)."""
     marker = Path(env["PREFECT_HOME"]).parent / f"crash-marker-{time.monotonic_ns()}"
     env = dict(env)
-    if crash_at:
-        env.update(NEWSFLOW_CRASH_AT=crash_at, NEWSFLOW_CRASH_MARKER=str(marker))
+    if crash_at:  # the pipeline's fault seam (tasks/pipeline.FaultPoint)
+        at, _, batch = crash_at.partition(":")
+        env.update(NEWSFLOW_FAULT__AT=at, NEWSFLOW_FAULT__BATCH=batch or "1", NEWSFLOW_FAULT__MARKER=str(marker))
     log = open(marker.with_suffix(".log"), "w+b")  # a file, not a pipe: an unread pipe can block the child
     proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + timeout
@@ -393,13 +301,13 @@ def test_sigkill_mid_write_and_between_batches_then_rerun_equals_uninterrupted_r
     tmp, corpus, env, want = crash_corpus
     wh = tmp / "killed.duckdb"
     cmd = ingest_cmd([str(corpus)], wh, "--batch-size", "40")
-    assert run_until_killed(cmd, env, "write:2") == "write"
+    assert run_until_killed(cmd, env, "store:2") == "store:2"
     snap = snapshot(wh)
     assert_consistent(snap)
     batch_one = snap["documents"]
     assert 0 < len(snap["documents"]) < len(want["documents"]) and snap["documents"] <= want["documents"]
     assert [r[0] for r in snap["runs"]] == ["running"]  # nobody has looked yet
-    assert run_until_killed(cmd, env, "read:121") == "read"
+    assert run_until_killed(cmd, env, "read:4") == "read:4"
     snap2 = snapshot(wh)
     assert_consistent(snap2)
     assert len(batch_one) < len(snap2["documents"]) < len(want["documents"])
@@ -433,3 +341,34 @@ def test_sigkill_mid_write_and_between_batches_then_rerun_equals_uninterrupted_r
     assert len(again["runs"]) == len(got["runs"]) + 1
     # a changed file is a new version linked to the old one: tests/test_flow_ingest.py
     # (test_changed_file_is_a_new_version_linked_to_the_old); unchanged URLs: tests/test_flow_web.py
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("point", ["stories:1", "search-index:1"])
+def test_sigkill_at_a_stage_boundary_then_rerun_completes(tmp_path, prefect_api_url, point):
+    """Killed in the story step (nothing of the batch committed) or inside the search-index build
+    (documents committed, index not): the warehouse stays consistent and the next run completes,
+    with an index that covers every document."""
+    corpus = tmp_path / "corpus"
+    want = make_corpus(corpus, n=30, seed=11)
+    env = child_env(tmp_path, prefect_api_url)
+    wh = tmp_path / "killed.duckdb"
+    cmd = ingest_cmd([str(corpus)], wh)
+    assert run_until_killed(cmd, env, point) == point
+    snap = snapshot(wh) if wh.exists() else None
+    if snap is not None:
+        assert_consistent(snap)
+        assert len(snap["documents"]) == (want["documents"] if point.startswith("search-index") else 0)
+    report = report_of(run_ingest(cmd, env))
+    got = snapshot(wh)
+    assert_consistent(got)
+    assert len(got["documents"]) == want["documents"]
+    assert report["search_index"].startswith("rebuilt")
+    con = _open_read_only(wh)
+    try:
+        indexed = con.execute("SELECT count(*) FROM fts_main_documents.docs").fetchone()[0]
+        stored = con.execute("SELECT count(*) FROM documents").fetchone()[0]
+    finally:
+        con.close()
+    assert indexed == stored

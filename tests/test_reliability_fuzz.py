@@ -27,7 +27,8 @@ from tasks.text.clean import clean_document
 from tasks.dedup.duplicates import DedupConfig, EmptyIndex, deduplicate
 from tasks.document import Document, sha256_hex
 from tasks.sources.files import SUPPORTED_SUFFIXES, ReadError, decode_bytes, discover_paths, parse_bytes
-from tasks.stages import SummaryLength, clean_docs, summarize_docs
+from tasks.batch import attach_summaries, clean_docs, summaries_for
+from tasks.summarize.length import SummaryLength
 from tasks.summarize.algorithms import summarize
 from tests.test_reliability_crash import NEWSFLOW, REPO, _open_read_only, child_env, ingest_cmd, report_of
 
@@ -101,7 +102,8 @@ def test_clean_dedup_summarize_stages_never_raise(texts):
     assert all(f.reason for f in failures)
     deduplicate(kept, EmptyIndex(), DedupConfig())
     assert all(d.text_sha256 for d in kept)
-    summary_failures = summarize_docs(kept, "newsflow", SummaryLength())
+    summaries, summary_failures = summaries_for(kept, "newsflow", SummaryLength(sentences=3))
+    attach_summaries(kept, summaries)
     assert summary_failures == []
 
 

@@ -35,7 +35,7 @@ def expected_outcome(corpus: Path) -> dict:
     """What any interleaving must end with for the files (URLs are counted by the caller)."""
     from tasks.dedup.duplicates import DedupConfig, EmptyIndex, deduplicate
     from tasks.sources.files import discover_paths
-    from tasks.stages import clean_docs, read_paths
+    from tasks.batch import clean_docs, read_paths
 
     files, _ = discover_paths([str(corpus)])
     docs, failures = read_paths(files, 20 * 1024 * 1024)

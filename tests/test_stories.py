@@ -3,7 +3,7 @@ from pathlib import Path
 
 from tasks.dedup.duplicates import EmptyIndex, deduplicate
 from tasks.document import Document, sha256_hex
-from tasks.stages import clean_docs, read_paths
+from tasks.batch import clean_docs, read_paths
 from tasks.dedup.stories import EmptyStoryIndex, StoryConfig, assign_stories
 from tasks.dedup.story_index import WarehouseStoryIndex
 from warehouse.store import Warehouse
@@ -129,15 +129,6 @@ def test_seed_pair_2013_deal_and_2015_resolution_stay_apart(seeds_dir):
     outcome = assign_stories(everything, EmptyStoryIndex())
     assert len(docs) == 2
     assert story_of(outcome, docs[0]) != story_of(outcome, docs[1])
-
-
-def test_bundled_stop_words_are_scikit_learns():
-    """The pool workers read a copy (they do not import scikit-learn): it must not drift."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as sklearn_words
-
-    from tasks.dedup.terms import ENGLISH_STOP_WORDS
-
-    assert ENGLISH_STOP_WORDS == sklearn_words
 
 
 def test_candidates_rank_by_shared_query_terms_then_doc_id():
