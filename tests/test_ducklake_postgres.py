@@ -248,3 +248,40 @@ def _sha_of_shared(store: Warehouse) -> str:
     _, rows = store.query("SELECT DISTINCT text_sha256 FROM documents WHERE source LIKE '%harbour-0.txt'")
     assert len(rows) == 1
     return rows[0][0]
+
+
+def test_data_files_on_s3_compatible_storage_through_httpfs(catalog, tmp_path, monkeypatch, capsys):
+    """The data path on an S3-compatible server (moto's, on loopback), credentials from settings."""
+    moto_server = pytest.importorskip("moto.server", reason="moto[server] (a dev dependency) provides the S3 server")
+    import boto3
+
+    from newsflow.cli import main
+    from newsflow.settings import get_settings
+
+    port = pg_server.free_port()
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", aws_access_key_id="newsflow",
+                          aws_secret_access_key="not-a-secret", region_name="us-east-1")
+        s3.create_bucket(Bucket="news")
+        env = {"NEWSFLOW_STORAGE": "ducklake", "NEWSFLOW_LAKE__CATALOG": catalog,
+               "NEWSFLOW_LAKE__DATA_PATH": "s3://news/lake", "NEWSFLOW_LAKE__SEARCH_INDEX": str(tmp_path / "s.duckdb"),
+               "NEWSFLOW_LAKE__S3__KEY_ID": "newsflow", "NEWSFLOW_LAKE__S3__SECRET": "not-a-secret",
+               "NEWSFLOW_LAKE__S3__REGION": "us-east-1", "NEWSFLOW_LAKE__S3__ENDPOINT": f"127.0.0.1:{port}",
+               "NEWSFLOW_LAKE__S3__URL_STYLE": "path", "NEWSFLOW_LAKE__S3__USE_SSL": "false"}
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        store = Warehouse.from_settings(get_settings())
+        assert store.lake.data_path == "s3://news/lake"  # a URL, not a Path that would collapse "//"
+        store.migrate()
+        store.write_batch("r1", [doc(s, t, x) for s, (t, x) in CORPUS.items()], [], {}, summary_length="sentences=1")
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="news", Prefix="lake/").get("Contents", [])]
+        assert any(k.startswith("lake/main/documents/") and k.endswith(".parquet") for k in keys), keys
+        assert not list(tmp_path.rglob("*.parquet"))  # nothing landed locally
+        assert main(["sql", "SELECT count(*) AS n FROM articles", "--format", "csv"]) == 0
+        assert capsys.readouterr().out.splitlines() == ["n", "4"]
+        assert store.refresh_search_index().rebuilt is True
+        assert store.search("flooding")[1][0][0] == "Storm floods coastal towns"
+    finally:
+        server.stop()
