@@ -8,6 +8,7 @@ PostgreSQL refuses to run as root, and CI runs as root, so as root the server ru
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -53,8 +54,9 @@ class PostgresServer:
 
 def _run(cmd: list[str], *, check: bool = True) -> subprocess.CompletedProcess:
     as_other = os.geteuid() == 0
-    return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=120,
-                          user=SERVER_USER if as_other else None,
+    # the user's own group and no supplementary ones, so the server keeps none of root's groups
+    ids = {"user": SERVER_USER, "group": pwd.getpwnam(SERVER_USER).pw_gid, "extra_groups": []} if as_other else {}
+    return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=120, **ids,
                           # `nobody` cannot read root's cwd or home
                           cwd="/", env={**os.environ, "HOME": "/tmp"} if as_other else None)
 
