@@ -16,7 +16,7 @@ import difflib
 import os
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tasks.pipeline import FAULT_POINTS
@@ -29,14 +29,45 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "newsflow.duckdb"
 
 
-class LakeSettings(BaseModel):
-    """DuckLake storage (used when `storage = "ducklake"`): see README "Beyond one file"."""
+class ObjectStoreSettings(BaseModel):
+    """S3-compatible object storage for a lake's data files (`data_path = "s3://bucket/prefix"`),
+    through DuckDB's httpfs; empty fields fall back to DuckDB's defaults (AWS, its credential chain)."""
 
-    # "sqlite:PATH" for writers on one machine; "postgres:dbname=... host=..." when shared
+    key_id: str = ""
+    secret: SecretStr = SecretStr("")
+    region: str = ""
+    endpoint: str = ""  # host:port of MinIO, R2, Ceph, ...
+    url_style: Literal["", "path", "vhost"] = ""
+    use_ssl: bool = True
+
+
+class LakeSettings(BaseModel):
+    """DuckLake storage (used when `storage = "ducklake"`): see docs/profiles/."""
+
+    # "sqlite:PATH" for writers on one machine; "postgres:dbname=... host=... user=..." (libpq
+    # keywords; PG* variables and ~/.pgpass apply) for writers on several machines
     catalog: str = f"sqlite:{REPO_ROOT / 'warehouse' / 'lake' / 'catalog.sqlite'}"
-    data_path: Path = REPO_ROOT / "warehouse" / "lake" / "data"
-    # DuckLake cannot hold the fts index's macros, so the index lives in this DuckDB file
+    # a directory (a shared mount when several machines write), or s3://bucket/prefix
+    data_path: Path | str = REPO_ROOT / "warehouse" / "lake" / "data"
+    # DuckLake cannot hold the fts index's macros, so the index lives in this DuckDB file (local to
+    # each machine: a DuckDB file must not be shared over a network filesystem)
     search_index: Path = REPO_ROOT / "warehouse" / "lake" / "search.duckdb"
+    s3: ObjectStoreSettings = ObjectStoreSettings()
+
+    @field_validator("data_path", mode="after")
+    @classmethod
+    def _path_unless_url(cls, value: Path | str) -> Path | str:
+        # Path("s3://b/x") would collapse the "//"; URLs stay strings
+        from warehouse.lake import is_remote
+
+        return str(value) if is_remote(str(value)) else Path(value)
+
+    def config(self):
+        from warehouse.lake import LakeConfig, ObjectStore
+
+        store = ObjectStore(self.s3.key_id, self.s3.secret.get_secret_value(), self.s3.region, self.s3.endpoint,
+                            self.s3.url_style, self.s3.use_ssl)
+        return LakeConfig(self.catalog, self.data_path, self.search_index, store)
 
 
 class SearchSettings(BaseModel):

@@ -10,7 +10,7 @@ Writers use optimistic concurrency: a commit that conflicts with another fails a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -19,20 +19,64 @@ import duckdb_ext
 ALIAS = "lake"
 
 
+REMOTE_SCHEMES = ("s3://", "s3a://", "s3n://", "r2://", "gcs://", "gs://", "http://", "https://")
+
+
+def is_remote(path: str | Path) -> bool:
+    return isinstance(path, str) and path.lower().startswith(REMOTE_SCHEMES)
+
+
+@dataclass(frozen=True)
+class ObjectStore:
+    """Credentials for S3-compatible object storage (DuckDB httpfs); empty fields use DuckDB's defaults."""
+
+    key_id: str = ""
+    secret: str = field(default="", repr=False)
+    region: str = ""
+    endpoint: str = ""  # host[:port] of an S3-compatible server (MinIO, R2, ...); empty means AWS
+    url_style: str = ""  # "path" for most self-hosted servers, "vhost" for AWS
+    use_ssl: bool = True
+
+    def secret_sql(self) -> str:
+        options = ["TYPE s3"]
+        for key, value in (("KEY_ID", self.key_id), ("SECRET", self.secret), ("REGION", self.region),
+                           ("ENDPOINT", self.endpoint), ("URL_STYLE", self.url_style)):
+            if value:
+                options.append(f"{key} {_literal(value)}")
+        options.append(f"USE_SSL {'true' if self.use_ssl else 'false'}")
+        return f"CREATE OR REPLACE TEMPORARY SECRET newsflow_lake ({', '.join(options)})"
+
+
 @dataclass(frozen=True)
 class LakeConfig:
-    catalog: str  # "sqlite:/path/catalog.sqlite", "postgres:dbname=...", or a DuckDB file path
-    data_path: Path
+    catalog: str  # "sqlite:/path/catalog.sqlite", "postgres:dbname=... host=...", or a DuckDB file path
+    data_path: Path | str  # a directory (shared mount), or an object-store URL such as s3://bucket/prefix
     search_index: Path  # side DuckDB file holding the fts index (DuckLake cannot store macros)
+    object_store: ObjectStore = ObjectStore()
 
     def attach_target(self) -> str:
         return f"ducklake:{self.catalog}"
 
+    def data_prefix(self) -> str:
+        return str(self.data_path).rstrip("/") + "/"
+
     def local_paths(self) -> list[Path]:
-        paths = [self.data_path, self.search_index.parent]
+        paths = [self.search_index.parent]
+        if not is_remote(self.data_path):
+            paths.append(Path(self.data_path))
         if self.catalog.startswith("sqlite:"):
             paths.append(Path(self.catalog.removeprefix("sqlite:")).parent)
         return paths
+
+    def writer_lock(self, wait_s: float):
+        """The lock a batch holds from "what is stored?" to commit, as far as this catalog's writers
+        reach: the catalog database for Postgres (writers on any machine), else a file lock beside
+        the catalog file (writers on this machine: that is all a SQLite or DuckDB catalog serves)."""
+        from warehouse import writer_lock as locks
+
+        if self.catalog.startswith("postgres:"):
+            return locks.pg_writer_lock(self.catalog.removeprefix("postgres:"), wait_s=wait_s)
+        return locks.writer_lock(self.catalog.removeprefix("sqlite:"), wait_s=wait_s)
 
 
 def _literal(value: str) -> str:
@@ -49,10 +93,13 @@ def attach(con: duckdb.DuckDBPyConnection, cfg: LakeConfig, *, alias: str = ALIA
         con.execute("LOAD sqlite")
     elif cfg.catalog.startswith("postgres:"):
         con.execute("LOAD postgres")
+    if is_remote(cfg.data_path):
+        con.execute("LOAD httpfs")
+        con.execute(cfg.object_store.secret_sql())
     if not read_only:
         for path in cfg.local_paths():
             path.mkdir(parents=True, exist_ok=True)
-    options = f"DATA_PATH {_literal(str(cfg.data_path) + '/')}" + (", READ_ONLY" if read_only else "")
+    options = f"DATA_PATH {_literal(cfg.data_prefix())}" + (", READ_ONLY" if read_only else "")
     con.execute(f"ATTACH {_literal(cfg.attach_target())} AS {alias} ({options})")
 
 

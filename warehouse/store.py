@@ -97,7 +97,7 @@ class Warehouse:
     def from_settings(cls, settings, path: str | Path | None = None) -> Warehouse:
         """The configured storage; an explicit `path` always means that DuckDB file."""
         if path is None and settings.storage == "ducklake":
-            cfg = lakes.LakeConfig(settings.lake.catalog, settings.lake.data_path, settings.lake.search_index)
+            cfg = settings.lake.config()
             return cls(cfg.attach_target(), lock_timeout_s=settings.lock_timeout_s, lake=cfg)
         return cls(path or settings.warehouse, lock_timeout_s=settings.lock_timeout_s,
                    memory_limit=settings.duckdb_memory_limit)
@@ -174,9 +174,13 @@ class Warehouse:
     def exclusive_writer(self, wait_s: float):
         """Held by a run from "what is stored?" to commit (see warehouse/writer_lock.py).
 
-        A DuckLake catalog takes several writers at once (a lost commit is retried), so it needs none."""
+        DuckLake would take the commits of several writers at once (a lost commit is retried), but
+        a batch's duplicate and story decisions are made from lookups before its commit: two
+        writers holding copies of one article would each find no canonical copy and both keep
+        theirs. So lake writers take turns here too, across machines on a Postgres catalog; their
+        reading, cleaning and summarizing outside this section still run at once."""
         if self.lake is not None:
-            return nullcontext()
+            return self.lake.writer_lock(wait_s)
         return writer_lock(self.path, wait_s=wait_s)
 
     # -- schema --------------------------------------------------------------
@@ -185,9 +189,15 @@ class Warehouse:
             return sql
         return lakes.adapt_ddl(sql, lakes.view_names(m[2] for m in migrations()))
 
-    @_retry_write_conflicts
     def migrate(self) -> int:
         """Create or upgrade the schema; safe to call on every run. Returns the version."""
+        # writers starting together on a new lake would each create the tables (DuckLake has no
+        # IF NOT EXISTS across uncommitted transactions) and record the versions twice
+        with self.exclusive_writer(self.lock_timeout_s) if self.lake is not None else nullcontext():
+            return self._migrate()
+
+    @_retry_write_conflicts
+    def _migrate(self) -> int:
         with self.transaction() as con:
             con.execute(self._ddl(
                 "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -454,7 +464,7 @@ class Warehouse:
         with self.connect(read_only=True) as con:
             search.load(con)  # search_articles() needs fts, which cannot load once access is locked
             if self.lake is not None:
-                con.execute("SET allowed_directories = ?", [[str(self.lake.data_path) + "/"]])
+                con.execute("SET allowed_directories = ?", [[self.lake.data_prefix()]])
             con.execute("SET enable_external_access = false")
             con.execute("SET lock_configuration = true")
             cursor = con.execute(sql, params or [])
