@@ -215,6 +215,13 @@ def run_flow(corpus: Path, warehouse: Path, batch_size: int, runner_kind: str | 
     return time.perf_counter() - start, report
 
 
+def _workers() -> int:
+    from newsflow.settings import get_settings
+    from tasks.parallel import default_workers
+
+    return get_settings().workers or default_workers()
+
+
 def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, dict]:
     """The flow's own choreography (tasks.pipeline.Pipeline) with plain stage calls
     (InlineStages): the same batches, order and overlap, no flow, no task runs, no API calls."""

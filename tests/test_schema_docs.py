@@ -7,7 +7,7 @@ from test_search import doc
 from warehouse import dictionary
 from warehouse.store import Warehouse
 
-README = dictionary.Path(__file__).resolve().parent.parent / "README.md"
+README = dictionary.Path(__file__).resolve().parent.parent / "docs" / "schema.md"
 
 
 def test_every_table_view_and_column_has_a_comment():
