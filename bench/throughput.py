@@ -266,8 +266,8 @@ def row(n: int, mode: str, wall: float, report: dict, rss: int, overhead: str) -
     return "| " + " | ".join(cells) + " |"
 
 
-HEADER = ("| N | mode | wall s | docs/s | read docs/s (share) | clean | dedup | summarize | store "
-          "| peak RSS MiB | dups/summaries | Prefect overhead |\n|" + "---|" * 12)
+HEADER = ("| N | mode | wall s | docs/s | " + " | ".join(f"{stage} docs/s (share)" for stage in STAGES)
+          + " | peak RSS MiB | dups/summaries | Prefect overhead |\n|" + "---|" * (7 + len(STAGES)))
 
 
 def main(argv: list[str] | None = None) -> int:

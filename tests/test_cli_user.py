@@ -1,0 +1,117 @@
+"""What a user of the command line meets: the live bar on a terminal, settings that override
+runs, `newsflow config`, and bad flags refused before anything starts."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+NEWSFLOW = Path(sys.executable).with_name("newsflow")
+
+
+def _env(tmp: Path, **extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSFLOW_", "PREFECT_"))}
+    env.update(PREFECT_HOME=str(tmp / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1",
+               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="240", COLUMNS="120", PYTHONPATH=str(REPO))
+    env.update(extra)
+    return env
+
+
+def _run_in_pty(cmd: list[str], env: dict, cwd: Path, timeout: float = 600) -> tuple[int, str]:
+    """Run `cmd` with a pseudo-terminal as its stdout and stderr, as a user's shell would."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=follower, stdout=follower, stderr=follower, close_fds=True)
+    os.close(follower)
+    out = bytearray()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=30)
+    os.close(leader)
+    return proc.returncode, out.decode("utf-8", errors="replace")
+
+
+@pytest.mark.slow
+def test_ingest_on_a_terminal_draws_a_bar_and_honours_settings_from_the_environment(tmp_path, seeds_dir):
+    warehouse = tmp_path / "w.duckdb"
+    env = _env(tmp_path, NEWSFLOW_WAREHOUSE=str(warehouse), NEWSFLOW_SUMMARY_SENTENCES="1",
+               NEWSFLOW_SUMMARY_ALGORITHM="lead")
+    rc, out = _run_in_pty([str(NEWSFLOW), "ingest", str(seeds_dir)], env, tmp_path)
+    assert rc == 0, out[-3000:]
+    # rich's bar: the "ingest" label, items done of total, and a rate
+    assert "ingest" in out and "2/2" in out and "/s" in out, out[-3000:]
+    assert "\r" in out or "\x1b[" in out  # redrawn in place, not plain lines
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute("SELECT algorithm, length, count(*) FROM summaries GROUP BY ALL").fetchall()
+        sentences = con.execute("SELECT max(rank) FROM summary_sentences").fetchone()[0]
+    finally:
+        con.close()
+    assert rows == [("lead", "sentences=1", 2)]  # the settings, not the flow's own defaults
+    assert sentences == 0
+
+
+@pytest.mark.slow
+def test_ingest_off_a_terminal_prints_plain_progress_lines_and_no_progress_silences_them(tmp_path, seeds_dir):
+    env = _env(tmp_path)
+    cmd = [str(NEWSFLOW), "ingest", str(seeds_dir), "--warehouse", str(tmp_path / "w.duckdb")]
+    proc = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "progress: 2/2 documents (100%)" in proc.stderr and "\r" not in proc.stderr
+    quiet = subprocess.run([*cmd, "--no-progress"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                           timeout=600)
+    assert quiet.returncode == 0 and "progress:" not in quiet.stderr
+
+
+@pytest.mark.parametrize("flag", [["--sentences", "0"], ["--batch-size", "-5"], ["--ratio", "5"],
+                                  ["--near-dup-threshold", "7"], ["--algorithm", "nope"]])
+def test_bad_flags_exit_2_with_one_line_before_prefect_starts(tmp_path, seeds_dir, flag):
+    proc = subprocess.run([str(NEWSFLOW), "ingest", str(seeds_dir), "--warehouse", str(tmp_path / "w.duckdb"), *flag],
+                          env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "temporary server" not in proc.stderr
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_config_says_where_each_value_came_from_and_warns_on_unknown_names(tmp_path):
+    (tmp_path / ".env").write_text("NEWSFLOW_BATCH_SIZE=250\n")
+    env = _env(tmp_path, NEWSFLOW_NEAR_DUP_THRESHOLD="0.6", NEWSFLOW_SUMARY_SENTENCES="2")
+    proc = subprocess.run([str(NEWSFLOW), "config", "--json"], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["setting"]: r for r in json.loads(proc.stdout)}
+    assert rows["near_dup_threshold"]["value"] == 0.6 and rows["near_dup_threshold"]["source"] == "environment"
+    assert rows["batch_size"]["value"] == 250 and rows["batch_size"]["source"] == ".env"
+    assert rows["summary_sentences"]["value"] == 3 and rows["summary_sentences"]["source"] == "default"
+    assert "NEWSFLOW_SUMARY_SENTENCES is not a newsflow setting" in proc.stderr
+    assert "did you mean NEWSFLOW_SUMMARY_SENTENCES?" in proc.stderr
+
+
+def test_near_dup_threshold_setting_reaches_the_run_config(monkeypatch):
+    from flows.parameters import run_config
+    from newsflow.settings import get_settings
+
+    monkeypatch.setenv("NEWSFLOW_NEAR_DUP_THRESHOLD", "0.6")
+    settings = get_settings()
+    assert run_config(settings).dedup.threshold == 0.6
+    assert run_config(settings, near_dup_threshold=0.9).dedup.threshold == 0.9  # a run's parameter wins
