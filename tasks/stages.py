@@ -45,13 +45,21 @@ class Handoff(Generic[T]):
         (self._value,) = state
 
 
-def _stage(fn: Callable, args: tuple, label: str) -> Handoff:
-    return Handoff(fn(*args))
+def _stage_function(stage: str) -> Callable:
+    """A module-level function named after the stage: Dask names its tasks (and the dashboard
+    its task stream) after the function, and pickles it by that name."""
+
+    def run(fn: Callable, args: tuple, label: str) -> Handoff:
+        return Handoff(fn(*args))
+
+    run.__name__ = run.__qualname__ = stage.replace("-", "_")
+    globals()[run.__name__] = run
+    return run
 
 
 # a lost connection or lock at commit is worth two more tries; the write is one transaction
 _RETRIES = {"store": 2}
-TASKS = {name: task(_stage, name=name, task_run_name=name + " {label}", cache_policy=NO_CACHE,
+TASKS = {name: task(_stage_function(name), name=name, task_run_name=name + " {label}", cache_policy=NO_CACHE,
                     retries=_RETRIES.get(name, 0), retry_delay_seconds=2)
          for name in STAGES}
 
