@@ -391,10 +391,7 @@ _TWITTER_TITLE = etree.XPath('.//meta[@name="twitter:title" or @property="twitte
 _TITLE_TAG = etree.XPath(".//title")
 _BYLINE_ELEMENTS = etree.XPath(
     './/*[@itemprop="author"] | .//a[@rel="author"]'
-    ' | .//*[contains(concat(" ", normalize-space(@class), " "), " byline ")'
-    ' or contains(concat(" ", normalize-space(@class), " "), " author ")'
-    ' or contains(concat(" ", normalize-space(@class), " "), " author-name ")'
-    ' or contains(concat(" ", normalize-space(@class), " "), " byline-name ")]'
+    ' | .//*[contains(@class, "byline") or contains(@class, "author")]'
 )
 
 
@@ -426,11 +423,17 @@ def _pick_title(tree, jsonld_title: str | None, sitename: str | None) -> tuple[s
     return None, None
 
 
-_BY_PREFIX = re.compile(r"^(?:(?:written|posted|reviewed|edited|reported)\s+)?by\b[:\s]*", re.I)
+_BY_PREFIX = re.compile(r"^.{0,40}?\bby\b[:\s]*", re.I)
 _NAME_CUT = re.compile(
-    r"\s*(?:[|,;•·]|\s[-–—]\s|\b(?:updated|published|posted|on|jan(?:uary)?|feb(?:ruary)?|march|apr(?:il)?|"
+    r"\s*(?:[|,;•·(]|\s[-–—]\s|\b(?:and|with|senior|staff|reporter|editor|writer|correspondent|contributor|"
+    r"columnist|chief|managing|updated|published|posted|on|jan(?:uary)?|feb(?:ruary)?|march|apr(?:il)?|"
     r"may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b|\d).*$",
     re.I,
+)
+# widget and team words that look like a capitalised name in an author box ("Sign In", "Our Team")
+_NOT_NAME_WORDS = frozenset(
+    "sign log in out up share follow view more posts post read about team all the our us home menu search "
+    "subscribe contact editors editorial staff news admin guest author authors comments reply".split()
 )
 _NAME_WORD = re.compile(r"^(?:[A-ZÀ-ÖØ-Þ][\w'’.-]*|[A-ZÀ-ÖØ-Þ]\.|(?:de|da|del|van|von|der|den|la|le|bin|al|dos|du)\b)$")
 
@@ -444,6 +447,8 @@ def _person_name(text: str) -> str | None:
     if not 2 <= len(words) <= 4 or len(s) > 60:
         return None
     if not all(_NAME_WORD.match(w) for w in words) or not words[-1][0].isupper():
+        return None
+    if any(w.casefold().strip(".") in _NOT_NAME_WORDS for w in words):
         return None
     return s
 
