@@ -247,17 +247,17 @@ def run_extractor(pages):
 
 
 def attribution(pairs: list[tuple[str, list[tuple[str, str]]]]) -> dict[str, list[int]]:
-    """rule -> [lines, lost content shingles, removed boilerplate shingles]."""
+    """rule -> [lines, content words lost, boilerplate words removed]. A removed line is
+    content when its word sequence occurs in the page's truth body (a short line has no
+    4-gram shingle of its own, so words, not shingles, are counted)."""
     out: dict[str, list[int]] = {}
     for truth, removed in pairs:
-        ts = shingles(truth)
+        body = " " + " ".join(_TOKEN_RE.findall(truth or "")) + " "
         for line, rule in removed:
-            sh = shingles(line)
-            inside = sum(min(v, ts[k]) for k, v in sh.items())
+            words = _TOKEN_RE.findall(line)
             row = out.setdefault(rule, [0, 0, 0])
             row[0] += 1
-            row[1] += inside
-            row[2] += sum(sh.values()) - inside
+            row[1 if words and f" {' '.join(words)} " in body else 2] += len(words)
     return out
 
 
@@ -371,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
              for stem, r in rows.items() if stem in truth]
     pairs += [(meta.get("body") or "", [(ln, "extractor:" + rule) for ln, rule in e.removed_lines])
               for (_, _, meta), e in zip(pages, extracted)]
-    print("\n| removed by | lines | content shingles lost | boilerplate shingles removed |\n|---|---|---|---|")
+    print("\n| removed by | lines | content words lost | boilerplate words removed |\n|---|---|---|---|")
     for rule, (n, lost, gained) in sorted(attribution(pairs).items(), key=lambda kv: -kv[1][1]):
         print(f"| {rule} | {n} | {lost} | {gained} |")
 

@@ -73,7 +73,9 @@ PATTERN_MAX_LINE_CHARS = 400
 # the HTML extractor has lost them, and there the structural rules would remove real
 # content: table rows and list items (short_line_run, menu_line, short_line), a quote
 # repeated in a story (duplicate_paragraph), a lead restated by the next paragraph
-# (truncated_prefix); its lines are paragraphs already, so nothing is unwrapped.
+# (truncated_prefix), sub-headings shared by pages on one topic ("Frequently Asked
+# Questions": repeated_across_documents, whose target, site furniture, the extractor has
+# removed already); its lines are paragraphs already, so nothing is unwrapped.
 # The effect of every rule on each kind is measured by `bench/extraction.py --rules`
 # (table in docs/benchmarks.md).
 PLAIN = "plain"
@@ -83,15 +85,20 @@ HTML = "html"
 # In a dump they are teasers and widgets around the story; in the extractor's output they
 # sit where the page's markup put them, inside the article: rule "pattern:editorial" (off for HTML).
 _EDITORIAL_SECTIONS = frozenset({"read_more", "click_here", "follow", "watch_below", "newsletter_blurb", "media_label"})
+# One-word lines ("Monthly", "x") and code ("register: openssl_csr_result") that a pattern
+# matches: in a dump, widget words; in extractor output, table cells, list items and code
+# listings: rule "pattern:fragments" (off for HTML).
+_CODE_LINE_RE = re.compile(r"\w_\w|[{};=<>]|^\s*[\w.-]+:\s+\S+$")
 ALL_RULES = frozenset({
-    "unwrap", "title", "dateline", "byline", "pattern", "pattern:editorial", "repeated_across_documents",
+    "unwrap", "title", "dateline", "byline", "pattern", "pattern:editorial", "pattern:fragments",
+    "repeated_across_documents",
     "duplicate_paragraph", "truncated_prefix", "short_line_run", "menu_line", "short_line",
     "trailing_block",
 })
 RULES: dict[str, frozenset[str]] = {
     PLAIN: ALL_RULES,
-    HTML: ALL_RULES - {"unwrap", "pattern:editorial", "duplicate_paragraph", "truncated_prefix", "short_line_run",
-                       "menu_line", "short_line"},
+    HTML: ALL_RULES - {"unwrap", "pattern:editorial", "pattern:fragments", "repeated_across_documents",
+                       "duplicate_paragraph", "truncated_prefix", "short_line_run", "menu_line", "short_line"},
 }
 
 
@@ -687,6 +694,8 @@ def clean_document(
     for i in range(n):
         if rule[i] is None and pat[i] is not None and "pattern" in on:
             if pat[i] in _EDITORIAL_SECTIONS and "pattern:editorial" not in on:
+                continue
+            if "pattern:fragments" not in on and (" " not in lines[i] or _CODE_LINE_RE.search(lines[i])):
                 continue
             rule[i] = "pattern:" + pat[i]
 
