@@ -352,10 +352,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"|   {len(failures)} failures: {Counter(f[2] for f in failures).most_common(5)} | | | | | |")
 
     rows, _ = stored["stored (files)"]
-    sources = Counter((r.get("title_source"), r.get("author_source")) for r in rows.values())
     print("\ntitle source: " + ", ".join(f"{k}: {v}" for k, v in Counter(r.get("title_source") for r in rows.values()).most_common()))
     print("author source: " + ", ".join(f"{k}: {v}" for k, v in Counter(r.get("author_source") for r in rows.values()).most_common()))
-    del sources
 
     # per-page effect of the cleaner and per-rule attribution (stored files vs extractor alone)
     better = worse = 0

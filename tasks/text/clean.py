@@ -7,6 +7,11 @@ why. Every removed line is recorded as `(line, rule)` in `Cleaned.removed_lines`
 Units are *lines* of the normalised text (hard-wrapped plain text is unwrapped first);
 the cleaned body is the kept lines joined by a blank line ("\\n\\n").
 
+The caller says what the text is (`kind`): `PLAIN`, a scraped dump that still carries its
+page's menus and widgets (all rules below), or `HTML`, the HTML extractor's output, where
+only the rules in `RULES[HTML]` run (see the comment at `RULES`; measured per rule by
+`bench/extraction.py --rules`).
+
 Rules, in priority order (the first one that fires names the removal):
 
 ``title``                     the title line (given, or guessed by `metadata.guess_title`)

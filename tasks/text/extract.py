@@ -6,9 +6,11 @@ Method (measured by `bench/extraction.py`):
    mode (main extractor only); its full cascade (readability/justext comparison,
    recall escalation) runs only when the fast text covers < 15% of the page's
    visible text, a sign that the main extractor locked onto a small block.
-   The page is parsed once; metadata (title, author, date, site name, language)
-   come from meta tags / JSON-LD / <title> via trafilatura's metadata helpers, the
-   date from explicit markup first and htmldate (non-extensive) as fallback.
+   Tables are kept, one row a line ("cell | cell"); list items are "- item" lines.
+   The page is parsed once; metadata come from the page's own markup in a fixed order
+   of sources, and the source that won is returned (`_metadata`): title from JSON-LD,
+   the sole <h1>, og:title, twitter:title, <title>; author from JSON-LD, meta tags,
+   byline elements; the date from explicit markup first, htmldate (non-extensive) after.
 2. A line-level post-cleaner removes what trafilatura leaves behind most often:
    * the headline repeated as the first line(s) of the body (it is kept in `title`);
    * short stand-alone boilerplate lines anywhere: "Advertisement", "Continue
