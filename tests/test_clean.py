@@ -493,6 +493,8 @@ def test_random_line_soup_never_raises(parts):
     raw = "\n".join(parts)
     c = clean_document(raw, repeated_lines=frozenset({line_key(BODY[0])}))
     assert isinstance(c, Cleaned)
+    h = clean_document(raw, repeated_lines=frozenset({line_key(BODY[0])}), kind="html")
+    assert isinstance(h, Cleaned)
 
 
 # ------------------------------------------------------------------ other sites' layouts

@@ -205,3 +205,15 @@ def test_html_page_is_stored_with_its_table_list_and_metadata_sources(tmp_path, 
     assert (title, title_source, author, author_source) == (
         "Council expands the riverside park", "json-ld", "Ana Lopez; Ben Ode", "json-ld")
     assert "Weather" not in dump_text  # a plain-text dump still loses its menu
+
+
+def test_text_kind_follows_what_the_source_was():
+    from tasks.batch import text_kind
+    from tasks.document import Document
+    from tasks.sources.files import fill_from_html, record_to_document
+
+    page = Document(source="https://x.example/a", source_kind="url", raw_text=TABLE_PAGE, raw_sha256="0",
+                    media_type="text/plain")  # served as text/plain, read as HTML
+    fill_from_html(page, TABLE_PAGE)
+    record = record_to_document("r.jsonl#L1", {"text": "Home\nNews\n" + PARA, "title": "T"}, "utf-8")
+    assert (text_kind(page), text_kind(record)) == ("html", "plain")
