@@ -193,7 +193,8 @@ def test_html_page_is_stored_with_its_table_list_and_metadata_sources(tmp_path, 
     store.migrate()
     run_id = str(uuid.uuid4())
     store.start_run(run_id, None, {})
-    pipeline = Pipeline(store, run_config(get_settings(), batch_size=10), InlineStages(), run_id)
+    # one worker: the cleaner runs in this process, no pool to start
+    pipeline = Pipeline(store, run_config(get_settings(workers=1), batch_size=10), InlineStages(), run_id)
     files, missing = discover_paths([str(tmp_path / "in")])
     for _ in pipeline.run_batches(pipeline.read_files(files, missing)):
         pass
