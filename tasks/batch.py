@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from tasks.text.clean import clean_document, repeated_lines
+from tasks.text.clean import HTML, PLAIN, clean_document, repeated_lines
 from tasks.dedup.duplicates import doc_shingles, doc_text_hash
 from tasks.document import Document, Failure, Summary
 from tasks.parallel import map_chunks
@@ -51,6 +51,13 @@ def derive_features(docs: list[Document], derive: Derive) -> None:
         doc_term_counts(doc, derive.story_lead_words)
 
 
+def text_kind(doc: Document) -> str:
+    """What the cleaner is given: the HTML extractor's output (files and fetched pages it
+    read as HTML) or a plain-text dump (.txt/.md files, JSON records, plain-text responses)."""
+    return HTML if doc.meta.get("text_kind") == "html" or doc.media_type in ("text/html", "application/xhtml+xml") \
+        else PLAIN
+
+
 def clean_docs(docs: list[Document], today: date | None = None, repeated: frozenset[str] | None = None,
                derive: Derive | None = None) -> tuple[list[Document], list[Failure]]:
     if repeated is None:
@@ -62,7 +69,7 @@ def clean_docs(docs: list[Document], today: date | None = None, repeated: frozen
         try:
             cleaned = clean_document(
                 doc.raw_text, title=doc.meta.get("title"), published=doc.meta.get("published"),
-                outlet=doc.meta.get("outlet"), repeated_lines=repeated, today=today,
+                outlet=doc.meta.get("outlet"), repeated_lines=repeated, today=today, kind=text_kind(doc),
             )
         except Exception as exc:  # noqa: BLE001 - one bad document must not stop the batch
             failures.append(Failure(doc.source, "clean", "cleaner_error", f"{type(exc).__name__}: {exc}"[:500]))
@@ -72,11 +79,17 @@ def clean_docs(docs: list[Document], today: date | None = None, repeated: frozen
             continue
         doc.text = cleaned.text
         doc.title = cleaned.title
+        doc.title_source = (doc.meta.get("title_source") or "record") if doc.meta.get("title") else (
+            "text" if cleaned.title else None)
         doc.published_at = cleaned.published_at
         doc.published_raw = cleaned.published_raw
         doc.date_convention = cleaned.date_convention
         doc.outlet = cleaned.outlet
-        doc.author = cleaned.author or doc.meta.get("author")
+        # the page's markup (or the record's field) first, the "By ..." line of the text after it
+        if doc.meta.get("author"):
+            doc.author, doc.author_source = doc.meta["author"], doc.meta.get("author_source") or "record"
+        else:
+            doc.author, doc.author_source = cleaned.author, ("byline" if cleaned.author else None)
         doc.language = doc.meta.get("language")
         doc.removed_lines = cleaned.removed_lines
         kept.append(doc)

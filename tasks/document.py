@@ -47,6 +47,10 @@ class Document:
     date_convention: str | None = None  # e.g. "MDY" for 09/26/2013
     outlet: str | None = None
     author: str | None = None
+    # where title and author came from: json-ld, h1, open-graph, twitter, title-tag, meta,
+    # byline-markup (HTML markup), record (a JSON field), text (guessed by the cleaner), byline ("By ..." line)
+    title_source: str | None = None
+    author_source: str | None = None
     language: str | None = None
     removed_lines: list[tuple[str, str]] = field(default_factory=list)  # (line, rule)
     # filled by the deduplicator

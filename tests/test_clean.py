@@ -493,6 +493,8 @@ def test_random_line_soup_never_raises(parts):
     raw = "\n".join(parts)
     c = clean_document(raw, repeated_lines=frozenset({line_key(BODY[0])}))
     assert isinstance(c, Cleaned)
+    h = clean_document(raw, repeated_lines=frozenset({line_key(BODY[0])}), kind="html")
+    assert isinstance(h, Cleaned)
 
 
 # ------------------------------------------------------------------ other sites' layouts
@@ -596,3 +598,62 @@ def test_wire_layout():
         "KUALA LUMPUR (Reuters) - U.S. Secretary of State John Kerry said on Thursday he had reached an agreement with Russia.",
         "Diplomats say the council is likely to vote on Friday.",
     ]
+
+
+# ------------------------------------------------------------------ what the cleaner is given (issue 20)
+
+from tasks.text.clean import HTML, PLAIN, RULES  # noqa: E402
+
+LONG = ("The storm that hit the coast on Tuesday killed at least twelve people and left thousands "
+        "without power, officials said on Wednesday after a night of rescue work.")
+QUOTE = "\u201cWe have never seen water rise this fast in the forty years we have lived here,\u201d said one resident."
+EXTRACTED = "\n".join([
+    LONG,
+    QUOTE,
+    "Casualties by district, according to the regional government:",
+    "District | Dead | Injured",
+    "North | 5 | 40",
+    "South | 7 | 22",
+    "Relief agencies listed their most urgent needs:",
+    "- Drinking water",
+    "- Blankets",
+    "- Tents and tarpaulins",
+    "Rescue teams were still searching the flooded valleys on Thursday, the fire service said.",
+    QUOTE,  # a pull quote: the same sentence twice is how the page shows it
+])
+
+
+@pytest.mark.unit
+def test_html_kind_keeps_table_rows_list_items_and_quotes():
+    c = clean_document(EXTRACTED, kind=HTML, today=TODAY)
+    kept = paragraphs(c)
+    assert kept == [x for x in EXTRACTED.split("\n")]
+    assert c.removed_lines == []
+
+
+@pytest.mark.unit
+def test_plain_kind_is_the_default_and_still_drops_menus_and_duplicates():
+    # the same lines read as a plain-text dump: short runs and repeats are what dumps' menus look like
+    c = clean_document(EXTRACTED, today=TODAY)
+    removed = rules(c)
+    assert removed["North | 5 | 40"] == "menu_line"
+    assert removed["- Blankets"] == "short_line_run"
+    assert removed[QUOTE] == "duplicate_paragraph"
+    assert clean_document(EXTRACTED, kind=PLAIN, today=TODAY).text == c.text
+
+
+@pytest.mark.unit
+def test_html_kind_still_removes_page_furniture():
+    text = "\n".join([LONG, "Share this article", "Accept cookies", "We use cookies to improve your experience.",
+                      "Rescue teams were still searching the flooded valleys on Thursday, the fire service said."])
+    c = clean_document(text, kind=HTML, today=TODAY)
+    assert "cookies" not in c.text
+    assert LONG in c.text
+
+
+@pytest.mark.unit
+def test_rule_sets_per_kind():
+    assert RULES[HTML] < RULES[PLAIN]
+    assert not {"short_line_run", "menu_line", "short_line", "duplicate_paragraph", "truncated_prefix"} & RULES[HTML]
+    # an unknown kind is treated as a plain dump (the cautious choice for unknown text)
+    assert clean_document(EXTRACTED, kind="something", today=TODAY).text == clean_document(EXTRACTED, today=TODAY).text

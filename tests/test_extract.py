@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from tasks.text.extract import Extracted, clean_extracted_text, extract_html
 
 PARA = (
@@ -94,3 +96,125 @@ def test_tail_heading_in_first_half_is_kept():
     text = "Related topics\n- one\n- two\n" + "\n".join(["A long paragraph of article content with many words in it."] * 10)
     out, _ = clean_extracted_text(text)
     assert out.startswith("Related topics")
+
+
+# ------------------------------------------------------------------ metadata sources (issue 20)
+
+BODY = "".join(
+    f"<p>{PARA.replace('Tuesday', day)}</p>" for day in ("Monday", "Tuesday", "Wednesday", "Thursday")
+)
+
+
+def _page(head: str = "", before_body: str = "", h1s: tuple[str, ...] = ()) -> str:
+    h = "".join(f"<h1>{x}</h1>" for x in h1s)
+    return f"<html><head>{head}</head><body>{before_body}<article>{h}{BODY}</article></body></html>"
+
+
+JSONLD = (
+    '<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle",'
+    ' "headline": "Council expands the riverside park", "datePublished": "2024-03-05",'
+    ' "author": [{"@type": "Person", "name": "Ana Lopez"}, {"@type": "Person", "name": "Ben Ode"}],'
+    ' "publisher": {"@type": "Organization", "name": "The Daily Example"}}</script>'
+)
+OG = ('<meta property="og:title" content="Park to grow by 12 hectares | The Daily Example">'
+      '<meta property="og:site_name" content="The Daily Example">')
+TITLE_TAG = "<title>Riverside park expansion approved - The Daily Example</title>"
+
+
+@pytest.mark.parametrize(
+    ("page", "title", "source"),
+    [
+        # JSON-LD headline beats everything else on the page
+        (_page(JSONLD + OG + TITLE_TAG, h1s=("Park news",)), "Council expands the riverside park", "json-ld"),
+        # the one <h1> is the headline readers see; og:title is a social variant
+        (_page(OG + TITLE_TAG, h1s=("Council expands riverside park",)), "Council expands riverside park", "h1"),
+        # several <h1> (logo, sections): og:title, site name removed
+        (_page(OG + TITLE_TAG, h1s=("The Daily Example", "Council expands riverside park")),
+         "Park to grow by 12 hectares", "open-graph"),
+        # only <title>: the site-name suffix goes
+        (_page(TITLE_TAG), "Riverside park expansion approved", "title-tag"),
+    ],
+)
+def test_title_comes_from_markup_in_order_and_says_where(page, title, source):
+    ex = extract_html(page)
+    assert (ex.title, ex.title_source) == (title, source)
+
+
+@pytest.mark.parametrize(
+    ("page", "author", "source"),
+    [
+        (_page(JSONLD + '<meta name="author" content="Meta Person">'), "Ana Lopez; Ben Ode", "json-ld"),
+        (_page('<meta name="author" content="Jane Reporter">',
+               '<div class="byline">By Someone Else</div>'), "Jane Reporter", "meta"),
+        (_page(before_body='<div class="post-byline">By Keith Barry, Senior Reporter | Updated March 11, 2026</div>'),
+         "Keith Barry", "byline-markup"),
+        (_page(before_body='<a rel="author" href="/u/x">Sign In</a>'), None, None),  # a widget, not a name
+    ],
+)
+def test_author_comes_from_markup_and_says_where(page, author, source):
+    ex = extract_html(page)
+    assert (ex.author, ex.author_source) == (author, source)
+
+
+TABLE_PAGE = f"""<html><head><title>Storm toll rises</title></head><body><article><h1>Storm toll rises</h1>
+<p>{PARA}</p><p>Casualties by district, according to the regional government:</p>
+<table><tr><th>District</th><th>Dead</th><th>Injured</th></tr><tr><td>North</td><td>5</td><td>40</td></tr>
+<tr><td>South</td><td>7</td><td>22</td></tr></table>
+<p>Relief agencies listed their most urgent needs on Wednesday evening, at the town hall:</p>
+<ul><li>Drinking water</li><li>Blankets</li><li>Tents and tarpaulins</li></ul>
+<p>{PARA.replace("Tuesday", "Friday")}</p></article></body></html>"""
+
+
+def test_table_rows_and_list_items_come_out_one_a_line():
+    lines = extract_html(TABLE_PAGE).text.split("\n")
+    assert "District | Dead | Injured" in lines
+    assert "North | 5 | 40" in lines and "South | 7 | 22" in lines
+    assert not any(set(x) <= set("|-: ") for x in lines)  # no markdown rule line under the header
+    assert {"- Drinking water", "- Blankets", "- Tents and tarpaulins"} <= set(lines)
+
+
+def test_html_page_is_stored_with_its_table_list_and_metadata_sources(tmp_path, warehouse_path):
+    """Through the pipeline into a real DuckDB file: the cleaner is told the text is HTML
+    extractor output, so the table rows and list items it used to drop are stored."""
+    import uuid
+
+    from flows.parameters import run_config
+    from newsflow.settings import get_settings
+    from tasks.pipeline import InlineStages, Pipeline
+    from tasks.sources.files import discover_paths
+    from warehouse.store import Warehouse
+
+    page = TABLE_PAGE.replace("<head>", "<head>" + JSONLD)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "storm.html").write_text(page, encoding="utf-8")
+    (tmp_path / "in" / "dump.txt").write_text(
+        "Home\nNews\nSport\nWeather\n\n" + PARA + "\n\n" + PARA.replace("Tuesday", "Friday") + "\n", encoding="utf-8")
+    store = Warehouse(warehouse_path)
+    store.migrate()
+    run_id = str(uuid.uuid4())
+    store.start_run(run_id, None, {})
+    # one worker: the cleaner runs in this process, no pool to start
+    pipeline = Pipeline(store, run_config(get_settings(workers=1), batch_size=10), InlineStages(), run_id)
+    files, missing = discover_paths([str(tmp_path / "in")])
+    for _ in pipeline.run_batches(pipeline.read_files(files, missing)):
+        pass
+    _, rows = store.query("SELECT source, text, title, title_source, author, author_source FROM documents ORDER BY source")
+    (dump, dump_text, _, _, _, _), (html, text, title, title_source, author, author_source) = rows
+    assert html.endswith("storm.html") and dump.endswith("dump.txt")
+    assert "North | 5 | 40\n\nSouth | 7 | 22" in text
+    assert "- Blankets" in text
+    assert (title, title_source, author, author_source) == (
+        "Council expands the riverside park", "json-ld", "Ana Lopez; Ben Ode", "json-ld")
+    assert "Weather" not in dump_text  # a plain-text dump still loses its menu
+
+
+def test_text_kind_follows_what_the_source_was():
+    from tasks.batch import text_kind
+    from tasks.document import Document
+    from tasks.sources.files import fill_from_html, record_to_document
+
+    page = Document(source="https://x.example/a", source_kind="url", raw_text=TABLE_PAGE, raw_sha256="0",
+                    media_type="text/plain")  # served as text/plain, read as HTML
+    fill_from_html(page, TABLE_PAGE)
+    record = record_to_document("r.jsonl#L1", {"text": "Home\nNews\n" + PARA, "title": "T"}, "utf-8")
+    assert (text_kind(page), text_kind(record)) == ("html", "plain")

@@ -208,9 +208,12 @@ def fill_from_html(doc: Document, html: str) -> None:
     if not extracted.text.strip():
         raise ReadError("no_main_text", "HTML page has no extractable article text")
     doc.raw_text = extracted.text
+    # the cleaner is told the text came out of the HTML extractor (tasks/batch.text_kind)
+    doc.meta["text_kind"] = "html"
     doc.meta.update({k: v for k, v in {
         "title": extracted.title, "published": extracted.date.isoformat() if extracted.date else None,
         "outlet": extracted.sitename, "author": extracted.author, "language": extracted.language,
+        "title_source": extracted.title_source, "author_source": extracted.author_source,
     }.items() if v})
 
 

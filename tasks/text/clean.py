@@ -7,6 +7,11 @@ why. Every removed line is recorded as `(line, rule)` in `Cleaned.removed_lines`
 Units are *lines* of the normalised text (hard-wrapped plain text is unwrapped first);
 the cleaned body is the kept lines joined by a blank line ("\\n\\n").
 
+The caller says what the text is (`kind`): `PLAIN`, a scraped dump that still carries its
+page's menus and widgets (all rules below), or `HTML`, the HTML extractor's output, where
+only the rules in `RULES[HTML]` run (see the comment at `RULES`; measured per rule by
+`bench/extraction.py --rules`).
+
 Rules, in priority order (the first one that fires names the removal):
 
 ``title``                     the title line (given, or guessed by `metadata.guess_title`)
@@ -67,6 +72,39 @@ from tasks.text import metadata as md
 
 PATTERNS_PATH = Path(__file__).with_name("data") / "boilerplate_patterns.txt"
 PATTERN_MAX_LINE_CHARS = 400
+
+# What a text is decides which rules may touch it. A plain-text dump (the seeds, JSON
+# records, .txt files) still carries the page's navigation, menus and teasers; text from
+# the HTML extractor has lost them, and there the structural rules would remove real
+# content: table rows and list items (short_line_run, menu_line, short_line), a quote
+# repeated in a story (duplicate_paragraph), a lead restated by the next paragraph
+# (truncated_prefix), sub-headings shared by pages on one topic ("Frequently Asked
+# Questions": repeated_across_documents, whose target, site furniture, the extractor has
+# removed already); its lines are paragraphs already, so nothing is unwrapped.
+# The effect of every rule on each kind is measured by `bench/extraction.py --rules`
+# (table in docs/benchmarks.md).
+PLAIN = "plain"
+HTML = "html"
+# Pattern sections that match what authors write into an article body ("Read more: <link>",
+# "..., click here.", "Follow X on Instagram", "Watch the video above", "Image credit: ...").
+# In a dump they are teasers and widgets around the story; in the extractor's output they
+# sit where the page's markup put them, inside the article: rule "pattern:editorial" (off for HTML).
+_EDITORIAL_SECTIONS = frozenset({"read_more", "click_here", "follow", "watch_below", "newsletter_blurb", "media_label"})
+# One-word lines ("Monthly", "x") and code ("register: openssl_csr_result") that a pattern
+# matches: in a dump, widget words; in extractor output, table cells, list items and code
+# listings: rule "pattern:fragments" (off for HTML).
+_CODE_LINE_RE = re.compile(r"\w_\w|[{};=<>]|^\s*[\w.-]+:\s+\S+$")
+ALL_RULES = frozenset({
+    "unwrap", "title", "dateline", "byline", "pattern", "pattern:editorial", "pattern:fragments",
+    "repeated_across_documents",
+    "duplicate_paragraph", "truncated_prefix", "short_line_run", "menu_line", "short_line",
+    "trailing_block",
+})
+RULES: dict[str, frozenset[str]] = {
+    PLAIN: ALL_RULES,
+    HTML: ALL_RULES - {"unwrap", "pattern:editorial", "pattern:fragments", "repeated_across_documents",
+                       "duplicate_paragraph", "truncated_prefix", "short_line_run", "menu_line", "short_line"},
+}
 
 
 @dataclass
@@ -583,9 +621,14 @@ def clean_document(
     repeated_lines: frozenset[str] = frozenset(),
     today: date | None = None,
     drop_captions: bool = False,
+    kind: str = PLAIN,
+    rules: frozenset[str] | None = None,
 ) -> Cleaned:
     """Clean one scraped page. Known metadata (title/published/outlet from the source)
-    wins over guessing; see the module docstring for the rules. Never raises on str input."""
+    wins over guessing; see the module docstring for the rules. `kind` says what the text
+    is (`PLAIN` dump or `HTML` extractor output) and picks the rules of `RULES[kind]`;
+    `rules` overrides that set (used to measure one rule's effect). Never raises on str input."""
+    on = rules if rules is not None else RULES.get(kind, RULES[PLAIN])
     text = normalize_text(raw)
     title = " ".join(title.split()) if isinstance(title, str) and title.strip() else None
     outlet = " ".join(outlet.split()) if isinstance(outlet, str) and outlet.strip() else None
@@ -603,7 +646,7 @@ def clean_document(
             out.published_raw = published
         return out
 
-    lines = _unwrap(text)
+    lines = _unwrap(text) if "unwrap" in on else [x for x in text.split("\n") if x]
     n = len(lines)
     rule: list[str | None] = [None] * n
 
@@ -619,14 +662,20 @@ def clean_document(
     pat: list[str | None] = [bp(x) for x in lines]
 
     # -- title
-    t_idx = _match_title(lines, title) if title else md.guess_title_index(lines, today=today, boilerplate=bp)
+    if "title" not in on:
+        t_idx = None
+    elif title:
+        t_idx = _match_title(lines, title)
+    else:
+        t_idx = md.guess_title_index(lines, today=today, boilerplate=bp)
     if t_idx is not None:
         rule[t_idx] = "title"
         if out.title is None:
             out.title = lines[t_idx]
 
     # -- dateline (near the top) and byline
-    dl = md.find_date_line([x if rule[i] is None else "" for i, x in enumerate(lines)], today=today)
+    dl = md.find_date_line([x if rule[i] is None else "" for i, x in enumerate(lines)], today=today) \
+        if "dateline" in on else None
     if dl is not None:
         i, d, raw_date, conv = dl
         rule[i] = "dateline"
@@ -637,7 +686,7 @@ def clean_document(
             out.author = a
     if published and out.published_raw is None:
         out.published_raw = published  # unparseable source value: keep it visible
-    bl = md.find_byline([x if rule[i] is None else "" for i, x in enumerate(lines)])
+    bl = md.find_byline([x if rule[i] is None else "" for i, x in enumerate(lines)]) if "byline" in on else None
     if bl is not None:
         rule[bl[0]] = "byline"
         out.author = out.author or bl[1]
@@ -648,11 +697,15 @@ def clean_document(
 
     # -- boilerplate patterns
     for i in range(n):
-        if rule[i] is None and pat[i] is not None:
+        if rule[i] is None and pat[i] is not None and "pattern" in on:
+            if pat[i] in _EDITORIAL_SECTIONS and "pattern:editorial" not in on:
+                continue
+            if "pattern:fragments" not in on and (" " not in lines[i] or _CODE_LINE_RE.search(lines[i])):
+                continue
             rule[i] = "pattern:" + pat[i]
 
     # -- cross-document repeats (with the "not most of the body" safeguard)
-    if rep:
+    if rep and "repeated_across_documents" in on:
         hits = [i for i in range(n) if rule[i] is None and line_key(lines[i]) in rep]
         if hits:
             body_chars = sum(len(lines[i]) for i in range(n) if rule[i] is None)
@@ -672,11 +725,11 @@ def clean_document(
     for i, k in enumerate(keys):
         if not k:
             continue
-        if len(k) >= 40 and k in seen_full:
+        if len(k) >= 40 and k in seen_full and "duplicate_paragraph" in on:
             rule[i] = "duplicate_paragraph"
             continue
         seen_full.add(k)
-        if len(k) < 25:
+        if len(k) < 25 or "truncated_prefix" not in on:
             continue
         probe = k
         for j in by_head.get(k[:25], [])[:50]:
@@ -697,19 +750,20 @@ def clean_document(
                 shorts.append(j)
             j += 1
         if len(shorts) >= 2 or (len(shorts) == 1 and j - i >= 3):
-            for s in shorts:
-                rule[s] = "short_line_run"
-        elif len(shorts) == 1 and len(lines[shorts[0]].split()) <= 2:
+            if "short_line_run" in on:
+                for s in shorts:
+                    rule[s] = "short_line_run"
+        elif len(shorts) == 1 and len(lines[shorts[0]].split()) <= 2 and "short_line" in on:
             rule[shorts[0]] = "short_line"
         i = max(j, i + 1)
     for i in range(n):
-        if rule[i] is None and _is_menu_line(lines[i]):
+        if "menu_line" in on and rule[i] is None and _is_menu_line(lines[i]):
             rule[i] = "menu_line"
 
     # -- trailing block after an appeal/newsletter/related header
     p = _patterns()
     first_body = next((i for i in range(n) if rule[i] is None and len(lines[i]) >= 80), None)
-    if first_body is not None:
+    if first_body is not None and "trailing_block" in on:
         out_key = out.outlet.casefold() if out.outlet else None
         headers = [h for h in range(first_body + 1, n) if pat[h] is not None and pat[h] in p.header_sections]
         h0 = headers[0] if headers else n
