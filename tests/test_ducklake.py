@@ -60,10 +60,15 @@ def test_same_schema_views_search_and_sql_on_ducklake(tmp_path, monkeypatch, cap
     assert list((tmp_path / "data").rglob("*.parquet"))  # data really lives in Parquet files
 
     assert store.refresh_search_index().rebuilt is True and store.refresh_search_index().rebuilt is False
+    check_search_and_cli(store, lake_env(tmp_path), monkeypatch, capsys)
+
+
+def check_search_and_cli(store: Warehouse, env: dict[str, str], monkeypatch, capsys) -> None:
+    """What an analyst does with a lake holding test_search.CORPUS: search it, then `newsflow sql`
+    (read-only) and `newsflow search` with the lake's settings in the environment."""
     _, rows = store.search("chemical weapons resolution")
     assert rows[0][0] == "UN council adopts chemical weapons resolution"
-
-    for key, value in lake_env(tmp_path).items():
+    for key, value in env.items():
         monkeypatch.setenv(key, value)
     assert main(["sql", "SELECT count(*) AS n FROM latest_articles", "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines() == ["n", "4"]

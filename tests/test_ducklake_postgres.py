@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests import pg_server
+from test_ducklake import check_search_and_cli
 from test_search import CORPUS, doc
 from warehouse.lake import LakeConfig
 from warehouse.store import Warehouse, migrations
@@ -77,17 +78,7 @@ def test_same_schema_views_search_sql_and_export_on_a_postgres_catalog(catalog, 
     assert not list(tmp_path.rglob("*.sqlite"))
 
     assert store.refresh_search_index().rebuilt is True
-    _, rows = store.search("chemical weapons resolution")
-    assert rows[0][0] == "UN council adopts chemical weapons resolution"
-
-    for key, value in pg_env(catalog, tmp_path).items():
-        monkeypatch.setenv(key, value)
-    assert main(["sql", "SELECT count(*) AS n FROM latest_articles", "--format", "csv"]) == 0
-    assert capsys.readouterr().out.splitlines() == ["n", "4"]
-    assert main(["sql", "DELETE FROM documents"]) == 2
-    assert "read-only" in capsys.readouterr().err
-    assert main(["search", "flooding"]) == 0
-    assert "Storm floods coastal towns" in capsys.readouterr().out
+    check_search_and_cli(store, pg_env(catalog, tmp_path), monkeypatch, capsys)
     assert main(["export", "--out", str(tmp_path / "export")]) == 0
     capsys.readouterr()
     exported = list((tmp_path / "export").rglob("*.parquet"))
