@@ -27,6 +27,7 @@ import types
 from functools import lru_cache
 
 import pysbd
+import pysbd.languages
 
 __all__ = ["split_sentences", "split_paragraphs", "tokenize_words", "SumyTokenizer"]
 
@@ -296,8 +297,13 @@ def _repair_list_numbers(sentences: list[str]) -> list[str]:
     return out
 
 
-def split_paragraphs(text: str) -> list[list[str]]:
-    """Sentences grouped by paragraph (paragraphs are separated by blank lines)."""
+def split_paragraphs(text: str, language: str | None = "en") -> list[list[str]]:
+    """Sentences grouped by paragraph (paragraphs are separated by blank lines).
+
+    English takes the tuned path below; another language takes pysbd's rules for it when pysbd
+    has them (23 languages), else the language-neutral punctuation rule (`_split_neutral`)."""
+    if language != "en":
+        return _split_paragraphs_other(text, language)
     paragraphs: list[list[str]] = []
     budget = _PYSBD_BUDGET_CHARS
     for raw in _PARAGRAPH_BREAK.split(text or ""):
@@ -319,12 +325,77 @@ def split_paragraphs(text: str) -> list[list[str]]:
     return paragraphs
 
 
-def split_sentences(text: str) -> list[str]:
+def split_sentences(text: str, language: str | None = "en") -> list[str]:
     """Split cleaned article text into sentences (paragraphs separated by blank lines).
 
     Single newlines inside a paragraph are treated as spaces. Never downloads anything.
     """
-    return [s for para in split_paragraphs(text) for s in para]
+    return [s for para in split_paragraphs(text, language) for s in para]
+
+
+# ---------------------------------------------------------------------------
+# other languages
+# ---------------------------------------------------------------------------
+
+# pysbd's languages besides English (pysbd.languages.LANGUAGE_CODES)
+PYSBD_LANGUAGES = frozenset(pysbd.languages.LANGUAGE_CODES) - {"en"}
+# A boundary any alphabet shares: ., !, ? or … (plus closing quotes/brackets) and a space; taken
+# unless the next word starts in lower case or the mark ends a number or a single letter
+# ("am 3. Oktober", "J. Smith"). Sentence marks of CJK text end a sentence with no space after.
+_NEUTRAL_MARK = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+|[。！？]+[」』”’）)]*\s*|[۔؟]+\s*")
+_NUMBER_OR_INITIAL = re.compile(r"(?:^|\s)(?:\d+|\w)[.]$")
+
+
+def _split_neutral(text: str) -> list[str]:
+    out: list[str] = []
+    start = 0
+    for m in _NEUTRAL_MARK.finditer(text):
+        end = m.end()
+        if end >= len(text):
+            break
+        following = text[end : end + 2].lstrip("\"'“‘«(„[")
+        if following[:1].islower():
+            continue
+        mark_end = m.start() + len(m.group(0).rstrip())
+        if text[m.start()] == "." and _NUMBER_OR_INITIAL.search(text[start : m.start() + 1]):
+            continue
+        out.append(text[start:mark_end])
+        start = end
+    out.append(text[start:])
+    return [s.strip() for s in out if s.strip()]
+
+
+@lru_cache(maxsize=None)
+def _pysbd_segmenter(language: str) -> pysbd.Segmenter:
+    segmenter = pysbd.Segmenter(language=language, clean=False, char_span=False)
+    _patch_pysbd()  # this language's rules module was imported just now
+    return segmenter
+
+
+def _split_paragraphs_other(text: str, language: str | None) -> list[list[str]]:
+    segmenter = _pysbd_segmenter(language) if language in PYSBD_LANGUAGES else None
+    paragraphs: list[list[str]] = []
+    budget = _PYSBD_BUDGET_CHARS
+    for raw in _PARAGRAPH_BREAK.split(text or ""):
+        para = _WS.sub(" ", raw).strip()
+        if not para:
+            continue
+        sentences: list[str] = []
+        for chunk in _chunks(para):
+            budget -= len(chunk)
+            if segmenter is not None and budget >= 0:
+                found = segmenter.processor(chunk).process()
+                # pysbd's rules for Chinese/Japanese miss marks followed by a quote or a space
+                found = [piece for s in found for piece in _split_neutral(s.strip())] if language in ("ja", "zh") \
+                    else found
+            else:
+                found = _split_neutral(chunk)
+            sentences.extend(s.strip() for s in found if s.strip())
+        if sentences:
+            if any(len(x) > _MAX_SENTENCE_CHARS for x in sentences):
+                sentences = [piece for x in sentences for piece in _cut_at_words(x)]
+            paragraphs.append(sentences)
+    return paragraphs
 
 
 # ---------------------------------------------------------------------------
@@ -340,19 +411,25 @@ def tokenize_words(sentence: str) -> list[str]:
 
 
 class SumyTokenizer:
-    """Drop-in for `sumy.nlp.tokenizers.Tokenizer` that needs no NLTK data."""
+    """Drop-in for `sumy.nlp.tokenizers.Tokenizer` that needs no NLTK data, for any language:
+    sentences as `split_sentences` cuts them, words as `tasks.text.tokens.words` does (character
+    bigrams for unspaced scripts)."""
 
-    def __init__(self, language: str = "english") -> None:
-        if language.lower() not in ("english", "en"):
-            raise ValueError(f"SumyTokenizer supports English only, got {language!r}")
-        self._language = "english"
+    def __init__(self, language: str | None = "en") -> None:
+        code = {"english": "en"}.get((language or "").lower(), language)
+        self._code = code
+        self._language = "english" if code == "en" else (code or "und")
 
     @property
     def language(self) -> str:
         return self._language
 
     def to_sentences(self, paragraph: str) -> tuple[str, ...]:
-        return tuple(split_sentences(paragraph))
+        return tuple(split_sentences(paragraph, self._code))
 
     def to_words(self, sentence: str) -> tuple[str, ...]:
-        return tuple(tokenize_words(sentence))
+        if self._code == "en":
+            return tuple(tokenize_words(sentence))
+        from tasks.text.tokens import words
+
+        return tuple(words(sentence, self._code))
