@@ -212,14 +212,21 @@ def print_rows(columns: list[str], rows: list[tuple], fmt: str = "table", width:
 def cmd_search(args: argparse.Namespace) -> int:
     import duckdb
 
+    from tasks.text.language import normalise
+    from tasks.text.tokens import search_query
     from warehouse.store import WarehouseLocked
 
+    language = normalise(args.language)
+    if args.language and language is None:
+        print(f"newsflow search: --language {args.language!r} is not a language code (e.g. de, fr, ja)",
+              file=sys.stderr)
+        return 2
     try:
         store = _store(args)
-        from tasks.text.language import normalise
-        from tasks.text.tokens import search_query
-
-        language = normalise(args.language)
+        if language and store.search_index_state().indexed is None:
+            print("newsflow search: no search index with languages yet (indexes built before schema version 11 "
+                  "have none); `newsflow reindex` builds it", file=sys.stderr)
+            return 2
         columns, rows = store.search(search_query(args.query, language), limit=args.limit, since=args.since,
                                      language=language)
         lag = store.search_index_state().unindexed

@@ -220,3 +220,19 @@ def test_run_language_overrides_detection(tmp_path):
     (tmp_path / "de.txt").write_text(GERMAN, encoding="utf-8")
     store = _ingest([tmp_path / "de.txt"], tmp_path / "w.duckdb", language="de-AT")
     assert _rows(store, "SELECT language, language_confidence, language_source FROM documents") == [("de", 1.0, "run")]
+
+
+def test_cli_search_reads_the_query_in_the_language(corpus, capsys):
+    from newsflow.cli import main
+
+    assert main(["search", "--language", "de", "Gesetzes", "--warehouse", str(corpus.path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(" 1. Bundestag beschließt neues Gesetz zum Klimaschutz")
+    assert "Правительство" not in out  # only German articles
+    assert main(["search", "--language", "x1!", "Gesetz", "--warehouse", str(corpus.path)]) == 2
+
+
+@pytest.mark.unit
+def test_unspaced_query_is_cut_without_a_language():
+    assert search_query("防災計画") == "防災計画 防災 災計 計画"
+    assert search_query("Klimaschutz") == "Klimaschutz"  # nothing guessed for spaced scripts
