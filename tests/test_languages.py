@@ -84,6 +84,21 @@ def test_detector_names_each_language(text, expected):
     assert guess.confidence > 0.9
 
 
+ENGLISH = ("The government said on Tuesday that it would raise the tax on fuel from next year, "
+           "after months of talks with the unions, which have warned that their members could strike. "
+           "Ministers have been under pressure to find money for the health service, and the plan "
+           "was welcomed by business groups who said it was fair.")
+
+
+@pytest.mark.unit
+def test_plain_english_is_known_without_the_model():
+    guess = detect(ENGLISH)
+    assert (guess.code, guess.confidence, guess.source) == ("en", None, "function-words")
+    assert detect(ENGLISH, markup="en-GB").source == "markup"
+    # marked as another language: the model checks the markup against the text
+    assert (detect(ENGLISH, markup="de").code, detect(ENGLISH, markup="de").source) == ("en", "detector")
+
+
 @pytest.mark.unit
 def test_markup_is_kept_only_when_the_text_agrees():
     assert detect(GERMAN, markup="de-DE").source == "markup"
