@@ -251,3 +251,20 @@ def test_cli_search_reads_the_query_in_the_language(corpus, capsys):
 def test_unspaced_query_is_cut_without_a_language():
     assert search_query("防災計画") == "防災計画 防災 災計 計画"
     assert search_query("Klimaschutz") == "Klimaschutz"  # nothing guessed for spaced scripts
+
+
+def test_an_index_built_before_languages_is_rebuilt(tmp_path):
+    """A warehouse indexed before schema version 11 has a search macro without `lang`: searching
+    without a language still works, and the next refresh rebuilds it with languages."""
+    (tmp_path / "de.txt").write_text(GERMAN, encoding="utf-8")
+    store = _ingest([tmp_path / "de.txt"], tmp_path / "w.duckdb")
+    with store.transaction() as con:
+        con.execute("LOAD fts")
+        con.execute("CREATE OR REPLACE MACRO search_articles(q, since := NULL) AS TABLE "
+                    "SELECT a.title, a.outlet, a.published_at, m.score, a.summary, a.doc_id, a.source "
+                    "FROM (SELECT doc_id, fts_main_documents.match_bm25(doc_id, q) AS score FROM documents) m "
+                    "JOIN latest_articles a ON a.doc_id = m.doc_id WHERE m.score IS NOT NULL")
+    assert store.search_index_state().indexed is None
+    assert store.search("Klimaschutz")[1]  # the old macro still answers a plain search
+    assert store.refresh_search_index().rebuilt_because == "no index"
+    assert store.search("Gesetzes gesetz", language="de")[1]
