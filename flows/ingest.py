@@ -18,7 +18,7 @@ from pydantic import Field
 from flows.artifacts import RunReport
 from flows.parameters import check_warehouse, run_config
 from flows.runners import on_dask
-from newsflow.settings import BATCH_SIZE_RANGE, NEAR_DUP_RANGE, Algorithm, get_settings
+from newsflow.settings import BATCH_SIZE_RANGE, LANGUAGE_PATTERN, NEAR_DUP_RANGE, Algorithm, get_settings
 from tasks.parallel import shutdown_pool
 from tasks.pipeline import Pipeline
 from tasks.sources.files import discover_paths
@@ -41,6 +41,7 @@ def ingest(
     summary_words: Annotated[int | None, Field(ge=WORDS_RANGE[0], le=WORDS_RANGE[1])] = None,
     near_dup_threshold: Annotated[float | None, Field(ge=NEAR_DUP_RANGE[0], le=NEAR_DUP_RANGE[1])] = None,
     batch_size: Annotated[int | None, Field(ge=BATCH_SIZE_RANGE[0], le=BATCH_SIZE_RANGE[1])] = None,
+    language: Annotated[str | None, Field(pattern=LANGUAGE_PATTERN)] = None,
 ) -> dict:
     """Ingest article files and web pages into the DuckDB warehouse. Empty parameters use the settings (`newsflow config`).
 
@@ -56,12 +57,14 @@ def ingest(
         summary_words: Summary length as a word budget, e.g. 60.
         near_dup_threshold: Word-shingle Jaccard at or above which two texts are near-duplicates; empty means NEWSFLOW_NEAR_DUP_THRESHOLD (0.8).
         batch_size: Files (or URLs) per batch, one transaction each; empty means NEWSFLOW_BATCH_SIZE (1000).
+        language: ISO 639-1 code (e.g. "de") all documents are in; empty means NEWSFLOW_LANGUAGE, else detected per document.
     """
     check_warehouse(warehouse)  # before any work: a bad UI form fails here, not half-way
     settings = get_settings()
     config = run_config(settings, algorithm=algorithm, summary_sentences=summary_sentences,
                         summary_ratio=summary_ratio, summary_words=summary_words,
-                        near_dup_threshold=near_dup_threshold, batch_size=batch_size, on_dask=on_dask())
+                        near_dup_threshold=near_dup_threshold, batch_size=batch_size, language=language,
+                        on_dask=on_dask())
     logger = get_run_logger()
     store = Warehouse.from_settings(settings, Path(warehouse) if warehouse else None)
     run_id = flow_run.id or str(uuid.uuid4())

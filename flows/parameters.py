@@ -15,6 +15,7 @@ from tasks.dedup.duplicates import DedupConfig
 from tasks.parallel import default_workers
 from tasks.pipeline import FaultPoint, RunConfig
 from tasks.summarize.length import SummaryLength
+from tasks.text.language import normalise
 
 
 def default_length(settings: Settings) -> SummaryLength:
@@ -26,7 +27,7 @@ def default_length(settings: Settings) -> SummaryLength:
 def run_config(settings: Settings, *, algorithm: str | None = None, summary_sentences: int | None = None,
                summary_ratio: float | None = None, summary_words: int | None = None,
                near_dup_threshold: float | None = None, batch_size: int | None = None,
-               on_dask: bool = False) -> RunConfig:
+               language: str | None = None, on_dask: bool = False) -> RunConfig:
     """The run's configuration: each parameter given wins over its setting. Raises ValueError
     for what the typed parameters cannot say (two summary lengths at once)."""
     length = SummaryLength.of(summary_sentences, summary_ratio, summary_words, default=default_length(settings))
@@ -45,6 +46,7 @@ def run_config(settings: Settings, *, algorithm: str | None = None, summary_sent
         fetch=settings.fetch,
         search_policy=settings.search.policy(),
         fault=FaultPoint(fault.at, fault.batch, fault.marker) if fault.at else None,
+        language=normalise(language or settings.language),
     )
 
 
@@ -70,7 +72,8 @@ def check_run(flow, settings: Settings, parameters: dict[str, Any]) -> dict[str,
         flow_logger.disabled = was_disabled
     check_warehouse(validated.get("warehouse"))
     run_config(settings, **{k: validated.get(k) for k in (
-        "algorithm", "summary_sentences", "summary_ratio", "summary_words", "near_dup_threshold", "batch_size")})
+        "algorithm", "summary_sentences", "summary_ratio", "summary_words", "near_dup_threshold", "batch_size",
+        "language")})
     return validated
 
 

@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="word-shingle Jaccard for near-duplicates (default: NEWSFLOW_NEAR_DUP_THRESHOLD, 0.8)")
     ingest.add_argument("--batch-size", type=int, default=None,
                         help="files or URLs per batch (default: NEWSFLOW_BATCH_SIZE, 1000)")
+    ingest.add_argument("--language", help="ISO 639-1 code all documents are in, e.g. de "
+                        "(default: NEWSFLOW_LANGUAGE, else detected per document)")
     ingest.add_argument("--json", action="store_true", help="print the run report as JSON")
     ingest.add_argument("--task-runner", choices=["thread", "dask"], default=None,
                         help="thread (default: CPU stages on a local process pool) or dask (prefect-dask)")
@@ -72,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", help="full-text search (BM25) over canonical articles")
     search.add_argument("query", help="words to look for; stemmed, English stop words ignored")
     search.add_argument("--limit", type=int, default=10)
+    search.add_argument("--language", help="ISO 639-1 code: read the query in this language (its stemmer, "
+                        "stop words, word cutting) and find only articles in it")
     search.add_argument("--since", type=date.fromisoformat, help="only articles published on/after YYYY-MM-DD")
     search.add_argument("--warehouse", help="DuckDB file (default: the configured storage)")
 
@@ -98,7 +102,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     parameters = dict(paths=args.paths, urls=args.urls, feeds=args.feeds, url_file=args.url_file,
                       warehouse=args.warehouse, algorithm=args.algorithm, summary_sentences=args.sentences,
                       summary_ratio=args.ratio, summary_words=args.words,
-                      near_dup_threshold=args.near_dup_threshold, batch_size=args.batch_size)
+                      near_dup_threshold=args.near_dup_threshold, batch_size=args.batch_size,
+                      language=args.language)
     try:  # the flow's own rules, before Prefect's server starts: a typo costs no 15 s
         check_run(ingest, settings, parameters)
     except ValueError as exc:
@@ -207,11 +212,23 @@ def print_rows(columns: list[str], rows: list[tuple], fmt: str = "table", width:
 def cmd_search(args: argparse.Namespace) -> int:
     import duckdb
 
+    from tasks.text.language import normalise
+    from tasks.text.tokens import search_query
     from warehouse.store import WarehouseLocked
 
+    language = normalise(args.language)
+    if args.language and language is None:
+        print(f"newsflow search: --language {args.language!r} is not a language code (e.g. de, fr, ja)",
+              file=sys.stderr)
+        return 2
     try:
         store = _store(args)
-        columns, rows = store.search(args.query, limit=args.limit, since=args.since)
+        if language and store.search_index_state().indexed is None:
+            print("newsflow search: no search index with languages yet (indexes built before schema version 11 "
+                  "have none); `newsflow reindex` builds it", file=sys.stderr)
+            return 2
+        columns, rows = store.search(search_query(args.query, language), limit=args.limit, since=args.since,
+                                     language=language)
         lag = store.search_index_state().unindexed
     except (WarehouseLocked, duckdb.Error) as exc:
         hint = "; run `newsflow ingest` first" if isinstance(exc, duckdb.CatalogException) else ""

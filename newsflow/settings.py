@@ -89,6 +89,8 @@ FaultPoint = Literal[FAULT_POINTS]  # type: ignore[valid-type]
 ENV_PREFIX = "NEWSFLOW_"
 NEAR_DUP_RANGE = (0.5, 1.0)  # below 0.5, 5-word shingles link unrelated articles
 BATCH_SIZE_RANGE = (1, 10_000)
+# an ISO 639-1 code, optionally with a region ("de", "pt-BR"); the run stores the bare language
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$"
 
 
 class FaultSettings(BaseModel):
@@ -115,6 +117,9 @@ class Settings(BaseSettings):
     summary_ratio: float | None = Field(None, gt=0, le=1)
     summary_words: int | None = Field(None, ge=WORDS_RANGE[0], le=WORDS_RANGE[1])
     near_dup_threshold: float = Field(0.8, ge=NEAR_DUP_RANGE[0], le=NEAR_DUP_RANGE[1])
+    # ISO 639-1 code every document is taken to be in (a desk that ingests one language); empty:
+    # detected per document from page markup and text (tasks/text/language.py)
+    language: str | None = Field(None, pattern=LANGUAGE_PATTERN)
     max_file_bytes: int = Field(20 * 1024 * 1024, gt=0)
     minhash_permutations: int = Field(112, ge=16)
     shingle_words: int = Field(5, ge=1)

@@ -20,6 +20,8 @@ from tasks.sources.files import read_file
 from tasks.dedup.terms import LEAD_WORDS, doc_term_counts
 from tasks.summarize.algorithms import summarize
 from tasks.summarize.length import SummaryLength
+from tasks.text.language import detect
+from tasks.text.tokens import search_terms
 
 
 def read_paths(paths: list[Path], max_bytes: int) -> tuple[list[Document], list[Failure]]:
@@ -37,6 +39,7 @@ class Derive:
     """What to precompute per document for the main-process stages (see `derive_features`)."""
     shingle_words: int
     story_lead_words: int = LEAD_WORDS
+    language: str | None = None  # the run's language (`--language`): overrides detection when set
 
 
 def derive_features(docs: list[Document], derive: Derive) -> None:
@@ -90,12 +93,23 @@ def clean_docs(docs: list[Document], today: date | None = None, repeated: frozen
             doc.author, doc.author_source = doc.meta["author"], doc.meta.get("author_source") or "record"
         else:
             doc.author, doc.author_source = cleaned.author, ("byline" if cleaned.author else None)
-        doc.language = doc.meta.get("language")
+        guess = detect(cleaned.text, markup=doc.meta.get("language"), override=derive.language if derive else None)
+        doc.language, doc.language_confidence, doc.language_source = guess.code, guess.confidence, guess.source
+        doc.search_text = search_text(doc)
         doc.removed_lines = cleaned.removed_lines
         kept.append(doc)
     if derive is not None:
         derive_features(kept, derive)
     return kept, failures
+
+
+def search_text(doc: Document) -> str | None:
+    """Headline and body as the search index holds them for a language other than English: stems
+    of its content words, bigrams for unspaced scripts. English is indexed from title and text
+    as they are (the index's own Porter stemmer), so it needs none."""
+    if doc.language == "en":
+        return None
+    return " ".join(search_terms(f"{doc.title or ''}\n{doc.text}", doc.language)) or None
 
 
 def _length_kwargs(length: SummaryLength) -> dict:
@@ -110,7 +124,8 @@ def compute_summaries(docs: list[Document], algorithm: str, length: SummaryLengt
         if doc.duplicate_of is not None:
             continue  # only canonical documents are summarized
         try:
-            summaries[doc.doc_id] = summarize(doc.text, title=doc.title, algorithm=algorithm, **_length_kwargs(length))
+            summaries[doc.doc_id] = summarize(doc.text, title=doc.title, algorithm=algorithm, language=doc.language,
+                                             **_length_kwargs(length))
         except Exception as exc:  # noqa: BLE001
             failures.append(Failure(doc.source, "summarize", "summarizer_error", f"{type(exc).__name__}: {exc}"[:500]))
     return summaries, failures

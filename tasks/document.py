@@ -24,6 +24,8 @@ class Summary:
     algorithm: str
     # (position of the sentence in the cleaned document, sentence text), in document order
     sentences: list[tuple[int, str]]
+    language: str | None = "en"  # whose rules cut and scored the sentences (None: unknown)
+    note: str | None = None  # what a language without rules was summarised without
 
     @property
     def text(self) -> str:
@@ -51,7 +53,10 @@ class Document:
     # byline-markup (HTML markup), record (a JSON field), text (guessed by the cleaner), byline ("By ..." line)
     title_source: str | None = None
     author_source: str | None = None
-    language: str | None = None
+    language: str | None = None  # ISO 639-1 (tasks/text/language.py)
+    language_confidence: float | None = None
+    language_source: str | None = None  # "run" | "markup" | "detector" | "unknown"
+    search_text: str | None = None  # what the search index holds for a non-English text (tasks/batch.py)
     removed_lines: list[tuple[str, str]] = field(default_factory=list)  # (line, rule)
     # filled by the deduplicator
     text_sha256: str | None = None

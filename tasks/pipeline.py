@@ -82,10 +82,12 @@ class RunConfig:
     fetch: FetchSettings
     search_policy: Any  # warehouse.search.RefreshPolicy
     fault: FaultPoint | None = None
+    language: str | None = None  # ISO 639-1 every document of the run is taken to be in; None: detect
 
     def describe(self) -> dict:
         return {"algorithm": self.algorithm, "summary": self.length.label(),
-                "near_dup_threshold": self.dedup.threshold, "batch_size": self.batch_size}
+                "near_dup_threshold": self.dedup.threshold, "batch_size": self.batch_size,
+                "language": self.language or "detect"}
 
 
 class Pending(Protocol):
@@ -201,7 +203,7 @@ class Pipeline:
         self.run_id = run_id
         self.totals = RunTotals()
         # the shingles and story terms deduplication will look up, computed in the pool
-        self._derive = Derive(shingle_words=config.dedup.shingle_words)
+        self._derive = Derive(shingle_words=config.dedup.shingle_words, language=config.language)
         self._stories = WarehouseStoryIndex(store)
 
     # -- timing and the fault seam --

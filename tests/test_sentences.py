@@ -53,8 +53,9 @@ def test_sumy_tokenizer_with_plaintext_parser():
     assert [str(s) for s in parser.document.sentences] == ["Profits rose 2%.", "It was good.", "New paragraph here."]
     assert tok.to_words("Time Warner's profit rose 76% in 2004.") == ("Time", "Warner's", "profit", "rose", "in")
     assert tokenize_words("e-mail isn't 42") == ["e-mail", "isn't"]
-    with pytest.raises(ValueError):
-        SumyTokenizer("klingon")
+    # a language without rules is cut language-neutrally, never refused (issue 23)
+    assert SumyTokenizer("klingon").to_sentences("Qapla' batlh. Heghlu'meH QaQ jajvam.") == (
+        "Qapla' batlh.", "Heghlu'meH QaQ jajvam.")
 
 
 def test_sentences_ending_in_numbers_are_not_list_items():

@@ -1,6 +1,14 @@
 """Full-text search over canonical articles: DuckDB's fts extension (BM25, Porter stemmer,
 English stop words), shipped offline by the duckdb-ext wheels.
 
+Languages: the index holds title and text as they are (what English needs) and, for other
+languages, `documents.search_text`: the text's words as the pipeline analysed them for its
+language (Snowball stems, character bigrams for unspaced scripts; `tasks.text.tokens`). A query
+in such a language must be analysed the same way before it gets here (the CLI does:
+`tasks.text.tokens.search_query`); this module never imports the pipeline. The index keeps
+every script's letters (`ignore` drops only what is not a letter), so Cyrillic, Greek, Arabic
+and CJK terms are searchable.
+
 The fts index is a snapshot: it does not follow later inserts, and a rebuild reads every
 document (~42 s at 100k documents), so a run rebuilds it under a `RefreshPolicy`: always while the
 warehouse is small, else once enough is new or the new documents have waited long enough
@@ -21,31 +29,36 @@ import duckdb
 # The index covers every stored document; the macro keeps the newest canonical version of each
 # source by joining latest_articles.
 _BUILD = (
-    "PRAGMA create_fts_index('documents', 'doc_id', 'title', 'text', "
-    "stemmer = 'porter', stopwords = 'english', ignore = '(\\.|[^a-z])+', "
+    "PRAGMA create_fts_index('documents', 'doc_id', 'title', 'text', 'search_text', "
+    "stemmer = 'porter', stopwords = 'english', ignore = '(\\.|[^\\p{L}])+', "
     "strip_accents = 1, lower = 1, overwrite = 1)"
 )
 _MACRO = """
-CREATE OR REPLACE MACRO search_articles(q, since := NULL) AS TABLE
+CREATE OR REPLACE MACRO search_articles(q, since := NULL, lang := NULL) AS TABLE
 SELECT a.title, a.outlet, a.published_at, m.score, a.summary, a.doc_id, a.source
-FROM (SELECT doc_id, fts_main_documents.match_bm25(doc_id, q) AS score FROM documents) m
+FROM (SELECT doc_id, language, fts_main_documents.match_bm25(doc_id, q) AS score FROM documents) m
 JOIN latest_articles a ON a.doc_id = m.doc_id
 WHERE m.score IS NOT NULL AND (since IS NULL OR a.published_at >= CAST(since AS DATE))
+  AND (lang IS NULL OR m.language = lang)
 ORDER BY m.score DESC, a.doc_id
 """
 _MACRO_COMMENT = (
     "COMMENT ON MACRO TABLE search_articles IS 'BM25 full-text search over canonical articles "
-    "(title and text, Porter-stemmed, English stop words): FROM search_articles(''query'', since := DATE)'"
+    "(title and text, Porter-stemmed, English stop words; search_text for other languages): "
+    "FROM search_articles(''query'', since := DATE, lang := ''de'')'"
 )
-SEARCH = "SELECT title, outlet, published_at, score, summary, doc_id FROM search_articles(?, since := ?) LIMIT ?"
+SEARCH = ("SELECT title, outlet, published_at, score, summary, doc_id "
+          "FROM search_articles(?, since := ?, lang := ?) LIMIT ?")
 _HAS_TABLE = (
     "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
     "AND schema_name = ? AND table_name = ?"
 )
+# a macro without `lang` belongs to an index built before schema version 11, which lacks search_text
 _HAS_MACRO = (
     "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'search_articles' "
-    "AND database_name = current_database()"
+    "AND database_name = current_database() AND list_contains(parameters, 'lang')"
 )
+_SEARCH_ANY = "SELECT title, outlet, published_at, score, summary, doc_id FROM search_articles(?, since := ?) LIMIT ?"
 _LOG_BUILD = "INSERT INTO search_index_builds VALUES (?, (SELECT count(*) FROM fts_main_documents.docs), ?)"
 _LAST_BUILD = "SELECT max(built_at) FROM search_index_builds"
 _INDEXED = "SELECT count(*) FROM fts_main_documents.docs"
@@ -174,7 +187,8 @@ def copy_from_lake(con: duckdb.DuckDBPyConnection, lake_alias: str) -> None:
     """
     if not lake_alias.isidentifier():
         raise ValueError(f"bad catalog alias {lake_alias!r}")
-    con.execute(f"CREATE OR REPLACE TABLE documents AS SELECT doc_id, title, text FROM {lake_alias}.documents")
+    con.execute(f"CREATE OR REPLACE TABLE documents AS SELECT doc_id, title, text, search_text, language "
+                f"FROM {lake_alias}.documents")
     con.execute(f"CREATE OR REPLACE TABLE latest_articles AS SELECT * FROM {lake_alias}.latest_articles")
 
 
@@ -185,7 +199,9 @@ def lake_documents(con: duckdb.DuckDBPyConnection, lake_alias: str) -> int:
 
 
 def search(con: duckdb.DuckDBPyConnection, query: str, *, limit: int = 10,
-           since: date | None = None) -> tuple[list[str], list[tuple]]:
+           since: date | None = None, language: str | None = None) -> tuple[list[str], list[tuple]]:
     load(con)
-    cursor = con.execute(SEARCH, [query, since, limit])
+    # without a language, the call an index built before schema version 11 also answers
+    cursor = con.execute(SEARCH, [query, since, language, limit]) if language else \
+        con.execute(_SEARCH_ANY, [query, since, limit])
     return [c[0] for c in cursor.description], cursor.fetchall()

@@ -257,13 +257,15 @@ class Warehouse:
         with self._search_database(write=False) as (con, lake_documents):
             return search.index_state(con, documents=lake_documents)
 
-    def search(self, query: str, *, limit: int = 10, since=None) -> tuple[list[str], list[tuple]]:
-        """BM25-ranked canonical articles; read-only, waits for a running writer like `query`."""
+    def search(self, query: str, *, limit: int = 10, since=None, language: str | None = None
+               ) -> tuple[list[str], list[tuple]]:
+        """BM25-ranked canonical articles (of `language` only, when given); read-only, waits for a
+        running writer like `query`. A non-English `query` is passed analysed (see `warehouse.search`)."""
         if self.lake is None:
             with self.connect(read_only=True) as con:
-                return search.search(con, query, limit=limit, since=since)
+                return search.search(con, query, limit=limit, since=since, language=language)
         with Warehouse(self.lake.search_index, lock_timeout_s=self.lock_timeout_s).connect(read_only=True) as con:
-            return search.search(con, query, limit=limit, since=since)
+            return search.search(con, query, limit=limit, since=since, language=language)
 
     # -- lookups ---------------------------------------------------------------
     def _lookup(self, sql: str, **columns: list) -> list[tuple]:
@@ -396,7 +398,8 @@ class Warehouse:
             if d.summary is None:
                 continue
             summary_rows.append({"doc_id": d.doc_id, "algorithm": d.summary.algorithm, "length": summary_length,
-                                 "summary": d.summary.text, "run_id": run_id, "created_at": now})
+                                 "summary": d.summary.text, "run_id": run_id, "created_at": now,
+                                 "language": d.summary.language, "note": d.summary.note})
             sentence_rows.extend(
                 {"doc_id": d.doc_id, "algorithm": d.summary.algorithm, "rank": rank, "position": pos, "sentence": s}
                 for rank, (pos, s) in enumerate(d.summary.sentences)
@@ -486,6 +489,7 @@ _DOCUMENT_SCHEMA = pa.schema([
     ("published_raw", pa.string()), ("date_convention", pa.string()), ("raw_text", pa.string()),
     ("text", pa.string()), ("removed_lines", pa.string()), ("word_count", pa.int32()),
     ("is_canonical", pa.bool_()), ("run_id", pa.string()), ("ingested_at", pa.timestamp("us")),
+    ("language_confidence", pa.float64()), ("language_source", pa.string()), ("search_text", pa.string()),
 ])
 _DUPLICATE_SCHEMA = pa.schema([
     ("doc_id", pa.string()), ("duplicate_of", pa.string()), ("method", pa.string()), ("similarity", pa.float64()),
@@ -493,7 +497,7 @@ _DUPLICATE_SCHEMA = pa.schema([
 ])
 _SUMMARY_SCHEMA = pa.schema([
     ("doc_id", pa.string()), ("algorithm", pa.string()), ("length", pa.string()), ("summary", pa.string()),
-    ("run_id", pa.string()), ("created_at", pa.timestamp("us")),
+    ("run_id", pa.string()), ("created_at", pa.timestamp("us")), ("language", pa.string()), ("note", pa.string()),
 ])
 _SENTENCE_SCHEMA = pa.schema([
     ("doc_id", pa.string()), ("algorithm", pa.string()), ("rank", pa.int32()), ("position", pa.int32()),
@@ -513,5 +517,6 @@ def _document_row(d: Document, run_id: str, now: datetime) -> dict:
         "date_convention": d.date_convention, "raw_text": d.raw_text, "text": d.text,
         "removed_lines": json.dumps([{"line": line, "rule": rule} for line, rule in d.removed_lines]),
         "word_count": len(d.text.split()), "is_canonical": d.duplicate_of is None, "run_id": run_id,
-        "ingested_at": now,
+        "ingested_at": now, "language_confidence": d.language_confidence, "language_source": d.language_source,
+        "search_text": d.search_text,
     }

@@ -36,6 +36,7 @@ from typing import Protocol
 import numpy as np
 
 from tasks.text.clean import fingerprint_text
+from tasks.text.tokens import segmented
 from tasks.document import Document, sha256_hex
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -220,10 +221,12 @@ def canonical_order(docs: list[Document]) -> list[int]:
 
 
 def doc_shingles(doc: Document, n: int) -> np.ndarray:
-    """`shingle_hashes` of the document's clean text, computed once per document."""
+    """`shingle_hashes` of the document's clean text in its language's words (character bigrams
+    for unspaced scripts, so a Japanese article's shingles are not whole clauses), computed once
+    per document."""
     key = ("shingles", n)
     if key not in doc.derived:
-        doc.derived[key] = shingle_hashes(doc.text, n)
+        doc.derived[key] = shingle_hashes(segmented(doc.text, doc.language), n)
     return doc.derived[key]
 
 

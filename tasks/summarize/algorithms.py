@@ -43,6 +43,7 @@ from sumy.utils import get_stop_words
 
 from tasks.document import Summary
 from tasks.summarize.length import SummaryLength
+from tasks.text import tokens
 from tasks.text.sentences import SumyTokenizer, split_paragraphs
 
 __all__ = [
@@ -65,16 +66,49 @@ MAX_CANDIDATES = 100  # bound for the quadratic sumy methods on long documents
 # KL's greedy loop is O(n^2 * vocabulary) in pure Python: a tighter bound keeps it well under 2 s
 _CANDIDATE_LIMITS = {"kl": 60}
 
-LANGUAGE = "english"
-_TOKENIZER = SumyTokenizer(LANGUAGE)
-_STEMMER = Stemmer(LANGUAGE)
-_STOP_WORDS = frozenset(get_stop_words(LANGUAGE))
 WEIGHTS_PATH = Path(__file__).parent / "data" / "summarizer_weights.json"
 
 
-@lru_cache(maxsize=50000)
+class Rules:
+    """A language's tokenizer, stemmer and stop words for the summarizers, and `note`: what the
+    summary had to do without (None when nothing). English is sumy's own Snowball stemmer and stop
+    words, as before; another language takes `tasks.text.tokens`' stemmer and stop words where it
+    has them; a language with neither, or an unknown one, is summarised language-neutrally
+    (sentences cut at punctuation, words unstemmed, no stop words), and the note says so."""
+
+    __slots__ = ("language", "tokenizer", "stem", "stop_words", "note", "english")
+
+    def __init__(self, language: str | None):
+        self.language = language
+        self.english = language == "en"
+        self.tokenizer = SumyTokenizer(language)
+        if self.english:
+            stemmer = Stemmer("english")
+            self.stem = lru_cache(maxsize=50000)(lambda word: stemmer(word.lower()))
+            self.stop_words = frozenset(get_stop_words("english"))
+            self.note = None
+            return
+        stem = tokens.stemmer(language)
+        self.stem = (lambda word: stem(word.lower())) if stem else str.lower
+        self.stop_words = tokens.stop_words(language)
+        if language is None:
+            self.note = "language unknown: summarised language-neutrally (punctuation sentences, unstemmed words)"
+        elif not tokens.has_rules(language):
+            self.note = (f"no language rules for {language!r}: summarised language-neutrally "
+                         "(punctuation sentences, unstemmed words, no stop words)")
+        else:
+            missing = [what for what, have in (("stemmer", stem is not None or language in tokens.UNSPACED),
+                                               ("stop words", bool(self.stop_words))) if not have]
+            self.note = f"no {' or '.join(missing)} for {language!r}" if missing else None
+
+
+@lru_cache(maxsize=None)
+def rules(language: str | None) -> Rules:
+    return Rules(language)
+
+
 def _stem(word: str) -> str:
-    return _STEMMER(word.lower())
+    return rules("en").stem(word)
 
 
 # ---------------------------------------------------------------------------
@@ -107,14 +141,15 @@ _NON_CONTENT = [
 ]
 
 
-def is_non_content(sentence: str) -> bool:
-    """True for sentences that must never appear in a summary."""
+def is_non_content(sentence: str, english: bool = True) -> bool:
+    """True for sentences that must never appear in a summary (the patterns are English: other
+    languages' furniture is left to the cleaner's per-language phrases)."""
     s = sentence.strip()
     if not s:
         return True
     if not any(ch.isalpha() for ch in s):
         return True
-    return any(p.search(s) for p in _NON_CONTENT)
+    return english and any(p.search(s) for p in _NON_CONTENT)
 
 
 # ---------------------------------------------------------------------------
@@ -125,30 +160,33 @@ def is_non_content(sentence: str) -> bool:
 class _Prepared:
     """Split document: all sentences plus the content candidates sumy will see."""
 
-    __slots__ = ("sentences", "para_of", "index_in_para", "para_len", "candidates", "title")
+    __slots__ = ("sentences", "para_of", "index_in_para", "para_len", "candidates", "title", "rules")
 
-    def __init__(self, text: str, title: str | None):
+    def __init__(self, text: str, title: str | None, language: str | None = "en"):
+        self.rules = rules(language)
         self.sentences: list[str] = []
         self.para_of: list[int] = []
         self.index_in_para: list[int] = []
         self.para_len: list[int] = []
-        for p_idx, para in enumerate(split_paragraphs(text)):
+        for p_idx, para in enumerate(split_paragraphs(text, language)):
             for i, s in enumerate(para):
                 self.sentences.append(s)
                 self.para_of.append(p_idx)
                 self.index_in_para.append(i)
                 self.para_len.append(len(para))
-        content = [i for i, s in enumerate(self.sentences) if not is_non_content(s)]
+        content = [i for i, s in enumerate(self.sentences) if not is_non_content(s, self.rules.english)]
         self.candidates: list[int] = content if content else list(range(len(self.sentences)))
         self.title = (title or "").strip() or None
 
 
-def prepare(text: str, title: str | None = None) -> _Prepared:
-    return _Prepared(text or "", title)
+def prepare(text: str, title: str | None = None, language: str | None = "en") -> _Prepared:
+    return _Prepared(text or "", title, language)
 
 
-def _content_stems(sentence: str) -> list[str]:
-    return [_stem(w) for w in _TOKENIZER.to_words(sentence) if w.lower() not in _STOP_WORDS]
+def _content_stems(sentence: str, r: Rules | None = None) -> list[str]:
+    r = r or rules("en")
+    stem, stops = r.stem, r.stop_words
+    return [stem(w) for w in r.tokenizer.to_words(sentence) if w.lower() not in stops]
 
 
 def _prefilter(doc: _Prepared, limit: int) -> list[int]:
@@ -156,7 +194,7 @@ def _prefilter(doc: _Prepared, limit: int) -> list[int]:
     cands = doc.candidates
     if len(cands) <= limit:
         return cands
-    stems = {i: _content_stems(doc.sentences[i]) for i in cands}
+    stems = {i: _content_stems(doc.sentences[i], doc.rules) for i in cands}
     tf = Counter(w for ws in stems.values() for w in set(ws))
     n = len(cands)
     scores = {}
@@ -179,7 +217,7 @@ def _sumy_document(doc: _Prepared, cands: list[int]):
             paragraphs.append(Paragraph(current))
             current = []
         current_para = doc.para_of[i]
-        s = Sentence(doc.sentences[i], _TOKENIZER)
+        s = Sentence(doc.sentences[i], doc.rules.tokenizer)
         by_id[id(s)] = i
         current.append(s)
     if current:
@@ -199,16 +237,17 @@ class _CaptureRanking:
 
 
 @lru_cache(maxsize=None)
-def _cached_summarizer(name: str):
-    """Configured sumy summarizers are stateless between calls: build each once."""
-    return _sumy_summarizer(name)
+def _cached_summarizer(name: str, language: str | None = "en"):
+    """Configured sumy summarizers are stateless between calls: build each once per language."""
+    return _sumy_summarizer(name, language)
 
 
-def _sumy_summarizer(name: str):
-    # `_stem` is sumy's Snowball stemmer behind a cache (sumy stems every word on every use)
-    s = SUMY_METHODS[name](_stem)
+def _sumy_summarizer(name: str, language: str | None = "en"):
+    # the stemmer is behind a cache (sumy stems every word on every use)
+    r = rules(language)
+    s = SUMY_METHODS[name](r.stem)
     if hasattr(s, "stop_words"):
-        s.stop_words = _STOP_WORDS
+        s.stop_words = r.stop_words
     return s
 
 
@@ -217,7 +256,7 @@ def _sumy_rank(doc: _Prepared, name: str, cands: list[int]) -> list[int]:
     if len(cands) <= 1:
         return list(cands)
     sdoc, by_id = _sumy_document(doc, cands)
-    summarizer = _cached_summarizer(name)
+    summarizer = _cached_summarizer(name, doc.rules.language)
     capture = _CaptureRanking()
     summarizer(sdoc, capture)
     ranked = [by_id[id(info.sentence)] for info in capture.ranked if id(info.sentence) in by_id]
@@ -289,12 +328,13 @@ def sentence_features(doc: _Prepared, cands: list[int]) -> list[list[float]]:
     n = len(cands)
     if n == 0:
         return []
-    stems = [_content_stems(doc.sentences[i]) for i in cands]
+    r = doc.rules
+    stems = [_content_stems(doc.sentences[i], r) for i in cands]
     tr = dict(zip(cands, (float(r) for r in _textrank(stems)))) if n > 1 else {cands[0]: 1.0}
     tr_max = max(tr.values()) or 1.0
     tr_rank = {i: r for r, i in enumerate(sorted(cands, key=lambda i: -tr[i]))}
 
-    title_stems = set(_content_stems(doc.title)) if doc.title else set()
+    title_stems = set(_content_stems(doc.title, r)) if doc.title else set()
     df = Counter(w for ws in stems for w in set(ws))
 
     caps: list[set[str]] = []
@@ -303,7 +343,7 @@ def sentence_features(doc: _Prepared, cands: list[int]) -> list[list[float]]:
         words = doc.sentences[i].split()
         # drop the sentence-initial word: capitalised by position, not because it is a name
         body = " ".join(words[1:])
-        caps.append({w.lower() for w in _CAP.findall(body) if w.lower() not in _STOP_WORDS})
+        caps.append({w.lower() for w in _CAP.findall(body) if w.lower() not in r.stop_words})
         nums.append(set(_NUMBER.findall(doc.sentences[i])))
     cap_df = Counter(w for c in caps for w in c)
     num_df = Counter(x for c in nums for x in c)
@@ -338,7 +378,7 @@ def sentence_features(doc: _Prepared, cands: list[int]) -> list[list[float]]:
                 (sum(math.log(df[w]) for w in ws) / len(ws)) if ws else 0.0,
                 1.0 if s.lstrip().startswith(_QUOTE_OPEN) else 0.0,
                 1.0 if ('"' in s or "“" in s) else 0.0,
-                1.0 if _SAID.search(s) else 0.0,
+                1.0 if r.english and _SAID.search(s) else 0.0,
                 1.0 if s.rstrip().rstrip("\"'”’").endswith("?") else 0.0,
                 math.log(n_words),
                 1.0 if n_words < 8 else 0.0,
@@ -382,12 +422,16 @@ def summarize(
     sentences: int | None = None,
     ratio: float | None = None,
     words: int | None = None,
+    language: str | None = "en",
 ) -> Summary:
     """Extractive summary of `text` (cleaned article body, title passed separately).
 
     Exactly one of `sentences` (count), `ratio` (share of the document's sentences, (0, 1])
     or `words` (word budget; at least one sentence is returned) may be given; default is 3
     sentences. The result lists (position, sentence) in document order.
+
+    `language` (ISO 639-1; None: unknown) picks the sentence splitter, stemmer and stop words
+    (`Rules`); the summary's `note` says what a language without rules was summarised without.
     """
     if algorithm not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}")
@@ -396,9 +440,10 @@ def summarize(
     # validated even for empty text
     length = SummaryLength.of(sentences, ratio, words)
 
-    doc = prepare(text or "", title)
+    doc = prepare(text or "", title, language)
+    note = doc.rules.note
     if not doc.sentences:
-        return Summary(algorithm=algorithm, sentences=[])
+        return Summary(algorithm=algorithm, sentences=[], language=language, note=note)
     kind, amount = length.resolve(len(doc.sentences))
     cands = doc.candidates
 
@@ -417,11 +462,12 @@ def summarize(
         else:
             chosen, used = [], 0
             for i in ranked:
-                n = len(doc.sentences[i].split())
+                n = len(doc.sentences[i].split()) if doc.rules.english else len(doc.rules.tokenizer.to_words(doc.sentences[i]))
                 if used + n <= amount or not chosen:
                     chosen.append(i)
                     used += n
                 if used >= amount:
                     break
     chosen.sort()
-    return Summary(algorithm=algorithm, sentences=[(i, doc.sentences[i]) for i in chosen])
+    return Summary(algorithm=algorithm, sentences=[(i, doc.sentences[i]) for i in chosen], language=language,
+                   note=note)

@@ -27,6 +27,7 @@ import types
 from functools import lru_cache
 
 import pysbd
+import pysbd.languages
 
 __all__ = ["split_sentences", "split_paragraphs", "tokenize_words", "SumyTokenizer"]
 
@@ -296,8 +297,13 @@ def _repair_list_numbers(sentences: list[str]) -> list[str]:
     return out
 
 
-def split_paragraphs(text: str) -> list[list[str]]:
-    """Sentences grouped by paragraph (paragraphs are separated by blank lines)."""
+def split_paragraphs(text: str, language: str | None = "en") -> list[list[str]]:
+    """Sentences grouped by paragraph (paragraphs are separated by blank lines).
+
+    English takes the tuned path below; another language takes pysbd's rules for it when pysbd
+    has them (23 languages), else the language-neutral punctuation rule (`_split_neutral`)."""
+    if language != "en":
+        return _split_paragraphs_other(text, language)
     paragraphs: list[list[str]] = []
     budget = _PYSBD_BUDGET_CHARS
     for raw in _PARAGRAPH_BREAK.split(text or ""):
@@ -319,12 +325,128 @@ def split_paragraphs(text: str) -> list[list[str]]:
     return paragraphs
 
 
-def split_sentences(text: str) -> list[str]:
+def split_sentences(text: str, language: str | None = "en") -> list[str]:
     """Split cleaned article text into sentences (paragraphs separated by blank lines).
 
     Single newlines inside a paragraph are treated as spaces. Never downloads anything.
     """
-    return [s for para in split_paragraphs(text) for s in para]
+    return [s for para in split_paragraphs(text, language) for s in para]
+
+
+# ---------------------------------------------------------------------------
+# other languages
+# ---------------------------------------------------------------------------
+
+# pysbd's languages besides English (pysbd.languages.LANGUAGE_CODES)
+PYSBD_LANGUAGES = frozenset(pysbd.languages.LANGUAGE_CODES) - {"en"}
+# A boundary any alphabet shares: ., !, ? or … (plus closing quotes/brackets) and a space; taken
+# unless the next word starts in lower case or the mark ends a number or a single letter
+# ("am 3. Oktober", "J. Smith"). Sentence marks of CJK text end a sentence with no space after.
+_NEUTRAL_MARK = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+|[。！？]+[」』”’）)]*\s*|[۔؟]+\s*")
+_NUMBER_OR_INITIAL = re.compile(r"(?:^|\s)(?:\d+|\w)[.]$")
+
+
+def _split_neutral(text: str) -> list[str]:
+    out: list[str] = []
+    start = 0
+    for m in _NEUTRAL_MARK.finditer(text):
+        end = m.end()
+        if end >= len(text):
+            break
+        following = text[end : end + 2].lstrip("\"'“‘«(„[")
+        if following[:1].islower():
+            continue
+        mark_end = m.start() + len(m.group(0).rstrip())
+        if text[m.start()] == "." and _NUMBER_OR_INITIAL.search(text[start : m.start() + 1]):
+            continue
+        out.append(text[start:mark_end])
+        start = end
+    out.append(text[start:])
+    return [s.strip() for s in out if s.strip()]
+
+
+@lru_cache(maxsize=None)
+def _pysbd_segmenter(language: str) -> pysbd.Segmenter:
+    segmenter = pysbd.Segmenter(language=language, clean=False, char_span=False)
+    _patch_pysbd()  # this language's rules module was imported just now
+    return segmenter
+
+
+# A boundary pysbd takes in any cased alphabet: three lower-case letters, the mark, a space and a
+# capitalised word (checked with str methods: `re` has no Unicode case classes).
+_CANDIDATE = re.compile(r"(?<=\w{3}[.!?])\s+(?=\w\w)")
+_WORD_END = re.compile(r"(\w+)[.!?]$")
+
+
+@lru_cache(maxsize=None)
+def _abbreviations(language: str) -> frozenset[str]:
+    module = pysbd.languages.Language.get_language_code(language)
+    return frozenset(a.strip().lower() for a in getattr(module.Abbreviation, "ABBREVIATIONS", ()))
+
+
+# Double quotation marks of any convention ("x", “x”, „x“, «x», »x«): which of “ ” opens depends on
+# the language, but every quotation has two, so an odd count means the text ends inside one.
+_DOUBLE_QUOTES = "\"“”„«»‹›"
+
+
+def _inside_quotes(text: str) -> bool:
+    return (sum(text.count(c) for c in _DOUBLE_QUOTES) % 2 == 1 or text.count("(") > text.count(")")
+            or text.count("[") > text.count("]"))
+
+
+def _segment_other(text: str, language: str, segmenter: pysbd.Segmenter) -> list[str]:
+    """`_segment` for pysbd's other languages: cut at confident boundaries first and ask pysbd
+    only about the pieces that still hold a mark (its rules cost 10-70 ms an article otherwise)."""
+    if language in ("ja", "zh") or _LIST_ITEM.search(text):
+        return segmenter.processor(text).process()
+    abbreviations = _abbreviations(language)
+    pieces: list[str] = []
+    start = 0
+    for m in _CANDIDATE.finditer(text):
+        before, after = text[m.start() - 4 : m.start() - 1], text[m.end() : m.end() + 2]
+        if not (before.isalpha() and before.islower() and after[0].isupper() and after[1].islower()):
+            continue
+        left = text[start : m.start()]
+        word = _WORD_END.search(left)
+        if word and word.group(1).lower() in abbreviations or _inside_quotes(left):
+            continue
+        pieces.append(left)
+        start = m.end()
+    pieces.append(text[start:])
+    out: list[str] = []
+    for piece in pieces:
+        if _INNER_MARK.search(piece.rstrip().rstrip("\"'”’)]»").rstrip(".!?…")):
+            out.extend(segmenter.processor(piece).process())
+        else:
+            out.append(piece)
+    return out
+
+
+def _split_paragraphs_other(text: str, language: str | None) -> list[list[str]]:
+    segmenter = _pysbd_segmenter(language) if language in PYSBD_LANGUAGES else None
+    paragraphs: list[list[str]] = []
+    budget = _PYSBD_BUDGET_CHARS
+    for raw in _PARAGRAPH_BREAK.split(text or ""):
+        para = _WS.sub(" ", raw).strip()
+        if not para:
+            continue
+        sentences: list[str] = []
+        for chunk in _chunks(para):
+            budget -= len(chunk)
+            if segmenter is not None and budget >= 0:
+                found = _segment_other(chunk, language, segmenter)
+                # pysbd's rules for Chinese/Japanese miss marks followed by a quote or a space
+                found = [piece for s in found for piece in _split_neutral(s.strip())] if language in ("ja", "zh") \
+                    else found
+            else:
+                found = _split_neutral(chunk)
+            sentences.extend(s.strip() for s in found if s.strip())
+        if sentences:
+            sentences = _repair_list_numbers(sentences)  # a lone closing quote pysbd split off, "region 1."
+            if any(len(x) > _MAX_SENTENCE_CHARS for x in sentences):
+                sentences = [piece for x in sentences for piece in _cut_at_words(x)]
+            paragraphs.append(sentences)
+    return paragraphs
 
 
 # ---------------------------------------------------------------------------
@@ -340,19 +462,25 @@ def tokenize_words(sentence: str) -> list[str]:
 
 
 class SumyTokenizer:
-    """Drop-in for `sumy.nlp.tokenizers.Tokenizer` that needs no NLTK data."""
+    """Drop-in for `sumy.nlp.tokenizers.Tokenizer` that needs no NLTK data, for any language:
+    sentences as `split_sentences` cuts them, words as `tasks.text.tokens.words` does (character
+    bigrams for unspaced scripts)."""
 
-    def __init__(self, language: str = "english") -> None:
-        if language.lower() not in ("english", "en"):
-            raise ValueError(f"SumyTokenizer supports English only, got {language!r}")
-        self._language = "english"
+    def __init__(self, language: str | None = "en") -> None:
+        code = {"english": "en"}.get((language or "").lower(), language)
+        self._code = code
+        self._language = "english" if code == "en" else (code or "und")
 
     @property
     def language(self) -> str:
         return self._language
 
     def to_sentences(self, paragraph: str) -> tuple[str, ...]:
-        return tuple(split_sentences(paragraph))
+        return tuple(split_sentences(paragraph, self._code))
 
     def to_words(self, sentence: str) -> tuple[str, ...]:
-        return tuple(tokenize_words(sentence))
+        if self._code == "en":
+            return tuple(tokenize_words(sentence))
+        from tasks.text.tokens import words
+
+        return tuple(words(sentence, self._code))
