@@ -71,7 +71,7 @@ def ingest(
                                           "warehouse": str(store.path), **config.describe()})
     report = RunReport(run_id, str(store.path), pipeline.totals)
     try:
-        files, missing = discover_paths(paths)
+        files, missing = discover_paths(paths, follow_symlinks_outside=settings.follow_symlinks_outside)
         file_readers = pipeline.read_files(files, missing)
         logger.info("ingesting %d files in %d batches into %s", len(files), len(file_readers), store.path)
         report.expect(len(files) + len(missing))

@@ -116,6 +116,8 @@ class Settings(BaseSettings):
     summary_words: int | None = Field(None, ge=WORDS_RANGE[0], le=WORDS_RANGE[1])
     near_dup_threshold: float = Field(0.8, ge=NEAR_DUP_RANGE[0], le=NEAR_DUP_RANGE[1])
     max_file_bytes: int = Field(20 * 1024 * 1024, gt=0)
+    # a symlink found in an input folder or glob may lead outside it (off: a failure row instead)
+    follow_symlinks_outside: bool = False
     minhash_permutations: int = Field(112, ge=16)
     shingle_words: int = Field(5, ge=1)
     # files per batch; fewer, larger batches mean fewer lookups and commits: 1000 ran 25%
