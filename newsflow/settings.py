@@ -84,6 +84,14 @@ class SearchSettings(BaseModel):
                              max_age=timedelta(minutes=self.rebuild_max_age_minutes))
 
 
+class SqlSettings(BaseModel):
+    """Bounds on one `newsflow sql` query, so an analyst's query cannot run or grow without end."""
+
+    timeout_s: float = Field(60.0, gt=0)
+    memory_limit: str = "1GB"  # DuckDB's cap for the query (it spills to disk beyond it where it can)
+    max_rows: int = Field(100_000, ge=1)  # rows printed; more is a note (export is `newsflow export`)
+
+
 Algorithm = Literal[ALGORITHMS]  # type: ignore[valid-type]  # the registry, as a type
 FaultPoint = Literal[FAULT_POINTS]  # type: ignore[valid-type]
 ENV_PREFIX = "NEWSFLOW_"
@@ -144,6 +152,7 @@ class Settings(BaseSettings):
     feeds: list[str] = []
     fetch: FetchSettings = FetchSettings()
     search: SearchSettings = SearchSettings()
+    sql: SqlSettings = SqlSettings()
     fault: FaultSettings = FaultSettings()
 
 
