@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tasks.document import Document, Failure, sha256_hex
 from tasks.sources.content import ReadError, check_bytes, check_text
+from tasks.sources.url_safety import redact_url
 
 __all__ = ["ReadError", "discover_paths", "decode_bytes", "read_file", "parse_bytes", "fill_from_html",
            "record_to_document", "strip_markdown", "SUPPORTED_SUFFIXES"]
@@ -322,6 +323,11 @@ def _first_field(record: dict, name: str):
     return None
 
 
+def _record_url(record: dict) -> str | None:
+    url = _first_field(record, "url")
+    return redact_url(url) if url else None  # a dump's URLs may carry tokens too
+
+
 def record_to_document(source: str, record: object, encoding: str) -> Document:
     if not isinstance(record, dict):
         raise ReadError("invalid_record", f"expected a JSON object, got {type(record).__name__}")
@@ -331,7 +337,7 @@ def record_to_document(source: str, record: object, encoding: str) -> Document:
     doc = Document(
         source=source, source_kind="record", raw_text=text,
         raw_sha256=sha256_hex(json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)),
-        encoding=encoding, media_type="application/json", url=_first_field(record, "url"),
+        encoding=encoding, media_type="application/json", url=_record_url(record),
     )
     for name in ("title", "published", "outlet", "author"):
         value = _first_field(record, name)
