@@ -66,7 +66,7 @@ from urllib.robotparser import RobotFileParser
 import httpcore
 import httpx
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from newsflow import __version__
 from tasks.sources.url_safety import DEFAULT_SECRET_PARAMS, UnsafeURL, check_ips, check_url_syntax, redact_text
@@ -118,6 +118,19 @@ class FetchSettings(BaseModel):
     # query/fragment parameters whose values are secrets: redacted, with URL credentials, from
     # every URL stored or logged
     redact_query_params: list[str] = list(DEFAULT_SECRET_PARAMS)
+
+    @field_validator("allow_hosts")
+    @classmethod
+    def _hosts_or_ranges(cls, entries: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in entries:
+            if "/" in entry or ":" in entry.strip("[]") or entry.replace(".", "").isdigit():
+                try:
+                    ipaddress.ip_network(entry.strip().strip("[]"), strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"{entry!r} is neither a host name nor an address range: {exc}") from None
+        return entries
 
 
 @dataclass
