@@ -354,3 +354,19 @@ def test_sql_stops_at_its_time_and_memory_limits(tmp_path, capsys, monkeypatch):
     assert main(["sql", "SELECT * FROM range(100)", "--warehouse", str(wh), "--format", "csv"]) == 0
     out = capsys.readouterr()
     assert out.out.split() == ["range", "0", "1", "2", "3", "4"] and "NEWSFLOW_SQL__MAX_ROWS" in out.err
+
+
+@pytest.mark.unit
+def test_conditional_get_finds_the_state_stored_under_the_redacted_url(http_server):  # noqa: F811
+    from tasks.sources.fetch import FetchSettings
+    from tasks.sources.web import fetch_batch, stored_urls
+
+    http_server.route("/feed-item", lambda req: Reply(304, b"") if req.headers.get("If-None-Match") == '"v1"'
+                      else Reply(200, ARTICLE.format(title="Changed", thing="pier")))
+    settings = FetchSettings(allow_private_addresses=True, per_host_delay_s=0, retries=0, obey_robots=False)
+    url = http_server.url(f"/feed-item?token={SECRET}")
+    (key,) = stored_urls([url], settings)
+    assert SECRET not in key
+    batch = fetch_batch([url], settings, {key: ('"v1"', None, "sha")})
+    assert batch.unchanged == 1 and batch.docs == [] and batch.failures == []
+    assert [e["url"] for e in batch.fetch_log] == [key]
