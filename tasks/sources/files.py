@@ -12,6 +12,7 @@ import errno
 import glob
 import json
 import os
+import queue
 import re
 import stat
 import threading
@@ -212,23 +213,62 @@ def read_file(path: Path, *, max_bytes: int, timeout_s: float = READ_TIMEOUT_S) 
         return [], [Failure(source, "read", exc.reason, exc.detail)]
 
 
+class _Reader:
+    """A daemon thread that reads files handed to it, so the caller can stop waiting for one.
+
+    One per calling thread, reused file after file (a thread per file cost 0.5 ms each, ten
+    times the read itself); it exits after a minute idle. A reader stuck in a read is dropped
+    and the next file gets a new one; being a daemon, it cannot keep the process alive."""
+
+    IDLE_S = 60.0
+
+    def __init__(self) -> None:
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.alive = True
+        threading.Thread(target=self._loop, name="newsflow-read", daemon=True).start()
+
+    def submit(self, job) -> bool:
+        with self.lock:
+            if self.alive:
+                self.jobs.put(job)
+            return self.alive
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                fn, args, box, done = self.jobs.get(timeout=self.IDLE_S)
+            except queue.Empty:
+                with self.lock:
+                    if self.jobs.empty():
+                        self.alive = False
+                        return
+                continue
+            try:
+                box.append((True, fn(*args)))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                box.append((False, exc))
+            done.set()
+
+
+_readers = threading.local()
+
+
 def _read_with_deadline(path: Path, max_bytes: int, timeout_s: float) -> bytes:
-    box: dict[str, object] = {}
-
-    def work() -> None:
-        try:
-            box["data"] = _read_regular(path, max_bytes)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            box["error"] = exc
-
-    reader = threading.Thread(target=work, name="newsflow-read", daemon=True)
-    reader.start()
-    reader.join(timeout_s)
-    if reader.is_alive():
+    box: list = []
+    done = threading.Event()
+    job = (_read_regular, (path, max_bytes), box, done)
+    reader = getattr(_readers, "reader", None)
+    if reader is None or not reader.submit(job):
+        reader = _readers.reader = _Reader()
+        reader.submit(job)
+    if not done.wait(timeout_s):
+        _readers.reader = None  # stuck in the read: the next file gets a fresh reader
         raise ReadError("read_timeout", f"no data within {timeout_s:g} s (hung filesystem or special file?)")
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["data"]  # type: ignore[return-value]
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value
 
 
 def _read_regular(path: Path, max_bytes: int) -> bytes:
