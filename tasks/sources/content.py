@@ -44,15 +44,18 @@ def check_bytes(data: bytes, encoding: str | None = None) -> None:
         raise ReadError("binary", "NUL bytes in content")
 
 
-def check_text(text: str) -> str:
-    """After decoding: control characters, undecodable characters, some text at all. Raises ReadError."""
+def check_text(text: str, *, require_words: bool = True) -> str:
+    """After decoding: control characters, undecodable characters, some text at all (letters or
+    digits, unless `require_words` is off: JSON gets its own, clearer error). Raises ReadError."""
     sample = text[:SAMPLE_CHARS]
     if sample and len(_CONTROL.findall(sample)) > MAX_CONTROL_SHARE * len(sample):
         raise ReadError("binary", "too many control characters for text")
     replaced = sample.count("\ufffd")
     if sample and replaced > MAX_REPLACEMENT_SHARE * len(sample):
         raise ReadError("undecodable", f"{replaced / len(sample):.1%} of the characters fit no encoding")
-    if not _WORD.search(text):
+    if not text.strip():
+        raise ReadError("empty", "only whitespace")
+    if require_words and not _WORD.search(text):
         raise ReadError("empty", "no letters or digits, only whitespace or symbols")
     return text
 

@@ -165,7 +165,7 @@ def _kind(mode: int) -> str:
     return next((name for test, name in _FILE_KINDS if test(mode)), "special file")
 
 
-def decode_bytes(data: bytes) -> tuple[str, str]:
+def decode_bytes(data: bytes, *, require_words: bool = True) -> tuple[str, str]:
     """Decode bytes to text: BOM, then strict UTF-8, then detection; then the shared content
     checks (`tasks/sources/content.py`). Raises ReadError."""
     if not data.strip():
@@ -176,12 +176,12 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     ):
         if data.startswith(bom):
             try:
-                return check_text(data.decode(encoding)), encoding
+                return check_text(data.decode(encoding), require_words=require_words), encoding
             except UnicodeDecodeError as exc:
                 raise ReadError("undecodable", f"{encoding} BOM but invalid data: {exc.reason}") from exc
     check_bytes(data)
     try:
-        return check_text(data.decode("utf-8")), "utf-8"
+        return check_text(data.decode("utf-8"), require_words=require_words), "utf-8"
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes
@@ -201,7 +201,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         text = data.decode(best.encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         raise ReadError("undecodable", f"detected {best.encoding} but decoding failed") from exc
-    return check_text(text), best.encoding
+    return check_text(text, require_words=require_words), best.encoding
 
 
 def read_file(path: Path, *, max_bytes: int, timeout_s: float = READ_TIMEOUT_S) -> tuple[list[Document], list[Failure]]:
@@ -307,7 +307,7 @@ def _read_regular(path: Path, max_bytes: int) -> bytes:
 
 def parse_bytes(source: str, data: bytes, *, suffix: str) -> tuple[list[Document], list[Failure]]:
     """Turn one file's bytes into documents (several for JSON/JSONL). Raises ReadError for the whole file."""
-    text, encoding = decode_bytes(data)
+    text, encoding = decode_bytes(data, require_words=suffix not in JSON_SUFFIXES | JSONL_SUFFIXES)
     raw_sha = sha256_hex(data)
     if suffix in JSONL_SUFFIXES:
         return _parse_jsonl(source, text, encoding)
