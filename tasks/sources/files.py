@@ -72,13 +72,13 @@ def discover_paths(inputs: Iterable[str], *, follow_symlinks_outside: bool = Fal
             # like folders: a symlink may not lead outside the glob's fixed leading directory
             base = _safe_resolve(_glob_base(item)) or _glob_base(item).absolute()
             for match in matches:
-                _add_path(Path(match), base, found, failures, explicit=False, follow_symlinks_outside=follow_symlinks_outside)
+                _add_path(Path(match), base, found, failures, follow_symlinks_outside=follow_symlinks_outside)
             continue
         path = Path(item)
         if not os.path.lexists(path):
             failures.append(Failure(item, "read", "not_found", "no such file or directory"))
             continue
-        _add_path(path, None, found, failures, explicit=True, follow_symlinks_outside=follow_symlinks_outside)
+        _add_path(path, None, found, failures, follow_symlinks_outside=follow_symlinks_outside)
     unique = {(f.source, f.reason): f for f in failures}  # a path reached by two inputs fails once
     return [found[k] for k in sorted(found)], list(unique.values())
 
@@ -97,15 +97,15 @@ def _safe_resolve(path: Path) -> Path | None:
 
 
 def _add_path(path: Path, root: Path | None, found: dict[str, Path], failures: list[Failure], *,
-              explicit: bool, follow_symlinks_outside: bool) -> None:
+              follow_symlinks_outside: bool) -> None:
     """Add `path` (a file, or a folder walked recursively). `root`: the folder or glob base a
     symlink found inside must stay in; None for a path named on its own."""
-    target = _checked_target(path, root, failures, follow_symlinks_outside=follow_symlinks_outside, explicit=explicit)
+    target = _checked_target(path, root, failures, follow_symlinks_outside=follow_symlinks_outside)
     if target is None:
         return
     resolved, mode = target
     if stat.S_ISDIR(mode):
-        if not explicit and root is not None and path.is_symlink():
+        if root is not None and path.is_symlink():
             return  # like os.walk below: linked folders inside a folder or glob are not descended
         _walk(path, resolved, found, failures, follow_symlinks_outside=follow_symlinks_outside)
     else:
@@ -124,13 +124,13 @@ def _walk(folder: Path, root: Path, found: dict[str, Path], failures: list[Failu
             if name.startswith(".") or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
                 continue
             child = Path(dirpath) / name
-            target = _checked_target(child, root, failures, follow_symlinks_outside=follow_symlinks_outside, explicit=False)
+            target = _checked_target(child, root, failures, follow_symlinks_outside=follow_symlinks_outside)
             if target is not None and not stat.S_ISDIR(target[1]):
                 found[str(target[0])] = target[0]
 
 
-def _checked_target(path: Path, root: Path | None, failures: list[Failure], *, follow_symlinks_outside: bool,
-                    explicit: bool) -> tuple[Path, int] | None:
+def _checked_target(path: Path, root: Path | None, failures: list[Failure], *,
+                    follow_symlinks_outside: bool) -> tuple[Path, int] | None:
     """The resolved path and its mode if it may be read; else None, with a failure recorded."""
     source = str(path.absolute())
 
