@@ -1,10 +1,14 @@
 """Reliability report: every fault or input class, how many cases were tried, and what went wrong.
 
-    .venv/bin/python bench/reliability.py [--runs 20] [--only crash,long,load,...]
+    .venv/bin/python bench/reliability.py [--runs 20] [--only crash,long,load,hostile,...]
 
 Runs the heavier variants of tests/test_reliability_*.py (more kill points, 20 overlapping runs)
 against one Prefect test server and prints a table: cases tried, items lost, items duplicated,
 runs that failed without a clear reason. The last three must be 0.
+
+`hostile` runs `newsflow` once per hostile input of tests/test_hostile_input.py (each next to
+a good item, through the CLI as a user would) and prints a second table: input, outcome,
+failure reason, run completed, time of the whole command, peak RSS of its largest process.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import argparse
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,9 +34,11 @@ from tests import test_reliability_crash as crash  # noqa: E402
 from tests import test_reliability_faults as faults  # noqa: E402
 from tests import test_reliability_fuzz as fuzz  # noqa: E402
 from tests import test_reliability_load as load  # noqa: E402
+from tests import test_hostile_input as hostile  # noqa: E402
 from tests.http_server import serve  # noqa: E402
 
 Row = tuple[str, int, int, int, int]  # class, cases, lost, duplicated, unclear
+HostileRow = tuple[str, str, str, str, float, float]  # input, outcome, reason, completed, seconds, MiB
 
 
 def crash_rows(tmp: Path, api: str) -> list[Row]:
@@ -40,7 +47,7 @@ def crash_rows(tmp: Path, api: str) -> list[Row]:
     crash.ingest_in_process([str(corpus)], tmp / "baseline.duckdb", batch_size=40)
     want = crash.snapshot(tmp / "baseline.duckdb")
     env = crash.child_env(tmp, api)
-    points = ["write:1", "after_write:3", "index:1", "watch"]  # read:N kill points: the test
+    points = ["store:1", "stored:3", "search-index:1", "watch"]  # the fault seam's points (tasks/pipeline.py)
     lost = doubled = unclear = 0
     for n, point in enumerate(points):
         wh = tmp / f"killed{n}.duckdb"
@@ -50,7 +57,7 @@ def crash_rows(tmp: Path, api: str) -> list[Row]:
                 crash.run_until_killed(cmd, env, watch=lambda: (crash.try_count(wh, "SELECT count(*) FROM documents") or 0) > 0)
             else:
                 crash.run_until_killed(cmd, env, point)
-            crash.assert_consistent(crash.snapshot(wh)) if point != "index:1" else None
+            crash.assert_consistent(crash.snapshot(wh)) if point != "search-index:1" else None
             crash.report_of(crash.run_ingest(cmd, env))
             got = crash.snapshot(wh)
             crash.assert_consistent(got)
@@ -226,15 +233,143 @@ def load_rows(tmp: Path, api: str, runs: int) -> list[Row]:
              tally["lost"], tally["duplicated"], tally["unclear_failures"] - clear + wrong_totals)]
 
 
+def run_child(cmd: list[str], env: dict, timeout: float = 600) -> tuple[int, str, str, float, float]:
+    """Run one command; (exit code, stdout, stderr, seconds, peak RSS MiB of its largest process).
+
+    The peak comes from GNU time's wait4 on its own child: measured from this process, a child
+    forked from the benchmark would report the benchmark's own high-water mark (Linux keeps the
+    pre-exec image's peak)."""
+    started = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-f", "PEAK_RSS_KB %M", *cmd], env=env, cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout)
+    seconds = time.perf_counter() - started
+    err_lines = proc.stderr.rstrip("\n").splitlines()
+    peak_kb = 0.0
+    if err_lines and err_lines[-1].startswith("PEAK_RSS_KB "):
+        peak_kb = float(err_lines.pop().split()[1])
+    if err_lines and err_lines[-1].startswith("Command exited with non-zero status"):
+        err_lines.pop()
+    return proc.returncode, proc.stdout, "\n".join(err_lines), seconds, peak_kb / 1024
+
+
+def _outcome(wh: Path, source: str, good: str) -> tuple[str, str, bool]:
+    """(outcome, failure reason, every run completed) as the warehouse says."""
+    con = crash._open_read_only(wh)
+    try:
+        stored = {r[0] for r in con.execute("SELECT source FROM documents").fetchall()}
+        failed = dict(con.execute("SELECT source, reason FROM failures").fetchall())
+        completed = all(r[0] == "completed" for r in con.execute("SELECT status FROM runs").fetchall())
+    finally:
+        con.close()
+    good_note = "good item stored" if good in stored else "GOOD ITEM MISSING"
+    if source in stored:
+        return f"stored; {good_note}", "", completed
+    if source in failed:
+        return f"failure row; {good_note}", failed[source], completed
+    return f"NOT ACCOUNTED; {good_note}", "", completed
+
+
+def hostile_rows(tmp: Path, api: str) -> tuple[list[Row], list[HostileRow]]:
+    from tasks.sources.url_safety import redact_url
+
+    env = crash.child_env(tmp, api, NEWSFLOW_SQL__TIMEOUT_S="10")
+    rows: list[HostileRow] = []
+    wrong = 0
+
+    def record(name, expected, outcome, reason, completed, rc, seconds, mib):
+        nonlocal wrong
+        ok = completed and rc == 0 and reason == expected and "MISSING" not in outcome and "NOT" not in outcome
+        wrong += not ok
+        rows.append((name, outcome, reason or "-", "yes" if completed and rc == 0 else f"NO (rc {rc})", seconds, mib))
+        print(f"  {name}: {outcome} {reason} rc={rc} {seconds:.1f}s {mib:.0f}MiB", flush=True)
+
+    # -- files: each hostile item next to a good file
+    scratch = tmp / "scratch"
+    expected = hostile.make_hostile_folder(scratch)
+    sock = hostile.UnixSocket(scratch / "socket.txt")
+    expected["socket.txt"] = "not_regular_file"
+    labels = {"fifo.txt": "named pipe (FIFO)", "socket.txt": "Unix socket", "loop_a.txt": "symlink loop (a -> b -> a)",
+              "dangling.txt": "dangling symlink", "passwd.txt": "symlink to /etc/passwd",
+              "zero.txt": "symlink to /dev/zero", "random.txt": "20 KB of random bytes as .txt",
+              "nul.txt": "text with 50 NUL bytes", "bad_bom.txt": "UTF-8 BOM then invalid bytes",
+              "latin1.txt": "windows-1252 text, no declaration", "huge_line.txt": "1 MB single line",
+              "empty.txt": "empty file", "symbols.txt": "only punctuation"}
+    try:
+        for n, (name, label) in enumerate(labels.items()):
+            folder = tmp / f"in{n}"
+            folder.mkdir()
+            (folder / "good.txt").write_text(hostile.GOOD_TEXT)
+            for moved in (["loop_a.txt", "loop_b.txt"] if name == "loop_a.txt" else [name]):
+                os.rename(scratch / moved, folder / moved)
+            wh = tmp / f"in{n}.duckdb"
+            rc, out, err, seconds, mib = run_child(crash.ingest_cmd([str(folder)], wh), env)
+            outcome, reason, completed = _outcome(wh, str(folder / name), str(folder / "good.txt"))
+            record(f"file: {label}", expected[name], outcome, reason, completed, rc, seconds, mib)
+    finally:
+        sock.close()
+
+    # -- the web: each hostile page or feed next to a good page
+    fetch_env = dict(env, NEWSFLOW_FETCH__ALLOW_PRIVATE_ADDRESSES="true", NEWSFLOW_FETCH__PER_HOST_DELAY_S="0",
+                     NEWSFLOW_FETCH__RETRIES="0")
+    with serve() as server:
+        urls, feeds = hostile.route_hostile(server)
+        good = server.url("/good")
+        labels = {"/garbage": "20 KB random bytes as text/html; charset=bogus", "/png": "PNG served as text/html",
+                  "/high-bytes": "bytes no encoding fits, charset=bogus", "/latin": "windows-1252 page, charset=bogus",
+                  "/tokened": "URL with ?token=SECRET", "/to-metadata": "redirect to 169.254.169.254 "
+                  "(allow_private_addresses on)", "admin:": "URL with user:password@",
+                  "/empty-feed.xml": "feed with no items", "/laughs.xml": "entity-expansion (billion laughs) feed",
+                  "/not-a-feed.xml": "random text served as XML feed"}
+        for n, (key, label) in enumerate(labels.items()):
+            url, want = next((u, r) for u, r in {**urls, **feeds}.items() if key in u)
+            wh = tmp / f"web{n}.duckdb"
+            flag = "--feed" if url in feeds else "--url"
+            rc, out, err, seconds, mib = run_child(
+                [str(crash.NEWSFLOW), "ingest", "--url", good, flag, url, "--warehouse", str(wh), "--json"], fetch_env)
+            outcome, reason, completed = _outcome(wh, redact_url(url), good)
+            if hostile.SECRET in hostile.warehouse_text(wh) + out + err:
+                outcome += "; SECRET LEAKED"
+                wrong += 1
+            elif "SECRET" in label or "password" in label:
+                outcome += "; secret redacted"
+            record(f"web: {label}", want, outcome, reason, completed, rc, seconds, mib)
+
+    # -- parameters and the warehouse file: refused before Prefect starts, exit 2, one line
+    (tmp / "a.txt").write_text(hostile.GOOD_TEXT)
+    bogus = tmp / "x.duckdb"
+    bogus.write_text("not a database")
+    for label, args in [("--sentences 0", ["--sentences", "0"]), ("--batch-size -5", ["--batch-size", "-5"]),
+                        ("--ratio 5", ["--ratio", "5"]), ("--near-dup-threshold 7", ["--near-dup-threshold", "7"]),
+                        ("text file named x.duckdb as --warehouse", ["--warehouse", str(bogus)])]:
+        cmd = [str(crash.NEWSFLOW), "ingest", str(tmp / "a.txt"), *args]
+        if "--warehouse" not in args:
+            cmd += ["--warehouse", str(tmp / "p.duckdb")]
+        rc, out, err, seconds, mib = run_child(cmd, env)
+        message = err.strip().splitlines()
+        ok = rc == 2 and len(message) == 1
+        wrong += not ok
+        rows.append((f"cli: {label}", f"exit {rc}: {message[-1][:110] if message else ''}", "-", "refused" if ok
+                     else "NO", seconds, mib))
+        print(f"  {label}: rc={rc} {message}", flush=True)
+    good_wh = tmp / "in0.duckdb"
+    rc, out, err, seconds, mib = run_child([str(crash.NEWSFLOW), "sql", "SELECT count(*) FROM range(1000000000000)",
+                                            "--warehouse", str(good_wh)], env)
+    wrong += rc != 1 or "NEWSFLOW_SQL__TIMEOUT_S" not in err
+    rows.append(("sql: SELECT count(*) FROM range(10^12), NEWSFLOW_SQL__TIMEOUT_S=10", f"exit {rc}: {err.strip()[:110]}",
+                 "-", "stopped" if rc == 1 else "NO", seconds, mib))
+    return [(f"hostile inputs, each next to a good item, through `newsflow` (table below)", len(rows), 0, 0, wrong)], rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20, help="overlapping runs in the load scenario")
-    parser.add_argument("--only", default="crash,fuzz,long,nasty,unsafe,faults,load")
+    parser.add_argument("--only", default="crash,fuzz,long,nasty,unsafe,faults,load,hostile")
     args = parser.parse_args()
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
     rows: list[Row] = []
+    hostile_table: list[HostileRow] = []
     tmp = Path(tempfile.mkdtemp(prefix="newsflow-reliability-"))
     started = time.monotonic()
     with prefect_test_harness(server_startup_timeout=240):
@@ -258,6 +393,9 @@ def main() -> int:
                 rows += load_rows(sub, api, args.runs)
             elif name == "long":
                 rows += long_input_rows()
+            elif name == "hostile":
+                summary, hostile_table = hostile_rows(sub, api)
+                rows += summary
             for row in rows[before:]:
                 print("ROW | " + " | ".join(str(v) for v in row) + " |", flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
@@ -265,6 +403,11 @@ def main() -> int:
     print("|---|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(str(v) for v in row) + " |")
+    if hostile_table:
+        print("\n| input | outcome | failure reason | run completed | time | peak RSS |")
+        print("|---|---|---|---|---|---|")
+        for name, outcome, reason, completed, seconds, mib in hostile_table:
+            print(f"| {name} | {outcome} | {reason} | {completed} | {seconds:.1f} s | {mib:.0f} MiB |")
     print(f"\n({time.monotonic() - started:.0f} s)")
     return 0 if all(r[2] == r[3] == r[4] == 0 for r in rows) else 1
 

@@ -22,6 +22,7 @@ from newsflow.settings import BATCH_SIZE_RANGE, LANGUAGE_PATTERN, NEAR_DUP_RANGE
 from tasks.parallel import shutdown_pool
 from tasks.pipeline import Pipeline
 from tasks.sources.files import discover_paths
+from tasks.sources.url_safety import redact_url
 from tasks.sources.web import read_url_file
 from tasks.stages import PrefectStages
 from tasks.summarize.length import SENTENCES_RANGE, WORDS_RANGE
@@ -70,11 +71,13 @@ def ingest(
     run_id = flow_run.id or str(uuid.uuid4())
     pipeline = Pipeline(store, config, PrefectStages(on_dask=on_dask()), run_id)
     store.migrate()
-    store.start_run(run_id, flow_run.id, {"paths": paths, "urls": urls, "feeds": feeds, "url_file": url_file,
+    secret = settings.fetch.redact_query_params  # run parameters are stored: no credentials in them
+    store.start_run(run_id, flow_run.id, {"paths": paths, "urls": [redact_url(u, secret) for u in urls],
+                                          "feeds": [redact_url(u, secret) for u in feeds], "url_file": url_file,
                                           "warehouse": str(store.path), **config.describe()})
     report = RunReport(run_id, str(store.path), pipeline.totals)
     try:
-        files, missing = discover_paths(paths)
+        files, missing = discover_paths(paths, follow_symlinks_outside=settings.follow_symlinks_outside)
         file_readers = pipeline.read_files(files, missing)
         logger.info("ingesting %d files in %d batches into %s", len(files), len(file_readers), store.path)
         report.expect(len(files) + len(missing))

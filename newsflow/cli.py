@@ -106,6 +106,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                       language=args.language)
     try:  # the flow's own rules, before Prefect's server starts: a typo costs no 15 s
         check_run(ingest, settings, parameters)
+        _warehouse_file(settings, args.warehouse)
     except ValueError as exc:
         print(f"newsflow ingest: {exc}", file=sys.stderr)
         return 2
@@ -191,6 +192,17 @@ def _store(args: argparse.Namespace):
     return Warehouse.from_settings(get_settings(), args.warehouse)
 
 
+def _warehouse_file(settings, warehouse: str | None) -> None:
+    """Raise NotAWarehouse (a ValueError naming the file) if the DuckDB file to write is something else."""
+    from pathlib import Path
+
+    from warehouse.store import Warehouse, check_database_file
+
+    store = Warehouse.from_settings(settings, Path(warehouse).expanduser() if warehouse else None)
+    if store.lake is None:
+        check_database_file(store.path)
+
+
 def print_rows(columns: list[str], rows: list[tuple], fmt: str = "table", width: int = 60) -> None:
     if fmt == "json":
         print(json.dumps([dict(zip(columns, row)) for row in rows], indent=2, default=str))
@@ -268,11 +280,24 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
     from warehouse.store import WarehouseLocked
 
+    settings = _settings()
+    if settings is None:
+        return 2
+    limits = settings.sql
     try:
-        columns, rows = _store(args).query(args.query)
+        columns, rows = _store(args).query(args.query, timeout_s=limits.timeout_s, memory_limit=limits.memory_limit,
+                                           max_rows=limits.max_rows)
     except WarehouseLocked as exc:
         print(f"newsflow sql: {exc}", file=sys.stderr)
         return 3
+    except duckdb.InterruptException:
+        print(f"newsflow sql: stopped after {limits.timeout_s:g} s, the time limit (NEWSFLOW_SQL__TIMEOUT_S); "
+              "narrow the query or raise the limit", file=sys.stderr)
+        return 1
+    except duckdb.OutOfMemoryException:
+        print(f"newsflow sql: stopped, the query needs more memory than {limits.memory_limit} "
+              "(NEWSFLOW_SQL__MEMORY_LIMIT); narrow the query or raise the limit", file=sys.stderr)
+        return 1
     except (duckdb.PermissionException, duckdb.InvalidInputException) as exc:
         if "read-only" in str(exc) or "disabled by configuration" in str(exc) or "locked" in str(exc):
             print(f"newsflow sql: refused, queries here are read-only ({exc}). "
@@ -283,7 +308,11 @@ def cmd_sql(args: argparse.Namespace) -> int:
     except duckdb.Error as exc:
         print(f"newsflow sql: {exc}", file=sys.stderr)
         return 1
-    print_rows(columns, rows, args.format)
+    more = len(rows) > limits.max_rows
+    print_rows(columns, rows[: limits.max_rows], args.format)
+    if more:
+        print(f"newsflow sql: showing the first {limits.max_rows} rows (NEWSFLOW_SQL__MAX_ROWS); "
+              "`newsflow export` writes whole tables", file=sys.stderr)
     return 0
 
 
@@ -306,7 +335,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"ingest": cmd_ingest, "serve": cmd_serve, "search": cmd_search, "sql": cmd_sql,
                 "export": cmd_export, "reindex": cmd_reindex, "config": cmd_config}
-    return handlers[args.command](args)
+    from warehouse.store import NotAWarehouse
+
+    try:
+        return handlers[args.command](args)
+    except NotAWarehouse as exc:
+        print(f"newsflow {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

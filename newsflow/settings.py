@@ -84,6 +84,14 @@ class SearchSettings(BaseModel):
                              max_age=timedelta(minutes=self.rebuild_max_age_minutes))
 
 
+class SqlSettings(BaseModel):
+    """Bounds on one `newsflow sql` query, so an analyst's query cannot run or grow without end."""
+
+    timeout_s: float = Field(60.0, gt=0)
+    memory_limit: str = "1GB"  # DuckDB's cap for the query (it spills to disk beyond it where it can)
+    max_rows: int = Field(100_000, ge=1)  # rows printed; more is a note (export is `newsflow export`)
+
+
 Algorithm = Literal[ALGORITHMS]  # type: ignore[valid-type]  # the registry, as a type
 FaultPoint = Literal[FAULT_POINTS]  # type: ignore[valid-type]
 ENV_PREFIX = "NEWSFLOW_"
@@ -121,6 +129,8 @@ class Settings(BaseSettings):
     # detected per document from page markup and text (tasks/text/language.py)
     language: str | None = Field(None, pattern=LANGUAGE_PATTERN)
     max_file_bytes: int = Field(20 * 1024 * 1024, gt=0)
+    # a symlink found in an input folder or glob may lead outside it (off: a failure row instead)
+    follow_symlinks_outside: bool = False
     minhash_permutations: int = Field(112, ge=16)
     shingle_words: int = Field(5, ge=1)
     # files per batch; fewer, larger batches mean fewer lookups and commits: 1000 ran 25%
@@ -147,6 +157,7 @@ class Settings(BaseSettings):
     feeds: list[str] = []
     fetch: FetchSettings = FetchSettings()
     search: SearchSettings = SearchSettings()
+    sql: SqlSettings = SqlSettings()
     fault: FaultSettings = FaultSettings()
 
 

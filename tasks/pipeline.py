@@ -246,7 +246,7 @@ class Pipeline:
         return readers
 
     def fetch_urls(self, urls: list[str]) -> list[Callable[[], BatchInput]]:
-        from tasks.sources.web import fetch_batch
+        from tasks.sources.web import fetch_batch, stored_urls
 
         groups = list(chunked(list(dict.fromkeys(urls)), self.config.batch_size))
         readers = []
@@ -254,7 +254,8 @@ class Pipeline:
             label = f"urls batch {number}/{len(groups)} ({len(group)} urls)"
 
             def fetch(group=group, label=label) -> BatchInput:
-                web = self._stage("fetch", fetch_batch, group, self.config.fetch, self.store.fetch_state(group),
+                web = self._stage("fetch", fetch_batch, group, self.config.fetch,
+                                  self.store.fetch_state(stored_urls(group, self.config.fetch)),
                                   label=label)
                 return BatchInput(label, web.docs, web.failures, web.unchanged, web.raw_pages, web.fetch_log)
 

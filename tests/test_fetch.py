@@ -288,15 +288,15 @@ def test_ssrf_redirect_to_loopback_refused(http_server):
     real_syntax = fetch_mod.check_url_syntax
     server_prefix = f"http://127.0.0.1:{http_server.port}/"
 
-    def check_url_syntax(url, *, allow_private, max_length=2083):
+    def check_url_syntax(url, *, allow_private, max_length=2083, allow_hosts=()):
         if url.startswith(server_prefix):  # the stand-in "public" first hop
             return "127.0.0.1"
-        return real_syntax(url, allow_private=allow_private, max_length=max_length)
+        return real_syntax(url, allow_private=allow_private, max_length=max_length, allow_hosts=allow_hosts)
 
-    def check_ips(host, ips, *, allow_private):
+    def check_ips(host, ips, *, allow_private, allow_hosts=()):
         if host == "127.0.0.1":  # only reachable through the stand-in above
             return None
-        return real_check(host, ips, allow_private=allow_private)
+        return real_check(host, ips, allow_private=allow_private, allow_hosts=allow_hosts)
 
     mp = pytest.MonkeyPatch()
     mp.setattr(fetch_mod, "check_ips", check_ips)

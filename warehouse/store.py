@@ -42,6 +42,37 @@ class WarehouseLocked(RuntimeError):
     """Another process held the write lock for longer than the configured bound."""
 
 
+class NotAWarehouse(ValueError):
+    """The warehouse path holds a file that is not a DuckDB database."""
+
+
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file, after the header checksum
+
+
+def check_database_file(path: Path) -> None:
+    """Raise NotAWarehouse, naming the file, when `path` exists but is not a DuckDB database
+    (DuckDB's own error would come out of every run as a traceback). A missing file is fine:
+    the first run creates it."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return
+    except OSError as exc:
+        raise NotAWarehouse(f"warehouse {path} cannot be read: {exc.strerror or exc}") from None
+    if head[8:12] != _DUCKDB_MAGIC:
+        what = "is empty" if not head else "is not a DuckDB database"
+        raise NotAWarehouse(f"warehouse file {path} {what}; give another file name (a new one is created) "
+                            "or the path of the warehouse's .duckdb file")
+
+
+def _interrupt(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.interrupt()
+    except duckdb.Error:  # finished and closed meanwhile
+        pass
+
+
 def _lock_holder(message: str) -> str:
     match = re.search(r"PID (\d+)", message)
     return f"process {match.group(1)}" if match else "another process"
@@ -134,6 +165,7 @@ class Warehouse:
             return
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        check_database_file(self.path)
         deadline = time.monotonic() + self.lock_timeout_s
         delay = 0.05
         while True:
@@ -461,18 +493,34 @@ class Warehouse:
                 before_commit()
 
     # -- analyst access ----------------------------------------------------------
-    def query(self, sql: str, params: list | None = None) -> tuple[list[str], list[tuple]]:
+    def query(self, sql: str, params: list | None = None, *, timeout_s: float | None = None,
+              memory_limit: str | None = None, max_rows: int | None = None) -> tuple[list[str], list[tuple]]:
         """Run analyst SQL read-only: the database refuses writes, and file access (COPY TO,
-        read_csv, ATTACH) is switched off and locked so a query cannot write elsewhere either."""
+        read_csv, ATTACH) is switched off and locked so a query cannot write elsewhere either.
+
+        `timeout_s` interrupts the query (duckdb.InterruptException), `memory_limit` caps
+        DuckDB's memory for it (duckdb.OutOfMemoryException), `max_rows` stops fetching after
+        max_rows + 1 rows, so a caller can tell the result was longer."""
         with self.connect(read_only=True) as con:
             search.load(con)  # search_articles() needs fts, which cannot load once access is locked
             if self.lake is not None:
                 con.execute("SET allowed_directories = ?", [[self.lake.data_prefix()]])
+            if memory_limit:
+                con.execute("SET memory_limit = ?", [memory_limit])
             con.execute("SET enable_external_access = false")
             con.execute("SET lock_configuration = true")
-            cursor = con.execute(sql, params or [])
-            columns = [c[0] for c in cursor.description] if cursor.description else []
-            return columns, cursor.fetchall()
+            timer = threading.Timer(timeout_s, _interrupt, [con]) if timeout_s else None
+            if timer is not None:
+                timer.daemon = True
+                timer.start()
+            try:
+                cursor = con.execute(sql, params or [])
+                columns = [c[0] for c in cursor.description] if cursor.description else []
+                rows = cursor.fetchall() if max_rows is None else cursor.fetchmany(max_rows + 1)
+                return columns, rows
+            finally:
+                if timer is not None:
+                    timer.cancel()
 
     def counts(self) -> dict[str, int]:
         tables = ("documents", "duplicates", "summaries", "failures", "runs")

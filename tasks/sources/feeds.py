@@ -242,17 +242,26 @@ async def discover_article_entries_async(
             root = _parse_xml(r.body or b"")
             kind = _local(root.tag) if root is not None else ""
             if kind in ("rss", "rdf", "feed", "channel"):
-                entries.extend(parse_feed(r.body, base))
+                listed = parse_feed(r.body, base)
             elif kind == "urlset":
-                entries.extend(_sitemap_entries(root, base))
+                listed = _sitemap_entries(root, base)
             elif kind == "sitemapindex":
                 if depth >= MAX_SITEMAP_DEPTH:
                     failures.append(_as_failure(r, "sitemap_too_deep", f"index nesting over {MAX_SITEMAP_DEPTH}"))
                     continue
                 children = _sitemap_entries(root, base)[:MAX_CHILD_SITEMAPS]
                 todo.extend((child, depth + 1) for child, _ in children)
+                listed = children
             else:
                 failures.append(_as_failure(r, "not_a_feed", f"root element {kind or '(unparseable)'!r}"))
+                continue
+            if not listed:
+                # an empty feed, or one whose content was stripped (entities left unexpanded,
+                # recovered XML), would otherwise look like a quiet day
+                what = "sitemap" if kind in ("urlset", "sitemapindex") else "feed"
+                failures.append(_as_failure(r, f"empty_{what}", f"<{kind}> lists no http(s) links"))
+            elif kind != "sitemapindex":
+                entries.extend(listed)
     return _dedupe(entries), failures, fetched
 
 

@@ -66,10 +66,10 @@ from urllib.robotparser import RobotFileParser
 import httpcore
 import httpx
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from newsflow import __version__
-from tasks.sources.url_safety import UnsafeURL, check_ips, check_url_syntax
+from tasks.sources.url_safety import DEFAULT_SECRET_PARAMS, UnsafeURL, check_ips, check_url_syntax, redact_text
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +109,28 @@ class FetchSettings(BaseModel):
     per_host_concurrency: int = 2
     per_host_delay_s: float = 1.0
     obey_robots: bool = True
-    # SSRF guard: off only for trusted setups (tests point at 127.0.0.1)
+    # SSRF guard. Intranet hosts on purpose: host names (".corp" for all under it) and address
+    # ranges ("10.1.0.0/16") whose non-public addresses may be fetched. allow_private_addresses
+    # lets every non-public address through (tests point at 127.0.0.1). Neither reaches
+    # link-local/cloud-metadata addresses unless allow_hosts names them (tasks/sources/url_safety.py).
+    allow_hosts: list[str] = []
     allow_private_addresses: bool = False
+    # query/fragment parameters whose values are secrets: redacted, with URL credentials, from
+    # every URL stored or logged
+    redact_query_params: list[str] = list(DEFAULT_SECRET_PARAMS)
+
+    @field_validator("allow_hosts")
+    @classmethod
+    def _hosts_or_ranges(cls, entries: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in entries:
+            if "/" in entry or ":" in entry.strip("[]") or entry.replace(".", "").isdigit():
+                try:
+                    ipaddress.ip_network(entry.strip().strip("[]"), strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"{entry!r} is neither a host name nor an address range: {exc}") from None
+        return entries
 
 
 @dataclass
@@ -160,8 +180,10 @@ class _FetchError(Exception):
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolve once, check every address, connect to a validated IP literal."""
 
-    def __init__(self, allow_private: bool, inner: httpcore.AsyncNetworkBackend | None = None):
+    def __init__(self, allow_private: bool, inner: httpcore.AsyncNetworkBackend | None = None,
+                 allow_hosts: tuple[str, ...] = ()):
         self.allow_private = allow_private
+        self.allow_hosts = tuple(allow_hosts)
         self.inner = inner or httpcore.AnyIOBackend()
 
     async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
@@ -173,7 +195,9 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         except OSError as exc:
             raise UnsafeURL("dns_error", f"cannot resolve {host}: {exc}") from None
         ips = list(dict.fromkeys(info[4][0] for info in infos))
-        check_ips(host, ips, allow_private=self.allow_private)  # raises UnsafeURL: fail closed
+        if isinstance(host, bytes):
+            host = host.decode("ascii", "replace")
+        check_ips(host, ips, allow_private=self.allow_private, allow_hosts=self.allow_hosts)  # raises UnsafeURL: fail closed
         last_exc: Exception | None = None
         for ip in ips:
             try:
@@ -194,7 +218,7 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx transport whose connection pool connects only to checked addresses."""
 
-    def __init__(self, *, allow_private: bool, limits: httpx.Limits | None = None):
+    def __init__(self, *, allow_private: bool, limits: httpx.Limits | None = None, allow_hosts: tuple[str, ...] = ()):
         limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
         super().__init__(trust_env=False, limits=limits)
         import certifi
@@ -206,7 +230,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
             keepalive_expiry=limits.keepalive_expiry,
             http1=True,
             http2=False,
-            network_backend=_GuardedBackend(allow_private),
+            network_backend=_GuardedBackend(allow_private, allow_hosts=allow_hosts),
         )
 
 
@@ -397,7 +421,8 @@ class _Run:
         host = self.host(origin)
         try:
             for _ in range(self.s.max_redirects + 1):
-                check_url_syntax(url, allow_private=self.s.allow_private_addresses, max_length=self.s.max_url_length)
+                check_url_syntax(url, allow_private=self.s.allow_private_addresses, max_length=self.s.max_url_length,
+                                 allow_hosts=self.s.allow_hosts)
                 resp, body = await self.request(url, {}, max_bytes=ROBOTS_MAX_BYTES, check_type=False)
                 if resp.status_code in REDIRECT_STATUSES and resp.headers.get("location"):
                     url = urljoin(url, resp.headers["location"])
@@ -406,7 +431,8 @@ class _Run:
             else:
                 return None
         except (UnsafeURL, _FetchError, httpx.HTTPError, OSError, asyncio.TimeoutError) as exc:
-            log.info("robots.txt for %s unavailable (%s): allowing", origin, exc)
+            log.info("robots.txt for %s unavailable (%s): allowing", redact_text(origin, self.s.redact_query_params),
+                     redact_text(str(exc), self.s.redact_query_params))
             return None
         if resp.status_code >= 400 or body is None:
             return None
@@ -450,7 +476,8 @@ class _Run:
                 result.error, result.detail = "network_error", f"{type(exc).__name__}: {exc}"
                 retry, retry_after = True, None
             except Exception as exc:  # never let one URL break the batch
-                log.exception("unexpected error fetching %s", url)
+                log.error("unexpected error fetching %s: %s", redact_text(url, s.redact_query_params),
+                          redact_text(f"{type(exc).__name__}: {exc}", s.redact_query_params))
                 result.error, result.detail = "internal_error", f"{type(exc).__name__}: {exc}"
                 return result
             if not retry or attempt >= s.retries:
@@ -474,7 +501,8 @@ class _Run:
         seen = {url}
         hops: list[str] = []
         for _hop in range(s.max_redirects + 1):
-            check_url_syntax(current, allow_private=s.allow_private_addresses, max_length=s.max_url_length)
+            check_url_syntax(current, allow_private=s.allow_private_addresses, max_length=s.max_url_length,
+                             allow_hosts=s.allow_hosts)
             if s.obey_robots:
                 allowed, _ = await self.allowed_by_robots(current)
                 if not allowed:
@@ -531,7 +559,8 @@ def _client(settings: FetchSettings) -> httpx.AsyncClient:
         pool=settings.total_timeout_s,
     )
     return httpx.AsyncClient(
-        transport=GuardedTransport(allow_private=settings.allow_private_addresses),
+        transport=GuardedTransport(allow_private=settings.allow_private_addresses,
+                                   allow_hosts=tuple(settings.allow_hosts)),
         timeout=timeout,
         headers={"User-Agent": settings.user_agent, "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,text/plain;q=0.8,*/*;q=0.5"},
         follow_redirects=False,

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tasks.document import Document, Failure
-from tasks.sources.fetch import FetchResult, PreviousFetch
-from tasks.sources.files import ReadError, fill_from_html
+from tasks.sources.content import ReadError, check_content
+from tasks.sources.fetch import FetchResult, FetchSettings, PreviousFetch
+from tasks.sources.files import fill_from_html
+from tasks.sources.url_safety import DEFAULT_SECRET_PARAMS, redact_text, redact_url
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -39,66 +41,92 @@ def previous_fetches(state: dict[str, tuple[str | None, str | None, str | None]]
     return {url: PreviousFetch(etag=e, last_modified=lm, content_sha256=sha) for url, (e, lm, sha) in state.items()}
 
 
-def _log_entry(result: FetchResult, doc_id: str | None) -> dict:
+def _log_entry(result: FetchResult, doc_id: str | None, secret: tuple[str, ...]) -> dict:
     return {
-        "url": result.url, "final_url": result.final_url, "status": result.status, "etag": result.etag,
+        "url": redact_url(result.url, secret), "final_url": result.final_url and redact_url(result.final_url, secret),
+        "status": result.status, "etag": result.etag,
         "last_modified": result.last_modified, "content_sha256": result.content_sha256, "doc_id": doc_id,
         "error": result.error, "fetched_at": result.fetched_at.replace(tzinfo=None),
     }
 
 
-def fetch_results_to_batch(results: list[FetchResult]) -> WebBatch:
+def fetch_results_to_batch(results: list[FetchResult], secret_params=DEFAULT_SECRET_PARAMS) -> WebBatch:
+    """What the pipeline keeps of each fetch. Every URL kept (documents, failures, fetch log, raw
+    pages) is redacted (`url_safety.redact_url`): credentials and secret query parameters never
+    reach the warehouse; a document's source is its redacted URL, the same on every run."""
+    secret = tuple(secret_params)
     batch = WebBatch()
     for result in results:
+        url = redact_url(result.url, secret)
         if result.error or not result.ok:
-            batch.failures.append(Failure(result.url, "fetch", result.error or f"http_{result.status}",
-                                          result.detail or f"status {result.status}"))
-            batch.fetch_log.append(_log_entry(result, None))
+            batch.failures.append(Failure(url, "fetch", result.error or f"http_{result.status}",
+                                          redact_text(result.detail, secret) or f"status {result.status}"))
+            batch.fetch_log.append(_log_entry(result, None, secret))
             continue
         if result.not_modified or result.unchanged:
             batch.unchanged += 1
-            batch.fetch_log.append(_log_entry(result, None))
+            batch.fetch_log.append(_log_entry(result, None, secret))
             continue
         try:
-            doc = _result_to_document(result)
+            doc = _result_to_document(result, secret)
+        except ReadError as exc:
+            batch.failures.append(Failure(url, "fetch", exc.reason, exc.detail))
+            batch.fetch_log.append(_log_entry(result, None, secret))
+            continue
         except ValueError as exc:
-            batch.failures.append(Failure(result.url, "extract", "no_main_text", str(exc)))
-            batch.fetch_log.append(_log_entry(result, None))
+            batch.failures.append(Failure(url, "extract", "no_main_text", str(exc)))
+            batch.fetch_log.append(_log_entry(result, None, secret))
+            continue
+        if any(d.doc_id == doc.doc_id for d in batch.docs):  # two URLs differing only in a secret
+            batch.unchanged += 1
+            batch.fetch_log.append(_log_entry(result, doc.doc_id, secret))
             continue
         batch.docs.append(doc)
-        batch.fetch_log.append(_log_entry(result, doc.doc_id))
-        batch.raw_pages.append((doc.doc_id, result.final_url or result.url, result.content_type,
+        batch.fetch_log.append(_log_entry(result, doc.doc_id, secret))
+        batch.raw_pages.append((doc.doc_id, redact_url(result.final_url or result.url, secret), result.content_type,
                                 zlib.compress(result.body or b"", 6)))
     return batch
 
 
-def _result_to_document(result: FetchResult) -> Document:
+def _result_to_document(result: FetchResult, secret: tuple[str, ...] = DEFAULT_SECRET_PARAMS) -> Document:
+    """A page as a Document. Raises ReadError when the body is not text (the checks files get),
+    ValueError when an HTML page has no article text."""
     media_type = (result.content_type or "").split(";")[0].strip().lower()
-    text = result.text or ""
+    text = check_content(result.body or b"", result.text or "", result.encoding)
     doc = Document(
-        source=result.url, source_kind="url", raw_text=text, raw_sha256=result.content_sha256 or "",
-        encoding=result.encoding, media_type=media_type or "text/html", url=result.final_url or result.url,
+        source=redact_url(result.url, secret), source_kind="url", raw_text=text,
+        raw_sha256=result.content_sha256 or "", encoding=result.encoding, media_type=media_type or "text/html",
+        url=redact_url(result.final_url or result.url, secret),
     )
     if media_type in HTML_TYPES or not media_type or "<html" in text[:2000].lower():
         try:
             fill_from_html(doc, text)
         except ReadError as exc:
             raise ValueError(exc.detail) from exc
-    elif not text.strip():
-        raise ValueError("empty body")
     return doc
 
 
-def fetch_batch(urls: list[str], settings, fetch_state: dict) -> WebBatch:
-    """Fetch one batch of article URLs (conditional GETs from the stored fetch state)."""
+def stored_urls(urls: list[str], settings: FetchSettings) -> list[str]:
+    """The URLs as the warehouse keeps them (redacted): the keys of the stored fetch state."""
+    return [redact_url(u, settings.redact_query_params) for u in urls]
+
+
+def fetch_batch(urls: list[str], settings: FetchSettings, fetch_state: dict) -> WebBatch:
+    """Fetch one batch of article URLs (conditional GETs from the stored fetch state, which is
+    keyed by the redacted URL)."""
     from tasks.sources.fetch import fetch_urls
 
-    return fetch_results_to_batch(fetch_urls(urls, settings, previous_fetches(fetch_state)))
+    stored = previous_fetches(fetch_state)
+    previous = {url: stored[key] for url, key in zip(urls, stored_urls(urls, settings)) if key in stored}
+    return fetch_results_to_batch(fetch_urls(urls, settings, previous), settings.redact_query_params)
 
 
-def discover_feed_urls(feeds: list[str], settings) -> tuple[list[str], list[Failure]]:
-    """The article URLs the feeds and sitemaps list, and a failure per feed that could not be read."""
+def discover_feed_urls(feeds: list[str], settings: FetchSettings) -> tuple[list[str], list[Failure]]:
+    """The article URLs the feeds and sitemaps list, and a failure per feed that could not be
+    read or listed nothing."""
     from tasks.sources.feeds import discover_article_urls
 
     found, failed = discover_article_urls(feeds, settings)
-    return found, [Failure(r.url, "fetch", r.error or f"http_{r.status}", r.detail) for r in failed]
+    secret = settings.redact_query_params
+    return found, [Failure(redact_url(r.url, secret), "fetch", r.error or f"http_{r.status}",
+                           redact_text(r.detail, secret)) for r in failed]
