@@ -55,6 +55,13 @@ Serikali imetangaza mpango mpya wa kusambaza maji safi katika vijiji vya mkoa wa
 Wakazi wa vijiji hivyo wamekuwa wakitembea umbali mrefu kutafuta maji. Viongozi wa vijiji walipongeza hatua hiyo na kuahidi kushirikiana na serikali.
 """
 
+SPANISH = """El Gobierno aprueba un plan de vivienda para jóvenes
+
+El Consejo de Ministros aprobó este martes un plan de vivienda que ofrece ayudas al alquiler a los jóvenes menores de treinta y cinco años. La ministra explicó que el programa beneficiará a más de cien mil personas.
+
+Las ayudas cubrirán hasta el cuarenta por ciento del alquiler durante dos años. Las asociaciones de inquilinos celebraron la medida, aunque pidieron más vivienda pública.
+"""
+
 # a German article whose page template says English: the text wins
 GERMAN_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Bahn erhöht die Preise</title></head><body><article><h1>Bahn erhöht die Preise</h1>
@@ -268,3 +275,17 @@ def test_an_index_built_before_languages_is_rebuilt(tmp_path):
     assert store.search("Klimaschutz")[1]  # the old macro still answers a plain search
     assert store.refresh_search_index().rebuilt_because == "no index"
     assert store.search("Gesetzes gesetz", language="de")[1]
+
+
+def test_datelines_in_other_languages_become_publication_dates(tmp_path):
+    """A scraped dump's dateline in German, Spanish or Russian is read as its date (month names
+    from CLDR), stored in `published_at` and taken out of the text, as an English one is."""
+    lines = {"de.txt": ("München, 3. Juni 2024", GERMAN), "es.txt": ("Madrid, 14 de marzo de 2023", SPANISH),
+             "ru.txt": ("Москва, 5 октября 2022 года", RUSSIAN)}
+    for name, (dateline, text) in lines.items():
+        title, body = text.split("\n", 1)
+        (tmp_path / name).write_text(f"{title}\n\n{dateline}\n{body}", encoding="utf-8")
+    store = _ingest([tmp_path], tmp_path / "news.duckdb")
+    got = {Path(src).name: (str(day), bool(raw) and raw in text) for src, day, text, raw in _rows(
+        store, "SELECT source, published_at, text, published_raw FROM documents")}
+    assert got == {"de.txt": ("2024-06-03", False), "es.txt": ("2023-03-14", False), "ru.txt": ("2022-10-05", False)}

@@ -1,6 +1,6 @@
 """Metadata guessed from scraped article text: publication date, title, outlet, author.
 
-Pure functions, standard library only. Everything here is a *guess* used when the
+Pure functions; month names come from CLDR (babel). Everything here is a *guess* used when the
 source (JSON record fields, HTML extractor) did not provide the value; callers pass
 known metadata to `tasks.clean.clean_document`, which always wins.
 
@@ -16,8 +16,8 @@ Date conventions returned by `parse_date` (stored as `Document.date_convention`)
     "text"           Sept. 20, 2013 / 20 September 2013 / Thursday, September 26th, 2013
 
 Rejected: dates after `today` (default `date.today()`), years before 1900, impossible
-calendar dates (02/30/2013). Only English month names; relative dates ("3 hours ago")
-are not resolved.
+calendar dates (02/30/2013). Month names in the languages of `DATE_LOCALES` (CLDR, via babel);
+relative dates ("3 hours ago") are not resolved.
 """
 
 from __future__ import annotations
@@ -31,17 +31,36 @@ from functools import lru_cache
 
 MIN_YEAR = 1900
 
-_MONTHS = {
-    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3,
-    "apr": 4, "april": 4, "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7,
-    "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9, "oct": 10,
-    "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
-}
-_MON = (
-    r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
-)
-_ORD = r"(?:st|nd|rd|th)?"
+# English abbreviations CLDR does not list ("Sept.") beside the month names of the languages
+# below, from CLDR through babel (already installed by trafilatura's courlan): "3. Juni 2024",
+# "3 juin 2024", "3 de junio de 2024", "3 июня 2024 года", "26 Eylül 2013".
+_ENGLISH_MONTHS = {"sept": 9}
+DATE_LOCALES = ("en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "nb", "nn", "fi", "is", "pl", "cs", "sk",
+                "sl", "hr", "hu", "ro", "tr", "id", "ms", "ca", "et", "lv", "lt", "ru", "uk", "bg", "el")
+
+
+@lru_cache(maxsize=1)
+def month_names() -> dict[str, int]:
+    """Lower-cased month name or abbreviation -> month number, across `DATE_LOCALES`. A name that
+    means two months in two languages (Polish/Czech "listopad" is November, Croatian October)
+    is left out: the cleaner reads dates before the document's language is known."""
+    from babel import Locale
+
+    seen: dict[str, set[int]] = {}
+    for code in DATE_LOCALES:
+        months = Locale.parse(code).months
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                for number, name in months[context][width].items():
+                    key = re.sub(r"^(?:de |d[’'])", "", name.lower()).rstrip(".")  # Catalan "de gener"
+                    if len(key) >= 3 and key.replace(" ", "").isalpha():
+                        seen.setdefault(key, set()).add(number)
+    names = {name: min(numbers) for name, numbers in seen.items() if len(numbers) == 1}
+    return {**names, **_ENGLISH_MONTHS}
+
+
+_ORDINALS = "st|nd|rd|th"
+_ORD = rf"(?:{_ORDINALS})?"
 
 _DIGIT_RE = re.compile(r"\d")
 _ISO_RE = re.compile(
@@ -52,12 +71,15 @@ _YMD_RE = re.compile(r"(?<![\d./-])(?P<y>\d{4})(?P<sep>[/.])(?P<m>\d{1,2})(?P=se
 _NUM_RE = re.compile(
     r"(?<![\d./-])(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})(?![\d]|[./-]\d)"
 )
-_TEXT_MDY_RE = re.compile(
-    rf"\b{_MON}\s*(?P<d>\d{{1,2}}){_ORD}\b,?\s*(?P<y>\d{{4}})(?!\d)", re.IGNORECASE
-)
-_TEXT_DMY_RE = re.compile(
-    rf"\b(?P<d>\d{{1,2}}){_ORD}\s+(?:of\s+)?{_MON},?\s+(?P<y>\d{{4}})(?!\d)", re.IGNORECASE
-)
+
+
+# "Sept. 20, 2013" (month first) and "20 September 2013", "3. Juni 2024", "3 de junio de 2024"
+# (day first). Any word may stand in the month's place; `month_names()` decides, which keeps
+# the regex small (an alternation of 500 names made the cleaner 80% slower).
+_WORD_MON = r"(?P<mon>[^\W\d_]{3,})\.?"
+_TEXT_MDY_RE = re.compile(rf"\b{_WORD_MON}\s*(?P<d>\d{{1,2}}){_ORD}\b,?\s*(?P<y>\d{{4}})(?!\d)")
+_TEXT_DMY_RE = re.compile(rf"\b(?P<d>\d{{1,2}})(?:{_ORDINALS}|\.|º|er)?\s+(?:of\s+|de\s+)?{_WORD_MON},?\s+"
+                          rf"(?:de\s+|del\s+)?(?P<y>\d{{4}})(?!\d)")
 
 
 def _mk(y: int, m: int, d: int, today: date) -> date | None:
@@ -113,14 +135,12 @@ def find_date(s: str, *, today: date | None = None) -> tuple[date, str, int, int
         return None
 
     first(_NUM_RE, num)
-    first(
-        _TEXT_MDY_RE,
-        lambda m: _ok(_mk(int(m["y"]), _MONTHS[m["mon"].lower()], int(m["d"]), today), "text"),
-    )
-    first(
-        _TEXT_DMY_RE,
-        lambda m: _ok(_mk(int(m["y"]), _MONTHS[m["mon"].lower()], int(m["d"]), today), "text"),
-    )
+    def text(m: re.Match):
+        month = month_names().get(m["mon"].lower())
+        return None if month is None else _ok(_mk(int(m["y"]), month, int(m["d"]), today), "text")
+
+    first(_TEXT_MDY_RE, text)
+    first(_TEXT_DMY_RE, text)
     if not cands:
         return None
     start, end, d, conv = min(cands, key=lambda c: c[0])
