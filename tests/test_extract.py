@@ -194,7 +194,9 @@ def test_html_page_is_stored_with_its_table_list_and_metadata_sources(tmp_path, 
     run_id = str(uuid.uuid4())
     store.start_run(run_id, None, {})
     # one worker: the cleaner runs in this process, no pool to start
-    pipeline = Pipeline(store, run_config(get_settings(workers=1), batch_size=10), InlineStages(), run_id)
+    # a summary as long as the article: every sentence the summarizer may pick is picked
+    config = run_config(get_settings(workers=1), batch_size=10, summary_sentences=20)
+    pipeline = Pipeline(store, config, InlineStages(), run_id)
     files, missing = discover_paths([str(tmp_path / "in")])
     for _ in pipeline.run_batches(pipeline.read_files(files, missing)):
         pass
@@ -206,6 +208,12 @@ def test_html_page_is_stored_with_its_table_list_and_metadata_sources(tmp_path, 
     assert (title, title_source, author, author_source) == (
         "Council expands the riverside park", "json-ld", "Ana Lopez; Ben Ode", "json-ld")
     assert "Weather" not in dump_text  # a plain-text dump still loses its menu
+    # table rows and bare list items stay in the text but never become summary sentences
+    _, picked = store.query("SELECT s.sentence FROM summary_sentences s JOIN documents d USING (doc_id) "
+                            "WHERE d.source LIKE '%storm.html'")
+    picked = [row[0] for row in picked]
+    assert any("Relief agencies" in x for x in picked)
+    assert not any(" | " in x or x.startswith("- ") for x in picked), picked
 
 
 def test_text_kind_follows_what_the_source_was():

@@ -44,7 +44,7 @@ from sumy.utils import get_stop_words
 from tasks.document import Summary
 from tasks.summarize.length import SummaryLength
 from tasks.text import tokens
-from tasks.text.sentences import SumyTokenizer, split_paragraphs
+from tasks.text.sentences import SumyTokenizer, is_table_or_list_line, split_paragraphs
 
 __all__ = [
     "ALGORITHMS",
@@ -147,7 +147,7 @@ def is_non_content(sentence: str, english: bool = True) -> bool:
     s = sentence.strip()
     if not s:
         return True
-    if not any(ch.isalpha() for ch in s):
+    if not any(ch.isalpha() for ch in s) or is_table_or_list_line(s):
         return True
     return english and any(p.search(s) for p in _NON_CONTENT)
 

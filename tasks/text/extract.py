@@ -35,6 +35,8 @@ from datetime import date, datetime
 import trafilatura
 from lxml import etree
 
+from tasks.text.sentences import TABLE_CELLS
+
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 logging.getLogger("htmldate").setLevel(logging.CRITICAL)
 
@@ -200,7 +202,7 @@ def clean_extracted_text(text: str, title: str | None = None) -> tuple[str, list
         if s.startswith("|") and s.endswith("|") and len(s) > 1:
             # trafilatura writes a table row as "| cell | cell |": one row a line, cells
             # separated by " | ", without the outer bars
-            ln = s = " | ".join(c.strip() for c in s[1:-1].split("|") if c.strip())
+            ln = s = TABLE_CELLS.join(c.strip() for c in s[1:-1].split("|") if c.strip())
             if not s:
                 continue
         rule = None

@@ -29,7 +29,21 @@ from functools import lru_cache
 import pysbd
 import pysbd.languages
 
-__all__ = ["split_sentences", "split_paragraphs", "tokenize_words", "SumyTokenizer"]
+__all__ = ["split_sentences", "split_paragraphs", "tokenize_words", "SumyTokenizer", "TABLE_CELLS", "LIST_ITEM",
+           "is_table_or_list_line"]
+
+# How HTML tables and lists are laid out in a document's text (tasks/text/extract.py writes them):
+# a table row a line, its cells joined by TABLE_CELLS; a list item a line, after LIST_ITEM.
+TABLE_CELLS = " | "
+LIST_ITEM = "- "
+_SENTENCE_END = (".", "!", "?", "…", "\"", "”", "’", "»", "。", "！", "？")
+
+
+def is_table_or_list_line(sentence: str) -> bool:
+    """A table row, or a list item that is not a sentence of its own: facts worth keeping in the
+    text (results, casualties, prices) that read as fragments when lifted into a summary."""
+    s = sentence.strip()
+    return TABLE_CELLS in s or (s.startswith(LIST_ITEM) and not s.endswith(_SENTENCE_END))
 
 
 # ---------------------------------------------------------------------------
