@@ -133,6 +133,15 @@ TITLE_TAG = "<title>Riverside park expansion approved - The Daily Example</title
          "Park to grow by 12 hectares", "open-graph"),
         # only <title>: the site-name suffix goes
         (_page(TITLE_TAG), "Riverside park expansion approved", "title-tag"),
+        # JSON-LD is the headline field itself: entities decoded, a short tail after a dash is the
+        # headline's own, and only the known site name is removed
+        (_page(JSONLD.replace("Council expands the riverside park",
+                              "Setback in the title race - Liverpool lose at Everton")),
+         "Setback in the title race - Liverpool lose at Everton", "json-ld"),
+        (_page(JSONLD.replace("Council expands the riverside park", "Samsung soll Smartphones zerst&ouml;ren")),
+         "Samsung soll Smartphones zerst\u00f6ren", "json-ld"),
+        (_page(OG + JSONLD.replace("Council expands the riverside park", "Council expands park | The Daily Example")),
+         "Council expands park", "json-ld"),
     ],
 )
 def test_title_comes_from_markup_in_order_and_says_where(page, title, source):

@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from html import unescape as unescape_entities
 from datetime import date, datetime
 
 import trafilatura
@@ -368,10 +369,13 @@ _H1 = etree.XPath(".//h1")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
 
 
-def _trim_title(title: str | None, sitename: str | None) -> str | None:
+def _trim_title(title: str | None, sitename: str | None, guess: bool = True) -> str | None:
     """Drop a site-name prefix/suffix ("Headline | Site", "Site - Headline") from a title.
-    Without a known site name, a short last part (<= 4 words) after a separator is taken
-    for one when the headline before it has >= 3 words ("Brief History of Coffee - Acme")."""
+    Without a known site name and with `guess`, a short last part (<= 4 words) after a
+    separator is taken for one when the headline before it has >= 3 words ("Brief History of
+    Coffee - Acme"). JSON-LD's headline is not guessed at: it is the headline field itself, and
+    a short tail there is the headline's own ("Rückschlag im Titelkampf - Liverpool verliert bei
+    Everton"; multilingual dev pages: 76 -> 82 of 95 exact)."""
     if not title:
         return None
     title = " ".join(title.split())
@@ -385,7 +389,7 @@ def _trim_title(title: str | None, sitename: str | None) -> str | None:
         return head
     if site and _norm_words(first) == site:
         return title[len(first):].lstrip(" |-–—:·•»")
-    if len(last.split()) <= 4 and len(head.split()) >= 3:
+    if guess and len(last.split()) <= 4 and len(head.split()) >= 3:
         return head
     return title
 
@@ -407,9 +411,10 @@ def _text_of(el) -> str:
 
 
 def _pick_title(tree, jsonld_title: str | None, sitename: str | None) -> tuple[str | None, str | None]:
-    jsonld_title = " ".join((jsonld_title or "").split())
+    # JSON-LD is JSON inside a <script>: HTML entities ("zerst&ouml;ren", "&quot;") stay literal
+    jsonld_title = " ".join(unescape_entities(jsonld_title or "").split())
     if jsonld_title:
-        return _trim_title(jsonld_title, sitename), "json-ld"
+        return _trim_title(jsonld_title, sitename, guess=False), "json-ld"
     h1s = _H1(tree)
     if len(h1s) == 1:
         h1 = _text_of(h1s[0])
@@ -458,7 +463,7 @@ def _person_name(text: str) -> str | None:
 
 
 def _pick_author(tree, jsonld_author: str | None, meta_author: str | None) -> tuple[str | None, str | None]:
-    for value, source in ((jsonld_author, "json-ld"), (meta_author, "meta")):
+    for value, source in ((unescape_entities(jsonld_author or ""), "json-ld"), (meta_author, "meta")):
         value = " ".join((value or "").split())
         # a single word is usually a site or a handle, not a person's name
         if value and " " in value and not value.startswith("http"):
