@@ -35,8 +35,11 @@ sys.path.insert(0, str(REPO))
 from tasks.dedup.duplicates import DedupConfig, EmptyIndex, deduplicate, jaccard, word_shingles  # noqa: E402
 from tasks.document import Document, sha256_hex  # noqa: E402
 from tasks.dedup.stories import (  # noqa: E402
-    EmptyStoryIndex, StoryConfig, _stem, assign_stories, pair_similarity, story_text, term_counts,
+    EmptyStoryIndex, StoryConfig, assign_stories, pair_similarity, story_text, term_counts,
 )
+from tasks.dedup.terms import _stemmer  # noqa: E402
+
+_stem = _stemmer("en")
 from warehouse.store import Warehouse  # noqa: E402
 
 EVAL = REPO.parent / "shared" / "eval"

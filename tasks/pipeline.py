@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from tasks.batch import Derive, attach_summaries, clean_docs_parallel, read_paths, summaries_for
 from tasks.dedup.duplicates import DedupConfig, deduplicate
-from tasks.dedup.stories import assign_stories
+from tasks.dedup.stories import StoryConfig, assign_stories
 from tasks.dedup.story_index import WarehouseStoryIndex
 from tasks.document import Document, Failure
 from tasks.parallel import release_freed_memory
@@ -82,6 +82,7 @@ class RunConfig:
     fetch: FetchSettings
     search_policy: Any  # warehouse.search.RefreshPolicy
     fault: FaultPoint | None = None
+    story: StoryConfig = StoryConfig()
 
     def describe(self) -> dict:
         return {"algorithm": self.algorithm, "summary": self.length.label(),
@@ -307,7 +308,7 @@ class Pipeline:
                 following = start_next()
             outcome = self._stage("deduplicate", deduplicate, docs, self.store, cfg.dedup, label=label)
             self._reached("deduplicate", number)
-            stories = self._stage("stories", assign_stories, docs, self._stories, label=label)
+            stories = self._stage("stories", assign_stories, docs, self._stories, cfg.story, label=label)
             self._reached("stories", number)
             summaries, failed = self._wait("summarize", summarizing)
             self._reached("summarize", number)

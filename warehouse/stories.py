@@ -62,6 +62,23 @@ class StoryTables:
             ).fetchall()
         return dict(rows)
 
+    def members_of(self, story_ids: list[str], limit: int) -> dict[str, list[str]]:
+        """The first `limit` canonical members of each asked story (seed first, then in the order
+        they joined): the part of a story its centroid is made of."""
+        if not story_ids:
+            return {}
+        with self.warehouse.connect() as con, probe(con, "probe_ids", story_id=story_ids):
+            rows = con.execute(
+                "SELECT story_id, doc_id FROM (SELECT m.story_id, m.doc_id, row_number() OVER ("
+                "PARTITION BY m.story_id ORDER BY m.method <> 'seed', m.assigned_at, m.doc_id) AS n "
+                "FROM story_members m WHERE m.story_id IN (SELECT story_id FROM probe_ids) "
+                "AND m.method <> 'duplicate') WHERE n <= ? ORDER BY story_id, n", [limit]
+            ).fetchall()
+        out: dict[str, list[str]] = {}
+        for story_id, doc_id in rows:
+            out.setdefault(story_id, []).append(doc_id)
+        return out
+
 
 _STORY_SCHEMA = pa.schema([("story_id", pa.string()), ("seed_doc_id", pa.string()), ("title", pa.string()),
                            ("run_id", pa.string()), ("created_at", pa.timestamp("us"))])
