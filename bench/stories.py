@@ -113,10 +113,13 @@ def seeds_apart(work: Path, extra: list[Path], threshold: float | None) -> str:
 
 
 def pair_cv(rows: list[dict], repeats: int = 20) -> None:
+    from flows.parameters import story_config
+    from newsflow.settings import get_settings
     from tasks.dedup.stories import pair_similarity
 
+    config = story_config(get_settings())
     labels = np.array([r["label"] for r in rows])
-    scores = np.array([pair_similarity(r["a"], r["b"]) for r in rows])
+    scores = np.array([pair_similarity(r["a"], r["b"], config) for r in rows])
     f1s, thresholds = [], []
     for rep in range(repeats):
         fold_of = folds_of(labels, rep)
@@ -178,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                 rename = dict(zip(names, shuffled))
                 folder = work / f"all-shuffled-{label}"
                 files = write_articles(texts, folder, [rename[n] for n in names])
+                random.Random(11).shuffle(files)  # read in another order
                 back = {v: k for k, v in rename.items()}
             else:
                 folder, files, back = work / f"all-{label}", all_files, {n: n for n in names}

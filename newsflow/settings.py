@@ -91,6 +91,21 @@ NEAR_DUP_RANGE = (0.5, 1.0)  # below 0.5, 5-word shingles link unrelated article
 BATCH_SIZE_RANGE = (1, 10_000)
 
 
+class StorySettings(BaseModel):
+    """Same-story clustering (tasks/dedup/stories.py; bench/stories.py measures it through ingest)."""
+
+    # centroid cosine at which an article joins a story: the median of the thresholds chosen on the
+    # training folds of bench/stories.py's cross-validation over the dev pairs (fold range 0.21-0.32)
+    threshold: float = Field(0.22, gt=0, le=1)
+    # the longest span of publication dates one story covers (undated articles: their ingest day)
+    window_days: int = Field(30, ge=0)
+    # weight of the shipped word-frequency prior, in documents: the warehouse's own document
+    # frequencies weigh as much as the prior once it holds this many canonical articles
+    prior_docs: float = Field(1000.0, gt=0)
+    # members whose vectors make up a story's centroid (the first ones; bounds each lookup)
+    centroid_members: int = Field(20, ge=1)
+
+
 class FaultSettings(BaseModel):
     """A documented test seam (tests/integration/test_crash.py, bench/reliability.py): the run
     dies when batch `batch` reaches stage boundary `at`; see tasks/pipeline.FaultPoint."""
@@ -142,6 +157,7 @@ class Settings(BaseSettings):
     feeds: list[str] = []
     fetch: FetchSettings = FetchSettings()
     search: SearchSettings = SearchSettings()
+    story: StorySettings = StorySettings()
     fault: FaultSettings = FaultSettings()
 
 

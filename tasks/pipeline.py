@@ -81,8 +81,8 @@ class RunConfig:
     writer_wait_s: float
     fetch: FetchSettings
     search_policy: Any  # warehouse.search.RefreshPolicy
+    story: StoryConfig
     fault: FaultPoint | None = None
-    story: StoryConfig = StoryConfig()
 
     def describe(self) -> dict:
         return {"algorithm": self.algorithm, "summary": self.length.label(),

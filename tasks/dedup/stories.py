@@ -13,8 +13,9 @@ warehouse by its own counts, on one scale throughout. Rare names, places and fig
 words every article uses weigh nothing, whatever the warehouse holds.
 
 A document joins the story whose centroid (the normalised sum of its first `centroid_members`
-member vectors) is most similar to it, when that cosine reaches `threshold` and the story's dates,
-this document's included, span at most `max_gap_days`. Closeness to the story as a whole, not to
+member vectors) is most similar to it, when that cosine reaches `threshold`, at least half of those
+members are half-way close (cosine >= threshold / 2), and the story's dates, this document's
+included, span at most `max_gap_days`. Closeness to the story as a whole, not to
 one member, is what stops chains: an article that shares a place with one member but not the event
 with the rest stays out. The centroid cosine comes from pairwise cosines alone
 (doc·S / |S|, |S|² = Σ mi·mj), so no centroid is ever stored. A document without a publication
@@ -40,7 +41,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
-from tasks.dedup.duplicates import canonical_order
 from tasks.document import Document
 from tasks.dedup.terms import (
     DEFAULT_LANGUAGE, LEAD_WORDS, doc_term_counts, language_of, prior_fraction, story_text, term_counts,
@@ -49,17 +49,13 @@ from tasks.dedup.terms import (
 
 @dataclass(frozen=True)
 class StoryConfig:
-    # centroid cosine at or above which an article joins a story: chosen by cross-validation on the
-    # SemEval-2022 dev pairs through the product (bench/stories.py); a setting (NEWSFLOW_STORY__THRESHOLD)
-    threshold: float = 0.22
-    # the longest span of publication dates one story may cover: a resolution two years after a
-    # deal about the same weapons is a new event
-    max_gap_days: int = 30
-    # weight of the word-frequency prior, in documents: at this many clustered documents the
-    # warehouse's own counts weigh as much as the prior
-    prior_docs: float = 1000.0
-    # members whose vectors make up a story's centroid (the first ones): bounds the lookup per story
-    centroid_members: int = 20
+    """The story stage's knobs. Threshold, window, prior weight and centroid size are settings
+    (newsflow/settings.py StorySettings, NEWSFLOW_STORY__*), whose defaults are the tuned ones."""
+
+    threshold: float  # centroid cosine at or above which an article joins a story
+    max_gap_days: int  # the longest span of publication dates one story may cover
+    prior_docs: float  # weight of the word-frequency prior, in documents
+    centroid_members: int  # members whose vectors make up a story's centroid (the first ones)
     lead_words: int = LEAD_WORDS
     top_terms: int = 100  # terms kept per stored vector
     query_terms: int = 12  # a document's most distinctive terms, used to look up candidates
@@ -172,23 +168,23 @@ def idf(df: int | float, n_docs: int, prior: float, prior_docs: float) -> float:
     return math.log((n_docs + prior_docs) / max(prior_docs * prior + df, 1e-9))
 
 
-def tfidf(counts: dict[str, float], df: dict[str, int], n_docs: int, config: StoryConfig | None = None,
+def tfidf(counts: dict[str, float], df: dict[str, int], n_docs: int, prior_docs: float,
           language: str | None = None) -> dict[str, float]:
     """Raw tf x blended idf, L2-normalised, as a dict (for one-off comparisons and explanations)."""
-    config = config or StoryConfig()
     code = language_of(language)
-    vec = {t: c * idf(df.get(t, 0), n_docs, prior_fraction(t, code), config.prior_docs) for t, c in counts.items() if c > 0}
+    vec = {t: c * idf(df.get(t, 0), n_docs, prior_fraction(t, code), prior_docs) for t, c in counts.items() if c > 0}
     norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
     return {t: v / norm for t, v in vec.items() if v > 0}
 
 
-def pair_similarity(text_a: str, text_b: str, df: dict[str, int] | None = None, n_docs: int = 0,
-                    config: StoryConfig = StoryConfig(), language: str | None = None) -> float:
+def pair_similarity(text_a: str, text_b: str, config: StoryConfig, df: dict[str, int] | None = None,
+                    n_docs: int = 0, language: str | None = None) -> float:
     """The story score of two texts exactly as the stage computes it (same code, truncated vectors);
-    with no `df`, on the shipped prior alone (an empty warehouse)."""
-    df = df or {}
+    with no `df`, as for the two alone in an empty warehouse (the prior and their own counts)."""
     code = language_of(language)
     counts = [term_counts(text_a, config.lead_words, code), term_counts(text_b, config.lead_words, code)]
+    if df is None:
+        df, n_docs = Counter(t for c in counts for t in c), 2
     space = _Vectors({t: df.get(t, 0) for c in counts for t in c}, n_docs, config.prior_docs, {})
     row, idx, _, w = space.top_rows(counts, config.top_terms)
     pair = space.rows_matrix(row, idx, w, 2)
@@ -271,7 +267,7 @@ _BLOCK = 512  # batch rows compared at a time: bounds the dense similarity block
 _PAIR_SLICE = 8192  # candidate pairs scored at a time
 
 
-def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig = StoryConfig(),
+def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
                    today: date | None = None) -> StoryOutcome:
     """Give every document a story: canonicals by centroid similarity, duplicates through their canonical.
 
@@ -279,7 +275,10 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig 
     news arriving now is mostly about now, and an undated page must not join a years-old story."""
     outcome = StoryOutcome()
     today = today or date.today()
-    canon = [docs[i] for i in canonical_order(docs) if docs[i].duplicate_of is None]
+    # earliest first, then by text: not by file name or input order, so a batch's stories do not
+    # depend on how its files were listed
+    canon = sorted((d for d in docs if d.duplicate_of is None),
+                   key=lambda d: (d.published_at is None, d.published_at or date.max, d.text_sha256 or "", d.doc_id))
     counts = [doc_term_counts(d, config.lead_words) for d in canon]
     language_of_term: dict[str, str] = {}
     for d, c in zip(canon, counts):
@@ -367,7 +366,10 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig 
             sims = [member_sim(m) for m in story.members]
             dot = sum(sims)
             centroid = dot / math.sqrt(story.norm2) if story.norm2 > 0 else 0.0
-            if centroid >= config.threshold and (best is None or centroid > best[0]):
+            # and close to enough of it: a centroid of two is halfway between them, and an article
+            # that shares a place with one member but nothing with the other would reach it
+            enough = 2 * sum(x >= config.threshold / 2 for x in sims) > len(sims)
+            if centroid >= config.threshold and enough and (best is None or centroid > best[0]):
                 closest = story.members[int(np.argmax(sims))]
                 closest_id = canon[closest[1]].doc_id if closest[0] == "b" else stored.doc_ids[closest[1]]
                 best = (centroid, dot, s, closest_id)
