@@ -1,4 +1,6 @@
 from datetime import date
+
+import pytest
 from pathlib import Path
 
 from tasks.dedup.duplicates import EmptyIndex, deduplicate
@@ -154,3 +156,102 @@ def test_candidates_rank_by_shared_query_terms_then_doc_id():
     # d3 shares 3 terms; d1 and d2 share 2 (tie: smaller doc_id first); d0's single term misses the limit
     assert got == {"q1": ["d3", "d1", "d2"], "q2": ["d9"]}
     assert rank_candidates(queries, pa.array([], pa.string()), pa.array([], pa.string()), limit=3) == {}
+
+
+def partition(outcome, docs) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for d in docs:
+        groups.setdefault(story_of(outcome, d), set()).add(d.source)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_two_articles_alone_in_an_empty_warehouse_form_a_story_on_the_prior():
+    # IDF over the warehouse's own two documents would weigh every shared word zero
+    a, b = doc("a", QUAKE_A), doc("b", QUAKE_B)
+    deduplicate([a, b], EmptyIndex())
+    outcome = assign_stories([a, b], EmptyStoryIndex(), CONFIG)
+    assert story_of(outcome, a) == story_of(outcome, b)
+    c, e = doc("c", BUDGET), doc("e", FOOTBALL)
+    deduplicate([c, e], EmptyIndex())
+    outcome = assign_stories([c, e], EmptyStoryIndex(), CONFIG)
+    assert story_of(outcome, c) != story_of(outcome, e)
+
+
+def test_the_order_of_files_in_a_run_does_not_change_the_stories():
+    texts = [("a", QUAKE_A), ("b", QUAKE_B), ("c", BUDGET), ("e", FOOTBALL)] + [(f"f{i}", t) for i, t in enumerate(FILLER)]
+    seen = set()
+    for shift in range(4):
+        docs = [doc(s, t) for s, t in texts[shift:] + texts[:shift]][::-1 if shift % 2 else 1]
+        deduplicate(docs, EmptyIndex())
+        seen.add(frozenset(partition(assign_stories(docs, EmptyStoryIndex(), CONFIG), docs)))
+    assert len(seen) == 1
+
+
+def test_a_story_formed_across_two_runs_equals_one_formed_in_one_run(tmp_path):
+    def run(store, run_id, docs):
+        out = deduplicate(docs, store)
+        stories = assign_stories(docs, WarehouseStoryIndex(store), CONFIG)
+        store.write_batch(run_id, docs, [], out.band_keys, summary_length="sentences=3", stories=stories)
+
+    def members(store):
+        _, rows = store.query("SELECT d.source, m.story_id = m.doc_id, m.method, m.similarity FROM story_members m "
+                              "JOIN documents d USING (doc_id) ORDER BY d.source")
+        return rows
+
+    once, twice = Warehouse(tmp_path / "once.duckdb"), Warehouse(tmp_path / "twice.duckdb")
+    once.migrate()
+    twice.migrate()
+    day1, day2 = date(2016, 8, 24), date(2016, 8, 25)
+    run(once, "run-1", [doc("a", QUAKE_A, day1), doc("b", QUAKE_B, day2)])
+    run(twice, "run-1", [doc("a", QUAKE_A, day1)])
+    run(twice, "run-2", [doc("b", QUAKE_B, day2)])  # the second article arrives a day later
+    assert members(once) == members(twice)
+    assert [m[2] for m in members(once)] == ["seed", "similar"]
+
+
+@pytest.mark.unit
+def test_story_terms_come_from_one_tokenizer_in_the_documents_language(monkeypatch):
+    from tasks.dedup import terms
+
+    german = terms.term_counts("Die Häuser in Amatrice wurden durch das Erdbeben zerstört", language="de")
+    assert {"haus", "erdbeb", "amatric"} <= set(german) and "die" not in german  # German stems, German stop words
+    assert terms.term_counts("2,500 houses; 6.2 magnitude; 1 dead")["#2500"] == 2  # numbers count (lead twice)
+    assert terms.language_of(None) == terms.language_of("xx-unknown") == "en"
+    assert terms.prior_fraction("year") > 0.1 > 100 * terms.prior_fraction("amatric")  # common vs rare
+    monkeypatch.setattr(terms, "tokens", lambda text, language: ["Erdbeben"])  # the one-line swap for CJK
+    assert terms.term_counts("日本の地震", language="ja") == {"erdbeben": 2}
+
+
+def test_story_settings_reach_the_run(monkeypatch):
+    from flows.parameters import run_config
+
+    monkeypatch.setenv("NEWSFLOW_STORY__THRESHOLD", "0.4")
+    monkeypatch.setenv("NEWSFLOW_STORY__WINDOW_DAYS", "3")
+    story = run_config(Settings(_env_file=None)).story
+    assert (story.threshold, story.max_gap_days) == (0.4, 3)
+
+
+def test_newsflow_stories_lists_a_story_and_explains_a_member(tmp_path, capsys):
+    from newsflow.cli import main
+    from tests.test_dedup import ingest_files
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    paths = []
+    for name, text in [("quake-a.txt", QUAKE_A), ("quake-b.txt", QUAKE_B), ("budget.txt", BUDGET),
+                       ("football.txt", FOOTBALL)]:
+        (folder / name).write_text(text + "\n", encoding="utf-8")
+        paths.append(folder / name)
+    warehouse = tmp_path / "w.duckdb"
+    ingest_files(paths, warehouse)
+    assert main(["stories", "--warehouse", str(warehouse), "--format", "json"]) == 0
+    import json
+
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed) == 1 and listed[0]["articles"] == 2
+    assert "amatric" in listed[0]["tying_terms"]
+    assert main(["stories", "--warehouse", str(warehouse), "--doc", str(folder / "quake-b.txt")]) == 0
+    out = capsys.readouterr().out
+    assert "centroid cosine" in out or "started the story" in out
+    assert "amatric" in out
+    assert main(["stories", "--warehouse", str(warehouse), "--doc", "no-such-document"]) == 1
