@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,7 @@ from tasks.batch import Derive, attach_summaries, clean_docs_parallel, read_path
 from tasks.dedup.duplicates import DedupConfig, deduplicate
 from tasks.dedup.stories import StoryConfig, assign_stories
 from tasks.dedup.story_index import WarehouseStoryIndex
+from tasks.dedup.terms import warm_prior
 from tasks.document import Document, Failure
 from tasks.parallel import release_freed_memory
 from tasks.sources.fetch import FetchSettings
@@ -204,6 +206,8 @@ class Pipeline:
         # the shingles and story terms deduplication will look up, computed in the pool
         self._derive = Derive(shingle_words=config.dedup.shingle_words)
         self._stories = WarehouseStoryIndex(store)
+        # the story terms' prior is built while the first batch is read and cleaned, not after
+        threading.Thread(target=warm_prior, name="newsflow-story-prior", daemon=True).start()
 
     # -- timing and the fault seam --
     def _stage(self, stage: str, fn: Callable, *args, label: str) -> Any:

@@ -256,7 +256,8 @@ class _Story:
     """A story while a batch is assigned: its centroid members (batch rows or stored columns)
     and |S|², the squared norm of their vector sum."""
 
-    members: list[tuple[str, int]]  # ("b", batch row) or ("s", stored column)
+    stored_cols: list[int]  # centroid members stored by earlier runs (columns of the stored matrix)
+    batch_rows: list[int]  # centroid members from this batch (rows of the batch matrix)
     norm2: float
     first_day: int | None
     last_day: int | None
@@ -322,7 +323,7 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
             continue
         sub = stored_matrix[cols]
         days = [stored_days[c] for c in cols if stored_days[c] is not None]
-        stories[story_id] = _Story([("s", c) for c in cols], float((sub @ sub.T).sum()),
+        stories[story_id] = _Story(cols, [], float((sub @ sub.T).sum()),
                                    min(days, default=None), max(days, default=None), len(cols))
     # which stored stories each batch document may join, and its cosines with their members
     doc_stories: list[list[str]] = []
@@ -334,7 +335,7 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
                 found.append(s)
         doc_stories.append(found)
     stored_sims = _pair_similarities(batch, stored_matrix, [
-        [col for s in found for kind, col in stories[s].members] for found in doc_stories])
+        [col for s in found for col in stories[s].stored_cols] for found in doc_stories])
 
     story_of: list[str] = []
     block = None
@@ -344,12 +345,9 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
             block = (batch[k : k + _BLOCK] @ batch[: k + _BLOCK].T).toarray()
         row_sims = block[k % _BLOCK, :k]
 
-        def member_sim(member: tuple[str, int]) -> float:
-            kind, pos = member
-            if kind == "b":
-                return float(row_sims[pos])
-            sim = stored_sims.get((k, pos))
-            return sim if sim is not None else float(batch[k].multiply(stored_matrix[pos]).sum())
+        def stored_sim(col: int) -> float:
+            sim = stored_sims.get((k, col))
+            return sim if sim is not None else float(batch[k].multiply(stored_matrix[col]).sum())
 
         options = list(doc_stories[k])
         # stories of earlier batch documents at least half-way close: a centroid can only beat its
@@ -363,28 +361,29 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
             day = batch_days[k]
             if not _within(story, day, config.max_gap_days):
                 continue
-            sims = [member_sim(m) for m in story.members]
-            dot = sum(sims)
+            sims = np.concatenate([[stored_sim(c) for c in story.stored_cols], row_sims[story.batch_rows]])
+            dot = float(sims.sum())
             centroid = dot / math.sqrt(story.norm2) if story.norm2 > 0 else 0.0
             # and close to enough of it: a centroid of two is halfway between them, and an article
             # that shares a place with one member but nothing with the other would reach it
-            enough = 2 * sum(x >= config.threshold / 2 for x in sims) > len(sims)
+            enough = 2 * int((sims >= config.threshold / 2).sum()) > len(sims)
             if centroid >= config.threshold and enough and (best is None or centroid > best[0]):
-                closest = story.members[int(np.argmax(sims))]
-                closest_id = canon[closest[1]].doc_id if closest[0] == "b" else stored.doc_ids[closest[1]]
+                at = int(np.argmax(sims))
+                closest_id = (stored.doc_ids[story.stored_cols[at]] if at < len(story.stored_cols)
+                              else canon[story.batch_rows[at - len(story.stored_cols)]].doc_id)
                 best = (centroid, dot, s, closest_id)
         day = batch_days[k]
         if best is None:
             story_of.append(doc_id)  # a story is named after the document that started it
-            stories[doc_id] = _Story([("b", k)], 1.0, day, day, 1)
+            stories[doc_id] = _Story([], [k], 1.0, day, day, 1)
             outcome.stories.append({"story_id": doc_id, "seed_doc_id": doc_id, "title": doc.title})
             outcome.members.append(_member(doc_id, doc_id, 1.0, None, "seed"))
             continue
         centroid, dot, s, closest_id = best
         story = stories[s]
         story.size += 1
-        if len(story.members) < config.centroid_members:
-            story.members.append(("b", k))
+        if len(story.stored_cols) + len(story.batch_rows) < config.centroid_members:
+            story.batch_rows.append(k)
             story.norm2 += 2 * dot + 1.0
         if day is not None:
             story.first_day = day if story.first_day is None else min(story.first_day, day)

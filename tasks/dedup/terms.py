@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
@@ -136,8 +137,21 @@ def _wordfreq_has(code: str) -> bool:
     return code in wordfreq.available_languages("small")
 
 
-@lru_cache(maxsize=None)
+_PRIOR_TABLES: dict[str, tuple[dict[str, float], float]] = {}
+_PRIOR_LOCK = threading.Lock()  # the warm-up thread and the story stage build each table once
+
+
 def _prior_table(code: str) -> tuple[dict[str, float], float]:
+    table = _PRIOR_TABLES.get(code)
+    if table is None:
+        with _PRIOR_LOCK:
+            table = _PRIOR_TABLES.get(code)
+            if table is None:
+                table = _PRIOR_TABLES[code] = _build_prior_table(code)
+    return table
+
+
+def _build_prior_table(code: str) -> tuple[dict[str, float], float]:
     """(term -> prior document fraction, the fraction of a term not in the list) for a language.
     wordfreq's "small" lists hold the words of frequency >= 1e-6 (~30k per language)."""
     if not _wordfreq_has(code):
@@ -151,6 +165,12 @@ def _prior_table(code: str) -> tuple[dict[str, float], float]:
             table[term] = table.get(term, 0.0) + _doc_fraction(freq)
     floor = _doc_fraction(min(wordfreq.get_frequency_dict(code, "small").values()))
     return {t: min(p, 1.0) for t, p in table.items()}, floor
+
+
+def warm_prior(language: str | None = None) -> None:
+    """Build a language's prior table now (stemming its ~30k words takes a few seconds), so that
+    the first story stage does not wait for it: the pipeline calls this on a thread at start."""
+    _prior_table(language_of(language))
 
 
 def _doc_fraction(freq: float) -> float:
@@ -174,5 +194,5 @@ def blended_df(term: str, df: int, n_docs: int, prior_docs: float, code: str = D
     return prior_docs * prior_fraction(term, code) + df
 
 
-__all__ = ["tokens", "term_counts", "doc_term_counts", "story_text", "language_of", "stop_words",
+__all__ = ["tokens", "term_counts", "warm_prior", "doc_term_counts", "story_text", "language_of", "stop_words",
            "prior_fraction", "blended_df", "LEAD_WORDS", "ENGLISH_STOP_WORDS"]
