@@ -13,9 +13,10 @@ warehouse by its own counts, on one scale throughout. Rare names, places and fig
 words every article uses weigh nothing, whatever the warehouse holds.
 
 A document joins the story whose centroid (the normalised sum of its first `centroid_members`
-member vectors) is most similar to it, when that cosine reaches `threshold`, at least half of those
-members are half-way close (cosine >= threshold / 2), and the story's dates, this document's
-included, span at most `max_gap_days`. Closeness to the story as a whole, not to
+member vectors) is most similar to it, when that cosine, less half of its largest single term's
+part (`single_term_discount`: one shared place or name does not carry a link alone), reaches
+`threshold`, more than half of those members are half-way close (cosine >= threshold / 2), and the
+story's dates, this document's included, span at most `max_gap_days`. Closeness to the story as a whole, not to
 one member, is what stops chains: an article that shares a place with one member but not the event
 with the rest stays out. The centroid cosine comes from pairwise cosines alone
 (doc·S / |S|, |S|² = Σ mi·mj), so no centroid is ever stored. A document without a publication
@@ -56,6 +57,10 @@ class StoryConfig:
     max_gap_days: int  # the longest span of publication dates one story may cover
     prior_docs: float  # weight of the word-frequency prior, in documents
     centroid_members: int  # members whose vectors make up a story's centroid (the first ones)
+    # share of the largest single-term contribution taken off a cosine: one shared name or place
+    # (a city, a team) must not carry a link alone. Dev pairs, 20x5-fold CV: AUC 0.951 -> 0.957,
+    # F1 0.859 -> 0.869; 0.3-0.7 all gain AUC (bench/stories.py)
+    single_term_discount: float = 0.5
     lead_words: int = LEAD_WORDS
     top_terms: int = 100  # terms kept per stored vector
     query_terms: int = 12  # a document's most distinctive terms, used to look up candidates
@@ -188,7 +193,8 @@ def pair_similarity(text_a: str, text_b: str, config: StoryConfig, df: dict[str,
     space = _Vectors({t: df.get(t, 0) for c in counts for t in c}, n_docs, config.prior_docs, {})
     row, idx, _, w = space.top_rows(counts, config.top_terms)
     pair = space.rows_matrix(row, idx, w, 2)
-    return float(pair[0].multiply(pair[1]).sum())
+    shared = pair[0].multiply(pair[1])
+    return float(shared.sum() - config.single_term_discount * (shared.max() if shared.nnz else 0.0))
 
 
 class _Vectors:
@@ -367,7 +373,10 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
             # and close to enough of it: a centroid of two is halfway between them, and an article
             # that shares a place with one member but nothing with the other would reach it
             enough = 2 * int((sims >= config.threshold / 2).sum()) > len(sims)
-            if centroid >= config.threshold and enough and (best is None or centroid > best[0]):
+            if centroid < config.threshold or not enough:
+                continue
+            centroid -= config.single_term_discount * _largest_share(batch, k, stored_matrix, story)
+            if centroid >= config.threshold and (best is None or centroid > best[0]):
                 at = int(np.argmax(sims))
                 closest_id = (stored.doc_ids[story.stored_cols[at]] if at < len(story.stored_cols)
                               else canon[story.batch_rows[at - len(story.stored_cols)]].doc_id)
@@ -401,6 +410,19 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
         if story is not None:  # a canonical stored before stories existed has none
             outcome.members.append(_member(d.doc_id, story, d.similarity or 1.0, d.duplicate_of, "duplicate"))
     return outcome
+
+
+def _largest_share(batch: sparse.csr_matrix, k: int, stored: sparse.csr_matrix, story: _Story) -> float:
+    """The largest single term's part of document k's cosine with the story's centroid."""
+    total = np.zeros(batch.shape[1])
+    if story.stored_cols:
+        total += np.asarray(stored[story.stored_cols].sum(axis=0)).ravel()
+    if story.batch_rows:
+        total += np.asarray(batch[story.batch_rows].sum(axis=0)).ravel()
+    lo, hi = batch.indptr[k], batch.indptr[k + 1]
+    if lo == hi or story.norm2 <= 0:
+        return 0.0
+    return float((batch.data[lo:hi] * total[batch.indices[lo:hi]]).max() / math.sqrt(story.norm2))
 
 
 def _within(story: _Story, day: int | None, max_gap_days: int) -> bool:
