@@ -282,7 +282,8 @@ def cmd_stories(args: argparse.Namespace) -> int:
     if row["method"] == "seed":
         print("  joined     started the story (nothing stored was close enough)")
     else:
-        what = "centroid cosine" if row["method"] == "similar" else "duplicate similarity"
+        what = ("story score (centroid cosine less half its largest term)" if row["method"] == "similar"
+                else "duplicate similarity")
         print(f"  joined     {row['method']}: {what} {row['similarity']:.3f}; closest "
               f"{row['matched_title'] or '(untitled)'} [{row['matched_doc_id']}]")
     print(f"  shared     {', '.join(row['shared_terms'] or []) or '(no stored terms shared)'}")
