@@ -44,7 +44,7 @@ from scipy import sparse
 
 from tasks.document import Document
 from tasks.dedup.terms import (
-    DEFAULT_LANGUAGE, LEAD_WORDS, doc_term_counts, language_of, prior_fraction, story_text, term_counts,
+    LEAD_WORDS, doc_term_counts, language_of, prior_fraction, prior_fractions, story_text, term_counts,
 )
 
 
@@ -203,8 +203,7 @@ class _Vectors:
     def __init__(self, df: dict[str, int], n_docs: int, prior_docs: float, language_of_term: dict[str, str]):
         self.vocab = {t: i for i, t in enumerate(sorted(df))}  # sorted, so equal weights rank alphabetically
         counts = np.fromiter((df[t] for t in self.vocab), float, len(self.vocab))
-        prior = np.fromiter((prior_fraction(t, language_of_term.get(t, DEFAULT_LANGUAGE)) for t in self.vocab),
-                            float, len(self.vocab))
+        prior = np.asarray(prior_fractions(list(self.vocab), language_of_term), float)
         self.idf = np.log((n_docs + prior_docs) / np.maximum(prior_docs * prior + counts, 1e-9))
 
     def top_rows(self, counts: list[Counter], k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -259,11 +258,12 @@ class StoryOutcome:
 
 @dataclass
 class _Story:
-    """A story while a batch is assigned: its centroid members (batch rows or stored columns)
-    and |S|², the squared norm of their vector sum."""
+    """A story while a batch is assigned: its centroid members (batch rows or stored columns),
+    S, their vector sum (term index -> weight; only read at a joining document's terms), and |S|²."""
 
     stored_cols: list[int]  # centroid members stored by earlier runs (columns of the stored matrix)
     batch_rows: list[int]  # centroid members from this batch (rows of the batch matrix)
+    total: dict[int, float]
     norm2: float
     first_day: int | None
     last_day: int | None
@@ -327,21 +327,24 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
         cols = [stored_pos[m] for m in member_ids if m in stored_pos]
         if not cols:
             continue
-        sub = stored_matrix[cols]
+        total: dict[int, float] = {}
+        for c in cols:
+            _add_row(total, stored_matrix, c)
         days = [stored_days[c] for c in cols if stored_days[c] is not None]
-        stories[story_id] = _Story(cols, [], float((sub @ sub.T).sum()),
+        stories[story_id] = _Story(cols, [], total, math.fsum(v * v for v in total.values()),
                                    min(days, default=None), max(days, default=None), len(cols))
-    # which stored stories each batch document may join, and its cosines with their members
+    # which stored stories each batch document may join: those of its candidates at least half-way
+    # close (a story needs a majority of members that close); member cosines are computed on demand
+    cand_cols = [[stored_pos[c] for c in stored_cands.get(d.doc_id, ()) if c in stored_pos] for d in canon]
+    stored_sims = _pair_similarities(batch, stored_matrix, cand_cols)
     doc_stories: list[list[str]] = []
-    for d in canon:
+    for k, cols in enumerate(cand_cols):
         found = []
-        for c in stored_cands.get(d.doc_id, ()):
-            s = stored.story[stored_pos[c]] if c in stored_pos else None
-            if s in stories and s not in found:
+        for c in cols:
+            s = stored.story[c]
+            if s in stories and s not in found and stored_sims[(k, c)] >= config.threshold / 2:
                 found.append(s)
         doc_stories.append(found)
-    stored_sims = _pair_similarities(batch, stored_matrix, [
-        [col for s in found for col in stories[s].stored_cols] for found in doc_stories])
 
     story_of: list[str] = []
     block = None
@@ -351,9 +354,21 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
             block = (batch[k : k + _BLOCK] @ batch[: k + _BLOCK].T).toarray()
         row_sims = block[k % _BLOCK, :k]
 
-        def stored_sim(col: int) -> float:
-            sim = stored_sims.get((k, col))
-            return sim if sim is not None else float(batch[k].multiply(stored_matrix[col]).sum())
+        dense: list[np.ndarray] = []  # this document's row, dense, made when first needed
+
+        def stored_member_sims(cols: list[int]) -> list[float]:
+            sims = [stored_sims.get((k, c)) for c in cols]
+            if None in sims:  # members not among this document's candidates: dot products here
+                if not dense:
+                    row = np.zeros(batch.shape[1])
+                    lo, hi = batch.indptr[k], batch.indptr[k + 1]
+                    row[batch.indices[lo:hi]] = batch.data[lo:hi]
+                    dense.append(row)
+                ptr, ind, val = stored_matrix.indptr, stored_matrix.indices, stored_matrix.data
+                for i, c in enumerate(cols):
+                    if sims[i] is None:
+                        sims[i] = stored_sims[(k, c)] = float(val[ptr[c]:ptr[c + 1]] @ dense[0][ind[ptr[c]:ptr[c + 1]]])
+            return sims
 
         options = list(doc_stories[k])
         # stories of earlier batch documents at least half-way close: a centroid can only beat its
@@ -367,7 +382,7 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
             day = batch_days[k]
             if not _within(story, day, config.max_gap_days):
                 continue
-            sims = np.concatenate([[stored_sim(c) for c in story.stored_cols], row_sims[story.batch_rows]])
+            sims = np.concatenate([stored_member_sims(story.stored_cols), row_sims[story.batch_rows]])
             dot = float(sims.sum())
             centroid = dot / math.sqrt(story.norm2) if story.norm2 > 0 else 0.0
             # and close to enough of it: a centroid of two is halfway between them, and an article
@@ -375,7 +390,7 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
             enough = 2 * int((sims >= config.threshold / 2).sum()) > len(sims)
             if centroid < config.threshold or not enough:
                 continue
-            centroid -= config.single_term_discount * _largest_share(batch, k, stored_matrix, story)
+            centroid -= config.single_term_discount * _largest_share(batch, k, story)
             if centroid >= config.threshold and (best is None or centroid > best[0]):
                 at = int(np.argmax(sims))
                 closest_id = (stored.doc_ids[story.stored_cols[at]] if at < len(story.stored_cols)
@@ -384,7 +399,7 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
         day = batch_days[k]
         if best is None:
             story_of.append(doc_id)  # a story is named after the document that started it
-            stories[doc_id] = _Story([], [k], 1.0, day, day, 1)
+            stories[doc_id] = _Story([], [k], _add_row({}, batch, k), 1.0, day, day, 1)
             outcome.stories.append({"story_id": doc_id, "seed_doc_id": doc_id, "title": doc.title})
             outcome.members.append(_member(doc_id, doc_id, 1.0, None, "seed"))
             continue
@@ -394,6 +409,7 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
         if len(story.stored_cols) + len(story.batch_rows) < config.centroid_members:
             story.batch_rows.append(k)
             story.norm2 += 2 * dot + 1.0
+            _add_row(story.total, batch, k)
         if day is not None:
             story.first_day = day if story.first_day is None else min(story.first_day, day)
             story.last_day = day if story.last_day is None else max(story.last_day, day)
@@ -412,17 +428,21 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
     return outcome
 
 
-def _largest_share(batch: sparse.csr_matrix, k: int, stored: sparse.csr_matrix, story: _Story) -> float:
+def _add_row(total: dict[int, float], matrix: sparse.csr_matrix, row: int) -> dict[int, float]:
+    lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
+    for term, weight in zip(matrix.indices[lo:hi].tolist(), matrix.data[lo:hi].tolist()):
+        total[term] = total.get(term, 0.0) + weight
+    return total
+
+
+def _largest_share(batch: sparse.csr_matrix, k: int, story: _Story) -> float:
     """The largest single term's part of document k's cosine with the story's centroid."""
-    total = np.zeros(batch.shape[1])
-    if story.stored_cols:
-        total += np.asarray(stored[story.stored_cols].sum(axis=0)).ravel()
-    if story.batch_rows:
-        total += np.asarray(batch[story.batch_rows].sum(axis=0)).ravel()
     lo, hi = batch.indptr[k], batch.indptr[k + 1]
     if lo == hi or story.norm2 <= 0:
         return 0.0
-    return float((batch.data[lo:hi] * total[batch.indices[lo:hi]]).max() / math.sqrt(story.norm2))
+    total = story.total
+    best = max(w * total.get(t, 0.0) for t, w in zip(batch.indices[lo:hi].tolist(), batch.data[lo:hi].tolist()))
+    return best / math.sqrt(story.norm2)
 
 
 def _within(story: _Story, day: int | None, max_gap_days: int) -> bool:

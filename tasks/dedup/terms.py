@@ -185,6 +185,20 @@ def prior_fraction(term: str, code: str = DEFAULT_LANGUAGE) -> float:
     return table.get(term, floor)
 
 
+def prior_fractions(terms: list[str], language_of_term: dict[str, str]) -> list[float]:
+    """`prior_fraction` of many terms at once (each in its language, default English)."""
+    out = []
+    tables: dict[str, tuple[dict[str, float], float]] = {}
+    for term in terms:
+        if term.startswith("#"):
+            out.append(NUMBER_DOC_FRACTION)
+            continue
+        code = language_of_term.get(term, DEFAULT_LANGUAGE)
+        table = tables.get(code) or tables.setdefault(code, _prior_table(code))
+        out.append(table[0].get(term, table[1]))
+    return out
+
+
 def blended_df(term: str, df: int, n_docs: int, prior_docs: float, code: str = DEFAULT_LANGUAGE) -> float:
     """The document frequency a term's IDF uses: the warehouse's count `df` over `n_docs`
     documents plus `prior_docs` pseudo-documents that follow the prior. IDF = log((n + m) / df'),
@@ -195,4 +209,4 @@ def blended_df(term: str, df: int, n_docs: int, prior_docs: float, code: str = D
 
 
 __all__ = ["tokens", "term_counts", "warm_prior", "doc_term_counts", "story_text", "language_of", "stop_words",
-           "prior_fraction", "blended_df", "LEAD_WORDS", "ENGLISH_STOP_WORDS"]
+           "prior_fraction", "prior_fractions", "blended_df", "LEAD_WORDS", "ENGLISH_STOP_WORDS"]
