@@ -16,12 +16,15 @@ counts while cleaning, and this module needs neither scipy nor scikit-learn: see
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
 import threading
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from nltk.stem.snowball import SnowballStemmer
 
@@ -151,7 +154,42 @@ def _prior_table(code: str) -> tuple[dict[str, float], float]:
     return table
 
 
+def _cache_file(code: str) -> Path | None:
+    try:
+        from importlib.metadata import version
+
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        return base / "newsflow" / f"story-prior-{code}-wordfreq{version('wordfreq')}-v{_PRIOR_FORMAT}.json"
+    except Exception:  # noqa: BLE001 no home, no metadata: build every time
+        return None
+
+
+_PRIOR_FORMAT = 1  # bump when the table's recipe (stemming, stop words, doc words) changes
+
+
 def _build_prior_table(code: str) -> tuple[dict[str, float], float]:
+    """The prior table, from a per-user cache when one was built before: stemming a list takes
+    ~2-3 s, a first story stage would wait for it in every process."""
+    path = _cache_file(code)
+    if path is not None and path.is_file():
+        try:
+            table, floor = json.loads(path.read_text(encoding="utf-8"))
+            return table, floor
+        except (OSError, ValueError):
+            pass
+    table, floor = _stemmed_prior_table(code)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps([table, floor]), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only home: no cache, same table
+    return table, floor
+
+
+def _stemmed_prior_table(code: str) -> tuple[dict[str, float], float]:
     """(term -> prior document fraction, the fraction of a term not in the list) for a language.
     wordfreq's "small" lists hold the words of frequency >= 1e-6 (~30k per language)."""
     if not _wordfreq_has(code):
