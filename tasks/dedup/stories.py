@@ -44,7 +44,7 @@ from scipy import sparse
 
 from tasks.document import Document
 from tasks.dedup.terms import (
-    LEAD_WORDS, doc_term_counts, language_of, prior_fraction, prior_fractions, story_text, term_counts,
+    DEFAULT_LANGUAGE, LEAD_WORDS, doc_term_counts, language_of, prior_fraction, prior_fractions, story_text, term_counts,
 )
 
 
@@ -291,8 +291,9 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
     for d, c in zip(canon, counts):
         outcome.df.update(c.keys())
         code = language_of(d.language)
-        for t in c:
-            language_of_term.setdefault(t, code)
+        if code != DEFAULT_LANGUAGE:  # a term is weighed in the language of the first non-English document using it
+            for t in c:
+                language_of_term.setdefault(t, code)
     stored_n, stored_df = index.term_stats(sorted(outcome.df))
     n_docs = stored_n + len(canon)
     df = {t: stored_df.get(t, 0) + outcome.df[t] for t in outcome.df}
