@@ -35,8 +35,11 @@ sys.path.insert(0, str(REPO))
 from tasks.dedup.duplicates import DedupConfig, EmptyIndex, deduplicate, jaccard, word_shingles  # noqa: E402
 from tasks.document import Document, sha256_hex  # noqa: E402
 from tasks.dedup.stories import (  # noqa: E402
-    EmptyStoryIndex, StoryConfig, _stem, assign_stories, pair_similarity, story_text, term_counts,
+    EmptyStoryIndex, StoryConfig, assign_stories, pair_similarity, story_text, term_counts,
 )
+from tasks.dedup.terms import _stemmer  # noqa: E402
+
+_stem = _stemmer("en")
 from warehouse.store import Warehouse  # noqa: E402
 
 EVAL = REPO.parent / "shared" / "eval"
@@ -112,8 +115,11 @@ def story_pairs(path: Path) -> None:
     df: Counter = Counter()
     for t in texts:  # IDF from the corpus being clustered, as the warehouse keeps it
         df.update(term_counts(t).keys())
-    config = StoryConfig()
-    story = np.array([pair_similarity(r["a"], r["b"], df, len(texts), config) for r in rows])
+    from flows.parameters import story_config
+    from newsflow.settings import get_settings
+
+    config = story_config(get_settings())
+    story = np.array([pair_similarity(r["a"], r["b"], config, df, len(texts)) for r in rows])
     shingle = np.array([jaccard(word_shingles(r["a"], 5), word_shingles(r["b"], 5)) for r in rows])
 
     print(f"## Same-story decision: {path.name} ({len(rows)} pairs, {labels.sum()} same story)\n")
@@ -175,7 +181,7 @@ def seed_pair_decision(texts: list[str], config: StoryConfig) -> None:
     df: Counter = Counter()
     for d in everything:
         df.update(term_counts(story_text(d)).keys())
-    score = pair_similarity(story_text(seeds[0]), story_text(seeds[1]), df, len(everything), config)
+    score = pair_similarity(story_text(seeds[0]), story_text(seeds[1]), config, df, len(everything))
     dates = " / ".join(str(d.published_at or "none (taken as the ingest day)") for d in seeds)
     verdict = "merged" if story[seeds[0].doc_id] == story[seeds[1].doc_id] else "kept apart"
     print(f"seed pair (2013 deal / 2015 resolution): story score {score:.3f} vs threshold {config.threshold}; "

@@ -303,7 +303,7 @@ def name_cosine(texts: list[str]) -> np.ndarray:
         df.update(term_counts(t).keys())
     n = len(texts)
     nc = [name_counts(t) for t in texts]
-    return np.array([cos(tfidf(nc[2 * i], df, n), tfidf(nc[2 * i + 1], df, n)) for i in range(len(texts) // 2)])
+    return np.array([cos(tfidf(nc[2 * i], df, n, 1000.0), tfidf(nc[2 * i + 1], df, n, 1000.0)) for i in range(len(texts) // 2)])
 
 
 # ----------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 
 from newsflow.settings import Settings
 from tasks.dedup.duplicates import DedupConfig
+from tasks.dedup.stories import StoryConfig
 from tasks.parallel import default_workers
 from tasks.pipeline import FaultPoint, RunConfig
 from tasks.summarize.length import SummaryLength
@@ -22,6 +23,12 @@ def default_length(settings: Settings) -> SummaryLength:
     if settings.summary_ratio is not None or settings.summary_words is not None:
         return SummaryLength(ratio=settings.summary_ratio, words=settings.summary_words)
     return SummaryLength(sentences=settings.summary_sentences)
+
+
+def story_config(settings: Settings) -> StoryConfig:
+    story = settings.story
+    return StoryConfig(threshold=story.threshold, max_gap_days=story.window_days, prior_docs=story.prior_docs,
+                       centroid_members=story.centroid_members)
 
 
 def run_config(settings: Settings, *, algorithm: str | None = None, summary_sentences: int | None = None,
@@ -45,6 +52,7 @@ def run_config(settings: Settings, *, algorithm: str | None = None, summary_sent
         writer_wait_s=settings.writer_wait_s,
         fetch=settings.fetch,
         search_policy=settings.search.policy(),
+        story=story_config(settings),
         fault=FaultPoint(fault.at, fault.batch, fault.marker) if fault.at else None,
         language=normalise(language or settings.language),
     )

@@ -83,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
                              "under the NEWSFLOW_SEARCH__* policy)")
     reindex.add_argument("--warehouse", help="DuckDB file (default: the configured storage)")
 
+    stories = sub.add_parser("stories", help="list same-story clusters (size, outlets, dates, the terms that tie "
+                             "them), or why one document joined its story")
+    stories.add_argument("--doc", help="explain one document: its doc_id or source (path or URL)")
+    stories.add_argument("--limit", type=int, default=20)
+    stories.add_argument("--min-articles", type=int, default=2, help="smallest story listed (canonical articles)")
+    stories.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    stories.add_argument("--warehouse", help="DuckDB file (default: the configured storage)")
+
     sql = sub.add_parser("sql", help="run a read-only SQL query against the warehouse")
     sql.add_argument("query", help='e.g. "SELECT * FROM run_history" or "FROM search_articles(\'flood\')"')
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -275,6 +283,42 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0 if refresh.rebuilt else 1
 
 
+def cmd_stories(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from warehouse.stories import explain_document, list_stories
+    from warehouse.store import WarehouseLocked
+
+    try:
+        store = _store(args)
+        if args.doc:
+            columns, rows = explain_document(store, args.doc)
+        else:
+            columns, rows = list_stories(store, limit=args.limit, min_articles=args.min_articles)
+    except (WarehouseLocked, duckdb.Error) as exc:
+        hint = "; run `newsflow ingest` first" if isinstance(exc, duckdb.CatalogException) else ""
+        print(f"newsflow stories: {exc}{hint}", file=sys.stderr)
+        return 3 if isinstance(exc, WarehouseLocked) else 2
+    if args.doc and not rows:
+        print(f"newsflow stories: no document {args.doc!r} with a story", file=sys.stderr)
+        return 1
+    if args.format != "table" or not args.doc:
+        print_rows(columns, rows, args.format)
+        return 0
+    row = dict(zip(columns, rows[0]))
+    print(f"{row['title'] or '(untitled)'}  [{row['doc_id']}]")
+    print(f"  story      {row['story_title'] or '(untitled)'}  [{row['story_id']}], {row['story_documents']} documents")
+    if row["method"] == "seed":
+        print("  joined     started the story (nothing stored was close enough)")
+    else:
+        what = ("story score (centroid cosine less half its largest term)" if row["method"] == "similar"
+                else "duplicate similarity")
+        print(f"  joined     {row['method']}: {what} {row['similarity']:.3f}; closest "
+              f"{row['matched_title'] or '(untitled)'} [{row['matched_doc_id']}]")
+    print(f"  shared     {', '.join(row['shared_terms'] or []) or '(no stored terms shared)'}")
+    return 0
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
@@ -333,7 +377,7 @@ def print_report(report: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     _prefect_defaults()
     args = build_parser().parse_args(argv)
-    handlers = {"ingest": cmd_ingest, "serve": cmd_serve, "search": cmd_search, "sql": cmd_sql,
+    handlers = {"ingest": cmd_ingest, "serve": cmd_serve, "search": cmd_search, "sql": cmd_sql, "stories": cmd_stories,
                 "export": cmd_export, "reindex": cmd_reindex, "config": cmd_config}
     from warehouse.store import NotAWarehouse
 

@@ -101,6 +101,22 @@ BATCH_SIZE_RANGE = (1, 10_000)
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$"
 
 
+class StorySettings(BaseModel):
+    """Same-story clustering (tasks/dedup/stories.py; bench/stories.py measures it through ingest)."""
+
+    # story score (centroid cosine less half its largest single-term part) at which an article joins
+    # a story: the median of the thresholds chosen on the training folds of bench/stories.py's
+    # cross-validation over the dev pairs (fold range 0.177-0.181)
+    threshold: float = Field(0.18, gt=0, le=1)
+    # the longest span of publication dates one story covers (undated articles: their ingest day)
+    window_days: int = Field(30, ge=0)
+    # weight of the shipped word-frequency prior, in documents: the warehouse's own document
+    # frequencies weigh as much as the prior once it holds this many canonical articles
+    prior_docs: float = Field(1000.0, gt=0)
+    # members whose vectors make up a story's centroid (the first ones; bounds each lookup)
+    centroid_members: int = Field(20, ge=1)
+
+
 class FaultSettings(BaseModel):
     """A documented test seam (tests/integration/test_crash.py, bench/reliability.py): the run
     dies when batch `batch` reaches stage boundary `at`; see tasks/pipeline.FaultPoint."""
@@ -158,6 +174,7 @@ class Settings(BaseSettings):
     fetch: FetchSettings = FetchSettings()
     search: SearchSettings = SearchSettings()
     sql: SqlSettings = SqlSettings()
+    story: StorySettings = StorySettings()
     fault: FaultSettings = FaultSettings()
 
 

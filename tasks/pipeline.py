@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,8 +25,9 @@ from typing import Any, Protocol
 
 from tasks.batch import Derive, attach_summaries, clean_docs_parallel, read_paths, summaries_for
 from tasks.dedup.duplicates import DedupConfig, deduplicate
-from tasks.dedup.stories import assign_stories
+from tasks.dedup.stories import StoryConfig, assign_stories
 from tasks.dedup.story_index import WarehouseStoryIndex
+from tasks.dedup.terms import warm_prior
 from tasks.document import Document, Failure
 from tasks.parallel import release_freed_memory
 from tasks.sources.fetch import FetchSettings
@@ -81,6 +83,7 @@ class RunConfig:
     writer_wait_s: float
     fetch: FetchSettings
     search_policy: Any  # warehouse.search.RefreshPolicy
+    story: StoryConfig
     fault: FaultPoint | None = None
     language: str | None = None  # ISO 639-1 every document of the run is taken to be in; None: detect
 
@@ -205,6 +208,8 @@ class Pipeline:
         # the shingles and story terms deduplication will look up, computed in the pool
         self._derive = Derive(shingle_words=config.dedup.shingle_words, language=config.language)
         self._stories = WarehouseStoryIndex(store)
+        # the story terms' prior is built while the first batch is read and cleaned, not after
+        threading.Thread(target=warm_prior, name="newsflow-story-prior", daemon=True).start()
 
     # -- timing and the fault seam --
     def _stage(self, stage: str, fn: Callable, *args, label: str) -> Any:
@@ -310,7 +315,7 @@ class Pipeline:
                 following = start_next()
             outcome = self._stage("deduplicate", deduplicate, docs, self.store, cfg.dedup, label=label)
             self._reached("deduplicate", number)
-            stories = self._stage("stories", assign_stories, docs, self._stories, label=label)
+            stories = self._stage("stories", assign_stories, docs, self._stories, cfg.story, label=label)
             self._reached("stories", number)
             summaries, failed = self._wait("summarize", summarizing)
             self._reached("summarize", number)

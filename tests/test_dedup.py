@@ -1,5 +1,8 @@
 import random
 
+import numpy as np
+import pytest
+
 from tasks.dedup.duplicates import DedupConfig, EmptyIndex, deduplicate, jaccard, word_shingles
 from tasks.document import Document, sha256_hex
 from warehouse.store import Warehouse
@@ -111,3 +114,88 @@ def test_cross_run_truncation_found_through_lead_bands(tmp_path):
     short = doc("short", truncated(article(15), 0.4))
     deduplicate([short], store)
     assert (short.duplicate_of, short.duplicate_method) == (first[0].doc_id, "contained")
+
+
+# -- candidates follow the threshold ----------------------------------------------------------
+SYLLABLES = ["ka", "lo", "mi", "ren", "tas", "vo", "pel", "dun", "sar", "ith", "bo", "qu", "nex", "ra", "til"]
+
+
+def varied_article(seed: int, n: int = 300) -> list[str]:
+    """Words from a vocabulary of thousands, so each 5-word shingle is (almost) unique."""
+    rng = random.Random(seed)
+    return ["".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(n)]
+
+
+def every_nth_replaced(words: list[str], n: int) -> list[str]:
+    return [("changed" + str(i)) if i % n == n // 2 else w for i, w in enumerate(words)]
+
+
+def ingest_files(paths, warehouse, **parameters):
+    """One ingest of these files as the flow runs it: tasks.pipeline.Pipeline with InlineStages."""
+    from dataclasses import replace
+
+    from flows.parameters import run_config
+    from newsflow.settings import Settings
+    from tasks.pipeline import InlineStages, Pipeline
+
+    store = Warehouse(warehouse)
+    store.migrate()
+    config = replace(run_config(Settings(_env_file=None), **parameters), workers=1)
+    pipeline = Pipeline(store, config, InlineStages(), f"run-{warehouse.stat().st_mtime_ns}")
+    store.start_run(pipeline.run_id, None, {})
+    for _ in pipeline.run_batches(pipeline.read_files(list(paths), [])):
+        pass
+    store.finish_run(pipeline.run_id, status="completed", counts=pipeline.totals.counts, timings=pipeline.totals.timings)
+    return store
+
+
+@pytest.mark.parametrize("threshold, every", [(0.55, 25), (0.7, 40)])
+def test_near_duplicates_just_above_the_threshold_are_all_found_through_ingest(tmp_path, threshold, every):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    paths, jaccards = [], []
+    for i in range(40):
+        words = varied_article(1000 + i)
+        copy = every_nth_replaced(words, every)
+        jaccards.append(jaccard(word_shingles(" ".join(words), 5), word_shingles(" ".join(copy), 5)))
+        for name, text in ((f"{i:02d}-a.txt", words), (f"{i:02d}-b.txt", copy)):
+            (folder / name).write_text(" ".join(text) + ".\n", encoding="utf-8")
+            paths.append(folder / name)
+    assert threshold < min(jaccards) < threshold + 0.15  # just above the threshold
+    store = ingest_files(paths, tmp_path / "w.duckdb", near_dup_threshold=threshold)
+    _, rows = store.query("SELECT count(*) FROM duplicates WHERE method = 'near'")
+    assert rows == [(40,)]
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("threshold", [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0])
+def test_banding_finds_a_pair_at_the_threshold_with_99_percent(threshold):
+    from tasks.dedup.duplicates import banding_for
+
+    bands, rows = banding_for(threshold, 112)
+    assert bands * rows <= 112
+    assert 1 - (1 - threshold**rows) ** bands >= 0.99
+
+
+def test_documents_stored_under_another_banding_are_still_found(tmp_path):
+    from tasks.dedup.duplicates import band_key_matrix, minhash_signatures, shingle_hashes
+
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.migrate()
+    legacy, strict = doc("legacy", " ".join(varied_article(1))), doc("strict", " ".join(varied_article(2)))
+    deduplicate([legacy], EmptyIndex())  # its text hash
+    # a document indexed by an earlier version: 14 bands x 8 rows, band ids 0-13
+    signature = minhash_signatures([np.unique(shingle_hashes(legacy.text, 5))], 112)
+    legacy_keys = [(b, int(k)) for b, k in enumerate(band_key_matrix(signature, 14, 8)[0])]
+    store.write_batch("run-0", [legacy], [], {legacy.doc_id: legacy_keys}, summary_length="sentences=3")
+    # and one indexed at the default threshold
+    outcome = deduplicate([strict], store, DedupConfig(threshold=0.8))
+    store.write_batch("run-1", [strict], [], outcome.band_keys, summary_length="sentences=3")
+
+    # copies at Jaccard ~0.9, looked up at another threshold: only the stored bands can find them
+    copies = [doc("legacy-copy", " ".join(every_nth_replaced(legacy.text.split(), 100))),
+              doc("strict-copy", " ".join(every_nth_replaced(strict.text.split(), 100)))]
+    _, ids = store.query("SELECT band FROM minhash_band_ids WHERE band < 100 ORDER BY band")
+    assert ids == [(b,) for b in range(14)]
+    deduplicate(copies, store, DedupConfig(threshold=0.6))
+    assert [c.duplicate_of for c in copies] == [legacy.doc_id, strict.doc_id]

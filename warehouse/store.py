@@ -332,6 +332,11 @@ class Warehouse:
             matches.setdefault((band, bucket), []).append(doc_id)
         return matches
 
+    def stored_band_ids(self) -> list[int]:
+        """The band ids stored documents were indexed with (a handful: one banding per threshold used)."""
+        with self.connect() as con:
+            return [r[0] for r in con.execute("SELECT band FROM minhash_band_ids ORDER BY band").fetchall()]
+
     def texts(self, doc_ids: list[str]) -> dict[str, str]:
         return dict(self._lookup("SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT doc_id FROM probe)",
                                  doc_id=doc_ids))
@@ -455,6 +460,7 @@ class Warehouse:
             insert_new(con, "summary_sentences", pa.Table.from_pylist(sentence_rows, schema=_SENTENCE_SCHEMA),
                        ("doc_id", "algorithm", "rank"))
             insert_new(con, "minhash_bands", band_rows, ("doc_id",))
+            insert_new(con, "minhash_band_ids", band_rows.select(["band"]).group_by("band").aggregate([]), ("band",))
             for f in failure_rows:
                 # MERGE rather than ON CONFLICT: DuckLake tables have no keys to conflict on
                 con.execute(

@@ -62,6 +62,23 @@ class StoryTables:
             ).fetchall()
         return dict(rows)
 
+    def members_of(self, story_ids: list[str], limit: int) -> dict[str, list[str]]:
+        """The first `limit` canonical members of each asked story (seed first, then in the order
+        they joined): the part of a story its centroid is made of."""
+        if not story_ids:
+            return {}
+        with self.warehouse.connect() as con, probe(con, "probe_ids", story_id=story_ids):
+            rows = con.execute(
+                "SELECT story_id, doc_id FROM (SELECT m.story_id, m.doc_id, row_number() OVER ("
+                "PARTITION BY m.story_id ORDER BY m.method <> 'seed', m.assigned_at, m.doc_id) AS n "
+                "FROM story_members m WHERE m.story_id IN (SELECT story_id FROM probe_ids) "
+                "AND m.method <> 'duplicate') WHERE n <= ? ORDER BY story_id, n", [limit]
+            ).fetchall()
+        out: dict[str, list[str]] = {}
+        for story_id, doc_id in rows:
+            out.setdefault(story_id, []).append(doc_id)
+        return out
+
 
 _STORY_SCHEMA = pa.schema([("story_id", pa.string()), ("seed_doc_id", pa.string()), ("title", pa.string()),
                            ("run_id", pa.string()), ("created_at", pa.timestamp("us"))])
@@ -104,3 +121,71 @@ def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome) -> No
             con.execute("MERGE INTO story_term_df t USING batch_story_df b ON t.term = b.term "
                         "WHEN MATCHED THEN UPDATE SET df = t.df + b.df "
                         "WHEN NOT MATCHED THEN INSERT (term, df) VALUES (b.term, b.df)")
+
+
+# -- what `newsflow stories` shows (read-only SQL through Warehouse.query) ---------------------------
+# A story's tying terms: the stored terms most of its articles share, rarest (in the warehouse) first.
+_TYING = """
+tied AS (
+    SELECT m.story_id, t.term, count(DISTINCT t.doc_id) AS docs,
+           sum(t.weight) * ln((SELECT count(*) + 1 FROM story_members WHERE method <> 'duplicate')
+                              / (coalesce(any_value(f.df), 0) + 1.0)) AS weight
+    FROM story_members m
+    JOIN story_terms t ON t.doc_id = m.doc_id
+    LEFT JOIN story_term_df f ON f.term = t.term
+    WHERE m.method <> 'duplicate' AND m.story_id IN (SELECT story_id FROM chosen)
+    GROUP BY m.story_id, t.term
+    HAVING count(DISTINCT t.doc_id) >= 2
+),
+ties AS (
+    SELECT story_id, list(term ORDER BY weight DESC, term)[1:{terms}] AS terms FROM tied GROUP BY story_id
+)"""
+
+
+def list_stories(warehouse, limit: int = 20, min_articles: int = 2, terms: int = 8) -> tuple[list[str], list[tuple]]:
+    """Stories, biggest and latest first: size, outlets, date span (publication, else ingest) and
+    the terms that tie their articles together."""
+    sql = f"""
+WITH chosen AS (
+    SELECT story_id FROM story_overview WHERE articles >= ?
+    ORDER BY articles DESC, coalesce(last_published, CAST(last_ingested AS DATE)) DESC, story_id LIMIT ?
+),{_TYING.format(terms=int(terms))}
+SELECT o.story_id, o.articles, o.documents, o.outlets,
+       coalesce(o.first_published, CAST(o.first_ingested AS DATE)) AS first_day,
+       coalesce(o.last_published, CAST(o.last_ingested AS DATE)) AS last_day,
+       o.title, coalesce(x.terms, []) AS tying_terms
+FROM story_overview o JOIN chosen c ON c.story_id = o.story_id LEFT JOIN ties x ON x.story_id = o.story_id
+ORDER BY o.articles DESC, last_day DESC, o.story_id"""
+    return warehouse.query(sql, [min_articles, limit])
+
+
+def explain_document(warehouse, doc: str, terms: int = 12) -> tuple[list[str], list[tuple]]:
+    """Why one document (doc_id, or its source) is in its story: how it joined, with which
+    similarity and closest member, and the stored terms it shares with the story's other articles."""
+    sql = f"""
+WITH me AS (
+    SELECT d.doc_id FROM documents d WHERE d.doc_id = ? OR d.source = ? ORDER BY d.version DESC LIMIT 1
+),
+member AS (
+    -- a duplicate has no vector of its own: its canonical's stands for it
+    SELECT m.*, CASE WHEN m.method = 'duplicate' THEN m.matched_doc_id ELSE m.doc_id END AS vector_doc
+    FROM story_members m JOIN me ON me.doc_id = m.doc_id
+),
+shared AS (
+    SELECT t.term, count(DISTINCT o.doc_id) AS members, any_value(f.df) AS df
+    FROM member mm
+    JOIN story_terms t ON t.doc_id = mm.vector_doc
+    JOIN story_members om ON om.story_id = mm.story_id AND om.method <> 'duplicate' AND om.doc_id <> mm.vector_doc
+    JOIN story_terms o ON o.doc_id = om.doc_id AND o.term = t.term
+    LEFT JOIN story_term_df f ON f.term = t.term
+    GROUP BY t.term
+)
+SELECT m.doc_id, d.title, m.story_id, s.title AS story_title, m.method, m.similarity, m.matched_doc_id,
+       md.title AS matched_title,
+       (SELECT count(*) FROM story_members x WHERE x.story_id = m.story_id) AS story_documents,
+       (SELECT list(term ORDER BY members DESC, df, term)[1:{int(terms)}] FROM shared) AS shared_terms
+FROM member m
+JOIN documents d ON d.doc_id = m.doc_id
+JOIN stories s ON s.story_id = m.story_id
+LEFT JOIN documents md ON md.doc_id = m.matched_doc_id"""
+    return warehouse.query(sql, [doc, doc])

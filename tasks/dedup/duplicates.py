@@ -48,35 +48,79 @@ _SHINGLE_MUL = np.uint64(0x9E3779B97F4A7C15)
 _PERM_SEED = 20240607
 # band ids of the lead bands start here, apart from the full-text bands
 LEAD_BAND_BASE = 100
+# Band ids say their banding: rows * BAND_ID_ROWS + band index. Ids below LEAD_BAND_BASE are the
+# banding every warehouse used before the threshold chose it (14 bands x 8 rows), still looked up.
+BAND_ID_ROWS = 256
+LEGACY_ROWS = 8
+
+
+def banding_for(threshold: float, num_perm: int, recall: float = 0.99) -> tuple[int, int]:
+    """(bands, rows) for LSH candidates: the most rows per band (the fewest chance candidates) with
+    which a pair at exactly `threshold` Jaccard shares a band with probability >= `recall`,
+    1 - (1 - t^r)^b with b = num_perm // r (pairs above the threshold are found more often still)."""
+    best = (num_perm, 1)
+    for rows in range(1, num_perm + 1):
+        bands = num_perm // rows
+        if 1.0 - (1.0 - threshold**rows) ** bands >= recall:
+            best = (bands, rows)
+    return best
+
+
+def band_rows_and_index(band_id: int) -> tuple[int, int] | None:
+    """(rows, band index) a full-text band id was made with; None for a lead band."""
+    if band_id < LEAD_BAND_BASE:
+        return LEGACY_ROWS, band_id
+    if band_id < BAND_ID_ROWS:
+        return None
+    return divmod(band_id, BAND_ID_ROWS)
 
 
 @dataclass(frozen=True)
 class DedupConfig:
     threshold: float = 0.8  # true Jaccard needed to call two texts near-duplicates
     num_perm: int = 112
-    bands: int = 14  # 14 x 8 rows: candidate threshold ~ (1/14)^(1/8) = 0.72 (datatrove's default)
+    # chance that a pair at exactly `threshold` becomes a candidate: the banding follows the threshold
+    candidate_recall: float = 0.99
     shingle_words: int = 5
     # containment (truncated re-publication): share of the shorter text's shingles found in the longer
     containment_threshold: float = 0.9
     # below this many shingles a text is too short for containment to mean re-publication
     min_containment_shingles: int = 40
     lead_words: int = 60
-    lead_bands: int = 2  # each uses `rows` permutations of the lead signature
+    lead_bands: int = 2  # each uses `lead_rows` permutations of the lead signature
+    lead_rows: int = 8  # a truncated copy shares its whole lead: any banding finds it
+
+    @property
+    def banding(self) -> tuple[int, int]:
+        return banding_for(self.threshold, self.num_perm, self.candidate_recall)
+
+    @property
+    def bands(self) -> int:
+        return self.banding[0]
 
     @property
     def rows(self) -> int:
-        return self.num_perm // self.bands
+        return self.banding[1]
+
+    def band_ids(self) -> list[int]:
+        """Ids of the full-text bands this configuration writes."""
+        bands, rows = self.banding
+        return [rows * BAND_ID_ROWS + b for b in range(bands)]
 
 
 class DedupIndex(Protocol):
     def find_exact(self, text_hashes: list[str]) -> dict[str, str]: ...
     def find_band_matches(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], list[str]]: ...
     def texts(self, doc_ids: list[str]) -> dict[str, str]: ...
+    def stored_band_ids(self) -> list[int]: ...
 
 
 class EmptyIndex:
     def find_exact(self, text_hashes):
         return {}
+
+    def stored_band_ids(self):
+        return []
 
     def find_band_matches(self, keys):
         return {}
@@ -181,14 +225,30 @@ def minhash_signatures(shingle_sets: list[np.ndarray], num_perm: int, chunk: int
 
 def band_key_matrix(signatures: np.ndarray, bands: int, rows: int, band_base: int = 0) -> np.ndarray:
     """(documents x bands) 63-bit band keys (fit DuckDB BIGINT), hashed from each band's rows."""
-    keys = np.empty((signatures.shape[0], bands), dtype=np.int64)
+    return _band_keys(signatures, [(band_base + band, rows, band) for band in range(bands)])
+
+
+def _band_keys(signatures: np.ndarray, bands: list[tuple[int, int, int]]) -> np.ndarray:
+    """(documents x len(bands)) keys of (band id, rows, band index) bands: the id seeds the hash,
+    signature columns index*rows .. (index+1)*rows - 1 fill it."""
+    keys = np.empty((signatures.shape[0], len(bands)), dtype=np.int64)
     with np.errstate(over="ignore"):
-        for band in range(bands):
-            k = np.full(signatures.shape[0], np.uint64(band_base + band + 1) * _SHINGLE_MUL, dtype=np.uint64)
-            for j in range(band * rows, (band + 1) * rows):
+        for out, (band_id, rows, index) in enumerate(bands):
+            k = np.full(signatures.shape[0], np.uint64(band_id + 1) * _SHINGLE_MUL, dtype=np.uint64)
+            for j in range(index * rows, (index + 1) * rows):
                 k = _avalanche(k ^ signatures[:, j])
-            keys[:, band] = (k >> np.uint64(1)).astype(np.int64)
+            keys[:, out] = (k >> np.uint64(1)).astype(np.int64)
     return keys
+
+
+def full_bands(band_ids: list[int], num_perm: int) -> list[tuple[int, int, int]]:
+    """(band id, rows, index) of the full-text band ids a signature of `num_perm` values can fill."""
+    out = []
+    for band_id in band_ids:
+        decoded = band_rows_and_index(band_id)
+        if decoded is not None and (decoded[1] + 1) * decoded[0] <= num_perm:
+            out.append((band_id, *decoded))
+    return out
 
 
 def minhash_signature(shingles: np.ndarray, num_perm: int) -> np.ndarray:
@@ -236,20 +296,23 @@ def doc_text_hash(doc: Document) -> str:
     return doc.derived["text_sha256"]
 
 
-def _fingerprints(docs: list[Document], config: DedupConfig) -> tuple[list[np.ndarray], np.ndarray]:
-    """Unique shingle sets, and every band key (full-text bands then lead bands) per document."""
+def _fingerprints(docs: list[Document], config: DedupConfig, older: list[tuple[int, int, int]]
+                  ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Unique shingle sets; every band key this configuration writes (full-text bands then lead
+    bands) per document; and the keys of `older` bandings still stored, only to look up."""
     ordered = [doc_shingles(d, config.shingle_words) for d in docs]
     unique = [np.unique(s) for s in ordered]
-    full = band_key_matrix(minhash_signatures(unique, config.num_perm), config.bands, config.rows)
+    signatures = minhash_signatures(unique, config.num_perm)
+    full = _band_keys(signatures, full_bands(config.band_ids(), config.num_perm))
     lead_count = max(1, config.lead_words - config.shingle_words + 1)
     lead_sets = [np.unique(s[:lead_count]) for s in ordered]
-    lead_perm = config.lead_bands * config.rows
-    lead = band_key_matrix(minhash_signatures(lead_sets, lead_perm), config.lead_bands, config.rows, LEAD_BAND_BASE)
-    return unique, np.hstack([full, lead])
+    lead_perm = config.lead_bands * config.lead_rows
+    lead = band_key_matrix(minhash_signatures(lead_sets, lead_perm), config.lead_bands, config.lead_rows, LEAD_BAND_BASE)
+    return unique, np.hstack([full, lead]), _band_keys(signatures, older)
 
 
 def _band_ids(config: DedupConfig) -> list[int]:
-    return list(range(config.bands)) + [LEAD_BAND_BASE + j for j in range(config.lead_bands)]
+    return config.band_ids() + [LEAD_BAND_BASE + j for j in range(config.lead_bands)]
 
 
 def deduplicate(docs: list[Document], index: DedupIndex, config: DedupConfig = DedupConfig()) -> DedupOutcome:
@@ -273,10 +336,13 @@ def deduplicate(docs: list[Document], index: DedupIndex, config: DedupConfig = D
         return outcome
 
     band_ids = _band_ids(config)
-    sets, key_matrix = _fingerprints(remaining, config)
+    # documents stored under another threshold carry that threshold's bands: look those up too
+    older = full_bands(sorted(set(index.stored_band_ids()) - set(band_ids)), config.num_perm)
+    sets, key_matrix, older_keys = _fingerprints(remaining, config, older)
     keys = [list(zip(band_ids, row.tolist())) for row in key_matrix]
-    stored_matches = index.find_band_matches(sorted({k for ks in keys for k in ks}))
-    stored_candidates = [sorted({c for k in ks for c in stored_matches.get(k, ())}) for ks in keys]
+    looked_up = [ks + list(zip([b[0] for b in older], row.tolist())) for ks, row in zip(keys, older_keys)]
+    stored_matches = index.find_band_matches(sorted({k for ks in looked_up for k in ks}))
+    stored_candidates = [sorted({c for k in ks for c in stored_matches.get(k, ())}) for ks in looked_up]
     wanted = sorted({c for cs in stored_candidates for c in cs})
     stored_texts = index.texts(wanted)
     stored_sets = {}
@@ -340,5 +406,5 @@ def _mark(doc: Document, original: str, method: str, similarity: float) -> None:
 __all__ = [
     "DedupConfig", "DedupIndex", "EmptyIndex", "DedupOutcome", "deduplicate", "text_hash", "canonical_order",
     "word_shingles", "shingle_hashes", "doc_shingles", "doc_text_hash", "minhash_signatures", "band_key_matrix", "minhash_signature", "band_keys",
-    "jaccard", "set_similarity", "LEAD_BAND_BASE",
+    "jaccard", "set_similarity", "LEAD_BAND_BASE", "banding_for", "band_rows_and_index", "full_bands",
 ]

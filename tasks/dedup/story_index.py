@@ -43,3 +43,6 @@ class WarehouseStoryIndex:
 
     def stories_of(self, doc_ids: list[str]) -> dict[str, str]:
         return self.tables.stories_of(doc_ids)
+
+    def members_of(self, story_ids: list[str], limit: int) -> dict[str, list[str]]:
+        return self.tables.members_of(story_ids, limit)

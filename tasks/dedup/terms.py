@@ -1,15 +1,30 @@
-"""The terms of a document's story vector: Snowball-stemmed content words, counted.
+"""The terms of a document's story vector, and the document-frequency prior that weighs them.
 
-Kept apart from the clustering (`tasks.dedup.stories`) because the pool workers compute them while
-cleaning, and this module needs neither scipy nor scikit-learn: see `tasks.parallel`.
+Terms: content words, lower-cased and Snowball-stemmed in the document's language, plus numbers
+(scores, counts, dates: an event's own figures), counted. Every story term comes out of one
+function, `tokens(text, language)`: a tokenizer for scripts without spaces (CJK) plugs in there.
+
+Prior: how many documents in general use a term, from wordfreq's word-frequency lists (data inside
+the wheel, nothing downloaded). A word of frequency f in running text turns up in a fraction
+1 - exp(-f * PRIOR_DOC_WORDS) of documents (a Poisson guess), summed over the words that share a
+stem. Words rarer than the list's floor (names, places, numbers) get the floor. `blended_df` mixes
+that prior with the warehouse's own document frequencies (see its docstring).
+
+Kept apart from the clustering (`tasks.dedup.stories`) because the pool workers compute the term
+counts while cleaning, and this module needs neither scipy nor scikit-learn: see `tasks.parallel`.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import os
 import re
+import threading
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from nltk.stem.snowball import SnowballStemmer
 
@@ -17,43 +32,90 @@ from tasks.document import Document
 
 LEAD_WORDS = 100  # the first words, where the event is named, count twice
 
-_TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
-_STEMMER = SnowballStemmer("english")
+# language (ISO 639-1) -> (Snowball stemmer, sumy stop-word list); wordfreq lists use the ISO code
+_LANGUAGES = {
+    "en": ("english", "english"), "de": ("german", "german"), "fr": ("french", "french"),
+    "es": ("spanish", "spanish"), "it": ("italian", "italian"), "pt": ("portuguese", "portuguese"),
+    "nl": ("dutch", None), "sv": ("swedish", "swedish"), "da": ("danish", None), "nb": ("norwegian", None),
+    "no": ("norwegian", None), "fi": ("finnish", None), "hu": ("hungarian", None), "ro": ("romanian", None),
+    "ru": ("russian", None), "ar": ("arabic", "arabic"), "cs": (None, "czech"), "pl": (None, "polish"),
+    "sk": (None, "slovak"), "uk": (None, "ukrainian"), "el": (None, "greek"), "he": (None, "hebrew"),
+}
+DEFAULT_LANGUAGE = "en"  # documents whose language is unknown
+
+# words per document in the Poisson guess above: about a news article's length
+PRIOR_DOC_WORDS = 400
+# a number's prior document fraction: numbers are specific (a score, a toll) but years and small
+# counts recur; the warehouse's own counts take over as it grows
+NUMBER_DOC_FRACTION = 0.02
+
+_WORD = re.compile(r"[^\W\d_]+|\d+(?:[.,:/-]\d+)*", re.UNICODE)
+_NUMBER = re.compile(r"\d")
 
 
-def _load_stop_words() -> frozenset[str]:
+def language_of(language: str | None) -> str:
+    """The ISO 639-1 code story terms use for a document's `language` (None and unknown: English)."""
+    if not language:
+        return DEFAULT_LANGUAGE
+    code = language.replace("_", "-").split("-")[0].casefold()
+    return code if code in _LANGUAGES or _wordfreq_has(code) else DEFAULT_LANGUAGE
+
+
+def tokens(text: str, language: str | None = None) -> list[str]:
+    """Word and number tokens of `text`, in order: the single tokenizer of story terms."""
+    return _WORD.findall(text)
+
+
+@lru_cache(maxsize=None)
+def _stemmer(code: str):
+    name = _LANGUAGES.get(code, (None, None))[0]
+    return SnowballStemmer(name).stem if name else (lambda w: w)
+
+
+def _load_english_stop_words() -> frozenset[str]:
     text = resources.files("tasks.dedup").joinpath("data/english_stop_words.txt").read_text(encoding="utf-8")
     return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 
-ENGLISH_STOP_WORDS = _load_stop_words()
+ENGLISH_STOP_WORDS = _load_english_stop_words()
 
 
-def _stem(word: str) -> str:
-    return _STEMMER.stem(word)
+@lru_cache(maxsize=None)
+def stop_words(code: str) -> frozenset[str]:
+    """Stop words of a language: ours for English, sumy's list where it ships one, else none
+    (the prior already gives the most frequent words almost no weight)."""
+    if code == "en":
+        return ENGLISH_STOP_WORDS
+    name = _LANGUAGES.get(code, (None, None))[1]
+    if name is None:
+        return frozenset()
+    from sumy.utils import get_stop_words
+
+    return frozenset(w.casefold() for w in get_stop_words(name))
 
 
 @lru_cache(maxsize=1 << 18)
-def _term(token: str) -> str | None:
-    """The index term of a word token, or None for stop words and short words."""
+def _term(token: str, code: str) -> str | None:
+    """The story term of a token, or None for stop words and short words."""
+    if _NUMBER.match(token):
+        digits = token.replace(",", "")
+        return "#" + digits if len(digits) >= 2 else None  # one digit names nothing
     word = token.casefold()
-    if len(word) <= 2 or word in ENGLISH_STOP_WORDS:
+    if len(word) <= 2 or word in stop_words(code):
         return None
-    return _stem(word)
+    return _stemmer(code)(word)
 
 
-def _add_terms(counts: Counter, text: str) -> None:
-    # count tokens first (C speed), then map each distinct token once
-    for token, n in Counter(_TOKEN.findall(text)).items():
-        term = _term(token)
-        if term is not None:
-            counts[term] += n
-
-
-def term_counts(text: str, lead_words: int = LEAD_WORDS) -> Counter:
+def term_counts(text: str, lead_words: int = LEAD_WORDS, language: str | None = None) -> Counter:
+    code = language_of(language)
+    found = tokens(text, code)
     counts: Counter = Counter()
-    _add_terms(counts, text)
-    _add_terms(counts, " ".join(text.split()[:lead_words]))
+    # count tokens first (C speed), then map each distinct token once; the lead counts twice
+    for part in (found, found[:lead_words]):
+        for token, n in Counter(part).items():
+            term = _term(token, code)
+            if term is not None:
+                counts[term] += n
     return counts
 
 
@@ -66,5 +128,123 @@ def doc_term_counts(doc: Document, lead_words: int = LEAD_WORDS) -> Counter:
     """`term_counts` of the document's headline and body, computed once per document."""
     key = ("story_terms", lead_words)
     if key not in doc.derived:
-        doc.derived[key] = term_counts(story_text(doc), lead_words)
+        doc.derived[key] = term_counts(story_text(doc), lead_words, doc.language)
     return doc.derived[key]
+
+
+# -- the prior -----------------------------------------------------------------------------------
+@lru_cache(maxsize=None)
+def _wordfreq_has(code: str) -> bool:
+    import wordfreq
+
+    return code in wordfreq.available_languages("small")
+
+
+_PRIOR_TABLES: dict[str, tuple[dict[str, float], float]] = {}
+_PRIOR_LOCK = threading.Lock()  # the warm-up thread and the story stage build each table once
+
+
+def _prior_table(code: str) -> tuple[dict[str, float], float]:
+    table = _PRIOR_TABLES.get(code)
+    if table is None:
+        with _PRIOR_LOCK:
+            table = _PRIOR_TABLES.get(code)
+            if table is None:
+                table = _PRIOR_TABLES[code] = _build_prior_table(code)
+    return table
+
+
+def _cache_file(code: str) -> Path | None:
+    try:
+        from importlib.metadata import version
+
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        return base / "newsflow" / f"story-prior-{code}-wordfreq{version('wordfreq')}-v{_PRIOR_FORMAT}.json"
+    except Exception:  # noqa: BLE001 no home, no metadata: build every time
+        return None
+
+
+_PRIOR_FORMAT = 1  # bump when the table's recipe (stemming, stop words, doc words) changes
+
+
+def _build_prior_table(code: str) -> tuple[dict[str, float], float]:
+    """The prior table, from a per-user cache when one was built before: stemming a list takes
+    ~2-3 s, a first story stage would wait for it in every process."""
+    path = _cache_file(code)
+    if path is not None and path.is_file():
+        try:
+            table, floor = json.loads(path.read_text(encoding="utf-8"))
+            return table, floor
+        except (OSError, ValueError):
+            pass
+    table, floor = _stemmed_prior_table(code)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps([table, floor]), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only home: no cache, same table
+    return table, floor
+
+
+def _stemmed_prior_table(code: str) -> tuple[dict[str, float], float]:
+    """(term -> prior document fraction, the fraction of a term not in the list) for a language.
+    wordfreq's "small" lists hold the words of frequency >= 1e-6 (~30k per language)."""
+    if not _wordfreq_has(code):
+        return {}, _doc_fraction(1e-6)
+    import wordfreq
+
+    table: dict[str, float] = {}
+    for word, freq in wordfreq.get_frequency_dict(code, "small").items():
+        term = _term(word, code)
+        if term is not None and not term.startswith("#"):
+            table[term] = table.get(term, 0.0) + _doc_fraction(freq)
+    floor = _doc_fraction(min(wordfreq.get_frequency_dict(code, "small").values()))
+    return {t: min(p, 1.0) for t, p in table.items()}, floor
+
+
+def warm_prior(language: str | None = None) -> None:
+    """Build a language's prior table now (stemming its ~30k words takes a few seconds), so that
+    the first story stage does not wait for it: the pipeline calls this on a thread at start."""
+    _prior_table(language_of(language))
+
+
+def _doc_fraction(freq: float) -> float:
+    return 1.0 - math.exp(-freq * PRIOR_DOC_WORDS)
+
+
+def prior_fraction(term: str, code: str = DEFAULT_LANGUAGE) -> float:
+    """The prior share of documents that contain `term` (a story term of language `code`)."""
+    if term.startswith("#"):
+        return NUMBER_DOC_FRACTION
+    table, floor = _prior_table(code)
+    return table.get(term, floor)
+
+
+def prior_fractions(terms: list[str], language_of_term: dict[str, str]) -> list[float]:
+    """`prior_fraction` of many terms at once (each in its language, default English)."""
+    out = []
+    tables: dict[str, tuple[dict[str, float], float]] = {}
+    for term in terms:
+        if term.startswith("#"):
+            out.append(NUMBER_DOC_FRACTION)
+            continue
+        code = language_of_term.get(term, DEFAULT_LANGUAGE)
+        table = tables.get(code) or tables.setdefault(code, _prior_table(code))
+        out.append(table[0].get(term, table[1]))
+    return out
+
+
+def blended_df(term: str, df: int, n_docs: int, prior_docs: float, code: str = DEFAULT_LANGUAGE) -> float:
+    """The document frequency a term's IDF uses: the warehouse's count `df` over `n_docs`
+    documents plus `prior_docs` pseudo-documents that follow the prior. IDF = log((n + m) / df'),
+    with df' = m·prior + df: an empty warehouse is judged by the prior alone, a big one by its
+    own counts, and the weight moves between the two smoothly as documents arrive (at n = m
+    each counts half)."""
+    return prior_docs * prior_fraction(term, code) + df
+
+
+__all__ = ["tokens", "term_counts", "warm_prior", "doc_term_counts", "story_text", "language_of", "stop_words",
+           "prior_fraction", "prior_fractions", "blended_df", "LEAD_WORDS", "ENGLISH_STOP_WORDS"]

@@ -1,0 +1,205 @@
+"""Same-story benchmark through the product: ingest labelled article pairs with the real pipeline
+(tasks.pipeline.Pipeline + InlineStages, the flow's choreography) and read `story_members` back.
+
+    .venv/bin/python bench/stories.py [--pairs PATH] [--limit N] [--threshold T] [--sweep 0.18 0.22 ...]
+
+Prints, for the dev pairs (label 1 = same story):
+1. the pair score's ROC-AUC on the shipped prior alone (no corpus: what an empty warehouse sees), and
+   a cross-validated threshold (repeated stratified 5-fold: chosen on 4 folds, F1 on the 5th) with
+   its fold spread;
+2. "alone": every pair ingested into its own fresh warehouse; "one warehouse": every article in one
+   warehouse, in file order and again shuffled (order dependence: pairs whose decision changed).
+   P, R, F1 of "both articles in one story", and the stories that join articles of unrelated pairs
+   (articles of different pairs, where no labelled pair connects them);
+3. the seeds (seeds/*.txt, two different events about one subject): apart or merged, alone and
+   among all the dev articles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.dedup import best_threshold, folds_of, prf, roc_auc  # noqa: E402
+
+EVAL = REPO.parent / "shared" / "eval"
+
+
+def ingest(files: list[Path], warehouse: Path, threshold: float | None) -> None:
+    """One `newsflow ingest` of these files, as the flow runs it (without Prefect)."""
+    from dataclasses import replace
+
+    from flows.parameters import run_config
+    from newsflow.settings import get_settings
+    from tasks.pipeline import InlineStages, Pipeline
+    from warehouse.store import Warehouse
+
+    settings = get_settings()
+    config = run_config(settings)
+    if threshold is not None:
+        config = replace(config, story=replace(config.story, threshold=threshold))
+    config = replace(config, workers=1)  # tiny batches: a process pool costs more than it saves
+    store = Warehouse(warehouse, memory_limit=settings.duckdb_memory_limit)
+    store.migrate()
+    run_id = str(uuid.uuid4())
+    pipeline = Pipeline(store, config, InlineStages(), run_id)
+    store.start_run(run_id, None, {"bench": "stories"})
+    for _ in pipeline.run_batches(pipeline.read_files(files, [])):
+        pass
+    store.finish_run(run_id, status="completed", counts=pipeline.totals.counts, timings=pipeline.totals.timings)
+
+
+def stories_by_source(warehouse: Path) -> dict[str, str]:
+    from warehouse.store import Warehouse
+
+    _, rows = Warehouse(warehouse).query(
+        "SELECT d.source, m.story_id FROM story_members m JOIN documents d ON d.doc_id = m.doc_id")
+    return {Path(source).name: story for source, story in rows}
+
+
+def write_articles(texts: list[str], folder: Path, names: list[str]) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for text, name in zip(texts, names):
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def score(rows: list[dict], same: list[bool]) -> tuple[float, float, float]:
+    labels = np.array([r["label"] for r in rows])
+    return prf(labels, np.array(same))
+
+
+def unrelated_stories(rows: list[dict], name_of: dict[str, str], story: dict[str, str]) -> int:
+    """Stories holding articles that no chain of labelled pairs (any label) connects: unrelated news."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for r in rows:
+        parent[find(name_of[r["a"]])] = find(name_of[r["b"]])
+        if r["label"] == 0:  # labelled different: both in one story would be a false pair, not unrelated
+            pass
+    groups: dict[str, set[str]] = {}
+    for name, s in story.items():
+        if name in parent:
+            groups.setdefault(s, set()).add(find(name))
+    return sum(1 for g in groups.values() if len(g) > 1)
+
+
+def seeds_apart(work: Path, extra: list[Path], threshold: float | None) -> str:
+    seeds = sorted((REPO / "seeds").glob("*.txt"))
+    wh = work / f"seeds-{len(extra)}.duckdb"
+    ingest(seeds + extra, wh, threshold)
+    story = stories_by_source(wh)
+    a, b = (story.get(s.name) for s in seeds)
+    return "kept apart" if a != b else "merged"
+
+
+def pair_cv(rows: list[dict], repeats: int = 20) -> None:
+    from flows.parameters import story_config
+    from newsflow.settings import get_settings
+    from tasks.dedup.stories import pair_similarity
+
+    config = story_config(get_settings())
+    labels = np.array([r["label"] for r in rows])
+    scores = np.array([pair_similarity(r["a"], r["b"], config) for r in rows])
+    f1s, thresholds = [], []
+    for rep in range(repeats):
+        fold_of = folds_of(labels, rep)
+        for f in range(5):
+            train, test = fold_of != f, fold_of == f
+            t = best_threshold(labels[train], scores[train])
+            thresholds.append(t)
+            f1s.append(prf(labels[test], scores[test] >= t)[2])
+    print("## Pair score on the shipped prior (no corpus)\n")
+    print("| pairs | ROC-AUC | CV threshold median [min, max] | CV F1 mean ± sd (fold min-max) |")
+    print("|---|---|---|---|")
+    print(f"| {len(rows)} | {roc_auc(labels, scores):.3f} | {np.median(thresholds):.3f} "
+          f"[{min(thresholds):.3f}, {max(thresholds):.3f}] | {np.mean(f1s):.3f} ± {np.std(f1s):.3f} "
+          f"({min(f1s):.2f}-{max(f1s):.2f}) |\n", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pairs", type=Path, default=EVAL / "neardup_dev.jsonl")
+    parser.add_argument("--limit", type=int, default=None, help="the first N pairs only (while iterating)")
+    parser.add_argument("--threshold", type=float, default=None, help="story threshold (default: the setting)")
+    parser.add_argument("--sweep", type=float, nargs="*", default=[], help="one-warehouse F1 at these thresholds too")
+    parser.add_argument("--no-alone", action="store_true", help="skip the pair-alone mode (slowest)")
+    args = parser.parse_args(argv)
+    if not args.pairs.exists():
+        print(f"no pairs at {args.pairs}", file=sys.stderr)
+        return 2
+    rows = [json.loads(line) for line in args.pairs.open(encoding="utf-8")][: args.limit]
+    texts = sorted({r["a"] for r in rows} | {r["b"] for r in rows})
+    name_of = {t: f"article-{i:04d}.txt" for i, t in enumerate(texts)}
+    pair_cv(rows)
+    work = Path(tempfile.mkdtemp(prefix="newsflow-stories-"))
+    t0 = time.perf_counter()
+
+    print("## Stories stored by ingest (story_members)\n")
+    print("| mode | threshold | pairs | P | R | F1 | stories joining unrelated pairs | seeds |")
+    print("|---|---|---|---|---|---|---|---|")
+    shown = args.threshold if args.threshold is not None else "setting"
+    if not args.no_alone:
+        same = []
+        for i, r in enumerate(rows):
+            folder = work / f"alone-{i}"
+            ingest(write_articles([r["a"], r["b"]], folder, ["a.txt", "b.txt"]), folder / "w.duckdb", args.threshold)
+            story = stories_by_source(folder / "w.duckdb")
+            same.append(story.get("a.txt") is not None and story.get("a.txt") == story.get("b.txt"))
+        p, rc, f1 = score(rows, same)
+        print(f"| each pair alone | {shown} | {len(rows)} | {p:.3f} | {rc:.3f} | {f1:.3f} | - | "
+              f"{seeds_apart(work, [], args.threshold)} |", flush=True)
+
+    all_files = write_articles(texts, work / "all", [name_of[t] for t in texts])
+    for threshold in [args.threshold, *args.sweep]:
+        label = threshold if threshold is not None else "setting"
+        results = []
+        for order in ("file order", "shuffled"):
+            names = [name_of[t] for t in texts]
+            if order == "shuffled":  # the same articles under other names: another reading order
+                shuffled = names[:]
+                random.Random(7).shuffle(shuffled)
+                rename = dict(zip(names, shuffled))
+                folder = work / f"all-shuffled-{label}"
+                files = write_articles(texts, folder, [rename[n] for n in names])
+                random.Random(11).shuffle(files)  # read in another order
+                back = {v: k for k, v in rename.items()}
+            else:
+                folder, files, back = work / f"all-{label}", all_files, {n: n for n in names}
+            folder.mkdir(exist_ok=True)
+            ingest(files, folder / "w.duckdb", threshold)
+            story = {back[n]: s for n, s in stories_by_source(folder / "w.duckdb").items() if n in back}
+            same = [story.get(name_of[r["a"]]) == story.get(name_of[r["b"]]) for r in rows]
+            results.append(same)
+            p, rc, f1 = score(rows, same)
+            seeds = seeds_apart(work, files, threshold) if order == "file order" else "-"
+            print(f"| one warehouse, {order} | {label} | {len(rows)} | {p:.3f} | {rc:.3f} | {f1:.3f} | "
+                  f"{unrelated_stories(rows, name_of, story)} | {seeds} |", flush=True)
+        changed = sum(a != b for a, b in zip(*results))
+        print(f"\norder dependence at threshold {label}: {changed} of {len(rows)} pair decisions differ "
+              f"between file order and shuffled\n", flush=True)
+    print(f"({time.perf_counter() - t0:.0f} s; work folder {work})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
