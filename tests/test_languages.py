@@ -289,3 +289,25 @@ def test_datelines_in_other_languages_become_publication_dates(tmp_path):
     got = {Path(src).name: (str(day), bool(raw) and raw in text) for src, day, text, raw in _rows(
         store, "SELECT source, published_at, text, published_raw FROM documents")}
     assert got == {"de.txt": ("2024-06-03", False), "es.txt": ("2023-03-14", False), "ru.txt": ("2022-10-05", False)}
+
+
+def test_japanese_near_copy_arriving_in_a_later_run_is_flagged(tmp_path):
+    """The copy's candidates from an earlier run are re-shingled from their stored text the same
+    way (a character a word), not as whole clauses."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    (first / "ja.txt").write_text(JAPANESE, encoding="utf-8")
+    (second / "ja_copy.txt").write_text(_near_copy(JAPANESE), encoding="utf-8")
+    _ingest([first], tmp_path / "news.duckdb")
+    store = _ingest([second], tmp_path / "news.duckdb")
+    assert _rows(store, "SELECT method FROM duplicates") == [("near",)]
+
+
+@pytest.mark.unit
+def test_japanese_story_terms_are_bigrams_weighed_by_the_japanese_prior():
+    from tasks.dedup.terms import prior_fraction, term_counts
+
+    counts = term_counts(JAPANESE, language="ja")
+    assert "防災" in counts and "計画" in counts and all(len(t) <= 2 or t.startswith("#") for t in counts)
+    # a bigram of the language's common words is common in the prior, a place name's is rare
+    assert prior_fraction("した", "ja") > 5 * prior_fraction("防災", "ja") > 0

@@ -171,8 +171,10 @@ def _avalanche(x: np.ndarray) -> np.ndarray:
 
 
 def shingle_hashes(text: str, n: int) -> np.ndarray:
-    """64-bit hashes of the word n-gram shingles, in text order (not deduplicated)."""
-    words = _WORD.findall(text.casefold())
+    """64-bit hashes of the word n-gram shingles, in text order (not deduplicated). Scripts
+    without spaces count a character as a word (`segmented`), so a Japanese article's shingles
+    are not whole clauses; for a text stored by an earlier run and for a new one alike."""
+    words = _WORD.findall(segmented(text).casefold())
     if not words:
         return np.empty(0, dtype=np.uint64)
     w = np.fromiter((_word_hash(x) for x in words), dtype=np.uint64, count=len(words))
@@ -281,12 +283,10 @@ def canonical_order(docs: list[Document]) -> list[int]:
 
 
 def doc_shingles(doc: Document, n: int) -> np.ndarray:
-    """`shingle_hashes` of the document's clean text in its language's words (character bigrams
-    for unspaced scripts, so a Japanese article's shingles are not whole clauses), computed once
-    per document."""
+    """`shingle_hashes` of the document's clean text, computed once per document."""
     key = ("shingles", n)
     if key not in doc.derived:
-        doc.derived[key] = shingle_hashes(segmented(doc.text, doc.language), n)
+        doc.derived[key] = shingle_hashes(doc.text, n)
     return doc.derived[key]
 
 

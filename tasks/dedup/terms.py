@@ -26,21 +26,11 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from nltk.stem.snowball import SnowballStemmer
-
 from tasks.document import Document
+from tasks.text import tokens as text_tokens
 
 LEAD_WORDS = 100  # the first words, where the event is named, count twice
 
-# language (ISO 639-1) -> (Snowball stemmer, sumy stop-word list); wordfreq lists use the ISO code
-_LANGUAGES = {
-    "en": ("english", "english"), "de": ("german", "german"), "fr": ("french", "french"),
-    "es": ("spanish", "spanish"), "it": ("italian", "italian"), "pt": ("portuguese", "portuguese"),
-    "nl": ("dutch", None), "sv": ("swedish", "swedish"), "da": ("danish", None), "nb": ("norwegian", None),
-    "no": ("norwegian", None), "fi": ("finnish", None), "hu": ("hungarian", None), "ro": ("romanian", None),
-    "ru": ("russian", None), "ar": ("arabic", "arabic"), "cs": (None, "czech"), "pl": (None, "polish"),
-    "sk": (None, "slovak"), "uk": (None, "ukrainian"), "el": (None, "greek"), "he": (None, "hebrew"),
-}
 DEFAULT_LANGUAGE = "en"  # documents whose language is unknown
 
 # words per document in the Poisson guess above: about a news article's length
@@ -58,18 +48,23 @@ def language_of(language: str | None) -> str:
     if not language:
         return DEFAULT_LANGUAGE
     code = language.replace("_", "-").split("-")[0].casefold()
-    return code if code in _LANGUAGES or _wordfreq_has(code) else DEFAULT_LANGUAGE
+    return code if text_tokens.language_name(code) or _wordfreq_has(code) else DEFAULT_LANGUAGE
 
 
 def tokens(text: str, language: str | None = None) -> list[str]:
-    """Word and number tokens of `text`, in order: the single tokenizer of story terms."""
-    return _WORD.findall(text)
+    """Word and number tokens of `text`, in order: the single tokenizer of story terms. Scripts
+    written without spaces (Chinese, Japanese, Korean, Thai) come out as character bigrams, as
+    everywhere else in the pipeline (`tasks.text.tokens.words`)."""
+    return text_tokens.words(text, language) if text_tokens.unspaced(text) else _WORD.findall(text)
+
+
+def _unchanged(word: str) -> str:
+    return word
 
 
 @lru_cache(maxsize=None)
 def _stemmer(code: str):
-    name = _LANGUAGES.get(code, (None, None))[0]
-    return SnowballStemmer(name).stem if name else (lambda w: w)
+    return text_tokens.stemmer(code) or _unchanged
 
 
 def _load_english_stop_words() -> frozenset[str]:
@@ -84,14 +79,7 @@ ENGLISH_STOP_WORDS = _load_english_stop_words()
 def stop_words(code: str) -> frozenset[str]:
     """Stop words of a language: ours for English, sumy's list where it ships one, else none
     (the prior already gives the most frequent words almost no weight)."""
-    if code == "en":
-        return ENGLISH_STOP_WORDS
-    name = _LANGUAGES.get(code, (None, None))[1]
-    if name is None:
-        return frozenset()
-    from sumy.utils import get_stop_words
-
-    return frozenset(w.casefold() for w in get_stop_words(name))
+    return ENGLISH_STOP_WORDS if code == "en" else text_tokens.stop_words(code)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -101,7 +89,8 @@ def _term(token: str, code: str) -> str | None:
         digits = token.replace(",", "")
         return "#" + digits if len(digits) >= 2 else None  # one digit names nothing
     word = token.casefold()
-    if len(word) <= 2 or word in stop_words(code):
+    # a character bigram of an unspaced script is a word-sized unit; elsewhere <= 2 letters name nothing
+    if (len(word) <= 2 and not text_tokens.unspaced(word)) or word in stop_words(code):
         return None
     return _stemmer(code)(word)
 
@@ -164,7 +153,7 @@ def _cache_file(code: str) -> Path | None:
         return None
 
 
-_PRIOR_FORMAT = 1  # bump when the table's recipe (stemming, stop words, doc words) changes
+_PRIOR_FORMAT = 2  # bump when the table's recipe (stemming, stop words, doc words) changes
 
 
 def _build_prior_table(code: str) -> tuple[dict[str, float], float]:
@@ -198,9 +187,11 @@ def _stemmed_prior_table(code: str) -> tuple[dict[str, float], float]:
 
     table: dict[str, float] = {}
     for word, freq in wordfreq.get_frequency_dict(code, "small").items():
-        term = _term(word, code)
-        if term is not None and not term.startswith("#"):
-            table[term] = table.get(term, 0.0) + _doc_fraction(freq)
+        # a listed Japanese or Chinese word counts for each bigram the documents' terms cut from it
+        for token in tokens(word, code) if text_tokens.unspaced(word) else (word,):
+            term = _term(token, code)
+            if term is not None and not term.startswith("#"):
+                table[term] = table.get(term, 0.0) + _doc_fraction(freq)
     floor = _doc_fraction(min(wordfreq.get_frequency_dict(code, "small").values()))
     return {t: min(p, 1.0) for t, p in table.items()}, floor
 

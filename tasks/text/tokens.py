@@ -22,13 +22,14 @@ from pathlib import Path
 from nltk.stem.snowball import SnowballStemmer
 
 __all__ = ["words", "segmented", "stemmer", "stop_words", "search_terms", "search_query", "has_rules",
-           "language_name", "UNSPACED"]
+           "language_name", "unspaced", "UNSPACED"]
 
 # ISO 639-1 -> the names NLTK's Snowball and sumy's stop-word files use
 _NAMES = {
     "ar": "arabic", "bg": "bulgarian", "cs": "czech", "da": "danish", "de": "german", "el": "greek",
     "en": "english", "es": "spanish", "fi": "finnish", "fr": "french", "he": "hebrew", "hu": "hungarian",
-    "it": "italian", "ja": "japanese", "ko": "korean", "nl": "dutch", "no": "norwegian", "pl": "polish",
+    "it": "italian", "ja": "japanese", "ko": "korean", "nb": "norwegian", "nl": "dutch", "no": "norwegian",
+    "pl": "polish",
     "pt": "portuguese", "ro": "romanian", "ru": "russian", "sk": "slovak", "sv": "swedish", "th": "thai",
     "uk": "ukrainian", "zh": "chinese",
 }
@@ -43,6 +44,11 @@ _UNSPACED_CHARS = (
 _UNSPACED_RUN = re.compile(f"[{_UNSPACED_CHARS}]+")
 # a word: a run of word characters outside those scripts (digits kept: "2024", "G7" count)
 _TOKEN = re.compile(f"[{_UNSPACED_CHARS}]+|(?:(?![{_UNSPACED_CHARS}])\\w)+", re.UNICODE)
+
+
+def unspaced(text: str) -> bool:
+    """True when `text` holds a script written without spaces between words."""
+    return _UNSPACED_RUN.search(text) is not None
 
 
 def language_name(language: str | None) -> str | None:
