@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import sys
 import types
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import pysbd
@@ -207,20 +208,29 @@ def _segment(text: str) -> list[str]:
     about half of summarizing)."""
     if _LIST_ITEM.search(text):
         return _pysbd(text)
+    return _cut_at_confident_boundaries(text, _CONFIDENT.finditer(text), _WORD_BEFORE, _ABBREVIATIONS, _enclosed,
+                                        _pysbd, closers="\"'”’)]")
+
+
+def _cut_at_confident_boundaries(text: str, boundaries: Iterable[re.Match], word_end: re.Pattern,
+                                 abbreviations: frozenset[str], enclosed: Callable[[str], bool],
+                                 pysbd_split: Callable[[str], list[str]], closers: str) -> list[str]:
+    """Cut `text` at the `boundaries` that follow no abbreviation and close no quote, then send
+    only the pieces that still hold a mark (abbreviations, numbers, quotes) through pysbd."""
     pieces: list[str] = []
     start = 0
-    for m in _CONFIDENT.finditer(text):
+    for m in boundaries:
         left = text[start : m.start()]
-        word = _WORD_BEFORE.search(left)
-        if word and word.group(1).lower() in _ABBREVIATIONS or _enclosed(left):
+        word = word_end.search(left)
+        if word and word.group(1).lower() in abbreviations or enclosed(left):
             continue
         pieces.append(left)
         start = m.end()
     pieces.append(text[start:])
     out: list[str] = []
     for piece in pieces:
-        if _INNER_MARK.search(piece.rstrip().rstrip("\"'”’)]").rstrip(".!?…")):
-            out.extend(_pysbd(piece))
+        if _INNER_MARK.search(piece.rstrip().rstrip(closers).rstrip(".!?…")):
+            out.extend(pysbd_split(piece))
         else:
             out.append(piece)
     return out
@@ -413,27 +423,12 @@ def _segment_other(text: str, language: str, segmenter: pysbd.Segmenter) -> list
     only about the pieces that still hold a mark (its rules cost 10-70 ms an article otherwise)."""
     if language in ("ja", "zh") or _LIST_ITEM.search(text):
         return segmenter.processor(text).process()
-    abbreviations = _abbreviations(language)
-    pieces: list[str] = []
-    start = 0
-    for m in _CANDIDATE.finditer(text):
-        before, after = text[m.start() - 4 : m.start() - 1], text[m.end() : m.end() + 2]
-        if not (before.isalpha() and before.islower() and after[0].isupper() and after[1].islower()):
-            continue
-        left = text[start : m.start()]
-        word = _WORD_END.search(left)
-        if word and word.group(1).lower() in abbreviations or _inside_quotes(left):
-            continue
-        pieces.append(left)
-        start = m.end()
-    pieces.append(text[start:])
-    out: list[str] = []
-    for piece in pieces:
-        if _INNER_MARK.search(piece.rstrip().rstrip("\"'”’)]»").rstrip(".!?…")):
-            out.extend(segmenter.processor(piece).process())
-        else:
-            out.append(piece)
-    return out
+    # the English boundary regex, for every alphabet: three lower-case letters, a mark, a capital
+    boundaries = (m for m in _CANDIDATE.finditer(text)
+                  if (before := text[m.start() - 4 : m.start() - 1]).isalpha() and before.islower()
+                  and (after := text[m.end() : m.end() + 2])[0].isupper() and after[1].islower())
+    return _cut_at_confident_boundaries(text, boundaries, _WORD_END, _abbreviations(language), _inside_quotes,
+                                        lambda piece: segmenter.processor(piece).process(), closers="\"'”’)]»")
 
 
 def _split_paragraphs_other(text: str, language: str | None) -> list[list[str]]:
