@@ -39,6 +39,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/summaries.py
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/dedup.py
+	$(BIN)/python bench/stories.py
+	$(BIN)/python bench/multilingual.py
 	$(BIN)/python bench/throughput.py
 
 ## Write the warehouse tables to Parquet under warehouse/export/, partitioned by ingest date.
