@@ -59,6 +59,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from typing import Iterable
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
@@ -68,7 +70,6 @@ import httpx
 
 from pydantic import BaseModel, field_validator
 
-from newsflow import __version__
 from tasks.sources.url_safety import DEFAULT_SECRET_PARAMS, UnsafeURL, check_ips, check_url_syntax, redact_text
 
 log = logging.getLogger(__name__)
@@ -93,8 +94,16 @@ ROBOTS_MAX_BYTES = 512 * 1024
 CRAWL_DELAY_CAP_S = 30.0
 
 
+def _installed_version() -> str:
+    """The version pyproject.toml declares, as installed (one place for it)."""
+    try:
+        return package_version("newsflow")
+    except PackageNotFoundError:  # a checkout on sys.path that was never installed
+        return "0+unknown"
+
+
 class FetchSettings(BaseModel):
-    user_agent: str = f"newsflow/{__version__} (+https://github.com/newsflow/newsflow)"
+    user_agent: str = f"newsflow/{_installed_version()} (+https://github.com/newsflow/newsflow)"
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 15.0
     total_timeout_s: float = 30.0
