@@ -328,6 +328,22 @@ def split_paragraphs(text: str, language: str | None = "en") -> list[list[str]]:
     has them (23 languages), else the language-neutral punctuation rule (`_split_neutral`)."""
     if language != "en":
         return _split_paragraphs_other(text, language)
+    return _paragraphs(text, _split_english_chunk)
+
+
+def _split_english_chunk(chunk: str, within_budget: bool) -> list[str]:
+    out: list[str] = []
+    for s in _segment(chunk) if within_budget else _SAFE_BOUNDARY.split(chunk):
+        s = s.strip()
+        if s:
+            out.extend(_split_glued(s))
+    return out
+
+
+def _paragraphs(text: str, split_chunk: Callable[[str, bool], list[str]]) -> list[list[str]]:
+    """Sentences per paragraph, each paragraph cut in chunks by `split_chunk(chunk, within_budget)`;
+    past `_PYSBD_BUDGET_CHARS` of text (`within_budget` false) it must not call pysbd, whose cost
+    grows with odd text, so a huge document stays fast."""
     paragraphs: list[list[str]] = []
     budget = _PYSBD_BUDGET_CHARS
     for raw in _PARAGRAPH_BREAK.split(text or ""):
@@ -337,12 +353,9 @@ def split_paragraphs(text: str, language: str | None = "en") -> list[list[str]]:
         sentences: list[str] = []
         for chunk in _chunks(para):
             budget -= len(chunk)
-            for s in _segment(chunk) if budget >= 0 else _SAFE_BOUNDARY.split(chunk):
-                s = s.strip()
-                if s:
-                    sentences.extend(_split_glued(s))
+            sentences.extend(split_chunk(chunk, budget >= 0))
         if sentences:
-            sentences = _repair_list_numbers(sentences)
+            sentences = _repair_list_numbers(sentences)  # a lone closing quote pysbd split off, "region 1."
             if any(len(x) > _MAX_SENTENCE_CHARS for x in sentences):
                 sentences = [piece for x in sentences for piece in _cut_at_words(x)]
             paragraphs.append(sentences)
@@ -433,29 +446,17 @@ def _segment_other(text: str, language: str, segmenter: pysbd.Segmenter) -> list
 
 def _split_paragraphs_other(text: str, language: str | None) -> list[list[str]]:
     segmenter = _pysbd_segmenter(language) if language in PYSBD_LANGUAGES else None
-    paragraphs: list[list[str]] = []
-    budget = _PYSBD_BUDGET_CHARS
-    for raw in _PARAGRAPH_BREAK.split(text or ""):
-        para = _WS.sub(" ", raw).strip()
-        if not para:
-            continue
-        sentences: list[str] = []
-        for chunk in _chunks(para):
-            budget -= len(chunk)
-            if segmenter is not None and budget >= 0:
-                found = _segment_other(chunk, language, segmenter)
-                # pysbd's rules for Chinese/Japanese miss marks followed by a quote or a space
-                found = [piece for s in found for piece in _split_neutral(s.strip())] if language in ("ja", "zh") \
-                    else found
-            else:
-                found = _split_neutral(chunk)
-            sentences.extend(s.strip() for s in found if s.strip())
-        if sentences:
-            sentences = _repair_list_numbers(sentences)  # a lone closing quote pysbd split off, "region 1."
-            if any(len(x) > _MAX_SENTENCE_CHARS for x in sentences):
-                sentences = [piece for x in sentences for piece in _cut_at_words(x)]
-            paragraphs.append(sentences)
-    return paragraphs
+
+    def split_chunk(chunk: str, within_budget: bool) -> list[str]:
+        if segmenter is not None and within_budget:
+            found = _segment_other(chunk, language, segmenter)
+            if language in ("ja", "zh"):  # pysbd's rules for them miss marks followed by a quote or a space
+                found = [piece for s in found for piece in _split_neutral(s.strip())]
+        else:
+            found = _split_neutral(chunk)
+        return [s.strip() for s in found if s.strip()]
+
+    return _paragraphs(text, split_chunk)
 
 
 # ---------------------------------------------------------------------------
