@@ -12,16 +12,22 @@ m = `prior_docs` pseudo-documents. Two articles in an empty warehouse are weighe
 warehouse by its own counts, on one scale throughout. Rare names, places and figures weigh most;
 words every article uses weigh nothing, whatever the warehouse holds.
 
-A document joins the story whose centroid (the normalised sum of its first `centroid_members`
-member vectors) is most similar to it, when that cosine, less half of its largest single term's
-part (`single_term_discount`: one shared place or name does not carry a link alone), reaches
-`threshold`, more than half of those members are half-way close (cosine >= threshold / 2), and the
-story's dates, this document's included, span at most `max_gap_days`. Closeness to the story as a whole, not to
+A document joins a story when four things hold: its pair score (cosine less half of the largest
+single term's part, `single_term_discount`: one shared place or name does not carry a link alone)
+with one of the story's first `centroid_members` members reaches `threshold` (a link); its score
+against the story's centroid (the normalised sum of those members' vectors) reaches `threshold` too;
+more than half of those members are half-way close (cosine >= threshold / 2); and the story's dates,
+this document's included, span at most `max_gap_days`. Closeness to the story as a whole, not to
 one member, is what stops chains: an article that shares a place with one member but not the event
 with the rest stays out. The centroid cosine comes from pairwise cosines alone
 (doc·S / |S|, |S|² = Σ mi·mj), so no centroid is ever stored. A document without a publication
 date counts as published on the day it is ingested. Exact and near duplicates join their
 canonical's story with the similarity of the duplicate decision.
+
+Links are taken strongest first (`_links`), not in reading order: an article goes with its closest
+partner before a weaker link elsewhere can take it, and the batch's stories do not depend on the
+order of its files. Of the stories an article may join, it takes the one whose centroid it is
+closest to; an article with no link starts a story of its own.
 
 Cross-run: each stored canonical keeps its `top_terms` term counts (`story_terms`, postings by
 term); a run retrieves candidate documents by shared distinctive terms, takes their stories' first
@@ -347,75 +353,127 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
                 found.append(s)
         doc_stories.append(found)
 
-    story_of: list[str] = []
-    block = None
-    for k, doc in enumerate(canon):
-        doc_id = doc.doc_id
-        if k % _BLOCK == 0:  # similarities of this block of documents to every earlier one in the batch
-            block = (batch[k : k + _BLOCK] @ batch[: k + _BLOCK].T).toarray()
-        row_sims = block[k % _BLOCK, :k]
+    half = config.threshold / 2
+    near = _close_pairs(batch, half)  # batch x batch cosines >= threshold / 2 (the rest count as "not close")
+    dense_rows: dict[int, np.ndarray] = {}
 
-        dense: list[np.ndarray] = []  # this document's row, dense, made when first needed
+    def stored_member_sims(k: int, cols: list[int]) -> list[float]:
+        sims = [stored_sims.get((k, c)) for c in cols]
+        if None in sims:  # members not among this document's candidates: dot products here
+            row = dense_rows.get(k)
+            if row is None:
+                row = dense_rows[k] = np.zeros(batch.shape[1])
+                lo, hi = batch.indptr[k], batch.indptr[k + 1]
+                row[batch.indices[lo:hi]] = batch.data[lo:hi]
+            ptr, ind, val = stored_matrix.indptr, stored_matrix.indices, stored_matrix.data
+            for i, c in enumerate(cols):
+                if sims[i] is None:
+                    sims[i] = stored_sims[(k, c)] = float(val[ptr[c]:ptr[c + 1]] @ row[ind[ptr[c]:ptr[c + 1]]])
+        return sims
 
-        def stored_member_sims(cols: list[int]) -> list[float]:
-            sims = [stored_sims.get((k, c)) for c in cols]
-            if None in sims:  # members not among this document's candidates: dot products here
-                if not dense:
-                    row = np.zeros(batch.shape[1])
-                    lo, hi = batch.indptr[k], batch.indptr[k + 1]
-                    row[batch.indices[lo:hi]] = batch.data[lo:hi]
-                    dense.append(row)
-                ptr, ind, val = stored_matrix.indptr, stored_matrix.indices, stored_matrix.data
-                for i, c in enumerate(cols):
-                    if sims[i] is None:
-                        sims[i] = stored_sims[(k, c)] = float(val[ptr[c]:ptr[c + 1]] @ dense[0][ind[ptr[c]:ptr[c + 1]]])
-            return sims
+    def score(k: int, s: str) -> tuple[float, float, str] | None:
+        """(story score, dot with the centroid sum, closest member) of document k joining story s,
+        or None when it may not join."""
+        story = stories[s]
+        if not _within(story, batch_days[k], config.max_gap_days):
+            return None
+        sims = np.concatenate([stored_member_sims(k, story.stored_cols),
+                               np.asarray([near[k, j] for j in story.batch_rows], float)])
+        dot = _dot(batch, k, story.total)
+        centroid = dot / math.sqrt(story.norm2) if story.norm2 > 0 else 0.0
+        # and close to enough of it: a centroid of two is halfway between them, and an article
+        # that shares a place with one member but nothing with the other would reach it
+        if centroid < config.threshold or 2 * int((sims >= half).sum()) <= len(sims):
+            return None
+        # and linked to one member by a pair score that reaches the threshold itself: a centroid can
+        # beat every member when the members differ, and joins without a link cost precision
+        if not any(sims[i] >= config.threshold and _pair_score(k, story, i) >= config.threshold
+                   for i in range(len(sims))):
+            return None
+        centroid -= config.single_term_discount * _largest_share(batch, k, story)
+        if centroid < config.threshold:
+            return None
+        at = int(np.argmax(sims))
+        closest = (stored.doc_ids[story.stored_cols[at]] if at < len(story.stored_cols)
+                   else canon[story.batch_rows[at - len(story.stored_cols)]].doc_id)
+        return centroid, dot, closest
 
+    def _pair_score(k: int, story: _Story, i: int) -> float:
+        """Document k's pair score with the story's i-th centroid member (stored ones first)."""
+        lo, hi = batch.indptr[k], batch.indptr[k + 1]
+        if i < len(story.stored_cols):
+            matrix, r = stored_matrix, story.stored_cols[i]
+        else:
+            matrix, r = batch, story.batch_rows[i - len(story.stored_cols)]
+        other = dict(zip(matrix.indices[matrix.indptr[r]:matrix.indptr[r + 1]].tolist(),
+                         matrix.data[matrix.indptr[r]:matrix.indptr[r + 1]].tolist()))
+        shared = [w * other.get(t, 0.0) for t, w in zip(batch.indices[lo:hi].tolist(), batch.data[lo:hi].tolist())]
+        return sum(shared) - config.single_term_discount * max(shared, default=0.0)
+
+    story_of: list[str | None] = [None] * len(canon)
+    joined: dict[int, dict] = {}
+
+    def best_story(k: int) -> tuple[float, float, str, str] | None:
+        """The story document k is closest to, among its stored candidates' stories and the
+        stories of batch documents at least half-way close to it."""
         options = list(doc_stories[k])
-        # stories of earlier batch documents at least half-way close: a centroid can only beat its
-        # closest member when the members differ, and checking every story sharing a word was quadratic
-        for j in np.flatnonzero(row_sims >= config.threshold / 2):
-            if story_of[j] not in options:
+        lo, hi = near.indptr[k], near.indptr[k + 1]
+        for j in near.indices[lo:hi].tolist():
+            if story_of[j] is not None and story_of[j] not in options:
                 options.append(story_of[j])
-        best: tuple[float, float, str, str] | None = None  # (centroid cosine, dot with the sum, story, closest member)
+        best = None
         for s in options:
-            story = stories[s]
-            day = batch_days[k]
-            if not _within(story, day, config.max_gap_days):
-                continue
-            sims = np.concatenate([stored_member_sims(story.stored_cols), row_sims[story.batch_rows]])
-            dot = float(sims.sum())
-            centroid = dot / math.sqrt(story.norm2) if story.norm2 > 0 else 0.0
-            # and close to enough of it: a centroid of two is halfway between them, and an article
-            # that shares a place with one member but nothing with the other would reach it
-            enough = 2 * int((sims >= config.threshold / 2).sum()) > len(sims)
-            if centroid < config.threshold or not enough:
-                continue
-            centroid -= config.single_term_discount * _largest_share(batch, k, story)
-            if centroid >= config.threshold and (best is None or centroid > best[0]):
-                at = int(np.argmax(sims))
-                closest_id = (stored.doc_ids[story.stored_cols[at]] if at < len(story.stored_cols)
-                              else canon[story.batch_rows[at - len(story.stored_cols)]].doc_id)
-                best = (centroid, dot, s, closest_id)
-        day = batch_days[k]
-        if best is None:
-            story_of.append(doc_id)  # a story is named after the document that started it
-            stories[doc_id] = _Story([], [k], _add_row({}, batch, k), 1.0, day, day, 1)
-            outcome.stories.append({"story_id": doc_id, "seed_doc_id": doc_id, "title": doc.title})
-            outcome.members.append(_member(doc_id, doc_id, 1.0, None, "seed"))
-            continue
-        centroid, dot, s, closest_id = best
+            found = score(k, s)
+            if found is not None and (best is None or found[0] > best[0]):
+                best = (found[0], found[1], s, found[2])
+        return best
+
+    def join(k: int, s: str, similarity: float, dot: float, closest: str) -> None:
         story = stories[s]
         story.size += 1
         if len(story.stored_cols) + len(story.batch_rows) < config.centroid_members:
             story.batch_rows.append(k)
             story.norm2 += 2 * dot + 1.0
             _add_row(story.total, batch, k)
+        day = batch_days[k]
         if day is not None:
             story.first_day = day if story.first_day is None else min(story.first_day, day)
             story.last_day = day if story.last_day is None else max(story.last_day, day)
-        story_of.append(s)
-        outcome.members.append(_member(doc_id, s, centroid, closest_id, "similar"))
+        story_of[k] = s
+        joined[k] = _member(canon[k].doc_id, s, similarity, closest, "similar")
+
+    def seed(k: int) -> None:
+        doc_id, day = canon[k].doc_id, batch_days[k]
+        story_of[k] = doc_id  # a story is named after the document that started it
+        stories[doc_id] = _Story([], [k], _add_row({}, batch, k), 1.0, day, day, 1)
+
+    # Strongest links first, not file or date order: an article takes the story of its closest
+    # partner before a weaker link elsewhere can take it (greedy in reading order, an article
+    # that reached a loosely related story first was lost to its own pair's story).
+    for _, k, other in _links(batch, near, config, doc_stories, score):
+        if isinstance(other, str):  # a stored story
+            if story_of[k] is None and (best := best_story(k)) is not None:
+                join(k, best[2], best[0], best[1], best[3])
+            continue
+        j, pair_score = other
+        if story_of[k] is None and story_of[j] is None:
+            if _within(_Story([], [], {}, 0.0, batch_days[k], batch_days[k], 1), batch_days[j], config.max_gap_days):
+                first, second = min(k, j), max(k, j)  # the earlier article (date, then text) starts it
+                seed(first)
+                join(second, canon[first].doc_id, pair_score, float(near[first, second]), canon[first].doc_id)
+        elif (story_of[k] is None) != (story_of[j] is None):
+            free = k if story_of[k] is None else j
+            if (best := best_story(free)) is not None:
+                join(free, best[2], best[0], best[1], best[3])
+    for k in range(len(canon)):  # no link reached a story: the article starts its own
+        if story_of[k] is None:
+            seed(k)
+    for k, doc in enumerate(canon):
+        if k in joined:
+            outcome.members.append(joined[k])
+        elif story_of[k] == doc.doc_id:
+            outcome.stories.append({"story_id": doc.doc_id, "seed_doc_id": doc.doc_id, "title": doc.title})
+            outcome.members.append(_member(doc.doc_id, doc.doc_id, 1.0, None, "seed"))
     canon_ids = [d.doc_id for d in canon]
     outcome.terms = TermRows([canon_ids[r] for r in row], [terms_by_index[i] for i in idx], tf.tolist())
 
@@ -427,6 +485,49 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
         if story is not None:  # a canonical stored before stories existed has none
             outcome.members.append(_member(d.doc_id, story, d.similarity or 1.0, d.duplicate_of, "duplicate"))
     return outcome
+
+
+def _close_pairs(batch: sparse.csr_matrix, at_least: float) -> sparse.csr_matrix:
+    """Cosines >= `at_least` between different batch documents, symmetric, in blocks of rows
+    (a dense batch x batch product would be 800 MB at the largest batch)."""
+    parts = []
+    for lo in range(0, batch.shape[0], _BLOCK):
+        block = (batch[lo : lo + _BLOCK] @ batch.T).tocoo()
+        keep = (block.data >= at_least) & (block.row + lo != block.col)
+        parts.append((block.row[keep] + lo, block.col[keep], block.data[keep]))
+    rows, cols, vals = (np.concatenate(x) for x in zip(*parts)) if parts else ([], [], [])
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(batch.shape[0], batch.shape[0]))
+
+
+def _links(batch: sparse.csr_matrix, near: sparse.csr_matrix, config: StoryConfig, doc_stories: list[list[str]],
+           score) -> list[tuple[float, int, object]]:
+    """Every link an article could join by, strongest first: pairs of batch articles whose pair
+    score (cosine less the discounted largest term) reaches the threshold, as (score, k, (j, score)),
+    and each article's stored candidate stories it may join, as (score, k, story). Ties go to
+    the earlier articles, so the order is the batch's sorted order, not the files'."""
+    links: list[tuple[float, int, int, object]] = []
+    pairs = sparse.triu(near, k=1).tocoo()
+    keep = pairs.data >= config.threshold
+    ks, js, cos = pairs.row[keep], pairs.col[keep], pairs.data[keep]
+    for i in range(0, len(ks), _PAIR_SLICE):
+        shared = batch[ks[i : i + _PAIR_SLICE]].multiply(batch[js[i : i + _PAIR_SLICE]]).tocsr()
+        largest = np.asarray(shared.max(axis=1).todense()).ravel()
+        pair_scores = cos[i : i + _PAIR_SLICE] - config.single_term_discount * largest
+        for k, j, sc in zip(ks[i : i + _PAIR_SLICE].tolist(), js[i : i + _PAIR_SLICE].tolist(), pair_scores.tolist()):
+            if sc >= config.threshold:
+                links.append((sc, k, j, (j, sc)))
+    for k, options in enumerate(doc_stories):
+        for s in options:
+            found = score(k, s)
+            if found is not None:
+                links.append((found[0], k, -1, s))
+    links.sort(key=lambda link: (-link[0], link[1], link[2]))
+    return [(sc, k, other) for sc, k, _, other in links]
+
+
+def _dot(batch: sparse.csr_matrix, k: int, total: dict[int, float]) -> float:
+    lo, hi = batch.indptr[k], batch.indptr[k + 1]
+    return math.fsum(w * total.get(t, 0.0) for t, w in zip(batch.indices[lo:hi].tolist(), batch.data[lo:hi].tolist()))
 
 
 def _add_row(total: dict[int, float], matrix: sparse.csr_matrix, row: int) -> dict[int, float]:
