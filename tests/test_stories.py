@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from flows.parameters import story_config
 from newsflow.settings import Settings
-from tasks.dedup.stories import EmptyStoryIndex, assign_stories
+from tasks.dedup.stories import EmptyStoryIndex, assign_stories, pair_similarity
 from tasks.dedup.story_index import WarehouseStoryIndex
 from warehouse.store import Warehouse
 
@@ -84,6 +84,51 @@ def test_a_story_does_not_drift_through_a_chain_of_loosely_related_articles():
         deduplicate(docs, EmptyIndex())
         again = assign_stories(docs, EmptyStoryIndex(), CONFIG)
         assert story_of(again, docs[[d.source for d in docs].index("c")]) != story_of(again, docs[[d.source for d in docs].index("a")])
+
+
+EMBASSY = ("Trump administration weighs its response in Iraq. The Trump administration faces a dilemma in Iraq after "
+           "militia supporters attacked the US embassy in Baghdad; officials discussed troops, sanctions and the "
+           "militia's ties to Iran with allies.")
+TWEET_A = ("Veterans group tweet about the Baghdad embassy attack draws anger. VoteVets, a liberal veterans group, "
+           "posted a tweet as militia supporters attacked the US embassy in Baghdad, and deleted the tweet after "
+           "critics said it was rooting for another Benghazi.")
+TWEET_B = ("VoteVets deletes tweet rooting for another Benghazi. The liberal group VoteVets deleted a tweet that "
+           "critics said was rooting for another Benghazi; the veterans group said the tweet was misread and apologised.")
+
+
+def test_an_article_goes_with_its_closest_partner_not_the_first_story_it_reaches():
+    # read in date order, the first tweet article reached the embassy story first (a weaker link)
+    # and the second, which shares nothing with the embassy story, was left alone
+    sims = {n: pair_similarity(a, b, CONFIG) for n, a, b in
+            (("embassy~a", EMBASSY, TWEET_A), ("a~b", TWEET_A, TWEET_B), ("embassy~b", EMBASSY, TWEET_B))}
+    assert sims["a~b"] > sims["embassy~a"] >= CONFIG.threshold > sims["embassy~b"], sims  # the case holds
+    x, a, b = doc("x", EMBASSY, date(2020, 1, 1)), doc("a", TWEET_A, date(2020, 1, 2)), doc("b", TWEET_B, date(2020, 1, 3))
+    docs = [x, a, b] + [doc(f"f{i}", t) for i, t in enumerate(FILLER)]
+    deduplicate(docs, EmptyIndex())
+    outcome = assign_stories(docs, EmptyStoryIndex(), CONFIG)
+    assert story_of(outcome, a) == story_of(outcome, b) != story_of(outcome, x)
+
+
+def test_two_new_copies_of_a_stored_story_join_it_rather_than_start_their_own(tmp_path):
+    # the two new articles are closer to each other than to the stored one, yet all three are one story
+    extra = " Aftershocks rattled the region on Thursday and the government declared a state of emergency."
+    first_copy = QUAKE_B + extra
+    second_copy = ("Survivors pulled from rubble after central Italy earthquake. In Amatrice, emergency crews dug "
+                   "survivors out of collapsed homes after the quake overnight; dozens were killed, officials said, "
+                   "and Accumoli was left in ruins." + extra)
+    assert pair_similarity(first_copy, second_copy, CONFIG) > pair_similarity(first_copy, QUAKE_A, CONFIG)
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.migrate()
+    index = WarehouseStoryIndex(store)
+    first = [doc("a", QUAKE_A)] + [doc(f"f{i}", t) for i, t in enumerate(FILLER)]
+    out = deduplicate(first, store)
+    store.write_batch("run-1", first, [], out.band_keys, summary_length="sentences=3",
+                      stories=assign_stories(first, index, CONFIG))
+    later = [doc("b1", first_copy), doc("b2", second_copy)]
+    out = deduplicate(later, store)
+    assert all(d.duplicate_of is None for d in later)  # reworded enough not to be near duplicates
+    stories = assign_stories(later, index, CONFIG)
+    assert {m["story_id"] for m in stories.members} == {first[0].doc_id}
 
 
 def test_dates_far_apart_keep_a_retold_event_apart():

@@ -24,10 +24,13 @@ with the rest stays out. The centroid cosine comes from pairwise cosines alone
 date counts as published on the day it is ingested. Exact and near duplicates join their
 canonical's story with the similarity of the duplicate decision.
 
-Links are taken strongest first (`_links`), not in reading order: an article goes with its closest
-partner before a weaker link elsewhere can take it, and the batch's stories do not depend on the
-order of its files. Of the stories an article may join, it takes the one whose centroid it is
-closest to; an article with no link starts a story of its own.
+Links (pair scores at or above the threshold, between two batch articles or a batch article and a
+stored candidate) are taken strongest first, not in reading order: an article goes with its closest
+partner before a weaker link elsewhere can take it, and a batch's stories do not depend on the order
+of its files (ties go to the earlier article by date, then text hash). A free article on a link takes,
+of the stories it may join, the one whose centroid it is closest to. Two free articles on a link start
+a story together, unless one of them may join a story that the other may join too (a new story would
+split it) or that is closer than the pair. An article with no link starts a story of its own.
 
 Cross-run: each stored canonical keeps its `top_terms` term counts (`story_terms`, postings by
 term); a run retrieves candidate documents by shared distinctive terms, takes their stories' first
@@ -340,36 +343,37 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
         days = [stored_days[c] for c in cols if stored_days[c] is not None]
         stories[story_id] = _Story(cols, [], total, math.fsum(v * v for v in total.values()),
                                    min(days, default=None), max(days, default=None), len(cols))
-    # which stored stories each batch document may join: those of its candidates at least half-way
-    # close (a story needs a majority of members that close); member cosines are computed on demand
-    cand_cols = [[stored_pos[c] for c in stored_cands.get(d.doc_id, ()) if c in stored_pos] for d in canon]
-    stored_sims = _pair_similarities(batch, stored_matrix, cand_cols)
-    doc_stories: list[list[str]] = []
-    for k, cols in enumerate(cand_cols):
-        found = []
-        for c in cols:
-            s = stored.story[c]
-            if s in stories and s not in found and stored_sims[(k, c)] >= config.threshold / 2:
-                found.append(s)
-        doc_stories.append(found)
-
+    # pair cosines and scores with the stored candidates, and between batch documents (those at
+    # least half-way close: a story needs a majority of members that close; the rest count as not)
     half = config.threshold / 2
-    near = _close_pairs(batch, half)  # batch x batch cosines >= threshold / 2 (the rest count as "not close")
-    dense_rows: dict[int, np.ndarray] = {}
+    cand_cols = [[stored_pos[c] for c in stored_cands.get(d.doc_id, ()) if c in stored_pos] for d in canon]
+    stored_pairs = _pair_scores(batch, stored_matrix, cand_cols, config.single_term_discount)
+    near = _close_pairs(batch, half)
+    near_rows: dict[int, dict[int, float]] = {}
+    batch_pairs = _batch_pair_scores(batch, near, config)
+    k_dense: list = [None, None]  # (k, dense row of k): the document last asked about
 
-    def stored_member_sims(k: int, cols: list[int]) -> list[float]:
-        sims = [stored_sims.get((k, c)) for c in cols]
-        if None in sims:  # members not among this document's candidates: dot products here
-            row = dense_rows.get(k)
-            if row is None:
-                row = dense_rows[k] = np.zeros(batch.shape[1])
+    def stored_pair(k: int, c: int) -> tuple[float, float]:
+        """(cosine, pair score) of batch document k and stored document c."""
+        found = stored_pairs.get((k, c))
+        if found is None:  # a centroid member that was not among k's candidates
+            if k_dense[0] != k:
+                row = np.zeros(batch.shape[1])
                 lo, hi = batch.indptr[k], batch.indptr[k + 1]
                 row[batch.indices[lo:hi]] = batch.data[lo:hi]
-            ptr, ind, val = stored_matrix.indptr, stored_matrix.indices, stored_matrix.data
-            for i, c in enumerate(cols):
-                if sims[i] is None:
-                    sims[i] = stored_sims[(k, c)] = float(val[ptr[c]:ptr[c + 1]] @ row[ind[ptr[c]:ptr[c + 1]]])
-        return sims
+                k_dense[:] = [k, row]
+            lo, hi = stored_matrix.indptr[c], stored_matrix.indptr[c + 1]
+            shared = stored_matrix.data[lo:hi] * k_dense[1][stored_matrix.indices[lo:hi]]
+            cos = float(shared.sum())
+            found = stored_pairs[(k, c)] = (cos, cos - config.single_term_discount * float(shared.max(initial=0.0)))
+        return found
+
+    def near_row(k: int) -> dict[int, float]:
+        row = near_rows.get(k)
+        if row is None:
+            lo, hi = near.indptr[k], near.indptr[k + 1]
+            row = near_rows[k] = dict(zip(near.indices[lo:hi].tolist(), near.data[lo:hi].tolist()))
+        return row
 
     def score(k: int, s: str) -> tuple[float, float, str] | None:
         """(story score, dot with the centroid sum, closest member) of document k joining story s,
@@ -377,50 +381,37 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
         story = stories[s]
         if not _within(story, batch_days[k], config.max_gap_days):
             return None
-        sims = np.concatenate([stored_member_sims(k, story.stored_cols),
-                               np.asarray([near[k, j] for j in story.batch_rows], float)])
+        close = near_row(k)
+        members = [stored_pair(k, c) for c in story.stored_cols]
+        members += [(close.get(j, 0.0), batch_pairs.get((min(j, k), max(j, k)), 0.0)) for j in story.batch_rows]
+        # close to enough of it: a centroid of two is halfway between them, and an article that
+        # shares a place with one member but nothing with the other would reach it; and linked to
+        # one member by a pair score that reaches the threshold itself: a centroid can beat every
+        # member when the members differ, and joins without a link cost precision
+        if (2 * sum(cos >= half for cos, _ in members) <= len(members)
+                or max(pair for _, pair in members) < config.threshold):
+            return None
         dot = _dot(batch, k, story.total)
         centroid = dot / math.sqrt(story.norm2) if story.norm2 > 0 else 0.0
-        # and close to enough of it: a centroid of two is halfway between them, and an article
-        # that shares a place with one member but nothing with the other would reach it
-        if centroid < config.threshold or 2 * int((sims >= half).sum()) <= len(sims):
-            return None
-        # and linked to one member by a pair score that reaches the threshold itself: a centroid can
-        # beat every member when the members differ, and joins without a link cost precision
-        if not any(sims[i] >= config.threshold and _pair_score(k, story, i) >= config.threshold
-                   for i in range(len(sims))):
+        if centroid < config.threshold:
             return None
         centroid -= config.single_term_discount * _largest_share(batch, k, story)
         if centroid < config.threshold:
             return None
-        at = int(np.argmax(sims))
+        at = max(range(len(members)), key=lambda i: members[i][0])
         closest = (stored.doc_ids[story.stored_cols[at]] if at < len(story.stored_cols)
                    else canon[story.batch_rows[at - len(story.stored_cols)]].doc_id)
         return centroid, dot, closest
-
-    def _pair_score(k: int, story: _Story, i: int) -> float:
-        """Document k's pair score with the story's i-th centroid member (stored ones first)."""
-        lo, hi = batch.indptr[k], batch.indptr[k + 1]
-        if i < len(story.stored_cols):
-            matrix, r = stored_matrix, story.stored_cols[i]
-        else:
-            matrix, r = batch, story.batch_rows[i - len(story.stored_cols)]
-        other = dict(zip(matrix.indices[matrix.indptr[r]:matrix.indptr[r + 1]].tolist(),
-                         matrix.data[matrix.indptr[r]:matrix.indptr[r + 1]].tolist()))
-        shared = [w * other.get(t, 0.0) for t, w in zip(batch.indices[lo:hi].tolist(), batch.data[lo:hi].tolist())]
-        return sum(shared) - config.single_term_discount * max(shared, default=0.0)
 
     story_of: list[str | None] = [None] * len(canon)
     joined: dict[int, dict] = {}
 
     def best_story(k: int) -> tuple[float, float, str, str] | None:
-        """The story document k is closest to, among its stored candidates' stories and the
-        stories of batch documents at least half-way close to it."""
-        options = list(doc_stories[k])
-        lo, hi = near.indptr[k], near.indptr[k + 1]
-        for j in near.indices[lo:hi].tolist():
-            if story_of[j] is not None and story_of[j] not in options:
-                options.append(story_of[j])
+        """The story document k is closest to, among the stories of its stored candidates and of
+        the batch documents at least half-way close to it."""
+        options = {stored.story[c]: None for c in cand_cols[k]
+                   if stored.story[c] in stories and stored_pairs[(k, c)][0] >= half}
+        options.update((story_of[j], None) for j in near_row(k) if story_of[j] is not None)
         best = None
         for s in options:
             found = score(k, s)
@@ -447,23 +438,30 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
         story_of[k] = doc_id  # a story is named after the document that started it
         stories[doc_id] = _Story([], [k], _add_row({}, batch, k), 1.0, day, day, 1)
 
-    # Strongest links first, not file or date order: an article takes the story of its closest
+    # Links strongest first, not file or date order: an article takes the story of its closest
     # partner before a weaker link elsewhere can take it (greedy in reading order, an article
-    # that reached a loosely related story first was lost to its own pair's story).
-    for _, k, other in _links(batch, near, config, doc_stories, score):
-        if isinstance(other, str):  # a stored story
-            if story_of[k] is None and (best := best_story(k)) is not None:
-                join(k, best[2], best[0], best[1], best[3])
-            continue
-        j, pair_score = other
-        if story_of[k] is None and story_of[j] is None:
-            if _within(_Story([], [], {}, 0.0, batch_days[k], batch_days[k], 1), batch_days[j], config.max_gap_days):
-                first, second = min(k, j), max(k, j)  # the earlier article (date, then text) starts it
-                seed(first)
-                join(second, canon[first].doc_id, pair_score, float(near[first, second]), canon[first].doc_id)
-        elif (story_of[k] is None) != (story_of[j] is None):
-            free = k if story_of[k] is None else j
-            if (best := best_story(free)) is not None:
+    # that reached a loosely related story first was lost to its own pair's story). Ties go to
+    # the earlier articles, so the order is the batch's sorted order, not the files'.
+    links = [(sc, k, j) for (k, j), sc in batch_pairs.items() if sc >= config.threshold]
+    links += [(sc, k, -1) for k, cols in enumerate(cand_cols) for c in cols
+              if stored.story[c] in stories and (sc := stored_pairs[(k, c)][1]) >= config.threshold]
+    links.sort(key=lambda link: (-link[0], link[1], link[2]))
+    for pair_score, k, j in links:
+        if j >= 0 and story_of[k] is None and story_of[j] is None:
+            # two free articles: a story one of them may join takes it when the other may join it
+            # too (a new story would split it) or when it is closer than the pair; else a new story
+            options = sorted(((b[0], -i, free, other, b) for i, (free, other) in enumerate(((k, j), (j, k)))
+                              if (b := best_story(free)) is not None), reverse=True)
+            chosen = next((o for o in options if o[0] >= pair_score or score(o[3], o[4][2]) is not None), None)
+            if chosen is not None:
+                best = chosen[4]
+                join(chosen[2], best[2], best[0], best[1], best[3])
+            elif _within(_Story([], [], {}, 0.0, batch_days[k], batch_days[k], 1), batch_days[j], config.max_gap_days):
+                seed(k)  # k < j: the earlier article (date, then text) starts it
+                join(j, canon[k].doc_id, pair_score, near_row(k)[j], canon[k].doc_id)
+                continue
+        for free in (k, j):  # a free article linked to a story: the story it is closest to
+            if free >= 0 and story_of[free] is None and (best := best_story(free)) is not None:
                 join(free, best[2], best[0], best[1], best[3])
     for k in range(len(canon)):  # no link reached a story: the article starts its own
         if story_of[k] is None:
@@ -499,30 +497,20 @@ def _close_pairs(batch: sparse.csr_matrix, at_least: float) -> sparse.csr_matrix
     return sparse.csr_matrix((vals, (rows, cols)), shape=(batch.shape[0], batch.shape[0]))
 
 
-def _links(batch: sparse.csr_matrix, near: sparse.csr_matrix, config: StoryConfig, doc_stories: list[list[str]],
-           score) -> list[tuple[float, int, object]]:
-    """Every link an article could join by, strongest first: pairs of batch articles whose pair
-    score (cosine less the discounted largest term) reaches the threshold, as (score, k, (j, score)),
-    and each article's stored candidate stories it may join, as (score, k, story). Ties go to
-    the earlier articles, so the order is the batch's sorted order, not the files'."""
-    links: list[tuple[float, int, int, object]] = []
+def _batch_pair_scores(batch: sparse.csr_matrix, near: sparse.csr_matrix, config: StoryConfig
+                       ) -> dict[tuple[int, int], float]:
+    """Pair scores (cosine less the discounted largest single-term part) of the batch pairs k < j
+    whose cosine reaches the threshold: only those can link."""
     pairs = sparse.triu(near, k=1).tocoo()
     keep = pairs.data >= config.threshold
     ks, js, cos = pairs.row[keep], pairs.col[keep], pairs.data[keep]
+    out: dict[tuple[int, int], float] = {}
     for i in range(0, len(ks), _PAIR_SLICE):
-        shared = batch[ks[i : i + _PAIR_SLICE]].multiply(batch[js[i : i + _PAIR_SLICE]]).tocsr()
-        largest = np.asarray(shared.max(axis=1).todense()).ravel()
-        pair_scores = cos[i : i + _PAIR_SLICE] - config.single_term_discount * largest
-        for k, j, sc in zip(ks[i : i + _PAIR_SLICE].tolist(), js[i : i + _PAIR_SLICE].tolist(), pair_scores.tolist()):
-            if sc >= config.threshold:
-                links.append((sc, k, j, (j, sc)))
-    for k, options in enumerate(doc_stories):
-        for s in options:
-            found = score(k, s)
-            if found is not None:
-                links.append((found[0], k, -1, s))
-    links.sort(key=lambda link: (-link[0], link[1], link[2]))
-    return [(sc, k, other) for sc, k, _, other in links]
+        part = slice(i, i + _PAIR_SLICE)
+        largest = np.asarray(batch[ks[part]].multiply(batch[js[part]]).max(axis=1).todense()).ravel()
+        out.update(zip(zip(ks[part].tolist(), js[part].tolist()),
+                       (cos[part] - config.single_term_discount * largest).tolist()))
+    return out
 
 
 def _dot(batch: sparse.csr_matrix, k: int, total: dict[int, float]) -> float:
@@ -554,21 +542,25 @@ def _within(story: _Story, day: int | None, max_gap_days: int) -> bool:
     return max(story.last_day, day) - min(story.first_day, day) <= max_gap_days
 
 
-def _pair_similarities(batch: sparse.csr_matrix, stored: sparse.csr_matrix, wanted: list[list[int]]
-                       ) -> dict[tuple[int, int], float]:
-    """Cosines of each batch document k with the stored columns wanted[k], for just those pairs
-    (a full batch x stored product would be mostly unused)."""
+def _pair_scores(batch: sparse.csr_matrix, stored: sparse.csr_matrix, wanted: list[list[int]], discount: float
+                 ) -> dict[tuple[int, int], tuple[float, float]]:
+    """(cosine, pair score) of each batch document k with the stored columns wanted[k], for just
+    those pairs (a full batch x stored product would be mostly unused)."""
     ks = [k for k, cols in enumerate(wanted) for _ in cols]
     if not ks:
         return {}
     width = max(1, stored.shape[0])
     keys = np.unique(np.asarray(ks, np.int64) * width + np.asarray([c for cols in wanted for c in cols], np.int64))
     k_arr, col_arr = np.divmod(keys, width)
+    cos, largest = [], []
     # in slices: row-gathering both sides for ~80k pairs at once took ~300 MB for a moment
-    sims = np.concatenate([
-        np.asarray(batch[k_arr[i : i + _PAIR_SLICE]].multiply(stored[col_arr[i : i + _PAIR_SLICE]]).sum(axis=1)).ravel()
-        for i in range(0, len(keys), _PAIR_SLICE)])
-    return dict(zip(zip(k_arr.tolist(), col_arr.tolist()), sims.tolist()))
+    for i in range(0, len(keys), _PAIR_SLICE):
+        shared = batch[k_arr[i : i + _PAIR_SLICE]].multiply(stored[col_arr[i : i + _PAIR_SLICE]]).tocsr()
+        cos.append(np.asarray(shared.sum(axis=1)).ravel())
+        largest.append(np.asarray(shared.max(axis=1).todense()).ravel())
+    cos_all, largest_all = np.concatenate(cos), np.concatenate(largest)
+    return dict(zip(zip(k_arr.tolist(), col_arr.tolist()),
+                    zip(cos_all.tolist(), (cos_all - discount * largest_all).tolist())))
 
 
 def _day(when: date | None) -> int | None:
