@@ -456,7 +456,7 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
             if chosen is not None:
                 best = chosen[4]
                 join(chosen[2], best[2], best[0], best[1], best[3])
-            elif _within(_Story([], [], {}, 0.0, batch_days[k], batch_days[k], 1), batch_days[j], config.max_gap_days):
+            elif _span_ok((batch_days[k], batch_days[j]), config.max_gap_days):
                 seed(k)  # k < j: the earlier article (date, then text) starts it
                 join(j, canon[k].doc_id, pair_score, near_row(k)[j], canon[k].doc_id)
                 continue
@@ -537,9 +537,12 @@ def _largest_share(batch: sparse.csr_matrix, k: int, story: _Story) -> float:
 
 def _within(story: _Story, day: int | None, max_gap_days: int) -> bool:
     """Whether the story, with this document's day added, spans at most `max_gap_days`."""
-    if day is None or story.first_day is None:
-        return True
-    return max(story.last_day, day) - min(story.first_day, day) <= max_gap_days
+    return _span_ok((story.first_day, story.last_day, day), max_gap_days)
+
+
+def _span_ok(days: tuple[int | None, ...], max_gap_days: int) -> bool:
+    known = [d for d in days if d is not None]
+    return not known or max(known) - min(known) <= max_gap_days
 
 
 def _pair_scores(batch: sparse.csr_matrix, stored: sparse.csr_matrix, wanted: list[list[int]], discount: float
