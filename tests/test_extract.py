@@ -235,3 +235,44 @@ def test_text_kind_follows_what_the_source_was():
     fill_from_html(page, TABLE_PAGE)
     record = record_to_document("r.jsonl#L1", {"text": "Home\nNews\n" + PARA, "title": "T"}, "utf-8")
     assert (text_kind(page), text_kind(record)) == ("html", "plain")
+
+
+def _menu_page(body: str) -> str:
+    """A page whose article sits in an <aside>, after a large nested site menu: trafilatura's
+    fast mode prunes the aside and returns the menu."""
+    sections = ["News", "Politics", "Sport", "Business", "Culture", "Opinion", "Podcasts", "Games"]
+    menu = "".join(
+        f'<li class="has-sub"><a href="/{s}">{s}</a><ul>'
+        + "".join(f'<li><a href="/{s}/{i}">{s} topic {i}</a></li>' for i in range(8))
+        + "</ul></li>"
+        for s in sections
+    )
+    return f"""<!doctype html><html lang="en"><head><title>Council expands riverside park</title></head><body>
+<div id="wrapper"><div class="header-container"><div id="cssmenu"><ul>{menu}</ul></div></div>
+<div class="container" id="main"><aside id="secondary"><section id="content"><article>
+<h1>Council expands riverside park</h1><div class="article-text">{body}</div>
+</article></section></aside></div></div></body></html>"""
+
+
+def test_fast_mode_on_a_menu_escalates_to_the_article():
+    # the fast pass returns the menu (no running prose): the full cascade finds the article
+    paras = "".join(f"<p>{PARA.replace('Tuesday', day)}</p>" for day in ("Tuesday", "Wednesday", "Thursday"))
+    ex = extract_html(_menu_page(paras))
+    assert "voted on Tuesday" in ex.text and "voted on Thursday" in ex.text
+    assert "Politics topic 3" not in ex.text
+
+
+def test_prose_escalation_keeps_the_fast_text_when_the_full_text_has_no_more_prose(monkeypatch):
+    from tasks.text import extract
+
+    listing = "\n".join(f"- Item number {i} of the list" for i in range(40))
+    calls = []
+
+    def fake(tree, url, fast):
+        calls.append(fast)
+        return listing if fast else "Short menu\nAnother item"
+
+    monkeypatch.setattr(extract, "_trafilatura_text", fake)
+    monkeypatch.setattr(extract, "_page_text_chars", lambda tree: len(listing))
+    assert extract._main_text(None, None) == listing  # the full cascade ran, its text had no more prose
+    assert calls == [True, False]

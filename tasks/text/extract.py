@@ -5,7 +5,11 @@ Method (measured by `bench/extraction.py`):
 1. trafilatura (the field's reference), comments off, tables kept, first in fast
    mode (main extractor only); its full cascade (readability/justext comparison,
    recall escalation) runs only when the fast text covers < 15% of the page's
-   visible text, a sign that the main extractor locked onto a small block.
+   visible text, a sign that the main extractor locked onto a small block, or when
+   less than a quarter of the fast text is running prose (lines of >= 80 characters),
+   a sign that it locked onto a navigation menu or link list instead of the article
+   (an article inside an <aside>); in that second case the full text is taken only
+   when it holds more prose than the fast one.
    Tables are kept, one row a line ("cell | cell"); list items are "- item" lines.
    The page is parsed once; metadata come from the page's own markup in a fixed order
    of sources, and the source that won is returned (`_metadata`): title from JSON-LD,
@@ -246,6 +250,9 @@ _TRAFILATURA_KWARGS = dict(
 )
 _ESCALATE_SHARE = 0.15
 _ESCALATE_MIN_CHARS = 250
+# a line of running prose (a paragraph) rather than a menu item, a link or a heading
+_PROSE_LINE_CHARS = 80
+_ESCALATE_PROSE_SHARE = 0.25
 # htmldate without its extensive (slow, error-prone) free-text search
 _DATE_PARAMS = dict(extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
 
@@ -499,19 +506,32 @@ def _trafilatura_text(tree, url: str | None, fast: bool) -> str:
     return (doc.text or "") if doc is not None else ""
 
 
+def _prose_chars(text: str) -> int:
+    """Characters in lines of running prose (>= `_PROSE_LINE_CHARS`): paragraphs, not menu items."""
+    return sum(n for n in map(len, text.split("\n")) if n >= _PROSE_LINE_CHARS)
+
+
 def _main_text(tree, url: str | None) -> str:
     """Cheap pass first, full cascade only on suspected under-extraction.
 
     trafilatura's fast mode (main extractor only) agrees with its full cascade on most
-    pages and is ~2x faster. When it returns little of the page's visible text
-    (< `_ESCALATE_SHARE`), the main extractor probably locked onto a small block
-    (a teaser, a testimonial box): then run the full cascade, which compares with
-    readability/justext and escalates to recall mode.
+    pages and is ~2x faster. Two signs that it went wrong, and then the full cascade runs
+    (it compares with readability/justext and escalates to recall mode):
+
+    * it returns little of the page's visible text (< `_ESCALATE_SHARE`): the main
+      extractor probably locked onto a small block (a teaser, a testimonial box); the
+      full text is taken whenever there is one;
+    * less than `_ESCALATE_PROSE_SHARE` of its text is running prose: it probably
+      locked onto the site's menus or a link list (seen when the article sits in an
+      element the main extractor prunes, such as <aside>); the full text is taken only
+      when it holds more prose, so a real list- or table-shaped article stays as it was.
     """
     text = _trafilatura_text(tree, url, fast=True)
-    if len(text) < _ESCALATE_MIN_CHARS or len(text) < _ESCALATE_SHARE * _page_text_chars(tree):
+    small = len(text) < _ESCALATE_MIN_CHARS or len(text) < _ESCALATE_SHARE * _page_text_chars(tree)
+    prose = _prose_chars(text)
+    if small or prose < _ESCALATE_PROSE_SHARE * len(text):
         full = _trafilatura_text(tree, url, fast=False)
-        if full:
+        if full and (small or _prose_chars(full) > prose):
             text = full
     return text
 
