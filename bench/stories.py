@@ -8,7 +8,8 @@ Prints, for the dev pairs (label 1 = same story):
    with the shipped prior alone (no corpus: what an empty warehouse sees), and a cross-validated threshold (repeated stratified 5-fold: chosen on 4 folds, F1 on the 5th) with
    its fold spread;
 2. "alone": every pair ingested into its own fresh warehouse; "one warehouse": every article in one
-   warehouse, in file order and again shuffled (order dependence: pairs whose decision changed).
+   warehouse, in file order, again shuffled, and in two runs (each pair's first article in the first
+   run, the rest in the next): pairs whose decision changed are the order and run-split dependence.
    P, R, F1 of "both articles in one story", and the stories that join articles of unrelated pairs
    (articles of different pairs, where no labelled pair connects them);
 3. the seeds (seeds/*.txt, two different events about one subject): apart or merged, alone and
@@ -201,9 +202,15 @@ def main(argv: list[str] | None = None) -> int:
     for threshold in [args.threshold, *args.sweep]:
         label = threshold if threshold is not None else "setting"
         results = []
-        for order in ("file order", "shuffled"):
+        for order in ("file order", "shuffled", "two runs"):
             names = [name_of[t] for t in texts]
-            if order == "shuffled":  # the same articles under other names: another reading order
+            if order == "two runs":  # every pair's first article in one run, the rest in the next
+                folder, back = work / f"all-two-runs-{label}", {n: n for n in names}
+                firsts = {name_of[r["a"]] for r in rows}
+                folder.mkdir(exist_ok=True)
+                ingest([f for f in all_files if f.name in firsts], folder / "w.duckdb", threshold)
+                files = [f for f in all_files if f.name not in firsts]
+            elif order == "shuffled":  # the same articles under other names: another reading order
                 shuffled = names[:]
                 random.Random(7).shuffle(shuffled)
                 rename = dict(zip(names, shuffled))
@@ -225,9 +232,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"{len(unrelated)} | {seeds} |", flush=True)
             if order == "file order":
                 shown_unrelated[label] = unrelated
-        changed = sum(a != b for a, b in zip(*results))
+        changed = sum(a != b for a, b in zip(results[0], results[1]))
+        split = sum(a != b for a, b in zip(results[0], results[2]))
         print(f"\norder dependence at threshold {label}: {changed} of {len(rows)} pair decisions differ "
-              f"between file order and shuffled\n", flush=True)
+              f"between file order and shuffled; {split} between one run and two runs\n", flush=True)
         print(f"stories joining unrelated pairs at threshold {label} (file order; each article's first words, "
               f"' + ' joins a labelled pair, '  //  ' separates unrelated ones):\n")
         show_unrelated(shown_unrelated[label], first_words)
