@@ -88,8 +88,11 @@ def clean_docs(docs: list[Document], today: date | None = None, repeated: frozen
         doc.published_raw = cleaned.published_raw
         doc.date_convention = cleaned.date_convention
         doc.outlet = cleaned.outlet
-        # the page's markup (or the record's field) first, the "By ..." line of the text after it
-        if doc.meta.get("author"):
+        # the page's markup (or the record's field) first, the "By ..." line of the text after it; a
+        # markup author that is not a person's name (source "<markup>:organization" / ":single-word",
+        # tasks/text/extract._pick_author) gives way to a "By Jane Doe" line
+        weak = ":" in (doc.meta.get("author_source") or "")
+        if doc.meta.get("author") and not (weak and cleaned.author):
             doc.author, doc.author_source = doc.meta["author"], doc.meta.get("author_source") or "record"
         else:
             doc.author, doc.author_source = cleaned.author, ("byline" if cleaned.author else None)

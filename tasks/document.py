@@ -50,7 +50,9 @@ class Document:
     outlet: str | None = None
     author: str | None = None
     # where title and author came from: json-ld, h1, open-graph, twitter, title-tag, meta,
-    # byline-markup (HTML markup), record (a JSON field), text (guessed by the cleaner), byline ("By ..." line)
+    # byline-markup (HTML markup), record (a JSON field), text (guessed by the cleaner), byline ("By ..." line);
+    # an author that is not a person's name has the markup's name and its kind: json-ld:organization,
+    # meta:organization, byline-markup:organization, byline-markup:single-word, meta:single-word
     title_source: str | None = None
     author_source: str | None = None
     language: str | None = None  # ISO 639-1 (tasks/text/language.py)

@@ -165,6 +165,91 @@ def test_author_comes_from_markup_and_says_where(page, author, source):
     assert (ex.author, ex.author_source) == (author, source)
 
 
+def _ld(author: str, publisher: str = '{"@type": "Organization", "name": "The Daily Example"}') -> str:
+    return ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle",'
+            f' "headline": "Council expands the riverside park", "author": {author}, "publisher": {publisher}}}'
+            '</script>')
+
+
+SITE = '<meta property="og:site_name" content="The Daily Example"><link rel="canonical" href="https://dailyexample.com/a">'
+
+
+@pytest.mark.parametrize(
+    ("page", "author", "source"),
+    [
+        # every entry of a JSON-LD author list, nested lists flattened; a credited agency typed
+        # Person beside the reporter stays
+        (_page(_ld('[{"@type": "Person", "name": "Ana Lopez"}, [{"@type": "Person", "name": "Example Press Agency"}]]')),
+         "Ana Lopez; Example Press Agency", "json-ld"),
+        # names as written: initials keep their dots, entities are decoded
+        (_page(_ld('{"@type": "Person", "name": "Jos&eacute; A. Ruiz"}')), "Jos\u00e9 A. Ruiz", "json-ld"),
+        # one word is a name in JSON-LD (CJK names have no space); "@id" references are resolved
+        (_page(_ld('{"@type": "Person", "name": "\u738b\u82b3"}')), "\u738b\u82b3", "json-ld"),
+        (_page('<script type="application/ld+json">{"@graph": [{"@type": "Article", "headline": "H",'
+               ' "author": {"@id": "#p1"}}, {"@type": "Person", "@id": "#p1", "name": "Lea Berg"}]}</script>'),
+         "Lea Berg", "json-ld"),
+        # an image's or a comment's author is not the article's
+        (_page('<script type="application/ld+json">{"@type": "ImageObject", "author": "Photo Person"}</script>'
+               '<script type="application/ld+json">{"@type": "Comment", "author": "Comment Person"}</script>'),
+         None, None),
+    ],
+)
+def test_jsonld_authors_are_read_whole(page, author, source):
+    ex = extract_html(page)
+    assert (ex.author, ex.author_source) == (author, source)
+
+
+@pytest.mark.parametrize(
+    ("page", "author", "source"),
+    [
+        # the site named as author (a domain, the site's own name) gives way to a person's byline,
+        # in the page's language ("Von ...", "Por ... y ...")
+        (_page(SITE + '<meta name="author" content="dailyexample.com">',
+               '<p class="author">Von Jana Muster, Berlin</p>'), "Jana Muster", "byline-markup"),
+        (_page(SITE + '<meta name="author" content="The Daily Example">',
+               '<span class="byline">Por Juan P\u00e9rez y Ana G\u00f3mez</span>'),
+         "Juan P\u00e9rez; Ana G\u00f3mez", "byline-markup"),
+        (_page(before_body='<p class="byline">By Jane Doe and John Roe / Example Staff Writers</p>'),
+         "Jane Doe; John Roe", "byline-markup"),
+        # an organisation credited in JSON-LD is stored when no person is named ...
+        (_page(SITE + _ld('{"@type": "NewsMediaOrganization", "name": "Example News Desk"}')),
+         "Example News Desk", "json-ld:organization"),
+        (_page(SITE + _ld('{"@type": "Person", "name": "The Daily Example"}')),
+         "The Daily Example", "json-ld:organization"),
+        # ... and not when a person is
+        (_page(SITE + _ld('{"@type": "Organization", "name": "Example News Desk"}'),
+               '<div class="article-author">By Lea Berg</div>'), "Lea Berg", "byline-markup"),
+        # a site named after its author (a personal blog) is the person
+        (_page('<meta property="og:site_name" content="Lea Berg"><meta name="author" content="Lea Berg">'),
+         "Lea Berg", "meta"),
+        # a commenter is not the author; a single first name is taken last, a profile link never
+        (_page('<meta name="author" content="Shannon">'
+               '<meta property="article:author" content="https://www.facebook.com/shannon.example">',
+               '<div class="comments"><div class="comment-author vcard">Mark Commenter</div></div>'),
+         "Shannon", "meta:single-word"),
+        (_page(before_body='<span class="post-author">By Anthony</span>'), "Anthony", "byline-markup:single-word"),
+    ],
+)
+def test_author_prefers_a_person_and_says_what_it_is(page, author, source):
+    ex = extract_html(page)
+    assert (ex.author, ex.author_source) == (author, source)
+
+
+def test_text_byline_beats_an_organisation_from_the_markup():
+    from tasks.batch import clean_docs
+    from tasks.document import Document
+    from tasks.sources.files import fill_from_html
+
+    body = f"<p>By Lea Berg</p>{BODY}"
+    ld = _ld('{"@type": "Organization", "name": "Example News Desk"}')
+    page = f"<html><head>{SITE}{ld}</head><body><article>{body}</article></body></html>"
+    doc = Document(source="a.html", source_kind="file", raw_text=page, raw_sha256="0", media_type="text/html")
+    fill_from_html(doc, page)
+    assert (doc.meta["author"], doc.meta["author_source"]) == ("Example News Desk", "json-ld:organization")
+    (kept,), _ = clean_docs([doc])
+    assert (kept.author, kept.author_source) == ("Lea Berg", "byline")
+
+
 TABLE_PAGE = f"""<html><head><title>Storm toll rises</title></head><body><article><h1>Storm toll rises</h1>
 <p>{PARA}</p><p>Casualties by district, according to the regional government:</p>
 <table><tr><th>District</th><th>Dead</th><th>Injured</th></tr><tr><td>North</td><td>5</td><td>40</td></tr>

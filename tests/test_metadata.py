@@ -141,6 +141,18 @@ def test_byline_author():
     assert byline_author("By Thursday, the council had agreed to the plan.") is None
 
 
+def test_byline_author_in_other_languages():
+    assert byline_author("Von Jana Muster und Max Muster") == "Jana Muster und Max Muster"
+    assert byline_author("Par Jean Dupont, à Paris") == "Jean Dupont"
+    assert byline_author("Por Juan Pérez y Ana Gómez") == "Juan Pérez y Ana Gómez"
+    assert byline_author("di Mario Rossi") == "Mario Rossi"
+    assert byline_author("Oleh Budi Santoso | 3 Mei 2024") == "Budi Santoso"
+    assert byline_author("Av Kari Nordmann og Ola Nordmann") == "Kari Nordmann og Ola Nordmann"
+    # a sentence that starts with the same word is not a byline
+    assert byline_author("Von Montag an gilt die neue Regel.") is None
+    assert byline_author("Di Maio ha detto che il governo cadrà.") is None
+
+
 def test_guess_outlet_strong_self_reference():
     lines = ["Support The Moscow Times!", "", "Body text.", "A Message from The Moscow Times:"]
     assert guess_outlet(lines, "\n".join(lines)) == "The Moscow Times"

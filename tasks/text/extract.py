@@ -13,8 +13,8 @@ Method (measured by `bench/extraction.py`):
    Tables are kept, one row a line ("cell | cell"); list items are "- item" lines.
    The page is parsed once; metadata come from the page's own markup in a fixed order
    of sources, and the source that won is returned (`_metadata`): title from JSON-LD,
-   the sole <h1>, og:title, twitter:title, <title>; author from JSON-LD, meta tags,
-   byline elements; the date from explicit markup first, htmldate (non-extensive) after.
+   the sole <h1>, og:title, twitter:title, <title>; author (a person first) from JSON-LD,
+   meta tags, byline elements; the date from explicit markup first, htmldate (non-extensive) after.
 2. A line-level post-cleaner removes what trafilatura leaves behind most often:
    * the headline repeated as the first line(s) of the body (it is kept in `title`);
    * short stand-alone boilerplate lines anywhere: "Advertisement", "Continue
@@ -40,6 +40,7 @@ from datetime import date, datetime
 import trafilatura
 from lxml import etree
 
+from tasks.text.metadata import BYLINE_WORD, CONJUNCTION
 from tasks.text.sentences import TABLE_CELLS
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
@@ -329,15 +330,20 @@ def _metadata(tree, url: str | None) -> dict:
       each without a site-name prefix/suffix. ``og:title`` comes after a sole ``<h1>``
       because it is often a social-media variant of the headline (measured on the dev
       pages: h1 first 172/200 exact, og first 160).
-    * author: JSON-LD ``author`` > author meta tags (``author``, ``article:author``,
-      ``itemprop=author`` meta ...) > a byline element in the page (``itemprop="author"``,
-      ``rel="author"``, class ``byline``/``author``) holding a person's name. The cleaner's
-      "By ..." line in the text is the last resort (source ``byline``, see tasks/batch.py).
+    * author: a person's name from JSON-LD ``author`` (every entry) > author meta tags (``author``,
+      ``article:author``, ``itemprop=author`` meta ...) > a byline element in the page
+      (``itemprop="author"``, ``rel="author"``, class ``byline``/``author``, outside comments);
+      an organisation or the site only when no person is named (see `_pick_author`). The
+      cleaner's "By ..." line in the text comes after a person from the markup and before an
+      organisation (source ``byline``, see tasks/batch.py).
 
-    JSON-LD and meta tags are read with trafilatura's metadata helpers (already a
+    Title, site name and description are read with trafilatura's metadata helpers (already a
     dependency); extruct was considered and left out: it pulls rdflib, pyRdfa, mf2py,
     html5lib and BeautifulSoup (10 packages, ~0.5 s import in every worker) to read what
-    trafilatura reads already. The date: explicit markup first, htmldate (non-extensive)
+    trafilatura reads already. The author is read from the JSON-LD and meta tags here
+    (`_jsonld_authors`, `_meta_authors`): trafilatura's reader keeps only the first level of an
+    author list, drops Organization authors and rewrites names ("Miguel A. Herguedas" ->
+    "Miguel A Herguedas", "mdr.de" -> "Mdr De"); ~0.8 ms a page. The date: explicit markup first, htmldate (non-extensive)
     as fallback."""
     out: dict = {}
     try:
@@ -354,7 +360,7 @@ def _metadata(tree, url: str | None) -> dict:
         out["sitename"] = sitename
         out["description"] = ld.description or meta.description
         out["title"], out["title_source"] = _pick_title(tree, ld.title, sitename)
-        out["author"], out["author_source"] = _pick_author(tree, ld.author, meta.author)
+        out["author"], out["author_source"] = _pick_author(tree, ld.author, meta.author, sitename)
         out["date"] = _published_date(tree)
         if out["date"] is None:
             try:
@@ -439,49 +445,297 @@ def _pick_title(tree, jsonld_title: str | None, sitename: str | None) -> tuple[s
     return None, None
 
 
-_BY_PREFIX = re.compile(r"^.{0,40}?\bby\b[:\s]*", re.I)
+# --- author ---------------------------------------------------------------------------
+
+_BY_PREFIX = re.compile(rf"^(?:.{{0,40}}?\bby\b|\s*(?i:{BYLINE_WORD})\b)[:\s]*", re.I)
 _NAME_CUT = re.compile(
-    r"\s*(?:[|,;•·(]|\s[-–—]\s|\b(?:and|with|senior|staff|reporter|editor|writer|correspondent|contributor|"
+    r"\s*(?:[|,;•·(]|\s[-–—/]\s|\b(?:with|senior|staff|reporter|editor|writer|correspondent|contributor|"
     r"columnist|chief|managing|updated|published|posted|on|jan(?:uary)?|feb(?:ruary)?|march|apr(?:il)?|"
-    r"may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b|\d).*$",
+    r"may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|"
+    r"stand|aktualisiert|veröffentlicht|redakteur(?:in)?|korrespondent(?:in)?)\b|\d).*$",
     re.I,
 )
+_NAMES_JOIN = re.compile(rf"\s+(?:{CONJUNCTION}|&)\s+", re.I)
 # widget and team words that look like a capitalised name in an author box ("Sign In", "Our Team")
-_NOT_NAME_WORDS = frozenset(
-    "sign log in out up share follow view more posts post read about team all the our us home menu search "
-    "subscribe contact editors editorial staff news admin guest author authors comments reply".split()
+_WIDGET_WORDS = frozenset(
+    "sign log in out up share follow view more posts post read about all our us home menu search "
+    "subscribe contact admin guest author authors comments reply website profile".split()
+)
+_NOT_NAME_WORDS = _WIDGET_WORDS | {"the", "team", "editors", "editorial", "staff", "news"}
+# words that make a name an organisation's (a credited newsroom, agency or company), not a person's
+_ORG_WORDS = frozenset(
+    "inc ltd llc gmbh ag corp corporation plc company media news newsroom nachrichten redaktion agency "
+    "presse verlag group desk editorial staff online team".split()
 )
 _NAME_WORD = re.compile(r"^(?:[A-ZÀ-ÖØ-Þ][\w'’.-]*|[A-ZÀ-ÖØ-Þ]\.|(?:de|da|del|van|von|der|den|la|le|bin|al|dos|du)\b)$")
+_ARTICLES = frozenset("the der die das le la les el los il lo de het".split())
+_IN_COMMENTS = etree.XPath(
+    'boolean(ancestor-or-self::*[not(self::body or self::html)]'
+    '[contains(translate(@class, "COMENT", "coment"), "comment")'
+    ' or contains(translate(@id, "COMENT", "coment"), "comment")])'
+)
+_DOMAIN = re.compile(r"^(?:www\.)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}$", re.I)
+_EMAIL_OR_URL = re.compile(r"^(?:https?:|www\.)|\S+@\S+\.\w+")
+# several names in one field: "Jane Doe; John Roe", "Jane Doe, MDR SACHSEN-ANHALT", "Jane Doe and John Roe"
+_FIELD_SPLIT = re.compile(rf"\s*(?:[;|,/]|\s&\s|\s(?:{CONJUNCTION})\s)\s*", re.I)
 
 
 def _person_name(text: str) -> str | None:
     """A person's name out of a byline element's text ("By Jane Doe | Reporter, 2 May 2024"),
     or None when it does not look like one (2-4 capitalised words)."""
-    s = _BY_PREFIX.sub("", " ".join(text.split()))
+    names = _person_names(text)
+    return names[0] if names else None
+
+
+def _one_name(s: str) -> str | None:
     s = _NAME_CUT.sub("", s).strip(" .:-–—")
     words = s.split()
     if not 2 <= len(words) <= 4 or len(s) > 60:
         return None
     if not all(_NAME_WORD.match(w) for w in words) or not words[-1][0].isupper():
         return None
-    if any(w.casefold().strip(".") in _NOT_NAME_WORDS for w in words):
+    if any(w.casefold().strip(".") in _NOT_NAME_WORDS or w.casefold().strip(".") in _ORG_WORDS for w in words):
         return None
     return s
 
 
-def _pick_author(tree, jsonld_author: str | None, meta_author: str | None) -> tuple[str | None, str | None]:
-    for value, source in ((unescape_entities(jsonld_author or ""), "json-ld"), (meta_author, "meta")):
-        value = " ".join((value or "").split())
-        # a single word is usually a site or a handle, not a person's name
-        if value and " " in value and not value.startswith("http"):
-            return value, source
+def _person_names(text: str) -> list[str]:
+    """Every person's name of a byline element's text: "By Jane Doe and John Roe / Staff Writers",
+    "Von Jana Muster, Berlin", "Por Juan Pérez y Ana Gómez" (byline and joining words of the
+    languages in `tasks.text.metadata.BYLINE_WORDS`)."""
+    s = _BY_PREFIX.sub("", " ".join(text.split()), count=1)
+    names: list[str] = []
+    for part in _NAMES_JOIN.split(s, maxsplit=3):
+        name = _one_name(part)
+        if not name:
+            break
+        names.append(name)
+    return names
+
+
+def _clean_field(value) -> list[str]:
+    """Names out of one author field of the markup (a JSON-LD name, a meta tag's content): HTML
+    entities decoded, white space collapsed, split on ";", ",", "|", "/", "and"..., a byline word
+    in front dropped, e-mail addresses and links dropped. Unlike trafilatura's `normalize_authors`,
+    the names keep their case and punctuation ("Miguel A. Herguedas", "mdr.de")."""
+    if not isinstance(value, str):
+        return []
+    value = " ".join(unescape_entities(value).split())
+    if not value or len(value) > 200 or _EMAIL_OR_URL.match(value) or re.match(r"^[\w.-]+\.\w{2,}/", value):
+        return []  # a profile link ("https://www.facebook.com/jane", "www.facebook.com/jane")
+    out: list[str] = []
+    for part in _FIELD_SPLIT.split(value):
+        part = re.sub(rf"^(?i:{BYLINE_WORD})\s*:?\s+", "", part).strip(" .,:;-–—")
+        if part and not _EMAIL_OR_URL.search(part) and part not in out:
+            out.append(part)
+    return out
+
+
+# schema.org types whose `author` is the article's (not an image's, a comment's or a review's)
+_ARTICLE_TYPE = re.compile(r"Article|Posting|Report|CreativeWork|WebPage|Story|Blog", re.I)
+
+
+def _as_list(value) -> list:
+    """Flattened: JSON-LD lists may nest ([{Person}, [{Person}]])."""
+    if isinstance(value, list):
+        return [x for v in value for x in _as_list(v)]
+    return [value] if value is not None else []
+
+
+def _types(node: dict) -> list[str]:
+    return [t for t in _as_list(node.get("@type")) if isinstance(t, str)]
+
+
+def _jsonld_authors(tree) -> tuple[list[str], list[str], list[str], bool]:
+    """(persons, organisations, publisher names, parsed) from the page's JSON-LD.
+
+    The author of the first article-typed object (NewsArticle, BlogPosting, WebPage ...) is read
+    whole: every entry of a list (nested lists flattened), "@id" references resolved within the
+    page, a Person's (or untyped) name kept apart from an Organization's. `parsed` is False when a
+    script was not valid JSON (the caller falls back to trafilatura's tolerant reader)."""
+    import json
+
+    nodes: list[dict] = []
+    parsed = True
+
+    def walk(x):
+        if isinstance(x, dict):
+            nodes.append(x)
+            for v in x.values():
+                if isinstance(v, (dict, list)):
+                    walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    for script in _JSONLD(tree):
+        try:
+            walk(json.loads(script, strict=False))
+        except ValueError:
+            parsed = False
+    by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str) and len(n) > 1}
+    publishers = [n for node in nodes for p in _as_list(node.get("publisher")) if isinstance(p, dict)
+                  for n in _clean_field(by_id.get(p.get("@id"), p).get("name"))]
+    persons: list[str] = []
+    orgs: list[str] = []
+    articles = [n for n in nodes if "author" in n and any(_ARTICLE_TYPE.search(t) for t in _types(n))]
+    # a real article type before a WebPage wrapper
+    articles.sort(key=lambda n: not any(re.search(r"Article|Posting|Report", t) for t in _types(n)))
+    for node in articles[:1]:
+        for entry in _as_list(node["author"]):
+            if isinstance(entry, str):
+                entry = {"name": entry}
+            if not isinstance(entry, dict):
+                continue
+            if isinstance(entry.get("@id"), str) and "name" not in entry:
+                entry = by_id.get(entry["@id"], entry)
+            name = entry.get("name")
+            if isinstance(name, dict):
+                name = name.get("name")
+            if not name and entry.get("familyName"):
+                name = " ".join(str(entry[k]) for k in ("givenName", "additionalName", "familyName") if entry.get(k))
+            names = [x for v in _as_list(name) for x in _clean_field(v)]
+            types = _types(entry)
+            target = persons if not types or any("Person" in t for t in types) else orgs
+            target.extend(n for n in names if n not in target)
+    return persons, orgs, publishers, parsed
+
+
+_AUTHOR_META_NAMES = frozenset(
+    "author authors article:author og:article:author citation_author dc.creator dcterms.creator byl "
+    "parsely-author sailthru.author dcsext.author rbauthors shareaholic:article_author_name".split()
+)
+
+
+def _meta_authors(tree) -> list[str]:
+    """Names of the author meta tags (name=, property= or itemprop=), as written."""
+    out: list[str] = []
+    for el in tree.iterfind(".//meta[@content]"):
+        key = (el.get("name") or el.get("property") or el.get("itemprop") or "").strip().casefold()
+        if key in _AUTHOR_META_NAMES:
+            out.extend(n for n in _clean_field(el.get("content")) if n not in out)
+    return out
+
+
+def _site_names(tree, sitename: str | None, publishers: list[str]) -> list[list[str]]:
+    sites = [sitename or "", *publishers]
+    for el in tree.iterfind(".//meta[@content]"):
+        if (el.get("property") or el.get("name") or "").casefold() in ("og:site_name", "og:url", "application-name"):
+            sites.append(el.get("content"))
+    link = tree.find('.//link[@rel="canonical"]')
+    if link is not None and link.get("href"):
+        sites.append(link.get("href"))
+    out = []
+    for site in sites:
+        site = re.sub(r"^\w+://(?:www\.)?", "", (site or "").strip().casefold()).split("/")[0]
+        if site:
+            out.append(_norm_words(site))
+            out.append(_norm_words(site.rsplit(".", 1)[0]))  # "mbl.is" -> "mbl"
+    return [s for s in out if s]
+
+
+def _is_site(name: str, sites: list[list[str]], org_words: bool = True) -> bool:
+    """An organisation's or the site's own name rather than a person's: a domain ("mdr.de"), the
+    site or publisher name ("n-tv NACHRICHTEN", "Euronews Staff"), or, with `org_words`, a name with
+    a company/newsroom word ("Nikkei Inc.", "Redaktion hessenschau.de"). A site named after a person
+    (a personal blog, "Jane Doe") is not taken for an organisation."""
+    words = _norm_words(name)
+    if not words or _DOMAIN.match(name.strip()):
+        return True
+    if org_words and any(w in _ORG_WORDS for w in words):
+        return True
+    # the site's name: a site named after its author ("Jane Doe", a personal blog) is a person's,
+    # one that starts with an article ("The Daily Example", "Der Postillon") is not
+    return any(words == s or (words[: len(s)] == s and len(words) <= len(s) + 1) for s in sites) and (
+        len(words) == 1 or words[0] in _ARTICLES or _one_name(name) is None)
+
+
+def _is_person(name: str, sites: list[list[str]], single_word_ok: bool, org_words: bool = True) -> bool:
+    words = name.split()
+    if _is_site(name, sites, org_words) or any(_WORD_RE.sub("", w) == w for w in words):  # a bare "-" or "&"
+        return False
+    if len(words) == 1 and (not single_word_ok or name.casefold() in _NOT_NAME_WORDS):
+        return False
+    return len(words) <= 6 and not re.search(r"\d", name)
+
+
+def _credited_name(text: str) -> str | None:
+    """A name that is not a person's full name, out of a byline element: a newsroom or team
+    ("Ambassador Team", 1-4 capitalised words) or, after an explicit byline word, one name ("By Anthony")."""
+    t = " ".join(text.split())
+    s = _BY_PREFIX.sub("", t, count=1)
+    explicit = s != t
+    s = _NAME_CUT.sub("", s).strip(" .:-–—")
+    words = s.split()
+    if not 1 <= len(words) <= 4 or len(s) > 60 or (len(words) == 1 and not explicit):
+        return None
+    if not all(_NAME_WORD.match(w) for w in words) or not words[-1][0].isupper():
+        return None
+    if any(w.casefold().strip(".").removesuffix("'s").removesuffix("’s") in _WIDGET_WORDS for w in words):
+        return None
+    if len(words) == 1 and s.casefold() in _NOT_NAME_WORDS:
+        return None
+    return s
+
+
+def _pick_author(tree, jsonld_author: str | None, meta_author: str | None,
+                 sitename: str | None = None) -> tuple[str | None, str | None]:
+    """The article's author(s), "; "-joined, and the markup they came from.
+
+    Persons first, in source order: JSON-LD author (every entry; a single word is taken there,
+    names in CJK scripts have no space: "구현모", "新間") > author meta tags (two words or more: one
+    word is usually a site or a handle) > byline elements outside comment sections.
+
+    Only when no person is named anywhere in the markup, what the page credits instead, in this
+    order: an organisation or the site itself in JSON-LD ("BBC News", "sportschau.de"; source
+    "json-ld:organization"), in meta tags (a domain or the site's name, "meta:organization"), a
+    newsroom or team in a byline element ("byline-markup:organization"), a single name in a byline
+    element after a byline word or in a meta tag ("By Anthony", "byline-markup:single-word",
+    "meta:single-word"). A newsroom stands in for a reporter's name too often to beat one, and the
+    text's "By Jane Doe" line (tasks/batch.py) beats these too.
+
+    `jsonld_author` / `meta_author` (trafilatura's readings) are used only when the JSON-LD is not
+    valid JSON / when the page has no author meta tag this reader knows."""
+    persons, orgs, publishers, parsed = _jsonld_authors(tree)
+    if not parsed and not persons and jsonld_author:
+        persons = _clean_field(jsonld_author)
+    sites = _site_names(tree, sitename, publishers)
+    # a Person of the publisher's own JSON-LD is taken as credited ("Guardian staff reporter",
+    # "Deutsche Presse-Agentur" beside the reporter) unless it is the site itself
+    ld_people = [n for n in persons if _is_person(n, sites, single_word_ok=True, org_words=False)]
+    if ld_people:
+        return "; ".join(ld_people), "json-ld"
+    metas = _meta_authors(tree) or _clean_field(meta_author)
+    meta_people = [n for n in metas if _is_person(n, sites, single_word_ok=False)]
+    if meta_people:
+        return "; ".join(meta_people), "meta"
+    credited: list[tuple[int, str]] = []  # (element text length, name)
     try:
         for el in _BYLINE_ELEMENTS(tree)[:20]:
-            name = _person_name(_text_of(el))
+            if _IN_COMMENTS(el):
+                continue  # a commenter, not the author
+            text = _text_of(el)
+            names = [n for n in _person_names(text) if not _is_site(n, sites)]
+            if names:
+                return "; ".join(names), "byline-markup"
+            name = _credited_name(text)
             if name:
-                return name, "byline-markup"
+                credited.append((len(text), name))  # the tersest element: "By Anthony", not "By AnthonyJanuary 4"
     except Exception:
-        return None, None
+        pass
+    ld_orgs = [n for n in [*persons, *orgs] if n.casefold() not in _NOT_NAME_WORDS]
+    if ld_orgs:
+        return "; ".join(ld_orgs), "json-ld:organization"
+    meta_orgs = [n for n in metas if _is_site(n, sites) and (" " in n or _DOMAIN.match(n))]
+    if meta_orgs:
+        return "; ".join(meta_orgs), "meta:organization"
+    if credited:
+        name = min(credited)[1]
+        single = len(name.split()) == 1
+        return name, "byline-markup:single-word" if single else "byline-markup:organization"
+    meta_single = [n for n in metas if " " not in n and n.casefold() not in _NOT_NAME_WORDS]
+    if meta_single:
+        return "; ".join(meta_single), "meta:single-word"
     return None, None
 
 

@@ -304,11 +304,42 @@ def guess_title_index(lines: Sequence[str], *, today: date | None = None, boiler
 
 # ---------------------------------------------------------------- author
 
+# Words that introduce a byline and join two names in it, per language (data, like the cleaner's
+# per-language phrases): "By Jane Doe", "Von Jana Muster und Max Muster", "Par Jeanne Dupont",
+# "Por Juan Pérez y Ana Gómez", "Di Mario Rossi", "Av Kari Nordmann og Ola Nordmann", "Oleh Budi Santoso".
+BYLINE_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("by", "written by", "words by", "story by", "text by", "reporting by"),
+    "de": ("von", "text von", "ein kommentar von", "ein gastbeitrag von"),
+    "fr": ("par",),
+    "es": ("por", "escrito por"),
+    "pt": ("por",),
+    "it": ("di", "a cura di"),
+    "nl": ("door",),
+    "sv": ("av",),
+    "no": ("av",),
+    "da": ("af",),
+    "id": ("oleh",),
+}
+NAME_CONJUNCTIONS: dict[str, tuple[str, ...]] = {
+    "en": ("and",), "de": ("und",), "fr": ("et",), "es": ("y",), "pt": ("e",), "it": ("e",), "nl": ("en",),
+    "sv": ("och",), "no": ("og",), "da": ("og",), "id": ("dan",),
+}
+
+
+def _alternation(words) -> str:
+    # longest first, so "written by" is tried before "by"
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(set(words), key=len, reverse=True))
+
+
+BYLINE_WORD = _alternation(w for ws in BYLINE_WORDS.values() for w in ws)
+CONJUNCTION = _alternation(w for ws in NAME_CONJUNCTIONS.values() for w in ws)
+_NAME_PARTICLES = frozenset("van von de der da del la le bin dos du".split())
 _NAME = r"[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|van|von|de|der|da|del|la|le|bin|al-\w+)){1,3}"
 _BYLINE_RE = re.compile(
-    rf"^(?i:by|written by|words by|story by|text by|von|par|por)\s*:?\s+(?P<names>{_NAME}(?:\s*(?:,|and|&)\s*{_NAME})*)"
+    rf"^(?i:{BYLINE_WORD})\s*:?\s+(?P<names>{_NAME}(?:\s*(?:,|&|\b(?:{CONJUNCTION})\b)\s*{_NAME})*)"
     r"(?P<rest>.*)$"
 )
+_JOIN_SPLIT = re.compile(rf"\s*(?:,|&|\b(?:{CONJUNCTION})\b)\s*|\s+")
 
 
 def byline_author(line: str) -> str | None:
@@ -323,8 +354,8 @@ def byline_author(line: str) -> str | None:
         return None
     names = m["names"]
     # IGNORECASE lets [A-Z] match lowercase: re-check capitalisation of every name word.
-    for w in re.split(r"\s*(?:,|\band\b|&)\s*|\s+", names):
-        if w and w not in {"van", "von", "de", "der", "da", "del", "la", "le", "bin"} and not w.startswith("al-"):
+    for w in _JOIN_SPLIT.split(names):
+        if w and w not in _NAME_PARTICLES and not w.startswith("al-"):
             if not w[0].isupper():
                 return None
     rest = m["rest"].strip()
