@@ -1,0 +1,3 @@
+-- newsflow warehouse, schema version 12: an author that is not a person's full name says so in
+-- documents.author_source (tasks/text/extract.py); the column itself is unchanged.
+COMMENT ON COLUMN documents.author_source IS 'Where the author came from: json-ld, meta (author meta tags), byline-markup (an author/byline element of the page), record (a JSON field), byline (a "By ..." line of the text); an author that is not a person''s full name says so: json-ld:organization, meta:organization, byline-markup:organization (a newsroom, site or company, stored only when no person is named), byline-markup:single-word, meta:single-word (one name: a last resort); NULL when no author was found or for documents stored before schema version 9. Several authors are joined by "; ".';
