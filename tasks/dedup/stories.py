@@ -268,7 +268,8 @@ class StoryOutcome:
 @dataclass
 class _Story:
     """A story while a batch is assigned: its centroid members (batch rows or stored columns),
-    S, their vector sum (term index -> weight; only read at a joining document's terms), and |S|²."""
+    S, their vector sum (term index -> weight; only read at a joining document's terms), |S|², and
+    the publication days of its dated members."""
 
     stored_cols: list[int]  # centroid members stored by earlier runs (columns of the stored matrix)
     batch_rows: list[int]  # centroid members from this batch (rows of the batch matrix)
@@ -276,7 +277,6 @@ class _Story:
     norm2: float
     first_day: int | None
     last_day: int | None
-    size: int  # all members, centroid or not
 
 
 _BLOCK = 512  # batch rows compared at a time: bounds the dense similarity block to 512 x batch size
@@ -342,7 +342,7 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
             _add_row(total, stored_matrix, c)
         days = [stored_days[c] for c in cols if stored_days[c] is not None]
         stories[story_id] = _Story(cols, [], total, math.fsum(v * v for v in total.values()),
-                                   min(days, default=None), max(days, default=None), len(cols))
+                                   min(days, default=None), max(days, default=None))
     # pair cosines and scores with the stored candidates, and between batch documents (those at
     # least half-way close: a story needs a majority of members that close; the rest count as not)
     half = config.threshold / 2
@@ -391,11 +391,12 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
         if (2 * sum(cos >= half for cos, _ in members) <= len(members)
                 or max(pair for _, pair in members) < config.threshold):
             return None
-        dot = _dot(batch, k, story.total)
-        centroid = dot / math.sqrt(story.norm2) if story.norm2 > 0 else 0.0
+        dot, largest = _centroid_products(batch, k, story.total)
+        norm = math.sqrt(story.norm2) if story.norm2 > 0 else 0.0
+        centroid = dot / norm if norm else 0.0
         if centroid < config.threshold:
             return None
-        centroid -= config.single_term_discount * _largest_share(batch, k, story)
+        centroid -= config.single_term_discount * (largest / norm if norm else 0.0)
         if centroid < config.threshold:
             return None
         at = max(range(len(members)), key=lambda i: members[i][0])
@@ -421,7 +422,6 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
 
     def join(k: int, s: str, similarity: float, dot: float, closest: str) -> None:
         story = stories[s]
-        story.size += 1
         if len(story.stored_cols) + len(story.batch_rows) < config.centroid_members:
             story.batch_rows.append(k)
             story.norm2 += 2 * dot + 1.0
@@ -436,7 +436,7 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
     def seed(k: int) -> None:
         doc_id, day = canon[k].doc_id, batch_days[k]
         story_of[k] = doc_id  # a story is named after the document that started it
-        stories[doc_id] = _Story([], [k], _add_row({}, batch, k), 1.0, day, day, 1)
+        stories[doc_id] = _Story([], [k], _add_row({}, batch, k), 1.0, day, day)
 
     # Links strongest first, not file or date order: an article takes the story of its closest
     # partner before a weaker link elsewhere can take it (greedy in reading order, an article
@@ -513,9 +513,12 @@ def _batch_pair_scores(batch: sparse.csr_matrix, near: sparse.csr_matrix, config
     return out
 
 
-def _dot(batch: sparse.csr_matrix, k: int, total: dict[int, float]) -> float:
+def _centroid_products(batch: sparse.csr_matrix, k: int, total: dict[int, float]) -> tuple[float, float]:
+    """Document k's dot product with a story's vector sum, and its largest single term's part of it
+    (one pass over k's terms: the centroid cosine and the single-term discount both need them)."""
     lo, hi = batch.indptr[k], batch.indptr[k + 1]
-    return math.fsum(w * total.get(t, 0.0) for t, w in zip(batch.indices[lo:hi].tolist(), batch.data[lo:hi].tolist()))
+    parts = [w * total.get(t, 0.0) for t, w in zip(batch.indices[lo:hi].tolist(), batch.data[lo:hi].tolist())]
+    return math.fsum(parts), max(parts, default=0.0)
 
 
 def _add_row(total: dict[int, float], matrix: sparse.csr_matrix, row: int) -> dict[int, float]:
@@ -523,16 +526,6 @@ def _add_row(total: dict[int, float], matrix: sparse.csr_matrix, row: int) -> di
     for term, weight in zip(matrix.indices[lo:hi].tolist(), matrix.data[lo:hi].tolist()):
         total[term] = total.get(term, 0.0) + weight
     return total
-
-
-def _largest_share(batch: sparse.csr_matrix, k: int, story: _Story) -> float:
-    """The largest single term's part of document k's cosine with the story's centroid."""
-    lo, hi = batch.indptr[k], batch.indptr[k + 1]
-    if lo == hi or story.norm2 <= 0:
-        return 0.0
-    total = story.total
-    best = max(w * total.get(t, 0.0) for t, w in zip(batch.indices[lo:hi].tolist(), batch.data[lo:hi].tolist()))
-    return best / math.sqrt(story.norm2)
 
 
 def _within(story: _Story, day: int | None, max_gap_days: int) -> bool:
