@@ -100,6 +100,7 @@ def clean_docs(docs: list[Document], today: date | None = None, repeated: frozen
         doc.language, doc.language_confidence, doc.language_source = guess.code, guess.confidence, guess.source
         doc.search_text = search_text(doc)
         doc.removed_lines = cleaned.removed_lines
+        doc.headline_only = cleaned.headline_only
         kept.append(doc)
     if derive is not None:
         derive_features(kept, derive)

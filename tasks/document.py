@@ -60,6 +60,7 @@ class Document:
     language_source: str | None = None  # "run" | "markup" | "detector" | "unknown"
     search_text: str | None = None  # what the search index holds for a non-English text (tasks/batch.py)
     removed_lines: list[tuple[str, str]] = field(default_factory=list)  # (line, rule)
+    headline_only: bool = False  # an access wall in place of the article: text is the headline
     # filled by the deduplicator
     text_sha256: str | None = None
     duplicate_of: str | None = None

@@ -657,3 +657,48 @@ def test_rule_sets_per_kind():
     assert not {"short_line_run", "menu_line", "short_line", "duplicate_paragraph", "truncated_prefix"} & RULES[HTML]
     # an unknown kind is treated as a plain dump (the cautious choice for unknown text)
     assert clean_document(EXTRACTED, kind="something", today=TODAY).text == clean_document(EXTRACTED, today=TODAY).text
+
+
+# ------------------------------------------------------------------ access walls
+
+WALL_BLOB = (
+    "Oil to outperform TAKE A FREE TRIAL Registered users can read up to 3 reports. Enter your details below "
+    "for immediate access. If you would like to request a full trial of our services, please fill in the trial "
+    "request form instead. The password for your account must be at least 8 characters long and contain at least "
+    "one number. Email address First Name Last Name Organisation Job Title Telephone City State / Province "
+    "Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia Hawaii Idaho"
+)
+
+
+def test_a_wall_dumped_on_one_long_line_is_removed_whole_and_a_page_with_nothing_else_is_empty():
+    c = clean_document(WALL_BLOB, today=TODAY)
+    assert c.text == "" and not c.headline_only
+    assert rules(c) == {WALL_BLOB: "access_wall"}
+
+
+def test_a_walled_page_with_a_headline_is_stored_headline_only():
+    raw = ("Two hurt when snowmobile crashed into tree\n\n"
+           "You have reached the limit for free access to our important and valuable work.\n\n"
+           "Subscribers, click below to login or register your subscription to continue receiving unlimited "
+           "access. Log In Sign Up")
+    c = clean_document(raw, title="Two hurt when snowmobile crashed into tree", today=TODAY)
+    assert c.headline_only and c.text == "Two hurt when snowmobile crashed into tree"
+    assert set(rules(c).values()) == {"title", "pattern:access_wall"}
+
+
+def test_a_headline_without_a_wall_is_not_an_article():
+    c = clean_document("Two hurt when snowmobile crashed into tree\n\nShare\n\nTweet", title="Two hurt when "
+                       "snowmobile crashed into tree", today=TODAY)
+    assert not c.headline_only and c.text == ""
+
+
+def test_one_prompt_inside_a_long_paragraph_goes_alone_and_a_story_about_cookies_stays():
+    story = ("The regulator said on Monday that websites tracking visitors without consent would face fines, "
+             "and that publishers had until March to comply. Officials said the rules covered advertising "
+             "networks as well as the sites themselves, and that complaints had doubled in a year. ")
+    prompt = "Please enable JavaScript to view the comments powered by Disqus."
+    c = clean_document(story * 2 + prompt + " " + story, today=TODAY)
+    assert prompt not in c.text and c.text.count("The regulator said") == 3
+    assert rules(c)[prompt] == "pattern:browser_warning"
+    about = ("Privacy campaigners say the claim that cookies must be enabled for a site to work is often false. " + story)
+    assert clean_document(about * 2, today=TODAY).text == (about * 2).strip()

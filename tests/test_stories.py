@@ -300,3 +300,27 @@ def test_newsflow_stories_lists_a_story_and_explains_a_member(tmp_path, capsys):
     assert "centroid cosine" in out or "started the story" in out
     assert "amatric" in out
     assert main(["stories", "--warehouse", str(warehouse), "--doc", "no-such-document"]) == 1
+
+
+def test_a_paywalled_outlets_headline_joins_the_story_of_the_full_article(tmp_path):
+    from tests.test_dedup import ingest_files
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "walled.txt").write_text(
+        "Rescuers dig for survivors after Amatrice earthquake\n\n"
+        "You have reached the limit for free access to our important and valuable work.\n\n"
+        "Subscribers, click below to login or register your subscription to continue receiving unlimited "
+        "access. Log In Sign Up\n", encoding="utf-8")
+    (folder / "full.txt").write_text(QUAKE_A + "\n", encoding="utf-8")
+    (folder / "other.txt").write_text(BUDGET + "\n", encoding="utf-8")
+    store = ingest_files(sorted(folder.iterdir()), tmp_path / "w.duckdb")
+    _, rows = store.query("SELECT regexp_extract(source, '[^/]+$'), headline_only, text FROM documents ORDER BY 1")
+    assert [(r[0], r[1]) for r in rows] == [("full.txt", False), ("other.txt", False), ("walled.txt", True)]
+    assert rows[2][2] == "Rescuers dig for survivors after Amatrice earthquake"
+    _, stories = store.query("SELECT regexp_extract(d.source, '[^/]+$'), m.story_id FROM story_members m "
+                             "JOIN documents d USING (doc_id)")
+    story = dict(stories)
+    assert story["walled.txt"] == story["full.txt"] != story["other.txt"]
+    _, failures = store.query("SELECT count(*) FROM failures")
+    assert failures == [(0,)]

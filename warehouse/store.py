@@ -544,6 +544,7 @@ _DOCUMENT_SCHEMA = pa.schema([
     ("text", pa.string()), ("removed_lines", pa.string()), ("word_count", pa.int32()),
     ("is_canonical", pa.bool_()), ("run_id", pa.string()), ("ingested_at", pa.timestamp("us")),
     ("language_confidence", pa.float64()), ("language_source", pa.string()), ("search_text", pa.string()),
+    ("headline_only", pa.bool_()),
 ])
 _DUPLICATE_SCHEMA = pa.schema([
     ("doc_id", pa.string()), ("duplicate_of", pa.string()), ("method", pa.string()), ("similarity", pa.float64()),
@@ -572,5 +573,5 @@ def _document_row(d: Document, run_id: str, now: datetime) -> dict:
         "removed_lines": json.dumps([{"line": line, "rule": rule} for line, rule in d.removed_lines]),
         "word_count": len(d.text.split()), "is_canonical": d.duplicate_of is None, "run_id": run_id,
         "ingested_at": now, "language_confidence": d.language_confidence, "language_source": d.language_source,
-        "search_text": d.search_text,
+        "search_text": d.search_text, "headline_only": d.headline_only,
     }

@@ -98,7 +98,7 @@ ALL_RULES = frozenset({
     "unwrap", "title", "dateline", "byline", "pattern", "pattern:editorial", "pattern:fragments",
     "repeated_across_documents",
     "duplicate_paragraph", "truncated_prefix", "short_line_run", "menu_line", "short_line",
-    "trailing_block",
+    "trailing_block", "access_wall",
 })
 RULES: dict[str, frozenset[str]] = {
     PLAIN: ALL_RULES,
@@ -118,6 +118,9 @@ class Cleaned:
     author: str | None = None
     removed_lines: list[tuple[str, str]] = field(default_factory=list)  # (line, rule)
     captions: list[str] = field(default_factory=list)  # photo captions found (kept in text unless dropped)
+    # the page is an access wall (cookie, log-in or paywall prompt) with a headline and no article:
+    # `text` is the headline, so the outlet's item still counts (stories, search)
+    headline_only: bool = False
 
 
 # ------------------------------------------------------------------ normalisation
@@ -289,6 +292,7 @@ class _Patterns:
     group_to_section: dict[str, str]
     header_sections: frozenset[str]
     vocab: re.Pattern | None
+    wall_sections: frozenset[str] = frozenset()
     _cache: dict = field(default_factory=dict, compare=False, hash=False)
 
     def anchored_for(self, first: str) -> re.Pattern | None:
@@ -373,6 +377,7 @@ def load_patterns(path: Path | str = PATTERNS_PATH) -> _Patterns:
     """Parse the pattern file (syntax documented at its top)."""
     sections: dict[str, list[str]] = {}
     headers: set[str] = set()
+    walls: set[str] = set()
     vocab: list[str] = []
     current: str | None = None
     kind = ""
@@ -386,6 +391,8 @@ def load_patterns(path: Path | str = PATTERNS_PATH) -> _Patterns:
             kind = kind.strip()
             if kind == "header":
                 headers.add(current)
+            if kind == "wall":
+                walls.add(current)
             if kind != "vocab":
                 sections.setdefault(current, [])
             continue
@@ -411,7 +418,7 @@ def load_patterns(path: Path | str = PATTERNS_PATH) -> _Patterns:
         if not q.startswith("^")
     )
     vocab_re = re.compile("|".join(f"(?:{q})" for q in vocab), re.IGNORECASE) if vocab else None
-    return _Patterns(anchored, floating, g2s, frozenset(headers), vocab_re)
+    return _Patterns(anchored, floating, g2s, frozenset(headers), vocab_re, frozenset(walls))
 
 
 def _required_literal(pattern: str) -> str | None:
@@ -435,6 +442,21 @@ def _required_literal(pattern: str) -> str | None:
 @lru_cache(maxsize=1)
 def _patterns() -> _Patterns:
     return load_patterns()
+
+
+# a sentence end inside a one-line dump: cheap, and only used to find wall prompts
+_SENTENCE_GAP_RE = re.compile(r"(?<=[.!?])\s+(?=[\"“'‘(\[]?[A-Z0-9])")
+
+
+def wall_sentences(line: str) -> list[tuple[str, str]]:
+    """(sentence, section) for each sentence of a long line that a wall section's pattern matches."""
+    walls = _patterns().wall_sections
+    found = []
+    for sentence in _SENTENCE_GAP_RE.split(line):
+        section = boilerplate_rule(sentence)
+        if section in walls:
+            found.append((sentence, section))
+    return found
 
 
 def boilerplate_rule(line: str) -> str | None:
@@ -661,6 +683,28 @@ def clean_document(
 
     pat: list[str | None] = [bp(x) for x in lines]
 
+    # -- access walls inside lines too long to match whole (one-line page dumps): sentence by
+    # sentence, wall sections only. A line that opens with two or more wall sentences, or is a
+    # third wall sentences, is the wall (its other sentences are the wall's form fields and
+    # instructions); prompts inside a paragraph ("Please enable JavaScript to view the
+    # comments") go alone
+    sentence_removed: list[tuple[str, str]] = []
+    if "access_wall" in on:
+        for i in range(n):
+            if len(lines[i]) <= PATTERN_MAX_LINE_CHARS:
+                continue
+            found = wall_sentences(lines[i])
+            if not found:
+                continue
+            if 3 * sum(len(x) for x, _ in found) >= len(lines[i]) or (
+                    len(found) >= 2 and lines[i].startswith(found[0][0])):
+                rule[i] = "access_wall"
+                continue
+            for sentence, section in found:
+                sentence_removed.append((sentence, "pattern:" + section))
+                lines[i] = lines[i].replace(sentence, " ", 1)
+            lines[i] = " ".join(lines[i].split())
+
     # -- title
     if "title" not in on:
         t_idx = None
@@ -813,6 +857,11 @@ def clean_document(
             if drop_captions:
                 rule[i] = "caption"
 
-    out.removed_lines = [(lines[i], r) for i, r in enumerate(rule) if r is not None]
+    out.removed_lines = [(lines[i], r) for i, r in enumerate(rule) if r is not None] + sentence_removed
     out.text = "\n\n".join(lines[i] for i in range(n) if rule[i] is None)
+    if not out.text and out.title:
+        walls = {"pattern:" + w for w in p.wall_sections} | {"access_wall"}
+        out.headline_only = any(r in walls for _, r in out.removed_lines)
+        if out.headline_only:
+            out.text = out.title
     return out
