@@ -295,6 +295,34 @@ class _Patterns:
     wall_sections: frozenset[str] = frozenset()
     _cache: dict = field(default_factory=dict, compare=False, hash=False)
 
+    def wall_rule(self, sentence: str) -> str | None:
+        """The wall section whose pattern matches `sentence`, or None: `boilerplate_rule` over the
+        wall sections only (a long line has many sentences; every section on each doubled the
+        cleaner's time)."""
+        first = sentence[:1].lower()
+        first = "0" if first.isdigit() else first
+        key = ("wall", first)
+        rx = self._cache.get(key, False)
+        if rx is False:
+            parts = []
+            for i, (name, pats) in enumerate(self.sections):
+                chosen = [q for q, fs in pats if name in self.wall_sections and (fs is None or first in fs)]
+                if chosen:
+                    parts.append(f"(?P<s{i}>" + "|".join(f"(?:{q})" for q in chosen) + ")")
+            rx = re.compile("|".join(parts), re.IGNORECASE) if parts else None
+            if len(self._cache) < 8192:
+                self._cache[key] = rx
+        m = rx.match(sentence) if rx is not None else None
+        if m is not None:
+            return self.group_to_section[m.lastgroup]
+        low = None
+        for lit, frx, section in self.floating:
+            if section in self.wall_sections:
+                low = low if low is not None else sentence.lower()
+                if (lit is None or lit in low) and frx.search(sentence):
+                    return section
+        return None
+
     def anchored_for(self, first: str) -> re.Pattern | None:
         rx = self._cache.get(first, False)
         if rx is False:
@@ -450,11 +478,11 @@ _SENTENCE_GAP_RE = re.compile(r"(?<=[.!?])\s+(?=[\"“'‘(\[]?[A-Z0-9])")
 
 def wall_sentences(line: str) -> list[tuple[str, str]]:
     """(sentence, section) for each sentence of a long line that a wall section's pattern matches."""
-    walls = _patterns().wall_sections
+    p = _patterns()
     found = []
     for sentence in _SENTENCE_GAP_RE.split(line):
-        section = boilerplate_rule(sentence)
-        if section in walls:
+        section = p.wall_rule(sentence)
+        if section is not None:
             found.append((sentence, section))
     return found
 
