@@ -702,3 +702,15 @@ def test_one_prompt_inside_a_long_paragraph_goes_alone_and_a_story_about_cookies
     assert rules(c)[prompt] == "pattern:browser_warning"
     about = ("Privacy campaigners say the claim that cookies must be enabled for a site to work is often false. " + story)
     assert clean_document(about * 2, today=TODAY).text == (about * 2).strip()
+
+
+@pytest.mark.parametrize("line", [
+    "To begin a trial, prosecutors must file charges within thirty days of the arrest, the court said.",
+    "Only registered users can view the documents, the ministry said on Tuesday.",
+    "Third-party cookies are being phased out by the browser makers this year, the company said.",
+    "The password must be changed every 90 days under the new rules, the agency said.",
+])
+def test_news_about_passwords_trials_and_cookies_is_not_a_wall(line):
+    c = clean_document(f"Headline of the story\n\n{line}\n\nA second paragraph of the article follows here.",
+                       title="Headline of the story", today=TODAY)
+    assert line in c.text and not c.headline_only
