@@ -714,3 +714,16 @@ def test_news_about_passwords_trials_and_cookies_is_not_a_wall(line):
     c = clean_document(f"Headline of the story\n\n{line}\n\nA second paragraph of the article follows here.",
                        title="Headline of the story", today=TODAY)
     assert line in c.text and not c.headline_only
+
+
+@pytest.mark.parametrize("headline, wall", [
+    ("Regierung beschließt Haushalt", "Dieser Artikel ist nur für Abonnenten verfügbar. Um diesen Artikel zu lesen, "
+     "benötigen Sie ein Abo oder müssen sich anmelden."),
+    ("Le gouvernement adopte le budget", "Cet article est réservé aux abonnés. Pour lire la suite, abonnez-vous "
+     "ou connectez-vous."),
+    ("El Gobierno aprueba el presupuesto", "Este contenido es exclusivo para suscriptores. Para seguir leyendo, "
+     "suscríbete o inicia sesión."),
+])
+def test_a_paywall_in_another_language_leaves_the_headline(headline, wall):
+    c = clean_document(f"{headline}\n\n{wall}", title=headline, today=TODAY)
+    assert c.headline_only and c.text == headline
