@@ -36,7 +36,8 @@ def article_rows(docs: Iterable[Document]) -> list[dict[str, Any]]:
     for doc in docs:
         if doc.duplicate_of is not None:
             continue
-        summary = doc.summary.text if doc.summary is not None else ""
+        summary = doc.summary.text if doc.summary is not None else (
+            "(headline only: the page was an access wall)" if doc.headline_only else "")
         if len(summary) > SUMMARY_CHARS:
             summary = summary[: SUMMARY_CHARS - 1] + "…"
         rows.append({

@@ -125,8 +125,8 @@ def compute_summaries(docs: list[Document], algorithm: str, length: SummaryLengt
     summaries: dict[str, Summary] = {}
     failures: list[Failure] = []
     for doc in docs:
-        if doc.duplicate_of is not None:
-            continue  # only canonical documents are summarized
+        if doc.duplicate_of is not None or doc.headline_only:
+            continue  # only canonical articles are summarized (a headline-only page has nothing to summarize)
         try:
             summaries[doc.doc_id] = summarize(doc.text, title=doc.title, algorithm=algorithm, language=doc.language,
                                              **_length_kwargs(length))

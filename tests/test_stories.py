@@ -324,3 +324,6 @@ def test_a_paywalled_outlets_headline_joins_the_story_of_the_full_article(tmp_pa
     assert story["walled.txt"] == story["full.txt"] != story["other.txt"]
     _, failures = store.query("SELECT count(*) FROM failures")
     assert failures == [(0,)]
+    _, summarized = store.query("SELECT regexp_extract(d.source, '[^/]+$') FROM summaries s JOIN documents d "
+                                "USING (doc_id) ORDER BY 1")
+    assert summarized == [("full.txt",), ("other.txt",)]  # a headline is not summarized
