@@ -34,6 +34,12 @@ Rules, in priority order (the first one that fires names the removal):
 ``menu_line``                 one line of 3+ short items separated by | • · /
 ``short_line``                an isolated line of <= 2 words without sentence punctuation
                               (3-4 word isolated lines are kept: probably sub-headings)
+``access_wall``               a line over 400 chars (a page dumped on one line) that is a
+                              cookie, log-in or paywall prompt: the `:wall` pattern sections
+                              match two of its sentences from its start, or a third of it
+                              (a lone prompt inside a paragraph is removed alone, rule
+                              ``pattern:<section>``). A page left with only its title after
+                              a wall rule is kept headline-only (`Cleaned.headline_only`)
 ``trailing_block``            everything from a header line (sections marked ``:header`` in
                               the pattern file, e.g. "Sign up for our ... newsletter",
                               "A Message from X:", "Related stories") to the end, when at
@@ -295,45 +301,20 @@ class _Patterns:
     wall_sections: frozenset[str] = frozenset()
     _cache: dict = field(default_factory=dict, compare=False, hash=False)
 
-    def wall_rule(self, sentence: str) -> str | None:
-        """The wall section whose pattern matches `sentence`, or None: `boilerplate_rule` over the
-        wall sections only (a long line has many sentences; every section on each doubled the
-        cleaner's time)."""
-        first = sentence[:1].lower()
-        first = "0" if first.isdigit() else first
-        key = ("wall", first)
+    def anchored_for(self, first: str, walls_only: bool = False) -> re.Pattern | None:
+        key = (first, walls_only)
         rx = self._cache.get(key, False)
         if rx is False:
             parts = []
             for i, (name, pats) in enumerate(self.sections):
-                chosen = [q for q, fs in pats if name in self.wall_sections and (fs is None or first in fs)]
+                if walls_only and name not in self.wall_sections:
+                    continue
+                chosen = [q for q, fs in pats if fs is None or first in fs]
                 if chosen:
                     parts.append(f"(?P<s{i}>" + "|".join(f"(?:{q})" for q in chosen) + ")")
             rx = re.compile("|".join(parts), re.IGNORECASE) if parts else None
             if len(self._cache) < 8192:
                 self._cache[key] = rx
-        m = rx.match(sentence) if rx is not None else None
-        if m is not None:
-            return self.group_to_section[m.lastgroup]
-        low = None
-        for lit, frx, section in self.floating:
-            if section in self.wall_sections:
-                low = low if low is not None else sentence.lower()
-                if (lit is None or lit in low) and frx.search(sentence):
-                    return section
-        return None
-
-    def anchored_for(self, first: str) -> re.Pattern | None:
-        rx = self._cache.get(first, False)
-        if rx is False:
-            parts = []
-            for i, (name, pats) in enumerate(self.sections):
-                chosen = [q for q, fs in pats if fs is None or first in fs]
-                if chosen:
-                    parts.append(f"(?P<s{i}>" + "|".join(f"(?:{q})" for q in chosen) + ")")
-            rx = re.compile("|".join(parts), re.IGNORECASE) if parts else None
-            if len(self._cache) < 4096:
-                self._cache[first] = rx
         return rx
 
 
@@ -477,19 +458,21 @@ _SENTENCE_GAP_RE = re.compile(r"(?<=[.!?])\s+(?=[\"“'‘(\[]?[A-Z0-9])")
 
 
 def wall_sentences(line: str) -> list[tuple[str, str]]:
-    """(sentence, section) for each sentence of a long line that a wall section's pattern matches."""
-    p = _patterns()
+    """(sentence, section) for each sentence of a long line that a wall section's pattern matches
+    (the wall sections only: a long line has many sentences, and all sections on each doubled the
+    cleaner's time)."""
     found = []
     for sentence in _SENTENCE_GAP_RE.split(line):
-        section = p.wall_rule(sentence)
+        section = boilerplate_rule(sentence, walls_only=True)
         if section is not None:
             found.append((sentence, section))
     return found
 
 
-def boilerplate_rule(line: str) -> str | None:
+def boilerplate_rule(line: str, walls_only: bool = False) -> str | None:
     """Section name of the first boilerplate pattern matching `line` (stripped,
-    whitespace-collapsed), or None. Lines over 400 chars never match."""
+    whitespace-collapsed), or None; of the `:wall` sections only with `walls_only`. Lines over
+    400 chars never match."""
     if not isinstance(line, str):
         return None
     line = line.strip()
@@ -497,13 +480,13 @@ def boilerplate_rule(line: str) -> str | None:
         return None
     p = _patterns()
     first = line[0].lower()
-    rx = p.anchored_for("0" if first.isdigit() else first)
+    rx = p.anchored_for("0" if first.isdigit() else first, walls_only)
     m = rx.match(line) if rx is not None else None
     if m is not None:
         return p.group_to_section[m.lastgroup]
     low = line.lower()
     for lit, rx, section in p.floating:
-        if (lit is None or lit in low) and rx.search(line):
+        if (not walls_only or section in p.wall_sections) and (lit is None or lit in low) and rx.search(line):
             return section
     return None
 
