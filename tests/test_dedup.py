@@ -138,10 +138,12 @@ def ingest_files(paths, warehouse, **parameters):
     from newsflow.settings import Settings
     from tasks.pipeline import InlineStages, Pipeline
 
-    store = Warehouse(warehouse)
+    import uuid
+
+    store = warehouse if isinstance(warehouse, Warehouse) else Warehouse(warehouse)  # a path, or a lake store
     store.migrate()
     config = replace(run_config(Settings(_env_file=None), **parameters), workers=1)
-    pipeline = Pipeline(store, config, InlineStages(), f"run-{warehouse.stat().st_mtime_ns}")
+    pipeline = Pipeline(store, config, InlineStages(), f"run-{uuid.uuid4()}")
     store.start_run(pipeline.run_id, None, {})
     for _ in pipeline.run_batches(pipeline.read_files(list(paths), [])):
         pass

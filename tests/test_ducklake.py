@@ -139,3 +139,13 @@ def test_two_ingest_processes_share_one_ducklake(tmp_path):
     assert rows == [(2,)]
     _, rows = store.search("chemical weapons")
     assert rows[0][0] == "UN council adopts chemical weapons resolution"
+
+
+def test_a_lone_article_moves_into_a_later_story_on_ducklake(tmp_path):
+    from test_stories import check_lone_article_joins_later
+
+    def warehouse(name: str) -> Warehouse:
+        (tmp_path / name).mkdir(exist_ok=True)
+        return lake_store(tmp_path / name)
+
+    check_lone_article_joins_later(tmp_path, warehouse)

@@ -327,3 +327,55 @@ def test_a_paywalled_outlets_headline_joins_the_story_of_the_full_article(tmp_pa
     _, summarized = store.query("SELECT regexp_extract(d.source, '[^/]+$') FROM summaries s JOIN documents d "
                                 "USING (doc_id) ORDER BY 1")
     assert summarized == [("full.txt",), ("other.txt",)]  # a headline is not summarized
+
+
+FLOOD_FIRST = ("Valencia floods after river bursts its banks. The Turia river burst its banks in Valencia on Monday "
+               "night, flooding streets in the old town; the mayor said schools would stay shut and firefighters "
+               "rescued drivers trapped in their cars.")
+FLOOD_ARMY = ("Valencia flood: army sent to Paiporta as death toll rises. Soldiers and firefighters reached Paiporta "
+              "and Alfafar on Tuesday after the flood swept through Valencia, where the river burst its banks; the "
+              "regional government said the death toll had risen to 62 and hundreds of cars were piled in the "
+              "streets of Paiporta.")
+# close to FLOOD_ARMY, linked to FLOOD_FIRST by less than the threshold: only the story reaches the first report
+FLOOD_TOLL = ("Army reaches Paiporta as Valencia flood death toll rises to 62. Soldiers arrived in Paiporta and "
+              "Alfafar on Tuesday, where hundreds of cars were piled in the streets; the regional government said "
+              "62 people had died and dozens were missing after the flood, and the army would stay in Paiporta and "
+              "Alfafar for weeks.")
+
+
+def test_a_lone_article_joins_the_story_its_news_forms_in_a_later_run(tmp_path):
+    check_lone_article_joins_later(tmp_path, lambda name: tmp_path / f"{name}.duckdb")
+
+
+def check_lone_article_joins_later(tmp_path, warehouse) -> None:
+    """Three reports of one flood: the first alone in one run, the next two in another, into the
+    warehouse `warehouse(name)` gives; the same stories as all three in one run."""
+    from tests.test_dedup import ingest_files
+
+    assert pair_similarity(FLOOD_FIRST, FLOOD_TOLL, CONFIG) < CONFIG.threshold < pair_similarity(FLOOD_FIRST, FLOOD_ARMY, CONFIG)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    paths = {}
+    for name, text in [("first.txt", FLOOD_FIRST), ("army.txt", FLOOD_ARMY), ("toll.txt", FLOOD_TOLL),
+                       ("budget.txt", BUDGET)]:
+        paths[name] = folder / name
+        paths[name].write_text(text + "\n", encoding="utf-8")
+
+    def partition(store) -> set[frozenset[str]]:
+        _, rows = store.query("SELECT list(regexp_extract(d.source, '[^/]+$') ORDER BY d.source) FROM story_members m "
+                              "JOIN documents d USING (doc_id) GROUP BY m.story_id")
+        return {frozenset(r[0]) for r in rows}
+
+    one_run = ingest_files(paths.values(), warehouse("one"))
+    two = warehouse("two")
+    ingest_files([paths["first.txt"], paths["budget.txt"]], two)
+    two_runs = ingest_files([paths["army.txt"], paths["toll.txt"]], two)
+    expected = {frozenset({"first.txt", "army.txt", "toll.txt"}), frozenset({"budget.txt"})}
+    assert partition(one_run) == expected
+    assert partition(two_runs) == expected
+    _, orphans = two_runs.query("SELECT count(*) FROM stories s WHERE NOT EXISTS "
+                                "(SELECT 1 FROM story_members m WHERE m.story_id = s.story_id)")
+    assert orphans == [(0,)]
+    _, moved = two_runs.query("SELECT m.method, m.matched_doc_id IS NOT NULL FROM story_members m "
+                              "JOIN documents d USING (doc_id) WHERE d.source LIKE '%first.txt'")
+    assert moved == [("similar", True)]

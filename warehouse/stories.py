@@ -85,6 +85,7 @@ _STORY_SCHEMA = pa.schema([("story_id", pa.string()), ("seed_doc_id", pa.string(
 _MEMBER_SCHEMA = pa.schema([("doc_id", pa.string()), ("story_id", pa.string()), ("similarity", pa.float64()),
                             ("matched_doc_id", pa.string()), ("method", pa.string()), ("run_id", pa.string()),
                             ("assigned_at", pa.timestamp("us"))])
+_MOVE_SCHEMA = pa.schema([*_MEMBER_SCHEMA, ("left_story_id", pa.string())])
 _TERM_SCHEMA = pa.schema([("doc_id", pa.string()), ("term", pa.string()), ("weight", pa.float64())])
 _DF_SCHEMA = pa.schema([("term", pa.string()), ("df", pa.int32())])
 
@@ -104,6 +105,18 @@ def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome) -> No
         known = {r[0] for r in con.execute(
             "SELECT doc_id FROM story_members WHERE doc_id IN (SELECT doc_id FROM batch_story_members)").fetchall()}
     insert_new(con, "story_members", members, ("doc_id",))
+    if outcome.moves:
+        moves = pa.Table.from_pylist([{**m, "run_id": run_id, "assigned_at": now} for m in outcome.moves],
+                                     schema=_MOVE_SCHEMA)
+        with probe_table(con, "batch_story_moves", moves):
+            # a stored article alone in its story joins this batch's story: it and its duplicates
+            # follow, and its one-article story goes
+            con.execute("UPDATE story_members SET story_id = v.story_id FROM batch_story_moves v "
+                        "WHERE story_members.story_id = v.left_story_id")
+            con.execute("UPDATE story_members SET similarity = v.similarity, matched_doc_id = v.matched_doc_id, "
+                        "method = v.method, run_id = v.run_id, assigned_at = v.assigned_at "
+                        "FROM batch_story_moves v WHERE story_members.doc_id = v.doc_id")
+            con.execute("DELETE FROM stories WHERE story_id IN (SELECT left_story_id FROM batch_story_moves)")
     stories = [{**s, "run_id": run_id, "created_at": now} for s in outcome.stories if s["seed_doc_id"] not in known]
     insert_new(con, "stories", pa.Table.from_pylist(stories, schema=_STORY_SCHEMA), ("story_id",))
     terms = pa.table({"doc_id": outcome.terms.doc_id, "term": outcome.terms.term,

@@ -263,6 +263,9 @@ class StoryOutcome:
     members: list[dict] = field(default_factory=list)  # doc_id, story_id, similarity, matched_doc_id, method
     terms: TermRows = field(default_factory=lambda: TermRows())  # the stored vectors of this batch's canonicals
     df: Counter = field(default_factory=Counter)  # document frequency added by this batch's canonicals
+    # stored articles that were alone in their story and join one of this batch's stories: their
+    # member row (new story) and the one-article story they leave (dropped, duplicates follow them)
+    moves: list[dict] = field(default_factory=list)  # a member row plus "left_story_id"
 
 
 @dataclass
@@ -375,15 +378,10 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
             row = near_rows[k] = dict(zip(near.indices[lo:hi].tolist(), near.data[lo:hi].tolist()))
         return row
 
-    def score(k: int, s: str) -> tuple[float, float, str] | None:
-        """(story score, dot with the centroid sum, closest member) of document k joining story s,
-        or None when it may not join."""
-        story = stories[s]
-        if not _within(story, batch_days[k], config.max_gap_days):
-            return None
-        close = near_row(k)
-        members = [stored_pair(k, c) for c in story.stored_cols]
-        members += [(close.get(j, 0.0), batch_pairs.get((min(j, k), max(j, k)), 0.0)) for j in story.batch_rows]
+    def verdict(story: _Story, members: list[tuple[float, float]], dot: float, largest: float
+                ) -> tuple[float, str] | None:
+        """(story score, closest member) of a document joining `story`, from its (cosine, pair score)
+        with each centroid member and its products with the centroid sum; None when it may not join."""
         # close to enough of it: a centroid of two is halfway between them, and an article that
         # shares a place with one member but nothing with the other would reach it; and linked to
         # one member by a pair score that reaches the threshold itself: a centroid can beat every
@@ -391,7 +389,6 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
         if (2 * sum(cos >= half for cos, _ in members) <= len(members)
                 or max(pair for _, pair in members) < config.threshold):
             return None
-        dot, largest = _centroid_products(batch, k, story.total)
         norm = math.sqrt(story.norm2) if story.norm2 > 0 else 0.0
         centroid = dot / norm if norm else 0.0
         if centroid < config.threshold:
@@ -402,7 +399,20 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
         at = max(range(len(members)), key=lambda i: members[i][0])
         closest = (stored.doc_ids[story.stored_cols[at]] if at < len(story.stored_cols)
                    else canon[story.batch_rows[at - len(story.stored_cols)]].doc_id)
-        return centroid, dot, closest
+        return centroid, closest
+
+    def score(k: int, s: str) -> tuple[float, float, str] | None:
+        """(story score, dot with the centroid sum, closest member) of document k joining story s,
+        or None when it may not join."""
+        story = stories[s]
+        if not _within(story, batch_days[k], config.max_gap_days):
+            return None
+        close = near_row(k)
+        members = [stored_pair(k, c) for c in story.stored_cols]
+        members += [(close.get(j, 0.0), batch_pairs.get((min(j, k), max(j, k)), 0.0)) for j in story.batch_rows]
+        dot, largest = _centroid_products(batch, k, story.total)
+        found = verdict(story, members, dot, largest)
+        return None if found is None else (found[0], dot, found[1])
 
     story_of: list[str | None] = [None] * len(canon)
     joined: dict[int, dict] = {}
@@ -466,6 +476,45 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
     for k in range(len(canon)):  # no link reached a story: the article starts its own
         if story_of[k] is None:
             seed(k)
+
+    def stored_score(c: int, s: str) -> tuple[float, str] | None:
+        """(story score, closest member) of stored document c (a column of the stored matrix) joining story s."""
+        story = stories[s]
+        if not _within(story, stored_days[c], config.max_gap_days):
+            return None
+        members = [_row_pair(stored_matrix, c, stored_matrix, m, config.single_term_discount) for m in story.stored_cols]
+        members += [stored_pair(j, c) for j in story.batch_rows]
+        return verdict(story, members, *_centroid_products(stored_matrix, c, story.total))
+
+    # A stored article alone in its story was waiting for its news: read in one run with this batch,
+    # it would have joined the story its links lead to. It does so now (closest story first), and its
+    # one-article story goes. Articles in stories of two or more stay where they are.
+    linked: dict[int, list[int]] = {}  # stored column -> the batch documents linked to it
+    for k, cols in enumerate(cand_cols):
+        for c in cols:
+            if stored_pairs[(k, c)][1] >= config.threshold:
+                linked.setdefault(c, []).append(k)
+    for s in sorted({stored.story[c] for c in linked if stored.story[c] in stories}):
+        story = stories[s]
+        if story.batch_rows or len(story.stored_cols) != 1 or stored.doc_ids[story.stored_cols[0]] != s:
+            continue
+        c = story.stored_cols[0]
+        reached = {story_of[k] for k in linked.get(c, ()) if story_of[k] != s}
+        options = [(found[0], t, found[1]) for t in sorted(reached) if (found := stored_score(c, t)) is not None]
+        if not options:
+            continue
+        similarity, target, closest = max(options)
+        into = stories[target]
+        if len(into.stored_cols) + len(into.batch_rows) < config.centroid_members:
+            dot, _ = _centroid_products(stored_matrix, c, into.total)
+            into.stored_cols.append(c)
+            into.norm2 += 2 * dot + 1.0
+            _add_row(into.total, stored_matrix, c)
+        if stored_days[c] is not None:
+            into.first_day = stored_days[c] if into.first_day is None else min(into.first_day, stored_days[c])
+            into.last_day = stored_days[c] if into.last_day is None else max(into.last_day, stored_days[c])
+        del stories[s]
+        outcome.moves.append({**_member(s, target, similarity, closest, "similar"), "left_story_id": s})
     for k, doc in enumerate(canon):
         if k in joined:
             outcome.members.append(joined[k])
@@ -519,6 +568,13 @@ def _centroid_products(batch: sparse.csr_matrix, k: int, total: dict[int, float]
     lo, hi = batch.indptr[k], batch.indptr[k + 1]
     parts = [w * total.get(t, 0.0) for t, w in zip(batch.indices[lo:hi].tolist(), batch.data[lo:hi].tolist())]
     return math.fsum(parts), max(parts, default=0.0)
+
+
+def _row_pair(a: sparse.csr_matrix, i: int, b: sparse.csr_matrix, j: int, discount: float) -> tuple[float, float]:
+    """(cosine, pair score) of row i of `a` and row j of `b`, one product for both."""
+    shared = a[i].multiply(b[j])
+    cos = float(shared.sum())
+    return cos, cos - discount * (float(shared.max()) if shared.nnz else 0.0)
 
 
 def _add_row(total: dict[int, float], matrix: sparse.csr_matrix, row: int) -> dict[int, float]:
