@@ -316,6 +316,10 @@ class Pipeline:
             outcome = self._stage("deduplicate", deduplicate, docs, self.store, cfg.dedup, label=label)
             self._reached("deduplicate", number)
             stories = self._stage("stories", assign_stories, docs, self._stories, cfg.story, label=label)
+            # the story stage's matrices, freed, go back before the store: its write and the
+            # commit's checkpoint allocate in DuckDB's own heap, which cannot reuse them (at 100k
+            # documents the batch peak was there, on top of them)
+            release_freed_memory()
             self._reached("stories", number)
             summaries, failed = self._wait("summarize", summarizing)
             self._reached("summarize", number)

@@ -106,3 +106,18 @@ def test_lock_timeout_gives_clear_error(tmp_path):
     with pytest.raises(WarehouseLocked, match=r"locked by process \d+"):
         Warehouse(path, lock_timeout_s=0.5).counts()
     holder.join()
+
+
+def test_release_memory_reopens_the_session_connection(tmp_path):
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.migrate()
+    store.release_memory()  # no session: nothing held, nothing to do
+    with store.session():
+        with store.connect() as first:
+            pass
+        store.release_memory()
+        with store.connect() as second:
+            assert second is not first
+            assert second.execute("SELECT count(*) FROM documents").fetchone() == (0,)
+    with pytest.raises(duckdb.ConnectionException):
+        second.execute("SELECT 1")  # the session's end closed the reopened connection too

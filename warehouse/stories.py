@@ -40,8 +40,12 @@ class StoryTables:
             ).fetch_arrow_table()
 
     def vector_rows(self, doc_ids: list[str]) -> tuple[list[tuple], pa.Table]:
-        """Per asked document (in order): (doc_id, date, story_id); and its (pos, term, weight) entries."""
-        with self.warehouse.connect() as con, probe(con, "probe_ids", doc_id=doc_ids, pos=list(range(len(doc_ids)))):
+        """Per asked document (in order): (doc_id, date, story_id); and its (pos, term, weight) entries.
+
+        A batch asks for millions of entries: pos comes as INTEGER and weight, a term count (exact
+        in single precision), as FLOAT, half the bytes of BIGINT and DOUBLE each."""
+        positions = pa.array(range(len(doc_ids)), pa.int32())
+        with self.warehouse.connect() as con, probe(con, "probe_ids", doc_id=doc_ids, pos=positions):
             meta = con.execute(
                 # undated documents count as published the day they were ingested (tasks.dedup.stories)
                 "SELECT p.doc_id, coalesce(d.published_at, CAST(d.ingested_at AS DATE)), m.story_id "
@@ -49,7 +53,8 @@ class StoryTables:
                 "LEFT JOIN documents d ON d.doc_id = p.doc_id ORDER BY p.pos"
             ).fetchall()
             entries = con.execute(
-                "SELECT p.pos, t.term, t.weight FROM story_terms t JOIN probe_ids p ON p.doc_id = t.doc_id"
+                "SELECT p.pos, t.term, CAST(t.weight AS FLOAT) AS weight FROM story_terms t "
+                "JOIN probe_ids p ON p.doc_id = t.doc_id"
             ).fetch_arrow_table()
         return meta, entries
 

@@ -85,28 +85,22 @@ class StoredVectors:
     a batch compares against thousands of stored vectors, too many to handle one by one.
     Terms are numbered: a batch fetches millions of entries over a few thousand distinct
     terms, and a Python string per entry raised the story stage's peak by ~60 MiB at 100k stored
-    documents (902 vs 965 MiB)."""
+    documents (902 vs 965 MiB). Positions are int32 (a batch asks for tens of thousands of documents
+    and terms): half the bytes of int64, and scipy takes them as its own index type without a copy."""
 
     doc_ids: list[str] = field(default_factory=list)
     published: list[date | None] = field(default_factory=list)  # publication (or ingest) day
     story: list[str] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)  # the distinct terms the entries name
-    entry_doc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # position in doc_ids
-    entry_term: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # position in terms
+    entry_doc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # position in doc_ids
+    entry_term: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # position in terms
     entry_count: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
-    def extend(self, other: StoredVectors) -> None:
-        position = {t: i for i, t in enumerate(self.terms)}
-        for term in other.terms:
-            position.setdefault(term, len(position))
-        self.terms = list(position)
-        renumber = np.fromiter((position[t] for t in other.terms), np.int64, len(other.terms))
-        self.entry_term = np.concatenate([self.entry_term, renumber[other.entry_term]]).astype(np.int64)
-        self.entry_doc = np.concatenate([self.entry_doc, other.entry_doc + len(self.doc_ids)])
-        self.doc_ids += other.doc_ids
-        self.published += other.published
-        self.story += other.story
-        self.entry_count = np.concatenate([self.entry_count, other.entry_count])
+    def drop_entries(self) -> None:
+        """Free the entries once the stored matrix is built from them (tens of MB at 100k stored
+        documents, otherwise held through the batch's pair scoring)."""
+        self.entry_doc, self.entry_term, self.entry_count = (np.zeros(0, np.int32), np.zeros(0, np.int32),
+                                                              np.zeros(0))
 
 
 class StoryIndex(Protocol):
@@ -115,6 +109,7 @@ class StoryIndex(Protocol):
     def vectors(self, doc_ids: list[str]) -> StoredVectors: ...
     def stories_of(self, doc_ids: list[str]) -> dict[str, str]: ...
     def members_of(self, story_ids: list[str], limit: int) -> dict[str, list[str]]: ...
+    def lookups_done(self) -> None: ...
 
 
 class EmptyStoryIndex:
@@ -132,6 +127,9 @@ class EmptyStoryIndex:
 
     def members_of(self, story_ids, limit):
         return {}
+
+    def lookups_done(self):
+        pass
 
 
 def rank_candidates(queries: dict[str, list[str]], posting_terms: pa.Array | pa.ChunkedArray,
@@ -239,9 +237,12 @@ class _Vectors:
 
     def stored_matrix(self, stored: StoredVectors) -> sparse.csr_matrix:
         """L2-normalised rows of the stored vectors (all of whose terms are in the vocabulary)."""
-        term_cols = np.fromiter(map(self.vocab.__getitem__, stored.terms), np.int64, len(stored.terms))
+        term_cols = np.fromiter(map(self.vocab.__getitem__, stored.terms), np.int32, len(stored.terms))
         cols = term_cols[stored.entry_term]
-        weights = np.maximum(stored.entry_count * self.idf[cols], 0.0) if len(cols) else np.zeros(0)
+        # in place: each temporary is one more array the size of all the batch's stored entries
+        weights = self.idf[cols]
+        weights *= stored.entry_count
+        np.maximum(weights, 0.0, out=weights)
         return self.rows_matrix(stored.entry_doc, cols, weights, len(stored.doc_ids))
 
 
@@ -317,21 +318,25 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
     queries = {d.doc_id: [terms_by_index[i] for i in idx[starts[k] : min(starts[k] + config.query_terms, starts[k + 1])]]
                for k, d in enumerate(canon)}
     stored_cands = index.candidates(queries, config.max_candidates, config.max_postings)
-    stored = index.vectors(sorted({c for cs in stored_cands.values() for c in cs}))
-    # the first members of the candidates' stories: the stored part of each story's centroid
-    story_members = index.members_of(sorted({s for s in stored.story if s is not None}), config.centroid_members)
-    more = sorted({m for ms in story_members.values() for m in ms} - set(stored.doc_ids))
-    if more:
-        stored.extend(index.vectors(more))
+    cand_ids = sorted({c for cs in stored_cands.values() for c in cs})
+    # the first members of the candidates' stories: the stored part of each story's centroid;
+    # their vectors are fetched with the candidates' in one go (two sets of entry arrays joined
+    # afterwards held both and the joined copy at once)
+    story_members = index.members_of(sorted(set(index.stories_of(cand_ids).values())), config.centroid_members)
+    stored = index.vectors(cand_ids + sorted({m for ms in story_members.values() for m in ms} - set(cand_ids)))
     missing = sorted(set(stored.terms) - set(df))
     if missing:  # terms only stored documents have: the vocabulary grows, indices move
         df.update(index.term_stats(missing)[1])
         space = _Vectors(df, n_docs, config.prior_docs, language_of_term)
         row, idx, tf, w = space.top_rows(counts, config.top_terms)
         terms_by_index = sorted(df)
+    dups = [d for d in docs if d.duplicate_of is not None]
+    stored_stories = index.stories_of(sorted({d.duplicate_of for d in dups} - {d.doc_id for d in canon}))
+    index.lookups_done()  # the last lookup: what the index holds for them goes before the matrices are built
     batch = space.rows_matrix(row, idx, w, len(canon))
     stored_pos = {doc_id: k for k, doc_id in enumerate(stored.doc_ids)}
     stored_matrix = space.stored_matrix(stored)
+    stored.drop_entries()
     stored_days = [_day(d) for d in stored.published]
     batch_days = [_day(d.published_at or today) for d in canon]
 
@@ -525,8 +530,6 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
     outcome.terms = TermRows([canon_ids[r] for r in row], [terms_by_index[i] for i in idx], tf.tolist())
 
     story_by_id = {d.doc_id: story for d, story in zip(canon, story_of)}
-    dups = [d for d in docs if d.duplicate_of is not None]
-    stored_stories = index.stories_of(sorted({d.duplicate_of for d in dups} - set(story_by_id)))
     for d in dups:
         story = story_by_id.get(d.duplicate_of) or stored_stories.get(d.duplicate_of)
         if story is not None:  # a canonical stored before stories existed has none

@@ -24,6 +24,9 @@ class WarehouseStoryIndex:
         if not terms:
             return {}
         postings = self.tables.postings(terms, max_postings)
+        # the postings scan and the deduplication's lookups before it leave DuckDB holding memory
+        # that the vector fetch would add to (at 100k documents, the flow's batch peak)
+        self.tables.warehouse.release_memory()
         return rank_candidates(queries, postings.column("term"), postings.column("doc_id"), limit)
 
     def vectors(self, doc_ids: list[str]) -> StoredVectors:
@@ -34,10 +37,10 @@ class WarehouseStoryIndex:
         out.doc_ids = [r[0] for r in meta]
         out.published = [r[1] for r in meta]
         out.story = [r[2] for r in meta]  # None for a document that has no story (yet)
-        out.entry_doc = entries.column("pos").to_numpy().astype(np.int64)
+        out.entry_doc = entries.column("pos").to_numpy().astype(np.int32, copy=False)
         numbered = pc.dictionary_encode(entries.column("term").combine_chunks())  # in Arrow, not per entry in Python
         out.terms = numbered.dictionary.to_pylist()
-        out.entry_term = numbered.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        out.entry_term = numbered.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
         out.entry_count = entries.column("weight").to_numpy()
         return out
 
@@ -46,3 +49,6 @@ class WarehouseStoryIndex:
 
     def members_of(self, story_ids: list[str], limit: int) -> dict[str, list[str]]:
         return self.tables.members_of(story_ids, limit)
+
+    def lookups_done(self) -> None:
+        self.tables.warehouse.release_memory()
