@@ -109,8 +109,8 @@ def _retry_write_conflicts(method):
 
 # DuckDB's own default is 80 % of RAM, and its joins, aggregates and buffer cache use what they are
 # allowed: a 100k-document run peaked at 2.6 GiB. A batch's lookups and write join one batch against
-# the tables, and the heaviest (story candidates) goes in slices (warehouse/stories.py); beyond this
-# DuckDB spills to disk, but not every operator can: at 256 MB a 100k run's story lookup failed with
+# the tables (the heaviest, the story postings scan, reads only terms in at most 1,000 documents, and
+# its memory is handed back right after: `release_memory`); beyond this DuckDB spills to disk, but not every operator can: at 256 MB a 100k run's story lookup failed with
 # an out-of-memory error. The full-text index build has its own cap (warehouse/search.py).
 DEFAULT_MEMORY_LIMIT = "512MB"
 
