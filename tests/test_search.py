@@ -161,7 +161,7 @@ LARGE = RefreshPolicy(always_below=1_000, new_fraction=0.05, max_age=timedelta(h
 
 
 @pytest.mark.parametrize("state, rebuild", [
-    (IndexState(10, None, None), "no index"),
+    (IndexState(10, None, None), "no index yet"),
     (IndexState(10, 10, NOW), None),  # nothing new
     (IndexState(500, 490, NOW), "10 new documents (warehouse under 1,000 documents)"),
     (IndexState(100_000, 99_990, NOW - timedelta(minutes=5)), None),  # a few new, index fresh: kept

@@ -112,7 +112,7 @@ def rebuild_reason(state: IndexState, policy: RefreshPolicy, now: datetime) -> s
     """Why the index should be rebuilt now, or None to keep it. Documents are append-only, so
     a count gap between stored and indexed documents is what makes the index stale."""
     if state.indexed is None:
-        return "no index"
+        return "no index yet"
     new = state.documents - state.indexed
     if new == 0:
         return None
