@@ -282,6 +282,19 @@ class _Story:
     first_day: int | None
     last_day: int | None
 
+    def take(self, members: list[int], matrix: sparse.csr_matrix, row: int, dot: float, day: int | None,
+             centroid_members: int) -> None:
+        """Add a member (`row` of `matrix`, appended to `members`: this story's batch rows or stored
+        columns) to the centroid while it has room (`dot`: its product with the vector sum), and its
+        day to the span."""
+        if len(self.stored_cols) + len(self.batch_rows) < centroid_members:
+            members.append(row)
+            self.norm2 += 2 * dot + 1.0
+            _add_row(self.total, matrix, row)
+        if day is not None:
+            self.first_day = day if self.first_day is None else min(self.first_day, day)
+            self.last_day = day if self.last_day is None else max(self.last_day, day)
+
 
 _BLOCK = 512  # batch rows compared at a time: bounds the dense similarity block to 512 x batch size
 _PAIR_SLICE = 8192  # candidate pairs scored at a time
@@ -437,14 +450,7 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
 
     def join(k: int, s: str, similarity: float, dot: float, closest: str) -> None:
         story = stories[s]
-        if len(story.stored_cols) + len(story.batch_rows) < config.centroid_members:
-            story.batch_rows.append(k)
-            story.norm2 += 2 * dot + 1.0
-            _add_row(story.total, batch, k)
-        day = batch_days[k]
-        if day is not None:
-            story.first_day = day if story.first_day is None else min(story.first_day, day)
-            story.last_day = day if story.last_day is None else max(story.last_day, day)
+        story.take(story.batch_rows, batch, k, dot, batch_days[k], config.centroid_members)
         story_of[k] = s
         joined[k] = _member(canon[k].doc_id, s, similarity, closest, "similar")
 
@@ -482,14 +488,16 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
         if story_of[k] is None:
             seed(k)
 
-    def stored_score(c: int, s: str) -> tuple[float, str] | None:
-        """(story score, closest member) of stored document c (a column of the stored matrix) joining story s."""
+    def stored_score(c: int, s: str) -> tuple[float, float, str] | None:
+        """`score` for stored document c (a column of the stored matrix) joining story s."""
         story = stories[s]
         if not _within(story, stored_days[c], config.max_gap_days):
             return None
         members = [_row_pair(stored_matrix, c, stored_matrix, m, config.single_term_discount) for m in story.stored_cols]
         members += [stored_pair(j, c) for j in story.batch_rows]
-        return verdict(story, members, *_centroid_products(stored_matrix, c, story.total))
+        dot, largest = _centroid_products(stored_matrix, c, story.total)
+        found = verdict(story, members, dot, largest)
+        return None if found is None else (found[0], dot, found[1])
 
     # A stored article alone in its story was waiting for its news: read in one run with this batch,
     # it would have joined the story its links lead to. It does so now (closest story first), and its
@@ -505,19 +513,13 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
             continue
         c = story.stored_cols[0]
         reached = {story_of[k] for k in linked.get(c, ()) if story_of[k] != s}
-        options = [(found[0], t, found[1]) for t in sorted(reached) if (found := stored_score(c, t)) is not None]
+        options = [(found[0], t, found[1], found[2]) for t in sorted(reached)
+                   if (found := stored_score(c, t)) is not None]
         if not options:
             continue
-        similarity, target, closest = max(options)
+        similarity, target, dot, closest = max(options)
         into = stories[target]
-        if len(into.stored_cols) + len(into.batch_rows) < config.centroid_members:
-            dot, _ = _centroid_products(stored_matrix, c, into.total)
-            into.stored_cols.append(c)
-            into.norm2 += 2 * dot + 1.0
-            _add_row(into.total, stored_matrix, c)
-        if stored_days[c] is not None:
-            into.first_day = stored_days[c] if into.first_day is None else min(into.first_day, stored_days[c])
-            into.last_day = stored_days[c] if into.last_day is None else max(into.last_day, stored_days[c])
+        into.take(into.stored_cols, stored_matrix, c, dot, stored_days[c], config.centroid_members)
         del stories[s]
         outcome.moves.append({**_member(s, target, similarity, closest, "similar"), "left_story_id": s})
     for k, doc in enumerate(canon):
