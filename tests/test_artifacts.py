@@ -114,3 +114,10 @@ def test_a_folder_is_not_a_warehouse(tmp_path):
     with pytest.raises(ValueError, match="is a folder"):
         check_warehouse(str(tmp_path))
     check_warehouse(str(tmp_path / "news.duckdb"))
+
+
+def test_a_headline_only_article_says_why_it_has_no_summary():
+    walled = _doc("w.txt", "Rescuers dig for survivors")
+    walled.headline_only = True
+    (row,) = article_rows([walled])
+    assert row["summary"] == "(headline only: the page was an access wall)"
