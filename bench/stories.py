@@ -79,6 +79,12 @@ def write_articles(texts: list[str], folder: Path, names: list[str]) -> list[Pat
     return paths
 
 
+def together(story: dict[str, str], a: str, b: str) -> bool:
+    """Both articles in one story. An article rejected at ingest (an access wall without a headline)
+    is in no story, and two of them are not one story (counting None == None made a false pair)."""
+    return story.get(a) is not None and story.get(a) == story.get(b)
+
+
 def score(rows: list[dict], same: list[bool]) -> tuple[float, float, float]:
     labels = np.array([r["label"] for r in rows])
     return prf(labels, np.array(same))
@@ -191,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
             folder = work / f"alone-{i}"
             ingest(write_articles([r["a"], r["b"]], folder, ["a.txt", "b.txt"]), folder / "w.duckdb", args.threshold)
             story = stories_by_source(folder / "w.duckdb")
-            same.append(story.get("a.txt") is not None and story.get("a.txt") == story.get("b.txt"))
+            same.append(together(story, "a.txt", "b.txt"))
         p, rc, f1 = score(rows, same)
         print(f"| each pair alone | {shown} | {len(rows)} | {p:.3f} | {rc:.3f} | {f1:.3f} | - | "
               f"{seeds_apart(work, [], args.threshold)} |", flush=True)
@@ -223,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             folder.mkdir(exist_ok=True)
             ingest(files, folder / "w.duckdb", threshold)
             story = {back[n]: s for n, s in stories_by_source(folder / "w.duckdb").items() if n in back}
-            same = [story.get(name_of[r["a"]]) == story.get(name_of[r["b"]]) for r in rows]
+            same = [together(story, name_of[r["a"]], name_of[r["b"]]) for r in rows]
             results.append(same)
             p, rc, f1 = score(rows, same)
             seeds = seeds_apart(work, files, threshold) if order == "file order" else "-"
