@@ -201,7 +201,7 @@ def pair_similarity(text_a: str, text_b: str, config: StoryConfig, df: dict[str,
     row, idx, _, w = space.top_rows(counts, config.top_terms)
     pair = space.rows_matrix(row, idx, w, 2)
     shared = pair[0].multiply(pair[1])
-    return float(shared.sum() - config.single_term_discount * (shared.max() if shared.nnz else 0.0))
+    return _row_pair(pair, 0, pair, 1, config.single_term_discount)[1]
 
 
 class _Vectors:
@@ -386,7 +386,7 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
             lo, hi = stored_matrix.indptr[c], stored_matrix.indptr[c + 1]
             shared = stored_matrix.data[lo:hi] * k_dense[1][stored_matrix.indices[lo:hi]]
             cos = float(shared.sum())
-            found = stored_pairs[(k, c)] = (cos, cos - config.single_term_discount * float(shared.max(initial=0.0)))
+            found = stored_pairs[(k, c)] = (cos, _discounted(cos, float(shared.max(initial=0.0)), config.single_term_discount))
         return found
 
     def near_row(k: int) -> dict[int, float]:
@@ -411,7 +411,7 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
         centroid = dot / norm if norm else 0.0
         if centroid < config.threshold:
             return None
-        centroid -= config.single_term_discount * (largest / norm if norm else 0.0)
+        centroid = _discounted(centroid, largest / norm if norm else 0.0, config.single_term_discount)
         if centroid < config.threshold:
             return None
         at = max(range(len(members)), key=lambda i: members[i][0])
@@ -563,7 +563,7 @@ def _batch_pair_scores(batch: sparse.csr_matrix, near: sparse.csr_matrix, config
         part = slice(i, i + _PAIR_SLICE)
         largest = np.asarray(batch[ks[part]].multiply(batch[js[part]]).max(axis=1).todense()).ravel()
         out.update(zip(zip(ks[part].tolist(), js[part].tolist()),
-                       (cos[part] - config.single_term_discount * largest).tolist()))
+                       _discounted(cos[part], largest, config.single_term_discount).tolist()))
     return out
 
 
@@ -575,11 +575,18 @@ def _centroid_products(batch: sparse.csr_matrix, k: int, total: dict[int, float]
     return math.fsum(parts), max(parts, default=0.0)
 
 
+def _discounted(cos, largest, discount: float):
+    """The pair score: a cosine (floats or arrays) less `discount` of its largest single term's part,
+    so that one shared place or name does not carry a link alone. Every pair and centroid score
+    goes through here."""
+    return cos - discount * largest
+
+
 def _row_pair(a: sparse.csr_matrix, i: int, b: sparse.csr_matrix, j: int, discount: float) -> tuple[float, float]:
     """(cosine, pair score) of row i of `a` and row j of `b`, one product for both."""
     shared = a[i].multiply(b[j])
     cos = float(shared.sum())
-    return cos, cos - discount * (float(shared.max()) if shared.nnz else 0.0)
+    return cos, _discounted(cos, float(shared.max()) if shared.nnz else 0.0, discount)
 
 
 def _add_row(total: dict[int, float], matrix: sparse.csr_matrix, row: int) -> dict[int, float]:
@@ -617,7 +624,7 @@ def _pair_scores(batch: sparse.csr_matrix, stored: sparse.csr_matrix, wanted: li
         largest.append(np.asarray(shared.max(axis=1).todense()).ravel())
     cos_all, largest_all = np.concatenate(cos), np.concatenate(largest)
     return dict(zip(zip(k_arr.tolist(), col_arr.tolist()),
-                    zip(cos_all.tolist(), (cos_all - discount * largest_all).tolist())))
+                    zip(cos_all.tolist(), _discounted(cos_all, largest_all, discount).tolist())))
 
 
 def _day(when: date | None) -> int | None:
