@@ -7,16 +7,21 @@ STAMP  := $(VENV)/.installed-stamp
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 
-.PHONY: run test test-fast serve bench export clean-warehouse install
+.PHONY: run test test-fast serve bench export clean-warehouse install constraints
 
-# (Re)install whenever pyproject.toml changes.
-$(STAMP): pyproject.toml
+# (Re)install whenever pyproject.toml or the tested versions change.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## Pin the installed versions as the tested ones (after the whole suite passed on an upgrade).
+constraints: $(STAMP)
+	{ grep '^#' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 ## Ingest the bundled seeds into warehouse/newsflow.duckdb (Prefect starts an ephemeral server itself).
 run: $(STAMP)
