@@ -28,6 +28,16 @@ def _prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_CLIENT_RETRY_JITTER_FACTOR", "0.5")
 
 
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow", description="News ingestion and summarization into DuckDB")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -83,12 +93,23 @@ def build_parser() -> argparse.ArgumentParser:
                              "under the NEWSFLOW_SEARCH__* policy)")
     reindex.add_argument("--warehouse", help="DuckDB file (default: the configured storage)")
 
-    stories = sub.add_parser("stories", help="list same-story clusters (size, outlets, dates, the terms that tie "
-                             "them), or why one document joined its story")
-    stories.add_argument("--doc", help="explain one document: its doc_id or source (path or URL)")
-    stories.add_argument("--limit", type=int, default=20)
-    stories.add_argument("--min-articles", type=int, default=2, help="smallest story listed (canonical articles)")
-    stories.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    stories = sub.add_parser(
+        "stories", help="list same-story clusters (size, outlets, dates, the terms that tie them), or why one "
+        "document joined its story",
+        description="Without --doc: stories of at least --min-articles canonical articles, biggest and latest "
+        "first: articles (canonical) and documents (copies included), outlets, first and last publication day "
+        "(ingest day when none is dated), title (its first article's headline) and the tying terms (stored "
+        "stems shared by two or more of its articles, heaviest first). With --doc: how that document joined "
+        "its story (score, closest member, when) and the terms it shares with the story's other articles. "
+        "Exit codes: 0 shown, 1 no such document (or it failed; the reason is named), 2 no warehouse or bad "
+        "option, 3 warehouse locked by a run.")
+    stories.add_argument("--doc", help="explain one document: its doc_id or source (path as given to "
+                         "ingest, relative or absolute, or URL)")
+    stories.add_argument("--limit", type=_positive_int, default=20, help="most stories listed (default 20)")
+    stories.add_argument("--min-articles", type=_positive_int, default=2,
+                         help="smallest story listed, in canonical articles (default 2; 1 lists articles alone)")
+    stories.add_argument("--format", choices=["text", "table", "csv", "json"], default="text",
+                         help="text (default: one block per story, wrapped to the terminal), table, csv, json")
     stories.add_argument("--warehouse", help="DuckDB file (default: the configured storage)")
 
     sql = sub.add_parser("sql", help="run a read-only SQL query against the warehouse")
@@ -283,39 +304,152 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0 if refresh.rebuilt else 1
 
 
+def _doc_keys(doc: str) -> list[str]:
+    """The spellings `--doc` may be stored under: as given (a doc_id, a URL, a stored source) and,
+    for a path, absolute as ingest stores it (a record keeps its #L<n> suffix)."""
+    from pathlib import Path
+
+    keys = [doc]
+    if "://" in doc:
+        return keys
+    path, hash_, record = doc.partition("#")
+    for spelled in (Path(path).expanduser().absolute(), Path(path).expanduser().resolve()):
+        key = str(spelled) + hash_ + record
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def _wrap(label: str, text: str, width: int, indent: int = 2) -> str:
+    """`label` then `text`, wrapped to `width` under a hanging indent; ids and paths are not broken."""
+    import textwrap
+
+    head = " " * indent + (f"{label:<10} " if label else "")
+    return textwrap.fill(text, width=max(width, len(head) + 20), initial_indent=head,
+                         subsequent_indent=" " * len(head), break_long_words=False, break_on_hyphens=False)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _print_story_list(columns: list[str], rows: list[tuple], width: int) -> None:
+    for rank, values in enumerate(rows, start=1):
+        row = dict(zip(columns, values))
+        span = str(row["first_day"]) if row["first_day"] == row["last_day"] else f"{row['first_day']} to {row['last_day']}"
+        copies = row["documents"] - row["articles"]
+        size = _plural(row["articles"], "article") + (f" (+{_plural(copies, 'copy')})".replace("copys", "copies")
+                                                      if copies else "")
+        outlets = row["outlets"] or []
+        print(_wrap("", f"{rank:>2}. {row['title'] or '(untitled)'}", width, indent=0).replace("\n", "\n    "))
+        print(_wrap("", f"{size} · {_plural(len(outlets), 'outlet')} · {span}", width, indent=4))
+        if outlets:
+            print(_wrap("outlets", ", ".join(outlets), width, indent=4))
+        if row["tying_terms"]:
+            print(_wrap("terms", ", ".join(row["tying_terms"]), width, indent=4))
+        print(_wrap("story id", row["story_id"], width, indent=4))
+
+
+def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
+    print(_wrap("", row["title"] or "(untitled)", width, indent=0))
+    about = " · ".join(str(x) for x in (row["outlet"] or "(unknown outlet)", row["published_at"] or "undated"))
+    print(_wrap("document", f"{row['doc_id']} · {about}", width))
+    print(_wrap("source", row["source"], width))
+    if row["headline_only"]:
+        print(_wrap("note", "headline only: the page was an access wall (paywall, log-in or cookie prompt), so "
+                    "its headline is all it is matched on", width))
+    size = _plural(row["story_articles"], "article")
+    if row["story_documents"] != row["story_articles"]:
+        size += f", {_plural(row['story_documents'], 'document')} with copies"
+    print(_wrap("story", f"{row['story_title'] or '(untitled)'} [{row['story_id']}] · {size}", width))
+    when = f"{row['assigned_at']:%Y-%m-%d %H:%M}" if row["assigned_at"] else "?"
+    matched = f"{row['matched_title'] or '(untitled)'} [{row['matched_doc_id']}]"
+    if row["method"] == "seed":
+        if row["story_articles"] > 1:
+            joined = (f"started the story ({when}): the story is named after it; "
+                      "the other articles joined it")
+        else:
+            joined = (f"alone in its own story ({when}): no story took it. Joining needs a story score at the "
+                      "story threshold with a story's articles published within the story window "
+                      "(NEWSFLOW_STORY__THRESHOLD, __WINDOW_DAYS); a story a later run forms may still take it")
+    elif row["method"] == "duplicate":
+        kind = row["duplicate_method"] or "a"
+        joined = (f"{kind} copy (similarity {row['similarity']:.3f}) of {matched}; a copy follows its "
+                  "original's story")
+    else:
+        rule = f" (the story threshold is now {threshold:g})" if threshold is not None else ""
+        joined = (f"similar ({when}): story score {row['similarity']:.3f} when it joined{rule}, the cosine with "
+                  f"the story's centroid less half its largest single-term part; closest member then: {matched}")
+        if row["joined_later"]:
+            joined += (f". Stored alone on {row['stored_at']:%Y-%m-%d %H:%M}, it joined this story when a "
+                       f"later run formed it; its own one-article story [{row['doc_id']}] was deleted")
+    print(_wrap("joined", joined, width))
+    terms = ", ".join(row["shared_terms"] or []) or "(none: no other article in the story)"
+    if row["method"] == "duplicate" and row["shared_terms"]:
+        terms += " (its original's terms: a copy has no vector of its own)"
+    print(_wrap("shared", terms, width))
+
+
 def cmd_stories(args: argparse.Namespace) -> int:
+    import shutil
+
     import duckdb
 
-    from warehouse.stories import explain_document, list_stories
+    from warehouse.stories import explain_document, list_stories, storyless
     from warehouse.store import WarehouseLocked
 
+    settings = _settings()
+    if settings is None:
+        return 2
     try:
         store = _store(args)
+        if store.lake is None and not store.path.exists():
+            print(f"newsflow stories: no warehouse at {store.path}; run `newsflow ingest` first "
+                  "(or give --warehouse FILE / NEWSFLOW_WAREHOUSE)", file=sys.stderr)
+            return 2
+        keys = _doc_keys(args.doc) if args.doc else []
         if args.doc:
-            columns, rows = explain_document(store, args.doc)
+            columns, rows = explain_document(store, keys)
+            other = None if rows else storyless(store, keys)
         else:
-            columns, rows = list_stories(store, limit=args.limit, min_articles=args.min_articles)
+            columns, rows = list_stories(store, limit=args.limit + 1, min_articles=args.min_articles)
     except (WarehouseLocked, duckdb.Error) as exc:
         hint = "; run `newsflow ingest` first" if isinstance(exc, duckdb.CatalogException) else ""
         print(f"newsflow stories: {exc}{hint}", file=sys.stderr)
         return 3 if isinstance(exc, WarehouseLocked) else 2
+    width = shutil.get_terminal_size((100, 24)).columns
     if args.doc and not rows:
-        print(f"newsflow stories: no document {args.doc!r} with a story", file=sys.stderr)
+        if other and other[0] == "failed":
+            source, stage, reason, detail, _seen = other[1][0]
+            print(f"newsflow stories: {source} was not stored: it failed at {stage} ({reason}: {detail}); "
+                  "see the failures table", file=sys.stderr)
+        elif other:
+            doc_id, title = other[1][0]
+            print(f"newsflow stories: {title or '(untitled)'} [{doc_id}] is stored but has no story "
+                  "(stored before stories existed)", file=sys.stderr)
+        else:
+            print(f"newsflow stories: no stored document or failed source is {args.doc!r} (give a doc_id, "
+                  "or the path or URL it was ingested from)", file=sys.stderr)
         return 1
-    if args.format != "table" or not args.doc:
-        print_rows(columns, rows, args.format)
+    if args.doc:
+        if args.format == "text":
+            _print_explanation(dict(zip(columns, rows[0])), settings.story.threshold, width)
+        else:
+            print_rows(columns, rows, args.format)
         return 0
-    row = dict(zip(columns, rows[0]))
-    print(f"{row['title'] or '(untitled)'}  [{row['doc_id']}]")
-    print(f"  story      {row['story_title'] or '(untitled)'}  [{row['story_id']}], {row['story_documents']} documents")
-    if row["method"] == "seed":
-        print("  joined     started the story (nothing stored was close enough)")
+    more = len(rows) > args.limit
+    rows = rows[: args.limit]
+    if args.format == "csv":  # lists as one cell each: "a; b", not Python's repr
+        rows = [tuple("; ".join(map(str, v)) if isinstance(v, list) else v for v in row) for row in rows]
+    if args.format != "text":
+        print_rows(columns, rows, args.format)
+    elif rows:
+        _print_story_list(columns, rows, width)
     else:
-        what = ("story score (centroid cosine less half its largest term)" if row["method"] == "similar"
-                else "duplicate similarity")
-        print(f"  joined     {row['method']}: {what} {row['similarity']:.3f}; closest "
-              f"{row['matched_title'] or '(untitled)'} [{row['matched_doc_id']}]")
-    print(f"  shared     {', '.join(row['shared_terms'] or []) or '(no stored terms shared)'}")
+        alone = " (--min-articles 1 lists articles alone in their story)" if args.min_articles > 1 else ""
+        print(f"no stories of {_plural(args.min_articles, 'article')} or more{alone}")
+    if more:
+        print(f"newsflow stories: showing the first {args.limit}; --limit N shows more", file=sys.stderr)
     return 0
 
 
@@ -382,10 +516,15 @@ def main(argv: list[str] | None = None) -> int:
     from warehouse.store import NotAWarehouse
 
     try:
-        return handlers[args.command](args)
+        code = handlers[args.command](args)
+        sys.stdout.flush()  # here, not at exit, so a reader that left is caught below
+        return code
     except NotAWarehouse as exc:
         print(f"newsflow {args.command}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `newsflow stories --format csv | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a shell reports a command ended by SIGPIPE
 
 
 if __name__ == "__main__":

@@ -177,12 +177,16 @@ ORDER BY o.articles DESC, last_day DESC, o.story_id"""
     return warehouse.query(sql, [min_articles, limit])
 
 
-def explain_document(warehouse, doc: str, terms: int = 12) -> tuple[list[str], list[tuple]]:
-    """Why one document (doc_id, or its source) is in its story: how it joined, with which
-    similarity and closest member, and the stored terms it shares with the story's other articles."""
+def explain_document(warehouse, keys: list[str], terms: int = 12) -> tuple[list[str], list[tuple]]:
+    """Why one document (its doc_id, or its source as stored; `keys` are the spellings to try, the
+    newest version of a source wins) is in its story: how it joined, with which similarity and
+    closest member, when, and the stored terms it shares with the story's other articles, heaviest
+    first (summed counts times the warehouse's IDF, as the story list ranks them)."""
+    marks = ", ".join("?" for _ in keys)
     sql = f"""
 WITH me AS (
-    SELECT d.doc_id FROM documents d WHERE d.doc_id = ? OR d.source = ? ORDER BY d.version DESC LIMIT 1
+    SELECT d.doc_id FROM documents d WHERE d.doc_id IN ({marks}) OR d.source IN ({marks})
+    ORDER BY d.doc_id IN ({marks}) DESC, d.version DESC, d.ingested_at DESC LIMIT 1
 ),
 member AS (
     -- a duplicate has no vector of its own: its canonical's stands for it
@@ -190,7 +194,9 @@ member AS (
     FROM story_members m JOIN me ON me.doc_id = m.doc_id
 ),
 shared AS (
-    SELECT t.term, count(DISTINCT o.doc_id) AS members, any_value(f.df) AS df
+    SELECT t.term, count(DISTINCT o.doc_id) AS members,
+           sum(t.weight * o.weight) * ln((SELECT count(*) + 1 FROM story_members WHERE method <> 'duplicate')
+                                         / (coalesce(any_value(f.df), 0) + 1.0)) AS weight
     FROM member mm
     JOIN story_terms t ON t.doc_id = mm.vector_doc
     JOIN story_members om ON om.story_id = mm.story_id AND om.method <> 'duplicate' AND om.doc_id <> mm.vector_doc
@@ -198,12 +204,35 @@ shared AS (
     LEFT JOIN story_term_df f ON f.term = t.term
     GROUP BY t.term
 )
-SELECT m.doc_id, d.title, m.story_id, s.title AS story_title, m.method, m.similarity, m.matched_doc_id,
-       md.title AS matched_title,
+SELECT m.doc_id, d.title, d.source, d.outlet, d.published_at, d.headline_only, d.is_canonical,
+       m.story_id, s.title AS story_title, m.method, m.similarity, m.matched_doc_id,
+       md.title AS matched_title, dup.method AS duplicate_method,
+       (SELECT count(*) FROM story_members x JOIN documents xd ON xd.doc_id = x.doc_id
+        WHERE x.story_id = m.story_id AND xd.is_canonical) AS story_articles,
        (SELECT count(*) FROM story_members x WHERE x.story_id = m.story_id) AS story_documents,
-       (SELECT list(term ORDER BY members DESC, df, term)[1:{int(terms)}] FROM shared) AS shared_terms
+       d.ingested_at AS stored_at, m.assigned_at,
+       -- stored alone in its own story by an earlier run, it joined this one when a later run formed it
+       (m.method = 'similar' AND m.run_id IS DISTINCT FROM d.run_id) AS joined_later,
+       (SELECT list(term ORDER BY weight DESC, members DESC, term)[1:{int(terms)}] FROM shared) AS shared_terms
 FROM member m
 JOIN documents d ON d.doc_id = m.doc_id
 JOIN stories s ON s.story_id = m.story_id
-LEFT JOIN documents md ON md.doc_id = m.matched_doc_id"""
-    return warehouse.query(sql, [doc, doc])
+LEFT JOIN documents md ON md.doc_id = m.matched_doc_id
+LEFT JOIN duplicates dup ON dup.doc_id = m.doc_id AND m.method = 'duplicate'"""
+    return warehouse.query(sql, [*keys, *keys, *keys])
+
+
+def storyless(warehouse, keys: list[str]) -> tuple[str, list[tuple]] | None:
+    """What a `keys` spelling is when `explain_document` finds nothing: ("failed", [(source, stage,
+    reason, detail, last_seen_at)]) for a source that failed, ("stored", [(doc_id, title)]) for a
+    document without a story (stored before stories existed), else None."""
+    marks = ", ".join("?" for _ in keys)
+    _, stored = warehouse.query(
+        f"SELECT doc_id, title FROM documents WHERE doc_id IN ({marks}) OR source IN ({marks}) "
+        "ORDER BY version DESC LIMIT 1", [*keys, *keys])
+    if stored:
+        return "stored", stored
+    _, failed = warehouse.query(
+        f"SELECT source, stage, reason, detail, last_seen_at FROM failures WHERE source IN ({marks}) "
+        "ORDER BY last_seen_at DESC", keys)
+    return ("failed", failed) if failed else None

@@ -1,0 +1,193 @@
+"""`newsflow stories` as an analyst meets it: the installed command, run in a folder of articles
+against a real DuckDB warehouse (built by the pipeline without Prefect, as tests/test_dedup does)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_dedup import ingest_files
+from tests.test_stories import BUDGET, FLOOD_ARMY, FLOOD_FIRST, FLOOD_TOLL, QUAKE_A, QUAKE_B
+
+REPO = Path(__file__).resolve().parent.parent
+NEWSFLOW = Path(sys.executable).with_name("newsflow")
+
+WALLED = ("Rescuers dig for survivors after Amatrice earthquake\n\n"
+          "You have reached the limit for free access to our important and valuable work.\n\n"
+          "Subscribers, click below to login or register your subscription to continue receiving unlimited "
+          "access. Log In Sign Up\n")
+
+
+def article(text: str) -> str:
+    """A headline line and a body, as an outlet's text file has them."""
+    headline, body = text.split(". ", 1)
+    return f"{headline}\n\n{body}\n"
+
+
+class Done:
+    def __init__(self, returncode: int, stdout: str, stderr: str):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+@pytest.fixture
+def newsflow(monkeypatch, capsys):
+    """`newsflow stories ARGS` typed in folder `cwd` on a terminal `columns` wide, warehouse
+    `cwd/news.duckdb` from NEWSFLOW_WAREHOUSE: in this process (the command's own main, parser and
+    output; a process start costs seconds of imports), or as the installed command (`process=True`)."""
+    from newsflow.cli import main
+
+    def run(cwd: Path, *args: str, columns: int = 100, process: bool = False) -> Done:
+        if process:
+            environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSFLOW_", "PREFECT_"))}
+            environ.update(PYTHONPATH=str(REPO), COLUMNS=str(columns), NEWSFLOW_WAREHOUSE=str(cwd / "news.duckdb"))
+            done = subprocess.run([str(NEWSFLOW), "stories", *args], cwd=cwd, env=environ, capture_output=True,
+                                  text=True, timeout=120)
+            return Done(done.returncode, done.stdout, done.stderr)
+        monkeypatch.chdir(cwd)
+        monkeypatch.setenv("COLUMNS", str(columns))
+        monkeypatch.setenv("NEWSFLOW_WAREHOUSE", str(cwd / "news.duckdb"))
+        capsys.readouterr()
+        try:
+            code = main(["stories", *args])
+        except SystemExit as exc:  # argparse refusing an option
+            code = exc.code
+        out = capsys.readouterr()
+        return Done(code, out.out, out.err)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory) -> Path:
+    """An analyst's folder: in/ holds two quake reports, a copy of one under another name, an
+    outlet's paywall page with the quake headline, an unrelated budget story and an empty file;
+    all ingested in one run into news.duckdb."""
+    root = tmp_path_factory.mktemp("desk")
+    folder = root / "in"
+    folder.mkdir()
+    for name, text in [("quake-a.txt", QUAKE_A), ("quake-b.txt", QUAKE_B), ("quake-a-reprint.txt", QUAKE_A),
+                       ("budget.txt", BUDGET)]:
+        (folder / name).write_text(article(text), encoding="utf-8")
+    (folder / "walled.txt").write_text(WALLED, encoding="utf-8")
+    (folder / "empty.txt").write_text("", encoding="utf-8")
+    ingest_files(sorted(folder.iterdir()), root / "news.duckdb")
+    return root
+
+
+def explain(newsflow, desk: Path, doc: str) -> dict:
+    done = newsflow(desk, "--doc", doc, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)[0]
+
+
+def test_a_document_is_found_by_the_relative_path_it_was_ingested_from(desk, newsflow):
+    done = newsflow(desk, "--doc", "in/quake-b.txt", process=True)
+    assert done.returncode == 0, done.stderr
+    assert "Rescuers dig for survivors" in done.stdout
+    assert str(desk / "in" / "quake-b.txt") in done.stdout  # the source as stored
+
+
+def test_a_failed_source_is_named_with_its_failure_not_as_unknown(desk, newsflow):
+    done = newsflow(desk, "--doc", "in/empty.txt")
+    assert done.returncode == 1
+    assert "was not stored: it failed at read (empty" in done.stderr
+    unknown = newsflow(desk, "--doc", "in/never-ingested.txt")
+    assert unknown.returncode == 1
+    assert "no stored document or failed source" in unknown.stderr
+
+
+def test_a_seed_says_it_started_its_story_and_a_lone_article_that_it_is_alone(desk, newsflow):
+    seed = explain(newsflow, desk, str(desk / "in" / "quake-a.txt"))
+    if seed["method"] != "seed":
+        seed = explain(newsflow, desk, seed["story_id"])
+    text = newsflow(desk, "--doc", seed["doc_id"]).stdout
+    assert "started the story" in text and "nothing stored was close enough" not in text
+    alone = newsflow(desk, "--doc", "in/budget.txt", columns=300).stdout
+    assert "alone in its own story" in alone and "1 article" in alone and "1 documents" not in alone
+
+
+def test_a_copy_is_explained_as_a_copy_of_its_original(desk, newsflow):
+    rows = {Path(r["source"]).name: r for r in (explain(newsflow, desk, f"in/{n}") for n in ("quake-a.txt", "quake-a-reprint.txt"))}
+    copy, original = (rows["quake-a-reprint.txt"], rows["quake-a.txt"]) if rows["quake-a.txt"]["is_canonical"] \
+        else (rows["quake-a.txt"], rows["quake-a-reprint.txt"])
+    assert copy["method"] == "duplicate" and copy["duplicate_method"] == "exact"
+    text = newsflow(desk, "--doc", copy["doc_id"], columns=200).stdout
+    assert f"exact copy (similarity 1.000) of {original['title']} [{original['doc_id']}]" in text
+    assert "closest" not in text
+
+
+def test_a_headline_only_page_says_so(desk, newsflow):
+    text = newsflow(desk, "--doc", "in/walled.txt").stdout
+    assert "headline only" in text
+    assert explain(newsflow, desk, "in/walled.txt")["headline_only"] is True
+
+
+def test_the_list_fits_a_narrow_terminal_and_keeps_ids_whole(desk, newsflow):
+    done = newsflow(desk, columns=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines and max(len(line) for line in lines) <= 60, done.stdout
+    story = json.loads(newsflow(desk, "--format", "json").stdout)[0]
+    assert story["story_id"] in done.stdout and story["articles"] == 3 and story["documents"] == 4
+    assert "3 articles (+1 copy)" in done.stdout
+    explained = newsflow(desk, "--doc", "in/quake-b.txt", columns=60).stdout
+    wide = [line for line in explained.splitlines() if len(line) > 60]
+    assert wide == [f"  source     {desk / 'in' / 'quake-b.txt'}"], explained  # a path is kept whole
+
+
+def test_csv_cells_hold_lists_as_text_not_python_reprs(desk, newsflow):
+    out = newsflow(desk, "--format", "csv").stdout
+    assert "[" not in out and "'" not in out
+    assert "amatric" in out
+
+
+def test_an_empty_list_says_why_and_a_long_one_says_it_was_cut(desk, newsflow):
+    empty = newsflow(desk, "--min-articles", "5")
+    assert empty.returncode == 0 and "no stories of 5 articles or more" in empty.stdout
+    cut = newsflow(desk, "--min-articles", "1", "--limit", "1")
+    assert cut.returncode == 0 and "showing the first 1" in cut.stderr
+
+
+def test_bad_options_and_a_missing_warehouse_are_one_line_errors(desk, tmp_path, newsflow):
+    bad = newsflow(desk, "--limit", "-1")
+    assert bad.returncode == 2 and "is not 1 or more" in bad.stderr and "Binder Error" not in bad.stderr
+    missing = newsflow(tmp_path, "--warehouse", str(tmp_path / "none.duckdb"))
+    assert missing.returncode == 2
+    assert "no warehouse at" in missing.stderr and "IO Error" not in missing.stderr
+    assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(desk, newsflow):
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSFLOW_", "PREFECT_"))}
+    environ.update(PYTHONPATH=str(REPO), NEWSFLOW_WAREHOUSE=str(desk / "news.duckdb"))
+    proc = subprocess.Popen([str(NEWSFLOW), "stories", "--min-articles", "1", "--format", "csv"], cwd=desk,
+                            env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # like `| head -0`: the reader is gone before anything is written
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_a_lone_article_that_joined_a_later_story_says_so(tmp_path, newsflow):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, text in [("first.txt", FLOOD_FIRST), ("army.txt", FLOOD_ARMY), ("toll.txt", FLOOD_TOLL),
+                       ("budget.txt", BUDGET)]:
+        (folder / name).write_text(article(text), encoding="utf-8")
+    store = ingest_files([folder / "first.txt", folder / "budget.txt"], tmp_path / "news.duckdb")
+    lone = json.loads(newsflow(tmp_path, "--doc", "in/first.txt", "--format", "json").stdout)[0]
+    assert lone["method"] == "seed" and lone["story_id"] == lone["doc_id"] and not lone["joined_later"]
+    ingest_files([folder / "army.txt", folder / "toll.txt"], store)
+    done = newsflow(tmp_path, "--doc", "in/first.txt", columns=300)
+    assert done.returncode == 0, done.stderr
+    assert "it joined this story when a later run formed it" in done.stdout
+    assert f"its own one-article story [{lone['doc_id']}] was deleted" in done.stdout
+    row = json.loads(newsflow(tmp_path, "--doc", lone["doc_id"], "--format", "json").stdout)[0]
+    assert row["joined_later"] and row["story_id"] != lone["doc_id"] and row["method"] == "similar"
+    # the terms listed are the ones that weigh in the match, not the words every report uses
+    assert "said" not in row["shared_terms"][:3]
