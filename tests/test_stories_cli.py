@@ -191,3 +191,23 @@ def test_a_lone_article_that_joined_a_later_story_says_so(tmp_path, newsflow):
     assert row["joined_later"] and row["story_id"] != lone["doc_id"] and row["method"] == "similar"
     # the terms listed are the ones that weigh in the match, not the words every report uses
     assert "said" not in row["shared_terms"][:3]
+
+
+def test_the_example_queries_in_the_schema_doc_run(desk, newsflow, monkeypatch, capsys):
+    """docs/schema.md's example queries, as an analyst pastes them into `newsflow sql`."""
+    import re
+
+    from newsflow.cli import main
+
+    doc = (REPO / "docs" / "schema.md").read_text(encoding="utf-8")
+    block = doc.split("### Example queries", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
+    queries = [q.strip() for q in re.sub(r"^--.*$", "", block, flags=re.M).split(";") if q.strip()]
+    assert any("story_overview" in q for q in queries) and any("story_articles" in q for q in queries)
+    story = json.loads(newsflow(desk, "--format", "json").stdout)[0]["story_id"]
+    monkeypatch.setenv("NEWSFLOW_WAREHOUSE", str(desk / "news.duckdb"))
+    for query in queries:
+        capsys.readouterr()
+        assert main(["sql", query.replace("'…'", f"'{story}'"), "--format", "json"]) == 0, query
+        rows = json.loads(capsys.readouterr().out)
+        if "story_articles" in query:  # the story's members; the articles alone (the budget report)
+            assert rows, query
