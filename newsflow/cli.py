@@ -320,13 +320,15 @@ def _doc_keys(doc: str) -> list[str]:
     return keys
 
 
-def _wrap(label: str, text: str, width: int, indent: int = 2) -> str:
-    """`label` then `text`, wrapped to `width` under a hanging indent; ids and paths are not broken."""
+def _wrap(label: str, text: str, width: int, indent: int = 2, hang: int | None = None) -> str:
+    """`label` then `text`, wrapped to `width` under a hanging indent (`hang` columns, else the
+    label's); ids and paths are not broken."""
     import textwrap
 
     head = " " * indent + (f"{label:<10} " if label else "")
-    return textwrap.fill(text, width=max(width, len(head) + 20), initial_indent=head,
-                         subsequent_indent=" " * len(head), break_long_words=False, break_on_hyphens=False)
+    rest = " " * (len(head) if hang is None else hang)
+    return textwrap.fill(text, width=max(width, len(rest) + 20), initial_indent=head, subsequent_indent=rest,
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def _plural(n: int, word: str) -> str:
@@ -341,7 +343,7 @@ def _print_story_list(columns: list[str], rows: list[tuple], width: int) -> None
         size = _plural(row["articles"], "article") + (f" (+{_plural(copies, 'copy')})".replace("copys", "copies")
                                                       if copies else "")
         outlets = row["outlets"] or []
-        print(_wrap("", f"{rank:>2}. {row['title'] or '(untitled)'}", width, indent=0).replace("\n", "\n    "))
+        print(_wrap("", f"{rank:>2}. {row['title'] or '(untitled)'}", width, indent=0, hang=4))
         print(_wrap("", f"{size} · {_plural(len(outlets), 'outlet')} · {span}", width, indent=4))
         if outlets:
             print(_wrap("outlets", ", ".join(outlets), width, indent=4))
