@@ -132,6 +132,8 @@ def test_the_list_fits_a_narrow_terminal_and_keeps_ids_whole(desk, newsflow):
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines and max(len(line) for line in lines) <= 60, done.stdout
+    narrower = newsflow(desk, columns=36).stdout.splitlines()  # titles wrap too; only "story id <id>" may not
+    assert [line.split()[:2] for line in narrower if len(line) > 36] == [["story", "id"]], narrower
     story = json.loads(newsflow(desk, "--format", "json").stdout)[0]
     assert story["story_id"] in done.stdout and story["articles"] == 3 and story["documents"] == 4
     assert "3 articles (+1 copy)" in done.stdout
