@@ -98,8 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
         "document joined its story",
         description="Without --doc: stories of at least --min-articles canonical articles, biggest and latest "
         "first: articles (canonical) and documents (copies included), outlets, first and last publication day "
-        "(ingest day when none is dated), title (its first article's headline) and the tying terms (stored "
-        "stems shared by two or more of its articles, heaviest first). With --doc: how that document joined "
+        "(ingest day when none is dated), title (the headline of the article that started it) and the tying "
+        "terms (stored stems shared by two or more of its articles, heaviest first). With --doc: how that document joined "
         "its story (score, closest member, when) and the terms it shares with the story's other articles. "
         "Exit codes: 0 shown, 1 no such document (or it failed; the reason is named), 2 no warehouse or bad "
         "option, 3 warehouse locked by a run.")
@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="smallest story listed, in canonical articles (default 2; 1 lists articles alone)")
     stories.add_argument("--format", choices=["text", "table", "csv", "json"], default="text",
                          help="text (default: one block per story, wrapped to the terminal), table, csv, json")
+    stories.add_argument("--json", dest="format", action="store_const", const="json",
+                         help="the same as --format json (as ingest --json and config --json)")
     stories.add_argument("--warehouse", help="DuckDB file (default: the configured storage)")
 
     sql = sub.add_parser("sql", help="run a read-only SQL query against the warehouse")
@@ -338,7 +340,8 @@ def _plural(n: int, word: str) -> str:
 def _print_story_list(columns: list[str], rows: list[tuple], width: int) -> None:
     for rank, values in enumerate(rows, start=1):
         row = dict(zip(columns, values))
-        span = str(row["first_day"]) if row["first_day"] == row["last_day"] else f"{row['first_day']} to {row['last_day']}"
+        first, last = row["first_day"], row["last_day"]
+        span = str(first) if first == last else f"{first} to {last}"
         copies = row["documents"] - row["articles"]
         size = _plural(row["articles"], "article") + (f" (+{_plural(copies, 'copy')})".replace("copys", "copies")
                                                       if copies else "")

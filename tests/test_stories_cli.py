@@ -142,6 +142,11 @@ def test_the_list_fits_a_narrow_terminal_and_keeps_ids_whole(desk, newsflow):
     assert wide == [f"  source     {desk / 'in' / 'quake-b.txt'}"], explained  # a path is kept whole
 
 
+def test_json_as_the_other_commands_spell_it(desk, newsflow):
+    assert newsflow(desk, "--json").stdout == newsflow(desk, "--format", "json").stdout
+    assert json.loads(newsflow(desk, "--doc", "in/quake-b.txt", "--json").stdout)[0]["method"] in ("seed", "similar")
+
+
 def test_csv_cells_hold_lists_as_text_not_python_reprs(desk, newsflow):
     out = newsflow(desk, "--format", "csv").stdout
     assert "[" not in out and "'" not in out
