@@ -374,9 +374,10 @@ def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
             joined = (f"started the story ({when}): the story is named after it; "
                       "the other articles joined it")
         else:
-            joined = (f"alone in its own story ({when}): no story took it. Joining needs a story score at the "
-                      "story threshold with a story's articles published within the story window "
-                      "(NEWSFLOW_STORY__THRESHOLD, __WINDOW_DAYS); a story a later run forms may still take it")
+            joined = (f"alone in its own story ({when}): no story took it. Joining needs, among the rules in "
+                      "docs/design.md, a link and a story score at the story threshold (NEWSFLOW_STORY__THRESHOLD) "
+                      "with dates within the story window (__WINDOW_DAYS); a story a later run forms may still "
+                      "take it")
     elif row["method"] == "duplicate":
         kind = row["duplicate_method"] or "a"
         joined = (f"{kind} copy (similarity {row['similarity']:.3f}) of {matched}; a copy follows its "
@@ -419,7 +420,9 @@ def cmd_stories(args: argparse.Namespace) -> int:
         else:
             columns, rows = list_stories(store, limit=args.limit + 1, min_articles=args.min_articles)
     except (WarehouseLocked, duckdb.Error) as exc:
-        hint = "; run `newsflow ingest` first" if isinstance(exc, duckdb.CatalogException) else ""
+        hint = ("; run `newsflow ingest` first" if isinstance(exc, duckdb.CatalogException)
+                else "; the warehouse's schema is older than this newsflow: the next `newsflow ingest` upgrades it"
+                if isinstance(exc, duckdb.BinderException) else "")
         print(f"newsflow stories: {exc}{hint}", file=sys.stderr)
         return 3 if isinstance(exc, WarehouseLocked) else 2
     width = shutil.get_terminal_size((100, 24)).columns
