@@ -99,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Without --doc: stories of at least --min-articles canonical articles, biggest and latest "
         "first: articles (canonical) and documents (copies included), outlets, first and last publication day "
         "(ingest day when none is dated), title (the headline of the article that started it) and the tying "
-        "terms (stored stems shared by two or more of its articles, heaviest first). With --doc: how that document joined "
-        "its story (score, closest member, when) and the terms it shares with the story's other articles. "
+        "terms (stored stems shared by two or more of its articles, heaviest first). With --doc: how that "
+        "document joined its story (score, closest member, when) and the terms it shares with the story's "
+        "other articles. "
         "Exit codes: 0 shown, 1 no such document (or it failed; the reason is named), 2 no warehouse or bad "
         "option, 3 warehouse locked by a run.")
     stories.add_argument("--doc", help="explain one document: its doc_id or source (path as given to "
@@ -343,7 +344,7 @@ def _print_story_list(columns: list[str], rows: list[tuple], width: int) -> None
         first, last = row["first_day"], row["last_day"]
         span = str(first) if first == last else f"{first} to {last}"
         copies = row["documents"] - row["articles"]
-        size = _plural(row["articles"], "article") + (f" (+{_plural(copies, 'copy')})".replace("copys", "copies")
+        size = _plural(row["articles"], "article") + (f" (+{copies} {'copy' if copies == 1 else 'copies'})"
                                                       if copies else "")
         outlets = row["outlets"] or []
         print(_wrap("", f"{rank:>2}. {row['title'] or '(untitled)'}", width, indent=0, hang=4))
@@ -396,6 +397,11 @@ def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
     print(_wrap("shared", terms, width))
 
 
+def _csv_lists(rows: list[tuple]) -> list[tuple]:
+    """Lists as one cell each, "a; b", not Python's repr."""
+    return [tuple("; ".join(map(str, v)) if isinstance(v, list) else v for v in row) for row in rows]
+
+
 def cmd_stories(args: argparse.Namespace) -> int:
     import shutil
 
@@ -433,8 +439,8 @@ def cmd_stories(args: argparse.Namespace) -> int:
                   "see the failures table", file=sys.stderr)
         elif other:
             doc_id, title = other[1][0]
-            print(f"newsflow stories: {title or '(untitled)'} [{doc_id}] is stored but has no story "
-                  "(stored before stories existed)", file=sys.stderr)
+            print(f"newsflow stories: {title or '(untitled)'} [{doc_id}] is stored but has no story (it, or "
+                  "the original it copies, was stored before stories existed)", file=sys.stderr)
         else:
             print(f"newsflow stories: no stored document or failed source is {args.doc!r} (give a doc_id, "
                   "or the path or URL it was ingested from)", file=sys.stderr)
@@ -443,12 +449,12 @@ def cmd_stories(args: argparse.Namespace) -> int:
         if args.format == "text":
             _print_explanation(dict(zip(columns, rows[0])), settings.story.threshold, width)
         else:
-            print_rows(columns, rows, args.format)
+            print_rows(columns, _csv_lists(rows) if args.format == "csv" else rows, args.format)
         return 0
     more = len(rows) > args.limit
     rows = rows[: args.limit]
-    if args.format == "csv":  # lists as one cell each: "a; b", not Python's repr
-        rows = [tuple("; ".join(map(str, v)) if isinstance(v, list) else v for v in row) for row in rows]
+    if args.format == "csv":
+        rows = _csv_lists(rows)
     if args.format != "text":
         print_rows(columns, rows, args.format)
     elif rows:
