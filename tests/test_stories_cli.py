@@ -1,5 +1,6 @@
-"""`newsflow stories` as an analyst meets it: the installed command, run in a folder of articles
-against a real DuckDB warehouse (built by the pipeline without Prefect, as tests/test_dedup does)."""
+"""`newsflow stories` as an analyst meets it: typed in a folder of articles (its own main, parser and
+output; the installed command where the process matters) against a real DuckDB warehouse built by the
+pipeline without Prefect, as tests/test_dedup does."""
 
 from __future__ import annotations
 
@@ -112,7 +113,7 @@ def test_a_seed_says_it_started_its_story_and_a_lone_article_that_it_is_alone(de
 
 
 def test_a_copy_is_explained_as_a_copy_of_its_original(desk, newsflow):
-    rows = {Path(r["source"]).name: r for r in (explain(newsflow, desk, f"in/{n}") for n in ("quake-a.txt", "quake-a-reprint.txt"))}
+    rows = {name: explain(newsflow, desk, f"in/{name}") for name in ("quake-a.txt", "quake-a-reprint.txt")}
     copy, original = (rows["quake-a-reprint.txt"], rows["quake-a.txt"]) if rows["quake-a.txt"]["is_canonical"] \
         else (rows["quake-a.txt"], rows["quake-a-reprint.txt"])
     assert copy["method"] == "duplicate" and copy["duplicate_method"] == "exact"
