@@ -307,14 +307,17 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0 if refresh.rebuilt else 1
 
 
-def _doc_keys(doc: str) -> list[str]:
-    """The spellings `--doc` may be stored under: as given (a doc_id, a URL, a stored source) and,
-    for a path, absolute as ingest stores it (a record keeps its #L<n> suffix)."""
+def _doc_keys(doc: str, secret_params: list[str]) -> list[str]:
+    """The spellings `--doc` may be stored under: as given (a doc_id, a URL, a stored source); a URL
+    as ingest stores it, credentials and secret query values redacted; a path absolute, as ingest
+    stores it (a record keeps its #<n> or #L<n> suffix)."""
     from pathlib import Path
+
+    from tasks.sources.url_safety import redact_url
 
     keys = [doc]
     if "://" in doc:
-        return keys
+        return list(dict.fromkeys([doc, redact_url(doc, secret_params)]))
     path, hash_, record = doc.partition("#")
     for spelled in (Path(path).expanduser().absolute(), Path(path).expanduser().resolve()):
         key = str(spelled) + hash_ + record
@@ -419,7 +422,7 @@ def cmd_stories(args: argparse.Namespace) -> int:
             print(f"newsflow stories: no warehouse at {store.path}; run `newsflow ingest` first "
                   "(or give --warehouse FILE / NEWSFLOW_WAREHOUSE)", file=sys.stderr)
             return 2
-        keys = _doc_keys(args.doc) if args.doc else []
+        keys = _doc_keys(args.doc, settings.fetch.redact_query_params) if args.doc else []
         if args.doc:
             columns, rows = explain_document(store, keys)
             other = None if rows else storyless(store, keys)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.http_server import Reply, http_server  # noqa: F401 (fixture)
 from tests.test_dedup import ingest_files
 from tests.test_stories import BUDGET, FLOOD_ARMY, FLOOD_FIRST, FLOOD_TOLL, QUAKE_A, QUAKE_B
 
@@ -219,3 +220,32 @@ def test_the_example_queries_in_the_schema_doc_run(desk, newsflow, monkeypatch, 
         rows = json.loads(capsys.readouterr().out)
         if "story_articles" in query:  # the story's members; the articles alone (the budget report)
             assert rows, query
+
+
+def test_a_url_is_found_as_typed_though_stored_with_its_token_redacted(tmp_path, newsflow, http_server,  # noqa: F811
+                                                                       monkeypatch):
+    import uuid
+    from dataclasses import replace
+
+    from flows.parameters import run_config
+    from newsflow.settings import Settings
+    from tasks.pipeline import InlineStages, Pipeline
+    from warehouse.store import Warehouse
+
+    monkeypatch.setenv("NEWSFLOW_FETCH__ALLOW_PRIVATE_ADDRESSES", "true")  # the loopback server
+    page = (f"<html><head><title>Rescuers dig for survivors after Italy quake</title></head><body><article>"
+            f"<h1>Rescuers dig for survivors after Italy quake</h1><p>{QUAKE_B}</p></article></body></html>")
+    http_server.route("/quake", Reply(200, page.encode(), content_type="text/html"))
+    url = http_server.url("/quake") + "?token=s3cret"
+    store = Warehouse(tmp_path / "news.duckdb")
+    store.migrate()
+    pipeline = Pipeline(store, replace(run_config(Settings(_env_file=None)), workers=1), InlineStages(),
+                        f"run-{uuid.uuid4()}")
+    store.start_run(pipeline.run_id, None, {})
+    for _ in pipeline.run_batches(pipeline.fetch_urls([url])):
+        pass
+    _, sources = store.query("SELECT source FROM documents")
+    assert sources == [(url.replace("s3cret", "REDACTED"),)]  # what ingest stores
+    done = newsflow(tmp_path, "--doc", url)
+    assert done.returncode == 0, done.stderr
+    assert "Rescuers dig for survivors" in done.stdout and "s3cret" not in done.stdout
