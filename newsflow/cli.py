@@ -9,7 +9,7 @@ import os
 import sys
 from datetime import date
 
-from tasks.summarize.algorithms import ALGORITHMS
+from tasks.summarize.registry import ALGORITHMS
 
 
 def _prefect_defaults() -> None:
@@ -195,8 +195,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from warehouse.store import WarehouseLocked
 
     store = _store(args)
-    if store.lake is None and not store.path.exists():
-        print(f"newsflow export: no warehouse at {store.path}; run `newsflow ingest` first", file=sys.stderr)
+    if _no_warehouse(store, "export"):
         return 2
     out = Path(args.out) if args.out else (store.path.parent / "export" if store.lake is None else Path("export"))
     try:
@@ -224,6 +223,16 @@ def _store(args: argparse.Namespace):
     return Warehouse.from_settings(get_settings(), args.warehouse)
 
 
+def _no_warehouse(store, command: str) -> bool:
+    """True, after one line saying so, when the DuckDB file to read does not exist (DuckDB's own
+    "IO Error: Cannot open database ... in read-only mode" names neither the cause nor the fix)."""
+    if store.lake is None and not store.path.exists():
+        print(f"newsflow {command}: no warehouse at {store.path}; run `newsflow ingest` first "
+              "(or give --warehouse FILE / NEWSFLOW_WAREHOUSE)", file=sys.stderr)
+        return True
+    return False
+
+
 def _warehouse_file(settings, warehouse: str | None) -> None:
     """Raise NotAWarehouse (a ValueError naming the file) if the DuckDB file to write is something else."""
     from pathlib import Path
@@ -241,7 +250,7 @@ def print_rows(columns: list[str], rows: list[tuple], fmt: str = "table", width:
     elif fmt == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
-        writer.writerows(rows)
+        writer.writerows(_csv_lists(rows))
     else:
         cells = [[("" if v is None else str(v)).replace("\n", " ") for v in row] for row in rows]
         cells = [[v if len(v) <= width else v[: width - 1] + "…" for v in row] for row in cells]
@@ -267,6 +276,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         return 2
     try:
         store = _store(args)
+        if _no_warehouse(store, "search"):
+            return 2
         if language and store.search_index_state().indexed is None:
             print("newsflow search: no search index with languages yet (indexes built before schema version 11 "
                   "have none); `newsflow reindex` builds it", file=sys.stderr)
@@ -298,6 +309,8 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
     try:
         store = _store(args)
+        if _no_warehouse(store, "reindex"):
+            return 2
         refresh = store.refresh_search_index(force=True)
         state = store.search_index_state()
     except (WarehouseLocked, duckdb.Error) as exc:
@@ -418,9 +431,7 @@ def cmd_stories(args: argparse.Namespace) -> int:
         return 2
     try:
         store = _store(args)
-        if store.lake is None and not store.path.exists():
-            print(f"newsflow stories: no warehouse at {store.path}; run `newsflow ingest` first "
-                  "(or give --warehouse FILE / NEWSFLOW_WAREHOUSE)", file=sys.stderr)
+        if _no_warehouse(store, "stories"):
             return 2
         keys = _doc_keys(args.doc, settings.fetch.redact_query_params) if args.doc else []
         if args.doc:
@@ -452,12 +463,10 @@ def cmd_stories(args: argparse.Namespace) -> int:
         if args.format == "text":
             _print_explanation(dict(zip(columns, rows[0])), settings.story.threshold, width)
         else:
-            print_rows(columns, _csv_lists(rows) if args.format == "csv" else rows, args.format)
+            print_rows(columns, rows, args.format)
         return 0
     more = len(rows) > args.limit
     rows = rows[: args.limit]
-    if args.format == "csv":
-        rows = _csv_lists(rows)
     if args.format != "text":
         print_rows(columns, rows, args.format)
     elif rows:
@@ -479,8 +488,11 @@ def cmd_sql(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     limits = settings.sql
+    store = _store(args)
+    if _no_warehouse(store, "sql"):
+        return 2
     try:
-        columns, rows = _store(args).query(args.query, timeout_s=limits.timeout_s, memory_limit=limits.memory_limit,
+        columns, rows = store.query(args.query, timeout_s=limits.timeout_s, memory_limit=limits.memory_limit,
                                            max_rows=limits.max_rows)
     except WarehouseLocked as exc:
         print(f"newsflow sql: {exc}", file=sys.stderr)

@@ -19,9 +19,9 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tasks.pipeline import FAULT_POINTS
+from tasks.stage_names import FAULT_POINTS
 from tasks.sources.fetch import FetchSettings
-from tasks.summarize.algorithms import ALGORITHMS
+from tasks.summarize.registry import ALGORITHMS
 from tasks.summarize.length import DEFAULT_SENTENCES, SENTENCES_RANGE, WORDS_RANGE
 from warehouse.search import RefreshPolicy
 

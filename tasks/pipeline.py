@@ -31,14 +31,9 @@ from tasks.dedup.terms import warm_prior
 from tasks.document import Document, Failure
 from tasks.parallel import release_freed_memory
 from tasks.sources.fetch import FetchSettings
+from tasks.stage_names import COUNTS, FAULT_POINTS
 from tasks.summarize.length import SummaryLength
 
-# Stage names, in pipeline order: the Prefect task names, the report's timing keys and the
-# fault seam's boundaries. "stored" is after a batch's commit; "search-index" is the run's
-# index build, before its commit.
-STAGES = ("read", "fetch", "discover-feeds", "clean", "deduplicate", "stories", "summarize", "store")
-FAULT_POINTS = ("read", "clean", "deduplicate", "stories", "summarize", "store", "stored", "search-index")
-COUNTS = ("items_seen", "documents_new", "unchanged", "duplicates", "summaries", "failures")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from tasks.pipeline import STAGES, Pending
+from tasks.pipeline import Pending
+from tasks.stage_names import STAGES
 
 T = TypeVar("T")
 

@@ -4,6 +4,8 @@ import csv
 import io
 import json
 import multiprocessing
+import subprocess
+import sys
 import time
 
 import duckdb
@@ -35,6 +37,29 @@ def test_sql_formats(wh, capsys):
     assert main(["sql", "SELECT title FROM search_articles('chemical weapons')", "--warehouse", str(wh)]) == 0
     out = capsys.readouterr().out
     assert "UN council adopts chemical weapons resolution" in out and "(1 row)" in out
+
+
+def test_sql_csv_writes_a_list_as_one_cell(wh, capsys):
+    assert main(["sql", "SELECT ['Reuters', 'AP'] AS outlets, 2 AS n", "--warehouse", str(wh), "--format", "csv"]) == 0
+    assert list(csv.reader(io.StringIO(capsys.readouterr().out))) == [["outlets", "n"], ["Reuters; AP", "2"]]
+
+
+def test_reading_commands_do_not_load_the_pipeline():
+    """`newsflow sql`, `search`, `config` answer without importing the summarizers or the clustering
+    (sumy, NLTK and SciPy cost every command about a second before the names moved out)."""
+    probe = ("import sys, newsflow.cli, newsflow.settings; newsflow.settings.get_settings(); "
+             "print(sorted(m for m in ('sumy', 'nltk', 'scipy', 'tasks.pipeline') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("command", [["sql", "SELECT 1"], ["search", "budget"], ["reindex"], ["export"]])
+def test_a_missing_warehouse_is_one_line_and_is_not_created(tmp_path, capsys, command):
+    missing = tmp_path / "none.duckdb"
+    assert main([*command, "--warehouse", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert f"no warehouse at {missing}" in err and "newsflow ingest" in err and "IO Error" not in err
+    assert not missing.exists()
 
 
 @pytest.mark.parametrize("statement", [

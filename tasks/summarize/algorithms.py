@@ -43,6 +43,7 @@ from sumy.utils import get_stop_words
 
 from tasks.document import Summary
 from tasks.summarize.length import SummaryLength
+from tasks.summarize.registry import ALGORITHMS, SUMY_METHOD_NAMES
 from tasks.text import tokens
 from tasks.text.sentences import SumyTokenizer, is_table_or_list_line, split_paragraphs
 
@@ -56,12 +57,9 @@ __all__ = [
     "FEATURE_NAMES",
 ]
 
-# sumy's methods by the name users pick them with
-SUMY_METHODS = {"lexrank": LexRankSummarizer, "textrank": TextRankSummarizer, "lsa": LsaSummarizer,
-                "luhn": LuhnSummarizer, "kl": KLSummarizer, "sumbasic": SumBasicSummarizer}
-# The one registry of summarizers: CLI choices, the flow's parameter type (the UI dropdown),
-# settings validation and the docs table all read it. "newsflow" is the default.
-ALGORITHMS: tuple[str, ...] = ("newsflow", "lead", *SUMY_METHODS)
+# sumy's methods by the name users pick them with (names and their order: tasks.summarize.registry)
+SUMY_METHODS = dict(zip(SUMY_METHOD_NAMES, (LexRankSummarizer, TextRankSummarizer, LsaSummarizer, LuhnSummarizer,
+                                            KLSummarizer, SumBasicSummarizer), strict=True))
 MAX_CANDIDATES = 100  # bound for the quadratic sumy methods on long documents
 # KL's greedy loop is O(n^2 * vocabulary) in pure Python: a tighter bound keeps it well under 2 s
 _CANDIDATE_LIMITS = {"kl": 60}
