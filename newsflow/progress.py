@@ -63,7 +63,7 @@ class ProgressReporter:
         self._started = clock()
         self._last_line = self._started
         self._closed = False
-        self._last_text = ""
+        self._last_done: int | None = None
         self._lock = threading.Lock()  # the flow may report from task-runner threads
         self._tty = tty if tty is not None else bool(getattr(self.stream, "isatty", lambda: False)())
         # drawn on the first report, not at construction: until the flow has found its
@@ -96,6 +96,10 @@ class ProgressReporter:
 
     def set_total(self, total: int) -> None:
         with self._lock:
+            if self.total is None and not self.done:
+                # the flow has found its work: time counts from here, not from the command's start,
+                # which includes Prefect's temporary server start-up (~10 s a run; 2 seeds read 0.1/s)
+                self._started = self._last_line = self._clock()
             self.total = total
             self._ensure_bar()
             if self._bar is not None:
@@ -127,11 +131,11 @@ class ProgressReporter:
             self._closed = True
             if self._bar is not None:
                 self._bar.stop()
-            elif not self._tty and (self.done or self.total) and self.line() != self._last_text:
+            elif not self._tty and (self.done or self.total) and self.done != self._last_done:
                 self._write(self.line())
 
     def _write(self, text: str) -> None:
-        self._last_text = text
+        self._last_done = self.done  # a final line for a count already shown would only repeat it
         print(f"progress: {text}", file=self.stream, flush=True)
 
     def __enter__(self) -> ProgressReporter:

@@ -48,6 +48,20 @@ def test_non_tty_writes_periodic_plain_lines_and_a_final_one():
     assert "\r" not in stream.getvalue() and "\x1b" not in stream.getvalue()  # no bar control codes in logs
 
 
+def test_time_counts_from_when_the_flow_knows_its_work_and_the_end_is_said_once():
+    """As `newsflow ingest` builds it: no total until the flow has started (after Prefect's server
+    start-up, seconds the rate must not count), then one line for the finished run."""
+    stream, clock = io.StringIO(), FakeClock()
+    reporter = ProgressReporter(stream=stream, interval_s=10, clock=clock)
+    clock.now += 12  # the temporary Prefect server starts
+    reporter.set_total(2)
+    clock.now += 1
+    reporter.advance(2)
+    clock.now += 1  # the search index, the report
+    reporter.close()
+    assert stream.getvalue() == "progress: 2/2 documents (100%) · 1.0/s · done in 2s\n"
+
+
 def test_tty_draws_a_bar_that_ends_complete():
     stream = io.StringIO()
     reporter = ProgressReporter(50, stream=stream, tty=True)
