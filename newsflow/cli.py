@@ -363,7 +363,8 @@ def _print_story_list(columns: list[str], rows: list[tuple], width: int) -> None
         size = _plural(row["articles"], "article") + (f" (+{copies} {'copy' if copies == 1 else 'copies'})"
                                                       if copies else "")
         outlets = row["outlets"] or []
-        print(_wrap("", f"{rank:>2}. {row['title'] or '(untitled)'}", width, indent=0, hang=4))
+        title = row["title"] or (f"(no headline) {row['opening']}…" if row["opening"] else "(untitled)")
+        print(_wrap("", f"{rank:>2}. {title}", width, indent=0, hang=4))
         print(_wrap("", f"{size} · {_plural(len(outlets), 'outlet')} · {span}", width, indent=4))
         if outlets:
             print(_wrap("outlets", ", ".join(outlets), width, indent=4))

@@ -249,3 +249,18 @@ def test_a_url_is_found_as_typed_though_stored_with_its_token_redacted(tmp_path,
     done = newsflow(tmp_path, "--doc", url)
     assert done.returncode == 0, done.stderr
     assert "Rescuers dig for survivors" in done.stdout and "s3cret" not in done.stdout
+
+
+def test_a_story_of_articles_without_headlines_is_listed_by_its_opening_words(tmp_path, newsflow):
+    """Text dumps with the headline run into the body (one line per article, as scrapers often save
+    them) have no headline; the list names such a story by its first article's opening words."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, text in [("army.txt", FLOOD_ARMY), ("toll.txt", FLOOD_TOLL)]:
+        (folder / name).write_text(text.replace(". ", " ", 1) + "\n", encoding="utf-8")
+    ingest_files(sorted(folder.iterdir()), tmp_path / "news.duckdb")
+    done = newsflow(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "2 articles" in done.stdout and "(untitled)" not in done.stdout
+    opening = next(line for line in done.stdout.splitlines() if line.lstrip().startswith("1."))
+    assert "(no headline) " in opening and ("Valencia flood: army sent" in opening or "Army reaches Paiporta" in opening)

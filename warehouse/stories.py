@@ -171,8 +171,11 @@ WITH chosen AS (
 SELECT o.story_id, o.articles, o.documents, o.outlets,
        coalesce(o.first_published, CAST(o.first_ingested AS DATE)) AS first_day,
        coalesce(o.last_published, CAST(o.last_ingested AS DATE)) AS last_day,
-       o.title, coalesce(x.terms, []) AS tying_terms
+       o.title, coalesce(x.terms, []) AS tying_terms,
+       -- a story whose first article has no headline (a one-line text dump) is named by its opening words
+       CASE WHEN o.title IS NULL THEN left(trim(regexp_replace(sd.text, '\s+', ' ', 'g')), 90) END AS opening
 FROM story_overview o JOIN chosen c ON c.story_id = o.story_id LEFT JOIN ties x ON x.story_id = o.story_id
+LEFT JOIN stories s ON s.story_id = o.story_id LEFT JOIN documents sd ON sd.doc_id = s.seed_doc_id
 ORDER BY o.articles DESC, last_day DESC, o.story_id"""
     return warehouse.query(sql, [min_articles, limit])
 
