@@ -29,6 +29,14 @@ def probe_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> I
         con.unregister(name)
 
 
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    """Bulk-insert the Arrow `rows` as they are (by column name); `table` is a code constant."""
+    if not rows.num_rows:
+        return
+    with probe_table(con, "batch_rows", rows):
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM batch_rows")  # noqa: S608 constants only
+
+
 def insert_new(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, keys: tuple[str, ...]) -> None:
     """Bulk-insert the Arrow `rows` whose `keys` are not in `table` yet (by column name).
 

@@ -25,8 +25,9 @@ from pathlib import Path
 import duckdb
 import duckdb_ext
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from warehouse.probe import insert_new, probe, probe_table
+from warehouse.probe import insert_new, insert_rows, probe, probe_table
 from warehouse.writer_lock import writer_lock
 
 from warehouse import lake as lakes
@@ -115,6 +116,22 @@ def _retry_write_conflicts(method):
 DEFAULT_MEMORY_LIMIT = "512MB"
 
 
+def insert_of_new_docs(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, keys: tuple[str, ...],
+                       new_ids: pa.Array) -> None:
+    """Insert a batch's rows keyed by doc_id: those of the documents this transaction stores for
+    the first time (`new_ids`) as they are, the rest only where their keys are not stored yet.
+
+    Every row keyed by a doc_id is written in the transaction that writes its document (nothing
+    deletes documents), so no stored row can hold a new document's key, and the anti-join
+    `insert_new` makes would only read the table's whole key columns into DuckDB's cache: at 100k
+    stored documents about 25 MiB a table, which the batch's commit and checkpoint then sit on."""
+    if not rows.num_rows:
+        return
+    fresh = pc.is_in(rows.column("doc_id"), value_set=new_ids)
+    insert_rows(con, table, rows.filter(fresh))
+    insert_new(con, table, rows.filter(pc.invert(fresh)), keys)
+
+
 class Warehouse:
     def __init__(self, path: str | Path, *, lock_timeout_s: float = 120.0, lake: lakes.LakeConfig | None = None,
                  memory_limit: str = DEFAULT_MEMORY_LIMIT):
@@ -157,10 +174,10 @@ class Warehouse:
 
         DuckDB gives back its buffer cache and what its queries allocated only when the database
         closes, and a batch's lookups scan tables that grow with the warehouse. The story stage
-        calls this (through its index) after its postings scan and before building its matrices;
-        the second alone took the stage's peak at 100k stored documents from 685-718 to 627-642
-        MiB (replayed alone). Reopening costs ~0.1 s there. Without a session (or on a lake)
-        there is nothing held."""
+        calls this (through its index) before and after its postings scan, after its vector fetch
+        and before building its matrices; the last alone took the stage's peak at 100k stored
+        documents from 685-718 to 627-642 MiB (replayed alone). Reopening costs ~10 ms. Without a
+        session (or on a lake) there is nothing held."""
         session = self._session
         if session is None or session[0] != threading.get_ident() or self.lake is not None:
             return
@@ -475,13 +492,15 @@ class Warehouse:
                 with probe_table(con, "batch_documents", doc_rows):
                     known = {r[0] for r in con.execute(
                         "SELECT doc_id FROM documents WHERE doc_id IN (SELECT doc_id FROM batch_documents)").fetchall()}
-                insert_new(con, "documents", doc_rows, ("doc_id",))
-            insert_new(con, "duplicates", dup_rows, ("doc_id",))
-            insert_new(con, "summaries", pa.Table.from_pylist(summary_rows, schema=_SUMMARY_SCHEMA),
-                       ("doc_id", "algorithm"))
-            insert_new(con, "summary_sentences", pa.Table.from_pylist(sentence_rows, schema=_SENTENCE_SCHEMA),
-                       ("doc_id", "algorithm", "rank"))
-            insert_new(con, "minhash_bands", band_rows, ("doc_id",))
+            new_ids = pa.array(sorted({d.doc_id for d in docs} - known), pa.string())
+            insert_of_new_docs(con, "documents", doc_rows, ("doc_id",), new_ids)
+            insert_of_new_docs(con, "duplicates", dup_rows, ("doc_id",), new_ids)
+            insert_of_new_docs(con, "summaries", pa.Table.from_pylist(summary_rows, schema=_SUMMARY_SCHEMA),
+                               ("doc_id", "algorithm"), new_ids)
+            insert_of_new_docs(con, "summary_sentences",
+                               pa.Table.from_pylist(sentence_rows, schema=_SENTENCE_SCHEMA),
+                               ("doc_id", "algorithm", "rank"), new_ids)
+            insert_of_new_docs(con, "minhash_bands", band_rows, ("doc_id",), new_ids)
             insert_new(con, "minhash_band_ids", band_rows.select(["band"]).group_by("band").aggregate([]), ("band",))
             for f in failure_rows:
                 # MERGE rather than ON CONFLICT: DuckLake tables have no keys to conflict on
