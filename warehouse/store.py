@@ -25,9 +25,8 @@ from pathlib import Path
 import duckdb
 import duckdb_ext
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from warehouse.probe import insert_new, insert_rows, probe, probe_table
+from warehouse.probe import insert_new, insert_of_new_docs, probe, probe_table
 from warehouse.writer_lock import writer_lock
 
 from warehouse import lake as lakes
@@ -114,22 +113,6 @@ def _retry_write_conflicts(method):
 # its memory is handed back right after: `release_memory`); beyond this DuckDB spills to disk, but not every operator can: at 256 MB a 100k run's story lookup failed with
 # an out-of-memory error. The full-text index build has its own cap (warehouse/search.py).
 DEFAULT_MEMORY_LIMIT = "512MB"
-
-
-def insert_of_new_docs(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, keys: tuple[str, ...],
-                       new_ids: pa.Array) -> None:
-    """Insert a batch's rows keyed by doc_id: those of the documents this transaction stores for
-    the first time (`new_ids`) as they are, the rest only where their keys are not stored yet.
-
-    Every row keyed by a doc_id is written in the transaction that writes its document (nothing
-    deletes documents), so no stored row can hold a new document's key, and the anti-join
-    `insert_new` makes would only read the table's whole key columns into DuckDB's cache: at 100k
-    stored documents about 25 MiB a table, which the batch's commit and checkpoint then sit on."""
-    if not rows.num_rows:
-        return
-    fresh = pc.is_in(rows.column("doc_id"), value_set=new_ids)
-    insert_rows(con, table, rows.filter(fresh))
-    insert_new(con, table, rows.filter(pc.invert(fresh)), keys)
 
 
 class Warehouse:
@@ -535,7 +518,7 @@ class Warehouse:
                     {**entry, "run_id": run_id},
                 )
             if stories is not None:
-                write_story_rows(con, run_id, stories)
+                write_story_rows(con, run_id, stories, new_ids)
             if before_commit is not None:
                 before_commit()
 

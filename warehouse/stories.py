@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from warehouse.probe import insert_new, insert_rows, probe, probe_table
+from warehouse.probe import insert_of_new_docs, insert_rows, probe, probe_table
 
 
 class StoryTables:
@@ -116,21 +116,28 @@ _TERM_SCHEMA = pa.schema([("doc_id", pa.string()), ("term", pa.string()), ("weig
 _DF_SCHEMA = pa.schema([("term", pa.string()), ("df", pa.int32())])
 
 
-def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome) -> None:
+def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome, new_ids: pa.Array | None = None) -> None:
     """Insert one batch's stories, members, term vectors and df increments (caller holds the transaction).
 
     Documents already given a story (a concurrent or repeated run) keep theirs, and their
-    terms and df are not counted twice.
+    terms and df are not counted twice. `new_ids`: the documents this transaction stores for the
+    first time, which can have no story rows yet (see `insert_of_new_docs`): only the others are
+    looked up.
     """
     if outcome is None or not outcome.members:
         return
     now = datetime.now()
     members = pa.Table.from_pylist([{**m, "run_id": run_id, "assigned_at": now} for m in outcome.members],
                                    schema=_MEMBER_SCHEMA)
-    with probe_table(con, "batch_story_members", members):
-        known = {r[0] for r in con.execute(
-            "SELECT doc_id FROM story_members WHERE doc_id IN (SELECT doc_id FROM batch_story_members)").fetchall()}
-    # the rows insert_new would keep, without its second read of story_members' doc_id column
+    new_ids = pa.array([], pa.string()) if new_ids is None else new_ids
+    stored_before = members.filter(pc.invert(pc.is_in(members.column("doc_id"), value_set=new_ids)))
+    known = set()
+    if stored_before.num_rows:
+        with probe_table(con, "batch_story_members", stored_before):
+            known = {r[0] for r in con.execute(
+                "SELECT doc_id FROM story_members WHERE doc_id IN (SELECT doc_id FROM batch_story_members)"
+            ).fetchall()}
+    # the rows insert_new would keep, without reading story_members' doc_id column again
     insert_rows(con, "story_members", members.filter(pc.invert(pc.is_in(
         members.column("doc_id"), value_set=pa.array(sorted(known), pa.string())))) if known else members)
     if outcome.moves:
@@ -146,7 +153,8 @@ def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome) -> No
                         "FROM batch_story_moves v WHERE story_members.doc_id = v.doc_id")
             con.execute("DELETE FROM stories WHERE story_id IN (SELECT left_story_id FROM batch_story_moves)")
     stories = [{**s, "run_id": run_id, "created_at": now} for s in outcome.stories if s["seed_doc_id"] not in known]
-    insert_new(con, "stories", pa.Table.from_pylist(stories, schema=_STORY_SCHEMA), ("story_id",))
+    insert_of_new_docs(con, "stories", pa.Table.from_pylist(stories, schema=_STORY_SCHEMA), ("story_id",), new_ids,
+                       id_column="story_id")
     terms = pa.table({"doc_id": outcome.terms.doc_id, "term": outcome.terms.term,
                       "weight": outcome.terms.weight}, schema=_TERM_SCHEMA)
     if known:
