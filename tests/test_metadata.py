@@ -181,3 +181,20 @@ def test_random_text_never_raises(s):
     guess_title(s.split("\n"))
     guess_outlet(s.split("\n"), s)
     byline_author(s)
+
+
+def test_month_names_table_is_what_cldr_says():
+    from tasks.text.metadata import cldr_month_names, month_names
+
+    assert month_names() == {**cldr_month_names(), "sept": 9}  # else: write_month_names() (see its docstring)
+
+
+def test_dates_are_read_without_loading_babel():
+    # babel keeps each locale it loads whole: ~36 MiB in every pool worker for 514 month names
+    import subprocess
+    import sys
+
+    code = ("import sys; from datetime import date; from tasks.text.metadata import parse_date; "
+            "assert parse_date('3. Juni 2024', today=date(2026, 1, 1))[0] == date(2024, 6, 3); "
+            "assert 'babel' not in sys.modules, 'babel imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -121,3 +121,51 @@ def test_release_memory_reopens_the_session_connection(tmp_path):
             assert second.execute("SELECT count(*) FROM documents").fetchone() == (0,)
     with pytest.raises(duckdb.ConnectionException):
         second.execute("SELECT 1")  # the session's end closed the reopened connection too
+
+
+def test_write_batch_of_stored_and_new_documents_adds_only_the_new_ones_rows(tmp_path):
+    # rows of documents found new in the transaction go in without an anti-join; a document a
+    # concurrent run stored meanwhile keeps its rows and gets none twice
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.migrate()
+    a, b = make_doc("a", "First story. More."), make_doc("b", "Second story. More.")
+    b.duplicate_of, b.duplicate_method, b.similarity = a.doc_id, "near", 0.9
+    store.write_batch("r1", [a], [], {a.doc_id: [(0, 11), (1, 12)]}, summary_length="sentences=1")
+    store.write_batch("r2", [a, b], [], {a.doc_id: [(0, 11), (1, 12)], b.doc_id: [(0, 21)]},
+                      summary_length="sentences=1")
+    with store.connect() as con:
+        def rows(sql):
+            return con.execute(sql).fetchall()
+        assert rows("SELECT doc_id, run_id FROM documents ORDER BY run_id") == [(a.doc_id, "r1"), (b.doc_id, "r2")]
+        assert rows("SELECT doc_id, duplicate_of FROM duplicates") == [(b.doc_id, a.doc_id)]
+        assert rows("SELECT doc_id, run_id FROM summaries ORDER BY run_id") == [(a.doc_id, "r1"), (b.doc_id, "r2")]
+        assert rows("SELECT count(*) FROM summary_sentences") == [(2,)]
+        assert rows("SELECT doc_id, count(*) FROM minhash_bands GROUP BY doc_id ORDER BY count(*)") == [
+            (b.doc_id, 1), (a.doc_id, 2)]
+
+
+def test_story_postings_come_dictionary_encoded_with_every_pair(tmp_path):
+    import pyarrow as pa
+
+    from warehouse.stories import StoryTables
+
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.migrate()
+    pairs = [(f"d{d}", f"t{t}") for d in range(300) for t in range(d % 7, 20, 3)]
+    with store.transaction() as con:
+        con.register("rows", pa.table({"doc_id": [d for d, _ in pairs], "term": [t for _, t in pairs],
+                                       "weight": [1.0] * len(pairs)}))
+        con.execute("INSERT INTO story_terms BY NAME SELECT * FROM rows")
+        con.execute("INSERT INTO story_term_df SELECT term, count(*) FROM rows GROUP BY term")
+        con.unregister("rows")
+    tables = StoryTables(store)
+    asked = ["t1", "t2", "t5", "t19", "absent"]
+    got = tables.postings(asked, max_postings=1000)
+    assert pa.types.is_dictionary(got.column("doc_id").type) and pa.types.is_dictionary(got.column("term").type)
+    assert sorted(zip(got.column("term").to_pylist(), got.column("doc_id").to_pylist())) == sorted(
+        (t, d) for d, t in pairs if t in asked)
+    docs = got.column("doc_id").combine_chunks()
+    assert len(set(docs.dictionary.to_pylist())) == len(docs.dictionary)  # one entry per document
+    # a term in more documents than max_postings retrieves nothing; no term at all, no rows
+    assert "t1" not in tables.postings(["t1"], max_postings=10).column("term").to_pylist()
+    assert tables.postings(["absent"], max_postings=1000).num_rows == 0

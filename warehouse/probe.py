@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 @contextmanager
@@ -29,6 +30,14 @@ def probe_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> I
         con.unregister(name)
 
 
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    """Bulk-insert the Arrow `rows` as they are (by column name); `table` is a code constant."""
+    if not rows.num_rows:
+        return
+    with probe_table(con, "batch_rows", rows):
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM batch_rows")  # noqa: S608 constants only
+
+
 def insert_new(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, keys: tuple[str, ...]) -> None:
     """Bulk-insert the Arrow `rows` whose `keys` are not in `table` yet (by column name).
 
@@ -40,3 +49,20 @@ def insert_new(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, keys:
     with probe_table(con, "batch_rows", rows):
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM batch_rows s "  # noqa: S608 constants only
                     f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})")
+
+
+def insert_of_new_docs(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, keys: tuple[str, ...],
+                       new_ids: pa.Array, id_column: str = "doc_id") -> None:
+    """Insert a batch's rows keyed by a document's id (`id_column`): those of the documents this
+    transaction stores for the first time (`new_ids`) as they are, the rest only where their keys
+    are not stored yet (`insert_new`).
+
+    Every row keyed by a doc_id (a story's id is its seed's) is written in the transaction that
+    writes its document, and nothing deletes documents, so no stored row can hold a new
+    document's key: the anti-join would only read the table's whole key columns into DuckDB's
+    cache (at 100k stored documents ~25 MiB a table), which the commit and checkpoint sit on."""
+    if not rows.num_rows:
+        return
+    fresh = pc.is_in(rows.column(id_column), value_set=new_ids)
+    insert_rows(con, table, rows.filter(fresh))
+    insert_new(con, table, rows.filter(pc.invert(fresh)), keys)

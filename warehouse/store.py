@@ -26,7 +26,7 @@ import duckdb
 import duckdb_ext
 import pyarrow as pa
 
-from warehouse.probe import insert_new, probe, probe_table
+from warehouse.probe import insert_new, insert_of_new_docs, probe, probe_table
 from warehouse.writer_lock import writer_lock
 
 from warehouse import lake as lakes
@@ -157,10 +157,10 @@ class Warehouse:
 
         DuckDB gives back its buffer cache and what its queries allocated only when the database
         closes, and a batch's lookups scan tables that grow with the warehouse. The story stage
-        calls this (through its index) after its postings scan and before building its matrices;
-        the second alone took the stage's peak at 100k stored documents from 685-718 to 627-642
-        MiB (replayed alone). Reopening costs ~0.1 s there. Without a session (or on a lake)
-        there is nothing held."""
+        calls this (through its index) before and after its postings scan, after its vector fetch
+        and before building its matrices; the last alone took the stage's peak at 100k stored
+        documents from 685-718 to 627-642 MiB (replayed alone). Reopening costs ~10 ms. Without a
+        session (or on a lake) there is nothing held."""
         session = self._session
         if session is None or session[0] != threading.get_ident() or self.lake is not None:
             return
@@ -475,13 +475,15 @@ class Warehouse:
                 with probe_table(con, "batch_documents", doc_rows):
                     known = {r[0] for r in con.execute(
                         "SELECT doc_id FROM documents WHERE doc_id IN (SELECT doc_id FROM batch_documents)").fetchall()}
-                insert_new(con, "documents", doc_rows, ("doc_id",))
-            insert_new(con, "duplicates", dup_rows, ("doc_id",))
-            insert_new(con, "summaries", pa.Table.from_pylist(summary_rows, schema=_SUMMARY_SCHEMA),
-                       ("doc_id", "algorithm"))
-            insert_new(con, "summary_sentences", pa.Table.from_pylist(sentence_rows, schema=_SENTENCE_SCHEMA),
-                       ("doc_id", "algorithm", "rank"))
-            insert_new(con, "minhash_bands", band_rows, ("doc_id",))
+            new_ids = pa.array(sorted({d.doc_id for d in docs} - known), pa.string())
+            insert_of_new_docs(con, "documents", doc_rows, ("doc_id",), new_ids)
+            insert_of_new_docs(con, "duplicates", dup_rows, ("doc_id",), new_ids)
+            insert_of_new_docs(con, "summaries", pa.Table.from_pylist(summary_rows, schema=_SUMMARY_SCHEMA),
+                               ("doc_id", "algorithm"), new_ids)
+            insert_of_new_docs(con, "summary_sentences",
+                               pa.Table.from_pylist(sentence_rows, schema=_SENTENCE_SCHEMA),
+                               ("doc_id", "algorithm", "rank"), new_ids)
+            insert_of_new_docs(con, "minhash_bands", band_rows, ("doc_id",), new_ids)
             insert_new(con, "minhash_band_ids", band_rows.select(["band"]).group_by("band").aggregate([]), ("band",))
             for f in failure_rows:
                 # MERGE rather than ON CONFLICT: DuckLake tables have no keys to conflict on
@@ -516,7 +518,7 @@ class Warehouse:
                     {**entry, "run_id": run_id},
                 )
             if stories is not None:
-                write_story_rows(con, run_id, stories)
+                write_story_rows(con, run_id, stories, new_ids)
             if before_commit is not None:
                 before_commit()
 

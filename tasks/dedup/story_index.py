@@ -23,9 +23,11 @@ class WarehouseStoryIndex:
         terms = sorted({t for asked in queries.values() for t in asked})
         if not terms:
             return {}
+        # DuckDB keeps what a query read cached until the database closes: the deduplication's
+        # lookups and the term statistics would stay under the postings scan (the largest read),
+        # and the scan under the vector fetch. Reopening costs ~10 ms each time.
+        self.tables.warehouse.release_memory()
         postings = self.tables.postings(terms, max_postings)
-        # the postings scan and the deduplication's lookups before it leave DuckDB holding memory
-        # that the vector fetch would add to (at 100k documents, the flow's batch peak)
         self.tables.warehouse.release_memory()
         return rank_candidates(queries, postings.column("term"), postings.column("doc_id"), limit)
 
@@ -34,6 +36,7 @@ class WarehouseStoryIndex:
         if not doc_ids:
             return out
         meta, entries = self.tables.vector_rows(doc_ids)
+        self.tables.warehouse.release_memory()  # its scan of story_terms, before the lookups after it
         out.doc_ids = [r[0] for r in meta]
         out.published = [r[1] for r in meta]
         out.story = [r[2] for r in meta]  # None for a document that has no story (yet)

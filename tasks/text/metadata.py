@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 MIN_YEAR = 1900
 
@@ -37,13 +38,29 @@ MIN_YEAR = 1900
 _ENGLISH_MONTHS = {"sept": 9}
 DATE_LOCALES = ("en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "nb", "nn", "fi", "is", "pl", "cs", "sk",
                 "sl", "hr", "hu", "ro", "tr", "id", "ms", "ca", "et", "lv", "lt", "ru", "uk", "bg", "el")
+# cldr_month_names() written out (tests/test_metadata.py checks it against the installed babel):
+# babel keeps every locale it loads whole, and the 31 above held ~36 MiB in each pool worker
+# (and in the flow process when a small batch is cleaned there) for the 514 names used
+MONTH_NAMES_PATH = Path(__file__).with_name("data") / "month_names.txt"
 
 
 @lru_cache(maxsize=1)
 def month_names() -> dict[str, int]:
-    """Lower-cased month name or abbreviation -> month number, across `DATE_LOCALES`. A name that
-    means two months in two languages (Polish/Czech "listopad" is November, Croatian October)
-    is left out: the cleaner reads dates before the document's language is known."""
+    """Lower-cased month name or abbreviation -> month number, across `DATE_LOCALES`
+    (tasks/text/data/month_names.txt, from `cldr_month_names`)."""
+    names = {}
+    for line in MONTH_NAMES_PATH.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, number = line.rsplit("\t", 1)
+            names[name] = int(number)
+    return {**names, **_ENGLISH_MONTHS}
+
+
+def cldr_month_names() -> dict[str, int]:
+    """The month names of `DATE_LOCALES` from CLDR (babel). A name that means two months in two
+    languages (Polish/Czech "listopad" is November, Croatian October) is left out: the cleaner
+    reads dates before the document's language is known. Regenerate the table with
+    `python -c "from tasks.text.metadata import write_month_names; write_month_names()"`."""
     from babel import Locale
 
     seen: dict[str, set[int]] = {}
@@ -55,8 +72,16 @@ def month_names() -> dict[str, int]:
                     key = re.sub(r"^(?:de |d[’'])", "", name.lower()).rstrip(".")  # Catalan "de gener"
                     if len(key) >= 3 and key.replace(" ", "").isalpha():
                         seen.setdefault(key, set()).add(number)
-    names = {name: min(numbers) for name, numbers in seen.items() if len(numbers) == 1}
-    return {**names, **_ENGLISH_MONTHS}
+    return {name: min(numbers) for name, numbers in seen.items() if len(numbers) == 1}
+
+
+def write_month_names(path: Path = MONTH_NAMES_PATH) -> None:
+    import babel
+
+    lines = [f"# Month names of tasks.text.metadata.DATE_LOCALES from CLDR (babel {babel.__version__}):",
+             "# name<TAB>month number, written by tasks.text.metadata.write_month_names()"]
+    lines += [f"{name}\t{number}" for name, number in sorted(cldr_month_names().items())]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 _ORDINALS = "st|nd|rd|th"
