@@ -191,6 +191,17 @@ def extraction(rows: list[dict], work: Path) -> None:
              for r in rows if r["got"] and r["got"]["language"] != r["language"]]
     print(f"language wrong: {wrong or 'none'}; sources: "
           f"{dict(Counter(r['got']['source'] for r in rows if r['got']))}")
+    # every page is a different article: a story among them joins different news (or one event
+    # reported twice, which a reader judges from the titles and days printed)
+    joined = rows_of(store, "SELECT m.story_id, d.language, CAST(d.published_at AS VARCHAR), d.title "
+                            "FROM story_members m JOIN documents d USING (doc_id) WHERE m.story_id IN "
+                            "(SELECT story_id FROM story_members GROUP BY story_id HAVING count(*) > 1) "
+                            "ORDER BY m.story_id, d.published_at")
+    stories: dict[str, list[str]] = {}
+    for story_id, language, day, title in joined:
+        stories.setdefault(story_id, []).append(f"{language} {day} {(title or '')[:60]!r}")
+    print(f"stories of 2+ among these {len(stored)} pages: {len(stories)}"
+          + "".join(f"\n  {' + '.join(members)}" for members in stories.values()))
 
 
 # -- 2. summaries ----------------------------------------------------------------------------
