@@ -311,3 +311,16 @@ def test_japanese_story_terms_are_bigrams_weighed_by_the_japanese_prior():
     assert "防災" in counts and "計画" in counts and all(len(t) <= 2 or t.startswith("#") for t in counts)
     # a bigram of the language's common words is common in the prior, a place name's is rare
     assert prior_fraction("した", "ja") > 5 * prior_fraction("防災", "ja") > 0
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(("code", "common", "rare"), [("no", "regjeringen", "kvitsøyværingene"),
+                                                       ("nn", "året", "kvitsøyværingane")])
+def test_norwegian_story_terms_get_the_norwegian_prior(code, common, rare):
+    # pages and the detector say "no"; wordfreq's list is "nb". Without the mapping every word of
+    # a Norwegian page weighed as rare as a name
+    from tasks.dedup.terms import language_of, prior_fraction, term_counts
+
+    (common_term,), (rare_term,) = term_counts(common, language=code), term_counts(rare, language=code)
+    assert language_of(code) == code
+    assert prior_fraction(common_term, code) > 50 * prior_fraction(rare_term, code)

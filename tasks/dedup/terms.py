@@ -122,11 +122,22 @@ def doc_term_counts(doc: Document, lead_words: int = LEAD_WORDS) -> Counter:
 
 
 # -- the prior -----------------------------------------------------------------------------------
+# wordfreq names Norwegian "nb" (Bokmål, also closer to Nynorsk than no list), pages and the
+# detector say "no": without this, Norwegian documents got no prior at all and every word, "år"
+# as much as a name, weighed as rare. (Tagalog "tl" / wordfreq "fil" and Croatian, Serbian,
+# Bosnian / "sh" are left on English rules, stems and prior: see docs/languages.md.)
+WORDFREQ_CODES = {"no": "nb", "nn": "nb"}
+
+
+def _wordfreq_code(code: str) -> str:
+    return WORDFREQ_CODES.get(code, code)
+
+
 @lru_cache(maxsize=None)
 def _wordfreq_has(code: str) -> bool:
     import wordfreq
 
-    return code in wordfreq.available_languages("small")
+    return _wordfreq_code(code) in wordfreq.available_languages("small")
 
 
 _PRIOR_TABLES: dict[str, tuple[dict[str, float], float]] = {}
@@ -153,7 +164,7 @@ def _cache_file(code: str) -> Path | None:
         return None
 
 
-_PRIOR_FORMAT = 2  # bump when the table's recipe (stemming, stop words, doc words) changes
+_PRIOR_FORMAT = 3  # bump when the table's recipe (stemming, stop words, doc words) changes
 
 
 def _build_prior_table(code: str) -> tuple[dict[str, float], float]:
@@ -186,13 +197,14 @@ def _stemmed_prior_table(code: str) -> tuple[dict[str, float], float]:
     import wordfreq
 
     table: dict[str, float] = {}
-    for word, freq in wordfreq.get_frequency_dict(code, "small").items():
+    frequencies = wordfreq.get_frequency_dict(_wordfreq_code(code), "small")
+    for word, freq in frequencies.items():
         # a listed Japanese or Chinese word counts for each bigram the documents' terms cut from it
         for token in tokens(word, code) if text_tokens.unspaced(word) else (word,):
             term = _term(token, code)
             if term is not None and not term.startswith("#"):
                 table[term] = table.get(term, 0.0) + _doc_fraction(freq)
-    floor = _doc_fraction(min(wordfreq.get_frequency_dict(code, "small").values()))
+    floor = _doc_fraction(min(frequencies.values()))
     return {t: min(p, 1.0) for t, p in table.items()}, floor
 
 
