@@ -128,8 +128,32 @@ def long_input_rows() -> list[Row]:
               f"{[len(s) for _, s in summary.sentences]} characters", flush=True)
         unclear += not ok
         lost += not kept
-    return [(f"3 MB inputs summarized: line without punctuation {times[0]:.1f} s, abbreviation-dense line "
+    rows = [(f"3 MB inputs summarized: line without punctuation {times[0]:.1f} s, abbreviation-dense line "
              f"{times[1]:.1f} s, punctuated text {times[2]:.1f} s", len(times), lost, 0, unclear)]
+    return rows + cleaner_speed_rows()
+
+
+def cleaner_speed_rows() -> list[Row]:
+    """The cleaner on a seed page (per document) and on inputs far beyond an article: linear, not
+    quadratic, in the text's size (the timing lives here, not in tests/test_clean.py)."""
+    from tasks.text.clean import clean_document
+
+    seed = (REPO / "seeds").glob("*.txt")
+    page = next(iter(sorted(seed))).read_text(encoding="utf-8")
+    clean_document(page)  # warm the regexes and tables
+    started = time.perf_counter()
+    for _ in range(20):
+        clean_document(page)
+    per_doc_ms = (time.perf_counter() - started) / 20 * 1000
+    timed, unclear = [], 0
+    for text in ((page + "\n\n") * (5_000_000 // len(page)), "word " * 1_000_000):
+        started = time.perf_counter()
+        unclear += not clean_document(text).text
+        timed.append(time.perf_counter() - started)
+    print(f"  cleaner: seed page {per_doc_ms:.1f} ms, 5 MB of repeated pages {timed[0]:.1f} s, "
+          f"a 1M-word line {timed[1]:.1f} s", flush=True)
+    return [(f"cleaner: seed page {per_doc_ms:.1f} ms, 5 MB {timed[0]:.1f} s, 1M-word line {timed[1]:.1f} s",
+             2, 0, 0, unclear)]
 
 
 def nasty_row(tmp: Path, api: str) -> list[Row]:

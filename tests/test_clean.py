@@ -3,7 +3,6 @@ robustness (hypothesis)."""
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from pathlib import Path
 
@@ -458,23 +457,14 @@ def test_looks_like_caption():
 # ------------------------------------------------------------------ speed and robustness
 
 
-def test_speed_linear():
+def test_inputs_far_beyond_an_article_clean_to_text():
+    # how long they take is bench/reliability.py's (--only long); here: they finish and keep text
     raw = seed("000") + "\n\n" + seed("004")
-    clean_document(raw)
-    t = time.perf_counter()
-    for _ in range(20):
-        clean_document(seed("000"), today=TODAY)
-    per_doc = (time.perf_counter() - t) / 20
-    assert per_doc < 0.02  # ~1 ms on an idle machine; generous for shared CI
     big = (raw + "\n\n") * (5_000_000 // len(raw))
-    t = time.perf_counter()
     c = clean_document(big, today=TODAY)
-    assert time.perf_counter() - t < 10  # ~1 s idle
-    assert c.text
+    assert c.text and len(c.text) < len(big)  # the repeated page furniture goes
     one_line = "word " * 1_000_000
-    t = time.perf_counter()
-    clean_document(one_line)
-    assert time.perf_counter() - t < 5
+    assert clean_document(one_line).text.startswith("word word")
 
 
 @settings(max_examples=300, deadline=None)
