@@ -38,6 +38,11 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> N
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM batch_rows")  # noqa: S608 constants only
 
 
+def rows_without(rows: pa.Table, column: str, ids: pa.Array) -> pa.Table:
+    """The `rows` whose `column` is not one of `ids`."""
+    return rows.filter(pc.invert(pc.is_in(rows.column(column), value_set=ids)))
+
+
 def insert_new(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, keys: tuple[str, ...]) -> None:
     """Bulk-insert the Arrow `rows` whose `keys` are not in `table` yet (by column name).
 

@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from warehouse.probe import insert_of_new_docs, insert_rows, probe, probe_table
+from warehouse.probe import insert_of_new_docs, insert_rows, probe, probe_table, rows_without
 
 
 class StoryTables:
@@ -116,7 +116,7 @@ _TERM_SCHEMA = pa.schema([("doc_id", pa.string()), ("term", pa.string()), ("weig
 _DF_SCHEMA = pa.schema([("term", pa.string()), ("df", pa.int32())])
 
 
-def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome, new_ids: pa.Array | None = None) -> None:
+def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome, new_ids: pa.Array) -> None:
     """Insert one batch's stories, members, term vectors and df increments (caller holds the transaction).
 
     Documents already given a story (a concurrent or repeated run) keep theirs, and their
@@ -129,17 +129,16 @@ def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome, new_i
     now = datetime.now()
     members = pa.Table.from_pylist([{**m, "run_id": run_id, "assigned_at": now} for m in outcome.members],
                                    schema=_MEMBER_SCHEMA)
-    new_ids = pa.array([], pa.string()) if new_ids is None else new_ids
-    stored_before = members.filter(pc.invert(pc.is_in(members.column("doc_id"), value_set=new_ids)))
+    stored_before = rows_without(members, "doc_id", new_ids)
     known = set()
     if stored_before.num_rows:
         with probe_table(con, "batch_story_members", stored_before):
             known = {r[0] for r in con.execute(
                 "SELECT doc_id FROM story_members WHERE doc_id IN (SELECT doc_id FROM batch_story_members)"
             ).fetchall()}
+    known_ids = pa.array(sorted(known), pa.string())
     # the rows insert_new would keep, without reading story_members' doc_id column again
-    insert_rows(con, "story_members", members.filter(pc.invert(pc.is_in(
-        members.column("doc_id"), value_set=pa.array(sorted(known), pa.string())))) if known else members)
+    insert_rows(con, "story_members", rows_without(members, "doc_id", known_ids))
     if outcome.moves:
         moves = pa.Table.from_pylist([{**m, "run_id": run_id, "assigned_at": now} for m in outcome.moves],
                                      schema=_MOVE_SCHEMA)
@@ -157,8 +156,7 @@ def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome, new_i
                        id_column="story_id")
     terms = pa.table({"doc_id": outcome.terms.doc_id, "term": outcome.terms.term,
                       "weight": outcome.terms.weight}, schema=_TERM_SCHEMA)
-    if known:
-        terms = terms.filter(pa.array([d not in known for d in outcome.terms.doc_id], pa.bool_()))
+    terms = rows_without(terms, "doc_id", known_ids)
     if terms.num_rows:
         with probe_table(con, "batch_story_terms", terms):
             con.execute("INSERT INTO story_terms BY NAME SELECT * FROM batch_story_terms")
@@ -173,12 +171,16 @@ def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome, new_i
 
 
 # -- what `newsflow stories` shows (read-only SQL through Warehouse.query) ---------------------------
-# A story's tying terms: the stored terms most of its articles share, rarest (in the warehouse) first.
+# A stored term's IDF over the canonical articles given a story (inside a GROUP BY term joined to
+# story_term_df as f): what ranks the tying terms of a story and the terms a document shares with it
+_IDF = ("ln((SELECT count(*) + 1 FROM story_members WHERE method <> 'duplicate') "
+        "/ (coalesce(any_value(f.df), 0) + 1.0))")
+# A story's tying terms: the stored terms two or more of its articles hold, heaviest first (summed
+# counts times the warehouse's IDF, `_IDF`).
 _TYING = """
 tied AS (
     SELECT m.story_id, t.term, count(DISTINCT t.doc_id) AS docs,
-           sum(t.weight) * ln((SELECT count(*) + 1 FROM story_members WHERE method <> 'duplicate')
-                              / (coalesce(any_value(f.df), 0) + 1.0)) AS weight
+           sum(t.weight) * {idf} AS weight
     FROM story_members m
     JOIN story_terms t ON t.doc_id = m.doc_id
     LEFT JOIN story_term_df f ON f.term = t.term
@@ -198,7 +200,7 @@ def list_stories(warehouse, limit: int = 20, min_articles: int = 2, terms: int =
 WITH chosen AS (
     SELECT story_id FROM story_overview WHERE articles >= ?
     ORDER BY articles DESC, coalesce(last_published, CAST(last_ingested AS DATE)) DESC, story_id LIMIT ?
-),{_TYING.format(terms=int(terms))}
+),{_TYING.format(terms=int(terms), idf=_IDF)}
 SELECT o.story_id, o.articles, o.documents, o.outlets,
        coalesce(o.first_published, CAST(o.first_ingested AS DATE)) AS first_day,
        coalesce(o.last_published, CAST(o.last_ingested AS DATE)) AS last_day,
@@ -229,8 +231,7 @@ member AS (
 ),
 shared AS (
     SELECT t.term, count(DISTINCT o.doc_id) AS members,
-           sum(t.weight * o.weight) * ln((SELECT count(*) + 1 FROM story_members WHERE method <> 'duplicate')
-                                         / (coalesce(any_value(f.df), 0) + 1.0)) AS weight
+           sum(t.weight * o.weight) * {_IDF} AS weight
     FROM member mm
     JOIN story_terms t ON t.doc_id = mm.vector_doc
     JOIN story_members om ON om.story_id = mm.story_id AND om.method <> 'duplicate' AND om.doc_id <> mm.vector_doc
