@@ -72,8 +72,12 @@ def test_ingest_on_a_terminal_draws_a_bar_and_honours_settings_from_the_environm
 
 
 @pytest.mark.slow
-def test_ingest_off_a_terminal_prints_plain_progress_lines_and_no_progress_silences_them(tmp_path, seeds_dir):
-    env = _env(tmp_path)
+def test_ingest_off_a_terminal_prints_plain_progress_lines_and_no_progress_silences_them(tmp_path, seeds_dir,
+                                                                                       prefect_harness):
+    from prefect.settings import PREFECT_API_URL
+
+    # the session's Prefect server: the test above already starts an ephemeral one as `make run` does
+    env = _env(tmp_path, PREFECT_API_URL=PREFECT_API_URL.value())
     cmd = [str(NEWSFLOW), "ingest", str(seeds_dir), "--warehouse", str(tmp_path / "w.duckdb")]
     proc = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]

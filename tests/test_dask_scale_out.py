@@ -83,7 +83,7 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(cluster, tmp_path,
     from prefect.settings import PREFECT_API_URL
 
     corpus = tmp_path / "corpus"
-    make_corpus(corpus, n=120, seed=9)
+    make_corpus(corpus, n=60, seed=9)
     want = expected_outcome(corpus)
     warehouse = tmp_path / "w.duckdb"
     env = child_env(tmp_path, PREFECT_API_URL.value())

@@ -167,7 +167,7 @@ def test_four_ingest_processes_on_one_postgres_lake(catalog, tmp_path, prefect_h
     from test_reliability_load import expected_outcome
 
     corpus = tmp_path / "corpus"
-    make_corpus(corpus, n=60, seed=5)
+    make_corpus(corpus, n=30, seed=5)
     for k in range(4):
         (corpus / f"own{k}").mkdir()
         (corpus / f"own{k}" / f"harbour-{k}.txt").write_text(SHARED, encoding="utf-8")
