@@ -2,6 +2,7 @@
 (tasks.pipeline.Pipeline + InlineStages, the flow's choreography) and read `story_members` back.
 
     .venv/bin/python bench/stories.py [--pairs PATH] [--limit N] [--threshold T] [--sweep 0.18 0.22 ...]
+        [--no-alone] [--runs 4 8]
 
 Prints, for the dev pairs (label 1 = same story):
 1. the pair score's ROC-AUC on the texts as stored (headline and cleaned text, read back from an ingest)
@@ -176,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=None, help="story threshold (default: the setting)")
     parser.add_argument("--sweep", type=float, nargs="*", default=[], help="one-warehouse F1 at these thresholds too")
     parser.add_argument("--no-alone", action="store_true", help="skip the pair-alone mode (slowest)")
+    parser.add_argument("--runs", type=int, nargs="*", default=[],
+                        help="also: the articles shuffled and dealt into K runs (two shuffles each)")
     args = parser.parse_args(argv)
     if not args.pairs.exists():
         print(f"no pairs at {args.pairs}", file=sys.stderr)
@@ -245,6 +248,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stories joining unrelated pairs at threshold {label} (file order; each article's first words, "
               f"' + ' joins a labelled pair, '  //  ' separates unrelated ones):\n")
         show_unrelated(shown_unrelated[label], first_words)
+    for k in args.runs:  # scheduled ingests: the same articles arriving over many runs
+        for seed in (1, 2):
+            files = all_files[:]
+            random.Random(seed).shuffle(files)
+            folder = work / f"runs-{k}-{seed}"
+            folder.mkdir()
+            for i in range(k):
+                ingest(files[i::k], folder / "w.duckdb", args.threshold)
+            story = stories_by_source(folder / "w.duckdb")
+            p, rc, f1 = score(rows, [together(story, name_of[r["a"]], name_of[r["b"]]) for r in rows])
+            print(f"one warehouse, shuffle {seed} dealt into {k} runs: P {p:.3f} R {rc:.3f} F1 {f1:.3f}, "
+                  f"{len(unrelated_stories(rows, name_of, story))} stories joining unrelated pairs", flush=True)
     print(f"({time.perf_counter() - t0:.0f} s; work folder {work})")
     return 0
 

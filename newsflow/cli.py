@@ -405,8 +405,9 @@ def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
         joined = (f"similar ({when}): story score {row['similarity']:.3f} when it joined{rule}, the cosine with "
                   f"the story's centroid less half its largest single-term part; closest member then: {matched}")
         if row["joined_later"]:
-            joined += (f". Stored alone on {row['stored_at']:%Y-%m-%d %H:%M}, it joined this story when a "
-                       f"later run formed it; its own one-article story [{row['doc_id']}] was deleted")
+            joined += (f". Stored on {row['stored_at']:%Y-%m-%d %H:%M}, it joined this story when a later run "
+                       "formed it, as one run with those articles would have placed it: it was alone until then "
+                       f"(its one-article story [{row['doc_id']}] is deleted) or in a story it was tied to less closely")
     print(_wrap("joined", joined, width))
     terms = ", ".join(row["shared_terms"] or []) or "(none: no other article in the story)"
     if row["method"] == "duplicate" and row["shared_terms"]:

@@ -141,11 +141,13 @@ def test_two_ingest_processes_share_one_ducklake(tmp_path):
     assert rows[0][0] == "UN council adopts chemical weapons resolution"
 
 
-def test_a_lone_article_moves_into_a_later_story_on_ducklake(tmp_path):
-    from test_stories import check_lone_article_joins_later
+@pytest.mark.parametrize("check", ["check_lone_article_joins_later", "check_article_leaves_looser_story"])
+def test_stored_articles_move_into_a_later_story_on_ducklake(tmp_path, check):
+    """A lone article joining a later story, and one leaving a looser story for a closer partner."""
+    import test_stories
 
     def warehouse(name: str) -> Warehouse:
         (tmp_path / name).mkdir(exist_ok=True)
         return lake_store(tmp_path / name)
 
-    check_lone_article_joins_later(tmp_path, warehouse)
+    getattr(test_stories, check)(tmp_path, warehouse)

@@ -109,6 +109,67 @@ def test_an_article_goes_with_its_closest_partner_not_the_first_story_it_reaches
     assert story_of(outcome, a) == story_of(outcome, b) != story_of(outcome, x)
 
 
+def test_a_stored_article_leaves_a_looser_story_for_its_closest_partner_arriving_later(tmp_path):
+    check_article_leaves_looser_story(tmp_path, lambda name: tmp_path / f"{name}.duckdb")
+
+
+def check_article_leaves_looser_story(tmp_path, warehouse) -> None:
+    """The case above over two runs, into the warehouse `warehouse(name)` gives: the first tweet article
+    joins the embassy story (its only link then); its closer partner arrives in the next run. The
+    stories end as one run forms them, and the embassy story keeps its seed."""
+    from tests.test_dedup import ingest_files
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    paths = {}
+    for name, text in [("embassy.txt", EMBASSY), ("tweet-a.txt", TWEET_A), ("tweet-b.txt", TWEET_B)] + [
+            (f"f{i}.txt", t) for i, t in enumerate(FILLER)]:
+        paths[name] = folder / name
+        paths[name].write_text(text + "\n", encoding="utf-8")
+
+    def partition(store) -> set[frozenset[str]]:
+        _, rows = store.query("SELECT list(regexp_extract(d.source, '[^/]+$')) FROM story_members m "
+                              "JOIN documents d USING (doc_id) GROUP BY m.story_id")
+        return {frozenset(r[0]) for r in rows if len(r[0]) > 1}
+
+    one_run = ingest_files(paths.values(), warehouse("one"))
+    two = warehouse("two")
+    first = ingest_files([p for n, p in paths.items() if n != "tweet-b.txt"], two)
+    assert partition(first) == {frozenset({"embassy.txt", "tweet-a.txt"})}  # the looser link, for now
+    two_runs = ingest_files([paths["tweet-b.txt"]], two)
+    assert partition(one_run) == partition(two_runs) == {frozenset({"tweet-a.txt", "tweet-b.txt"})}
+    _, stories = two_runs.query("SELECT count(*), count(*) FILTER (WHERE s.story_id = s.seed_doc_id AND EXISTS "
+                                "(SELECT 1 FROM story_members m WHERE m.story_id = s.story_id)) FROM stories s")
+    assert stories == [(len(paths) - 1, len(paths) - 1)]  # the embassy story stays (its seed alone), none empty
+
+
+def test_an_article_another_joined_through_stays_in_its_story(tmp_path):
+    """Moving it would leave the article that joined through it without its link."""
+    def later_run(name: str, lean_on_a: bool):
+        store = Warehouse(tmp_path / f"{name}.duckdb")
+        store.migrate()
+        index = WarehouseStoryIndex(store)
+        x, a = doc("x", EMBASSY, date(2020, 1, 1)), doc("a", TWEET_A, date(2020, 1, 2))
+        first = [x, a] + [doc(f"f{i}", t) for i, t in enumerate(FILLER)]
+        out = deduplicate(first, store)
+        stories = assign_stories(first, index, CONFIG)
+        assert story_of(stories, a) == x.doc_id
+        if lean_on_a:  # a filler article is written as having joined the story through `a`
+            for m in stories.members:
+                if m["doc_id"] == first[2].doc_id:
+                    m.update(story_id=x.doc_id, method="similar", matched_doc_id=a.doc_id)
+        store.write_batch("run-1", first, [], out.band_keys, summary_length="sentences=3", stories=stories)
+        assert index.leaned_on([a.doc_id, x.doc_id]) == ({a.doc_id, x.doc_id} if lean_on_a else {x.doc_id})
+        b = doc("b", TWEET_B, date(2020, 1, 3))
+        deduplicate([b], store)
+        return assign_stories([b], index, CONFIG), a, b
+
+    later, a, b = later_run("free", lean_on_a=False)
+    assert [m["doc_id"] for m in later.moves] == [a.doc_id] and not later.moves[0]["story_emptied"]
+    later, a, b = later_run("leaned-on", lean_on_a=True)
+    assert later.moves == [] and story_of(later, b) == b.doc_id
+
+
 def test_two_new_copies_of_a_stored_story_join_it_rather_than_start_their_own(tmp_path):
     # the two new articles are closer to each other than to the stored one, yet all three are one story
     extra = " Aftershocks rattled the region on Thursday and the government declared a state of emergency."

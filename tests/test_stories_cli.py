@@ -195,7 +195,7 @@ def test_a_lone_article_that_joined_a_later_story_says_so(tmp_path, newsflow):
     done = newsflow(tmp_path, "--doc", "in/first.txt", columns=300)
     assert done.returncode == 0, done.stderr
     assert "it joined this story when a later run formed it" in done.stdout
-    assert f"its own one-article story [{lone['doc_id']}] was deleted" in done.stdout
+    assert f"its one-article story [{lone['doc_id']}] is deleted" in done.stdout
     row = json.loads(newsflow(tmp_path, "--doc", lone["doc_id"], "--format", "json").stdout)[0]
     assert row["joined_later"] and row["story_id"] != lone["doc_id"] and row["method"] == "similar"
     # the terms listed are the ones that weigh in the match, not the words every report uses

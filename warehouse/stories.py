@@ -79,6 +79,18 @@ class StoryTables:
             ).fetchall()
         return dict(rows)
 
+    def leaned_on(self, doc_ids: list[str]) -> set[str]:
+        """The asked documents that another article of their story joined through (its closest member)."""
+        if not doc_ids:
+            return set()
+        with self.warehouse.connect() as con, probe(con, "probe_ids", doc_id=doc_ids):
+            rows = con.execute(
+                "SELECT DISTINCT m.matched_doc_id FROM story_members m JOIN story_members c "
+                "ON c.doc_id = m.matched_doc_id AND c.story_id = m.story_id "
+                "WHERE m.method = 'similar' AND m.matched_doc_id IN (SELECT doc_id FROM probe_ids)"
+            ).fetchall()
+        return {r[0] for r in rows}
+
     def members_of(self, story_ids: list[str], limit: int) -> dict[str, list[str]]:
         """The first `limit` canonical members of each asked story (seed first, then in the order
         they joined): the part of a story its centroid is made of."""
@@ -111,7 +123,7 @@ _STORY_SCHEMA = pa.schema([("story_id", pa.string()), ("seed_doc_id", pa.string(
 _MEMBER_SCHEMA = pa.schema([("doc_id", pa.string()), ("story_id", pa.string()), ("similarity", pa.float64()),
                             ("matched_doc_id", pa.string()), ("method", pa.string()), ("run_id", pa.string()),
                             ("assigned_at", pa.timestamp("us"))])
-_MOVE_SCHEMA = pa.schema([*_MEMBER_SCHEMA, ("left_story_id", pa.string())])
+_MOVE_SCHEMA = pa.schema([*_MEMBER_SCHEMA, ("left_story_id", pa.string()), ("story_emptied", pa.bool_())])
 _TERM_SCHEMA = pa.schema([("doc_id", pa.string()), ("term", pa.string()), ("weight", pa.float64())])
 _DF_SCHEMA = pa.schema([("term", pa.string()), ("df", pa.int32())])
 
@@ -143,14 +155,17 @@ def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome, new_i
         moves = pa.Table.from_pylist([{**m, "run_id": run_id, "assigned_at": now} for m in outcome.moves],
                                      schema=_MOVE_SCHEMA)
         with probe_table(con, "batch_story_moves", moves):
-            # a stored article alone in its story joins this batch's story: it and its duplicates
-            # follow, and its one-article story goes
+            # a stored article joins this batch's story: it and its duplicates follow, and a story
+            # left empty goes
             con.execute("UPDATE story_members SET story_id = v.story_id FROM batch_story_moves v "
-                        "WHERE story_members.story_id = v.left_story_id")
+                        "WHERE story_members.story_id = v.left_story_id AND (v.story_emptied "
+                        "OR story_members.doc_id = v.doc_id "
+                        "OR (story_members.method = 'duplicate' AND story_members.matched_doc_id = v.doc_id))")
             con.execute("UPDATE story_members SET similarity = v.similarity, matched_doc_id = v.matched_doc_id, "
                         "method = v.method, run_id = v.run_id, assigned_at = v.assigned_at "
                         "FROM batch_story_moves v WHERE story_members.doc_id = v.doc_id")
-            con.execute("DELETE FROM stories WHERE story_id IN (SELECT left_story_id FROM batch_story_moves)")
+            con.execute("DELETE FROM stories WHERE story_id IN "
+                        "(SELECT left_story_id FROM batch_story_moves WHERE story_emptied)")
     stories = [{**s, "run_id": run_id, "created_at": now} for s in outcome.stories if s["seed_doc_id"] not in known]
     insert_of_new_docs(con, "stories", pa.Table.from_pylist(stories, schema=_STORY_SCHEMA), ("story_id",), new_ids,
                        id_column="story_id")
@@ -246,7 +261,7 @@ SELECT m.doc_id, d.title, d.source, d.outlet, d.published_at, d.headline_only, d
         WHERE x.story_id = m.story_id AND xd.is_canonical) AS story_articles,
        (SELECT count(*) FROM story_members x WHERE x.story_id = m.story_id) AS story_documents,
        d.ingested_at AS stored_at, m.assigned_at,
-       -- stored alone in its own story by an earlier run, it joined this one when a later run formed it
+       -- stored by an earlier run (alone, or in a story it was tied to less closely), it joined this one later
        (m.method = 'similar' AND m.run_id IS DISTINCT FROM d.run_id) AS joined_later,
        (SELECT list(term ORDER BY weight DESC, members DESC, term)[1:{int(terms)}] FROM shared) AS shared_terms
 FROM member m

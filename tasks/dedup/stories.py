@@ -109,6 +109,7 @@ class StoryIndex(Protocol):
     def vectors(self, doc_ids: list[str]) -> StoredVectors: ...
     def stories_of(self, doc_ids: list[str]) -> dict[str, str]: ...
     def members_of(self, story_ids: list[str], limit: int) -> dict[str, list[str]]: ...
+    def leaned_on(self, doc_ids: list[str]) -> set[str]: ...
     def lookups_done(self) -> None: ...
 
 
@@ -127,6 +128,9 @@ class EmptyStoryIndex:
 
     def members_of(self, story_ids, limit):
         return {}
+
+    def leaned_on(self, doc_ids):
+        return set()
 
     def lookups_done(self):
         pass
@@ -264,9 +268,9 @@ class StoryOutcome:
     members: list[dict] = field(default_factory=list)  # doc_id, story_id, similarity, matched_doc_id, method
     terms: TermRows = field(default_factory=lambda: TermRows())  # the stored vectors of this batch's canonicals
     df: Counter = field(default_factory=Counter)  # document frequency added by this batch's canonicals
-    # stored articles that were alone in their story and join one of this batch's stories: their
-    # member row (new story) and the one-article story they leave (dropped, duplicates follow them)
-    moves: list[dict] = field(default_factory=list)  # a member row plus "left_story_id"
+    # stored articles that join one of this batch's stories: their member row (new story), the story
+    # they leave and whether it is left empty (dropped); their duplicates follow them
+    moves: list[dict] = field(default_factory=list)  # a member row plus "left_story_id", "story_emptied"
 
 
 @dataclass
@@ -294,6 +298,16 @@ class _Story:
         if day is not None:
             self.first_day = day if self.first_day is None else min(self.first_day, day)
             self.last_day = day if self.last_day is None else max(self.last_day, day)
+
+    def drop(self, members: list[int], matrix: sparse.csr_matrix, row: int) -> None:
+        """Take a member that leaves the story out of the centroid (its day stays in the span: a
+        bound on the story's dates, never widened by leaving)."""
+        if row in members:
+            members.remove(row)
+            lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
+            for term, weight in zip(matrix.indices[lo:hi].tolist(), matrix.data[lo:hi].tolist()):
+                self.total[term] -= weight
+            self.norm2 = math.fsum(v * v for v in self.total.values())
 
 
 _BLOCK = 512  # batch rows compared at a time: bounds the dense similarity block to 512 x batch size
@@ -336,6 +350,7 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
     # their vectors are fetched with the candidates' in one go (two sets of entry arrays joined
     # afterwards held both and the joined copy at once)
     story_members = index.members_of(sorted(set(index.stories_of(cand_ids).values())), config.centroid_members)
+    leaned_on = index.leaned_on(cand_ids)  # candidates another article joined its story through
     stored = index.vectors(cand_ids + sorted({m for ms in story_members.values() for m in ms} - set(cand_ids)))
     missing = sorted(set(stored.terms) - set(df))
     if missing:  # terms only stored documents have: the vocabulary grows, indices move
@@ -499,29 +514,53 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
         found = verdict(story, members, dot, largest)
         return None if found is None else (found[0], dot, found[1])
 
-    # A stored article alone in its story was waiting for its news: read in one run with this batch,
-    # it would have joined the story its links lead to. It does so now (closest story first), and its
-    # one-article story goes. Articles in stories of two or more stay where they are.
+    # A stored article goes where its strongest link leads, as it would have read in one run with this
+    # batch (links are taken strongest first). One alone in its story was waiting for its news: it
+    # joins the story its links lead to (the closest), and its one-article story goes. One that joined
+    # its story by a weaker link than a batch article now offers leaves it for that article's story,
+    # unless it is the story's seed (the story is named after it) or another article joined through
+    # it (that one would be left without its link). Copies follow their canonical.
     linked: dict[int, list[int]] = {}  # stored column -> the batch documents linked to it
     for k, cols in enumerate(cand_cols):
         for c in cols:
             if stored_pairs[(k, c)][1] >= config.threshold:
                 linked.setdefault(c, []).append(k)
-    for s in sorted({stored.story[c] for c in linked if stored.story[c] in stories}):
-        story = stories[s]
-        if story.batch_rows or len(story.stored_cols) != 1 or stored.doc_ids[story.stored_cols[0]] != s:
+    leaned_on |= {m["matched_doc_id"] for m in joined.values()}  # this batch's joins lean on their closest too
+    for c in sorted(linked, key=stored.doc_ids.__getitem__):
+        s, doc_id = stored.story[c], stored.doc_ids[c]
+        story = stories.get(s)
+        if story is None:
             continue
-        c = story.stored_cols[0]
-        reached = {story_of[k] for k in linked.get(c, ()) if story_of[k] != s}
+        alone = story.stored_cols == [c] and not story.batch_rows and doc_id == s
+        if not alone and (doc_id == s or doc_id in leaned_on):
+            continue
+        away = [(stored_pairs[(k, c)][1], story_of[k]) for k in linked[c] if story_of[k] != s]
+        if not away:  # every article it links to is in its story already
+            continue
+        # its bond to its story: the strongest pair score with another member (computed only as far
+        # as needed: one member at least as close as the best link elsewhere keeps it)
+        strongest = max(score for score, _ in away)
+        bond = -math.inf
+        for m in story.stored_cols:
+            if m != c:
+                bond = max(bond, _row_pair(stored_matrix, c, stored_matrix, m, config.single_term_discount)[1])
+                if bond >= strongest:
+                    break
+        reached = {t for score, t in away if score > bond}
         options = [(found[0], t, found[1], found[2]) for t in sorted(reached)
                    if (found := stored_score(c, t)) is not None]
         if not options:
             continue
         similarity, target, dot, closest = max(options)
+        leaned_on.add(closest)
         into = stories[target]
         into.take(into.stored_cols, stored_matrix, c, dot, stored_days[c], config.centroid_members)
-        del stories[s]
-        outcome.moves.append({**_member(s, target, similarity, closest, "similar"), "left_story_id": s})
+        if alone:
+            del stories[s]
+        else:
+            story.drop(story.stored_cols, stored_matrix, c)
+        outcome.moves.append({**_member(doc_id, target, similarity, closest, "similar"), "left_story_id": s,
+                              "story_emptied": alone})
     for k, doc in enumerate(canon):
         if k in joined:
             outcome.members.append(joined[k])
@@ -583,10 +622,14 @@ def _discounted(cos, largest, discount: float):
 
 
 def _row_pair(a: sparse.csr_matrix, i: int, b: sparse.csr_matrix, j: int, discount: float) -> tuple[float, float]:
-    """(cosine, pair score) of row i of `a` and row j of `b`, one product for both."""
-    shared = a[i].multiply(b[j])
+    """(cosine, pair score) of row i of `a` and row j of `b`, one product for both (on the rows' index
+    and weight slices: slicing rows out as sparse matrices cost ~0.7 ms a pair)."""
+    a_lo, a_hi, b_lo, b_hi = a.indptr[i], a.indptr[i + 1], b.indptr[j], b.indptr[j + 1]
+    _, at_a, at_b = np.intersect1d(a.indices[a_lo:a_hi], b.indices[b_lo:b_hi], assume_unique=True,
+                                   return_indices=True)
+    shared = a.data[a_lo:a_hi][at_a] * b.data[b_lo:b_hi][at_b]
     cos = float(shared.sum())
-    return cos, _discounted(cos, float(shared.max()) if shared.nnz else 0.0, discount)
+    return cos, _discounted(cos, float(shared.max(initial=0.0)), discount)
 
 
 def _add_row(total: dict[int, float], matrix: sparse.csr_matrix, row: int) -> dict[int, float]:

@@ -53,5 +53,8 @@ class WarehouseStoryIndex:
     def members_of(self, story_ids: list[str], limit: int) -> dict[str, list[str]]:
         return self.tables.members_of(story_ids, limit)
 
+    def leaned_on(self, doc_ids: list[str]) -> set[str]:
+        return self.tables.leaned_on(doc_ids)
+
     def lookups_done(self) -> None:
         self.tables.warehouse.release_memory()
