@@ -105,7 +105,7 @@ def run_overlapping(n_runs: int, tmp: Path, api_url: str, server, n_files: int =
 def test_four_overlapping_runs_all_complete_with_correct_totals(tmp_path, prefect_harness, http_server):  # noqa: F811
     from prefect.settings import PREFECT_API_URL
 
-    tally = run_overlapping(4, tmp_path, PREFECT_API_URL.value(), http_server)
+    tally = run_overlapping(4, tmp_path, PREFECT_API_URL.value(), http_server, n_files=60)
     assert tally["unclear_failures"] == 0 and tally["run_status"] == {"completed": 4}, tally["errors"]
     assert tally["run_status"] == {"completed": 4}
     assert tally["lost"] == 0 and tally["duplicated"] == 0
