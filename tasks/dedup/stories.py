@@ -300,8 +300,8 @@ class _Story:
             self.last_day = day if self.last_day is None else max(self.last_day, day)
 
     def drop(self, members: list[int], matrix: sparse.csr_matrix, row: int) -> None:
-        """Take a member that leaves the story out of the centroid (its day stays in the span: a
-        bound on the story's dates, never widened by leaving)."""
+        """Take a member that leaves the story out of the centroid. The span keeps its day for the
+        rest of the batch: a wider span can only refuse a join, never allow one."""
         if row in members:
             members.remove(row)
             lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
