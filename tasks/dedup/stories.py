@@ -35,7 +35,9 @@ split it) or that is closer than the pair. An article with no link starts a stor
 Cross-run: each stored canonical keeps its `top_terms` term counts (`story_terms`, postings by
 term); a run retrieves candidate documents by shared distinctive terms, takes their stories' first
 members from `story_members` and scores from those vectors, never re-reading texts. Every lookup is
-bounded per document (candidates, members per story), whatever the warehouse's size.
+bounded per document (candidates, members per story), whatever the warehouse's size. A stored article
+whose link to a batch article is stronger than its tie to its own story moves to that article's story,
+as one run taking links strongest first would have placed it (see the end of `assign_stories`).
 """
 
 from __future__ import annotations
