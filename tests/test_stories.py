@@ -113,24 +113,34 @@ def test_a_stored_article_leaves_a_looser_story_for_its_closest_partner_arriving
     check_article_leaves_looser_story(tmp_path, lambda name: tmp_path / f"{name}.duckdb")
 
 
+def write_articles(folder: Path, named: list[tuple[str, str]]) -> dict[str, Path]:
+    """Each text as an article file in `folder` (created): file name -> path."""
+    folder.mkdir()
+    paths = {}
+    for name, text in named:
+        paths[name] = folder / name
+        paths[name].write_text(text + "\n", encoding="utf-8")
+    return paths
+
+
+def stored_stories(store) -> set[frozenset[str]]:
+    """The stories a warehouse holds, each as the file names of its documents."""
+    _, rows = store.query("SELECT list(regexp_extract(d.source, '[^/]+$')) FROM story_members m "
+                          "JOIN documents d USING (doc_id) GROUP BY m.story_id")
+    return {frozenset(r[0]) for r in rows}
+
+
 def check_article_leaves_looser_story(tmp_path, warehouse) -> None:
     """The case above over two runs, into the warehouse `warehouse(name)` gives: the first tweet article
     joins the embassy story (its only link then); its closer partner arrives in the next run. The
     stories end as one run forms them, and the embassy story keeps its seed."""
     from tests.test_dedup import ingest_files
 
-    folder = tmp_path / "in"
-    folder.mkdir()
-    paths = {}
-    for name, text in [("embassy.txt", EMBASSY), ("tweet-a.txt", TWEET_A), ("tweet-b.txt", TWEET_B)] + [
-            (f"f{i}.txt", t) for i, t in enumerate(FILLER)]:
-        paths[name] = folder / name
-        paths[name].write_text(text + "\n", encoding="utf-8")
+    paths = write_articles(tmp_path / "in", [("embassy.txt", EMBASSY), ("tweet-a.txt", TWEET_A),
+                                             ("tweet-b.txt", TWEET_B)] + [(f"f{i}.txt", t) for i, t in enumerate(FILLER)])
 
-    def partition(store) -> set[frozenset[str]]:
-        _, rows = store.query("SELECT list(regexp_extract(d.source, '[^/]+$')) FROM story_members m "
-                              "JOIN documents d USING (doc_id) GROUP BY m.story_id")
-        return {frozenset(r[0]) for r in rows if len(r[0]) > 1}
+    def partition(store) -> set[frozenset[str]]:  # stories of two or more
+        return {story for story in stored_stories(store) if len(story) > 1}
 
     one_run = ingest_files(paths.values(), warehouse("one"))
     two = warehouse("two")
@@ -414,18 +424,9 @@ def check_lone_article_joins_later(tmp_path, warehouse) -> None:
     from tests.test_dedup import ingest_files
 
     assert pair_similarity(FLOOD_FIRST, FLOOD_TOLL, CONFIG) < CONFIG.threshold < pair_similarity(FLOOD_FIRST, FLOOD_ARMY, CONFIG)
-    folder = tmp_path / "in"
-    folder.mkdir()
-    paths = {}
-    for name, text in [("first.txt", FLOOD_FIRST), ("army.txt", FLOOD_ARMY), ("toll.txt", FLOOD_TOLL),
-                       ("budget.txt", BUDGET)]:
-        paths[name] = folder / name
-        paths[name].write_text(text + "\n", encoding="utf-8")
-
-    def partition(store) -> set[frozenset[str]]:
-        _, rows = store.query("SELECT list(regexp_extract(d.source, '[^/]+$') ORDER BY d.source) FROM story_members m "
-                              "JOIN documents d USING (doc_id) GROUP BY m.story_id")
-        return {frozenset(r[0]) for r in rows}
+    paths = write_articles(tmp_path / "in", [("first.txt", FLOOD_FIRST), ("army.txt", FLOOD_ARMY),
+                                             ("toll.txt", FLOOD_TOLL), ("budget.txt", BUDGET)])
+    partition = stored_stories
 
     one_run = ingest_files(paths.values(), warehouse("one"))
     two = warehouse("two")

@@ -306,9 +306,7 @@ class _Story:
         rest of the batch: a wider span can only refuse a join, never allow one."""
         if row in members:
             members.remove(row)
-            lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
-            for term, weight in zip(matrix.indices[lo:hi].tolist(), matrix.data[lo:hi].tolist()):
-                self.total[term] -= weight
+            _add_row(self.total, matrix, row, sign=-1.0)
             self.norm2 = math.fsum(v * v for v in self.total.values())
 
 
@@ -634,10 +632,11 @@ def _row_pair(a: sparse.csr_matrix, i: int, b: sparse.csr_matrix, j: int, discou
     return cos, _discounted(cos, float(shared.max(initial=0.0)), discount)
 
 
-def _add_row(total: dict[int, float], matrix: sparse.csr_matrix, row: int) -> dict[int, float]:
+def _add_row(total: dict[int, float], matrix: sparse.csr_matrix, row: int, sign: float = 1.0) -> dict[int, float]:
+    """Add a row's weights to a story's vector sum (sign -1: take a leaving member's out)."""
     lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
     for term, weight in zip(matrix.indices[lo:hi].tolist(), matrix.data[lo:hi].tolist()):
-        total[term] = total.get(term, 0.0) + weight
+        total[term] = total.get(term, 0.0) + sign * weight
     return total
 
 
