@@ -359,13 +359,17 @@ def _print_story_list(columns: list[str], rows: list[tuple], width: int) -> None
         row = dict(zip(columns, values))
         first, last = row["first_day"], row["last_day"]
         span = str(first) if first == last else f"{first} to {last}"
+        if not row["dated"]:  # no member carries a publication date: the days are ingest days
+            span = f"ingested {span}"
         copies = row["documents"] - row["articles"]
         size = _plural(row["articles"], "article") + (f" (+{copies} {'copy' if copies == 1 else 'copies'})"
                                                       if copies else "")
         outlets = row["outlets"] or []
         title = row["title"] or (f"(no headline) {row['opening']}…" if row["opening"] else "(untitled)")
         print(_wrap("", f"{rank:>2}. {title}", width, indent=0, hang=4))
-        print(_wrap("", f"{size} · {_plural(len(outlets), 'outlet')} · {span}", width, indent=4))
+        # files carry no outlet unless their text names one: "0 outlets" read as if nobody covered it
+        covered = _plural(len(outlets), "outlet") if outlets else "outlet unknown"
+        print(_wrap("", f"{size} · {covered} · {span}", width, indent=4))
         if outlets:
             print(_wrap("outlets", ", ".join(outlets), width, indent=4))
         if row["tying_terms"]:

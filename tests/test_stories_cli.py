@@ -129,6 +129,20 @@ def test_a_headline_only_page_says_so(desk, newsflow):
     assert explain(newsflow, desk, "in/walled.txt")["headline_only"] is True
 
 
+def test_an_undated_story_without_outlets_says_so_rather_than_zero_outlets(desk, newsflow):
+    # the desk's files name no outlet and carry no date line: the days shown are ingest days
+    text = newsflow(desk, columns=200).stdout
+    assert "3 articles (+1 copy) · outlet unknown · ingested " in text, text
+    assert "0 outlets" not in text
+    assert json.loads(newsflow(desk, "--format", "json").stdout)[0]["dated"] is False
+
+
+def test_a_dated_story_with_an_outlet_shows_its_publication_day(tmp_path, newsflow):
+    ingest_files(sorted((REPO / "seeds").glob("*.txt"))[:1], tmp_path / "news.duckdb")
+    text = newsflow(tmp_path, "--min-articles", "1", columns=200).stdout
+    assert "1 article · 1 outlet · 2013-" in text and "ingested" not in text, text
+
+
 def test_the_list_fits_a_narrow_terminal_and_keeps_ids_whole(desk, newsflow):
     done = newsflow(desk, columns=60)
     assert done.returncode == 0, done.stderr

@@ -209,8 +209,8 @@ ties AS (
 
 
 def list_stories(warehouse, limit: int = 20, min_articles: int = 2, terms: int = 8) -> tuple[list[str], list[tuple]]:
-    """Stories, biggest and latest first: size, outlets, date span (publication, else ingest) and
-    the terms that tie their articles together."""
+    """Stories, biggest and latest first: size, outlets, date span (publication, else ingest; `dated`
+    says which) and the terms that tie their articles together."""
     sql = f"""
 WITH chosen AS (
     SELECT story_id FROM story_overview WHERE articles >= ?
@@ -219,6 +219,7 @@ WITH chosen AS (
 SELECT o.story_id, o.articles, o.documents, o.outlets,
        coalesce(o.first_published, CAST(o.first_ingested AS DATE)) AS first_day,
        coalesce(o.last_published, CAST(o.last_ingested AS DATE)) AS last_day,
+       o.last_published IS NOT NULL AS dated,
        o.title, coalesce(x.terms, []) AS tying_terms,
        -- a story whose first article has no headline (a one-line text dump) is named by its opening words
        CASE WHEN o.title IS NULL THEN left(trim(regexp_replace(sd.text, '\s+', ' ', 'g')), 90) END AS opening
