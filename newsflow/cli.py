@@ -410,8 +410,16 @@ def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
                   f"the story's centroid less half its largest single-term part; closest member then: {matched}")
         if row["joined_later"]:
             joined += (f". Stored on {row['stored_at']:%Y-%m-%d %H:%M}, it joined this story when a later run "
-                       "formed it, as one run with those articles would have placed it: it was alone until then "
-                       f"(its one-article story [{row['doc_id']}] is deleted) or in a story it was tied to less closely")
+                       "formed it, as one run with those articles would have placed it: ")
+            left = row["moved_from_story_id"]
+            if left == row["doc_id"]:
+                joined += f"it was alone until then (its one-article story [{left}] is deleted)"
+            elif left is not None:
+                joined += (f"it left {row['moved_from_title'] or '(untitled)'} [{left}], a story it was tied to "
+                           f"less closely than to {matched}")
+            else:  # moved before schema 16 recorded the story it left
+                joined += (f"it was alone until then (its one-article story [{row['doc_id']}] is deleted) or in a "
+                           "story it was tied to less closely")
     print(_wrap("joined", joined, width))
     terms = ", ".join(row["shared_terms"] or []) or "(none: no other article in the story)"
     if row["method"] == "duplicate" and row["shared_terms"]:

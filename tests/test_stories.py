@@ -151,6 +151,11 @@ def check_article_leaves_looser_story(tmp_path, warehouse) -> None:
     _, stories = two_runs.query("SELECT count(*), count(*) FILTER (WHERE s.story_id = s.seed_doc_id AND EXISTS "
                                 "(SELECT 1 FROM story_members m WHERE m.story_id = s.story_id)) FROM stories s")
     assert stories == [(len(paths) - 1, len(paths) - 1)]  # the embassy story stays (its seed alone), none empty
+    _, moved = two_runs.query("SELECT regexp_extract(d.source, '[^/]+$'), regexp_extract(ls.source, '[^/]+$') "
+                              "FROM story_members m JOIN documents d USING (doc_id) "
+                              "LEFT JOIN documents ls ON ls.doc_id = m.moved_from_story_id "
+                              "WHERE m.moved_from_story_id IS NOT NULL")
+    assert moved == [("tweet-a.txt", "embassy.txt")]  # the story it left, named after its seed
 
 
 def test_an_article_another_joined_through_stays_in_its_story(tmp_path):
@@ -438,6 +443,6 @@ def check_lone_article_joins_later(tmp_path, warehouse) -> None:
     _, orphans = two_runs.query("SELECT count(*) FROM stories s WHERE NOT EXISTS "
                                 "(SELECT 1 FROM story_members m WHERE m.story_id = s.story_id)")
     assert orphans == [(0,)]
-    _, moved = two_runs.query("SELECT m.method, m.matched_doc_id IS NOT NULL FROM story_members m "
-                              "JOIN documents d USING (doc_id) WHERE d.source LIKE '%first.txt'")
-    assert moved == [("similar", True)]
+    _, moved = two_runs.query("SELECT m.method, m.matched_doc_id IS NOT NULL, m.moved_from_story_id = m.doc_id "
+                              "FROM story_members m JOIN documents d USING (doc_id) WHERE d.source LIKE '%first.txt'")
+    assert moved == [("similar", True, True)]  # it left its own one-article story

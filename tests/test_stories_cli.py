@@ -209,11 +209,36 @@ def test_a_lone_article_that_joined_a_later_story_says_so(tmp_path, newsflow):
     done = newsflow(tmp_path, "--doc", "in/first.txt", columns=300)
     assert done.returncode == 0, done.stderr
     assert "it joined this story when a later run formed it" in done.stdout
-    assert f"its one-article story [{lone['doc_id']}] is deleted" in done.stdout
+    assert f"it was alone until then (its one-article story [{lone['doc_id']}] is deleted)" in done.stdout
+    assert "tied to" not in done.stdout  # the case it was, not both
     row = json.loads(newsflow(tmp_path, "--doc", lone["doc_id"], "--format", "json").stdout)[0]
     assert row["joined_later"] and row["story_id"] != lone["doc_id"] and row["method"] == "similar"
     # the terms listed are the ones that weigh in the match, not the words every report uses
     assert "said" not in row["shared_terms"][:3]
+
+
+def test_an_article_that_left_a_looser_story_names_the_story_it_left(tmp_path, newsflow):
+    from tests.test_stories import EMBASSY, FILLER, TWEET_A, TWEET_B, write_articles
+
+    def dated(text: str, day: int) -> str:  # the embassy report first: the story is named after it
+        headline, body = article(text).split("\n\n", 1)
+        return f"{headline}\n\nPublished 2020-01-0{day}\n\n{body}"
+
+    paths = write_articles(tmp_path / "in", [("embassy.txt", dated(EMBASSY, 1)), ("tweet-a.txt", dated(TWEET_A, 2)),
+                                             ("tweet-b.txt", dated(TWEET_B, 3))]
+                           + [(f"f{i}.txt", t) for i, t in enumerate(FILLER)])
+    store = ingest_files([p for n, p in paths.items() if n != "tweet-b.txt"], tmp_path / "news.duckdb")
+    embassy = json.loads(newsflow(tmp_path, "--doc", "in/embassy.txt", "--format", "json").stdout)[0]
+    ingest_files([paths["tweet-b.txt"]], store)
+    done = newsflow(tmp_path, "--doc", "in/tweet-a.txt", columns=400)
+    assert done.returncode == 0, done.stderr
+    assert "it joined this story when a later run formed it" in done.stdout
+    assert embassy["title"] == "Trump administration weighs its response in Iraq"
+    assert f"it left {embassy['title']} [{embassy['doc_id']}], a story it was tied to less closely than to" \
+        in done.stdout, done.stdout
+    assert "alone until then" not in done.stdout
+    row = json.loads(newsflow(tmp_path, "--doc", "in/tweet-a.txt", "--format", "json").stdout)[0]
+    assert row["moved_from_story_id"] == embassy["doc_id"] and row["moved_from_title"] == embassy["title"]
 
 
 def test_the_example_queries_in_the_schema_doc_run(desk, newsflow, monkeypatch, capsys):

@@ -157,7 +157,8 @@ def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome, new_i
         with probe_table(con, "batch_story_moves", moves):
             # a stored article joins this batch's story: it and its duplicates follow, and a story
             # left empty goes
-            con.execute("UPDATE story_members SET story_id = v.story_id FROM batch_story_moves v "
+            con.execute("UPDATE story_members SET story_id = v.story_id, moved_from_story_id = v.left_story_id "
+                        "FROM batch_story_moves v "
                         "WHERE story_members.story_id = v.left_story_id AND (v.story_emptied "
                         "OR story_members.doc_id = v.doc_id "
                         "OR (story_members.method = 'duplicate' AND story_members.matched_doc_id = v.doc_id))")
@@ -257,6 +258,7 @@ shared AS (
 )
 SELECT m.doc_id, d.title, d.source, d.outlet, d.published_at, d.headline_only, d.is_canonical,
        m.story_id, s.title AS story_title, m.method, m.similarity, m.matched_doc_id,
+       m.moved_from_story_id, ls.title AS moved_from_title,
        md.title AS matched_title, dup.method AS duplicate_method,
        (SELECT count(*) FROM story_members x JOIN documents xd ON xd.doc_id = x.doc_id
         WHERE x.story_id = m.story_id AND xd.is_canonical) AS story_articles,
@@ -269,6 +271,7 @@ FROM member m
 JOIN documents d ON d.doc_id = m.doc_id
 JOIN stories s ON s.story_id = m.story_id
 LEFT JOIN documents md ON md.doc_id = m.matched_doc_id
+LEFT JOIN stories ls ON ls.story_id = m.moved_from_story_id
 LEFT JOIN duplicates dup ON dup.doc_id = m.doc_id AND m.method = 'duplicate'"""
     return warehouse.query(sql, [*keys, *keys, *keys])
 
