@@ -407,7 +407,8 @@ def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
     else:
         rule = f" (the story threshold is now {threshold:g})" if threshold is not None else ""
         joined = (f"similar ({when}): story score {row['similarity']:.3f} when it joined{rule}, the cosine with "
-                  f"the story's centroid less half its largest single-term part; closest member then: {matched}")
+                  f"the story's centroid less half its largest single-term part, faded with the days between its date and the "
+                  f"story's; closest member then: {matched}")
         if row["joined_later"]:
             joined += (f". Stored on {row['stored_at']:%Y-%m-%d %H:%M}, it joined this story when a later run "
                        "formed it, as one run with those articles would have placed it: ")

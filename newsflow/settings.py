@@ -108,7 +108,8 @@ class StorySettings(BaseModel):
     # a story: the median of the thresholds chosen on the training folds of bench/stories.py's
     # cross-validation over the dev pairs (fold range 0.177-0.181)
     threshold: float = Field(0.18, gt=0, le=1)
-    # the longest span of publication dates one story covers (undated articles: their ingest day)
+    # the longest span of publication dates one story covers (undated articles: their ingest day);
+    # scores fade with the days between articles, to nearly nothing at this span (stories._fade)
     window_days: int = Field(30, ge=0)
     # weight of the shipped word-frequency prior, in documents: the warehouse's own document
     # frequencies weigh as much as the prior once it holds this many canonical articles

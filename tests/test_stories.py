@@ -69,6 +69,34 @@ def test_an_undated_article_counts_as_published_the_day_it_is_ingested():
     assert story_of(outcome, undated) == story_of(outcome, recent)  # five days apart
 
 
+def test_a_link_fades_with_the_days_between_two_articles():
+    # the embassy attack and the tweet about it share the attack: linked the next day; three weeks
+    # apart (inside the 30-day window) the same words are another chapter of the subject, not the event
+    score = pair_similarity(EMBASSY, TWEET_A, CONFIG)
+    assert CONFIG.threshold <= score < CONFIG.threshold / (1 - (20 / (CONFIG.max_gap_days + 1)) ** 2), score
+
+    def together(days_apart: int) -> bool:
+        x, a = doc("x", EMBASSY, date(2020, 1, 1)), doc("a", TWEET_A, date.fromordinal(date(2020, 1, 1).toordinal() + days_apart))
+        docs = [x, a] + [doc(f"f{i}", t, date(2020, 1, 1)) for i, t in enumerate(FILLER)]
+        deduplicate(docs, EmptyIndex())
+        outcome = assign_stories(docs, EmptyStoryIndex(), CONFIG)
+        return story_of(outcome, x) == story_of(outcome, a)
+
+    assert together(1) and not together(20)
+
+
+def test_two_dated_reports_three_weeks_apart_stay_apart_in_an_empty_warehouse(tmp_path):
+    from tests.test_dedup import ingest_files
+
+    def run(name: str, second_day: str) -> set[frozenset[str]]:
+        paths = write_articles(tmp_path / name, [
+            ("embassy.txt", f"Published 2020-01-01\n\n{EMBASSY}"), ("tweet.txt", f"Published {second_day}\n\n{TWEET_A}")])
+        return stored_stories(ingest_files(paths.values(), tmp_path / f"{name}.duckdb"))
+
+    assert run("next-day", "2020-01-02") == {frozenset({"embassy.txt", "tweet.txt"})}
+    assert run("weeks-later", "2020-01-21") == {frozenset({"embassy.txt"}), frozenset({"tweet.txt"})}
+
+
 def test_a_story_does_not_drift_through_a_chain_of_loosely_related_articles():
     # a ~ b and b ~ c, but c shares almost nothing with the story's first article a
     a = doc("a", "Flood waters rise in Valencia as the river bursts its banks and rescuers evacuate homes in Valencia.")
