@@ -398,7 +398,8 @@ def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
         else:
             joined = (f"alone in its own story ({when}): no story took it. Joining needs, among the rules in "
                       "docs/design.md, a link and a story score at the story threshold (NEWSFLOW_STORY__THRESHOLD) "
-                      "with dates within the story window (__WINDOW_DAYS); a story a later run forms may still "
+                      "with dates within the story window (__WINDOW_DAYS), scores fading with the days between "
+                      "articles; a story a later run forms may still "
                       "take it")
     elif row["method"] == "duplicate":
         kind = row["duplicate_method"] or "a"
