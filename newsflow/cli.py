@@ -354,6 +354,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _named(title: str | None, opening: str | None) -> str:
+    """A document's headline; for one without (a one-line text dump), "(no headline)" and its opening words."""
+    return title or (f"(no headline) {opening}…" if opening else "(untitled)")
+
+
 def _print_story_list(columns: list[str], rows: list[tuple], width: int) -> None:
     for rank, values in enumerate(rows, start=1):
         row = dict(zip(columns, values))
@@ -365,7 +370,7 @@ def _print_story_list(columns: list[str], rows: list[tuple], width: int) -> None
         size = _plural(row["articles"], "article") + (f" (+{copies} {'copy' if copies == 1 else 'copies'})"
                                                       if copies else "")
         outlets = row["outlets"] or []
-        title = row["title"] or (f"(no headline) {row['opening']}…" if row["opening"] else "(untitled)")
+        title = _named(row["title"], row["opening"])
         print(_wrap("", f"{rank:>2}. {title}", width, indent=0, hang=4))
         # files carry no outlet unless their text names one: "0 outlets" read as if nobody covered it
         covered = _plural(len(outlets), "outlet") if outlets else "outlet unknown"
@@ -378,7 +383,7 @@ def _print_story_list(columns: list[str], rows: list[tuple], width: int) -> None
 
 
 def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
-    print(_wrap("", row["title"] or "(untitled)", width, indent=0))
+    print(_wrap("", _named(row["title"], row["opening"]), width, indent=0))
     about = " · ".join(str(x) for x in (row["outlet"] or "(unknown outlet)", row["published_at"] or "undated"))
     print(_wrap("document", f"{row['doc_id']} · {about}", width))
     print(_wrap("source", row["source"], width))
@@ -388,9 +393,9 @@ def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
     size = _plural(row["story_articles"], "article")
     if row["story_documents"] != row["story_articles"]:
         size += f", {_plural(row['story_documents'], 'document')} with copies"
-    print(_wrap("story", f"{row['story_title'] or '(untitled)'} [{row['story_id']}] · {size}", width))
+    print(_wrap("story", f"{_named(row['story_title'], row['story_opening'])} [{row['story_id']}] · {size}", width))
     when = f"{row['assigned_at']:%Y-%m-%d %H:%M}" if row["assigned_at"] else "?"
-    matched = f"{row['matched_title'] or '(untitled)'} [{row['matched_doc_id']}]"
+    matched = f"{_named(row['matched_title'], row['matched_opening'])} [{row['matched_doc_id']}]"
     if row["method"] == "seed":
         if row["story_articles"] > 1:
             joined = (f"started the story ({when}): the story is named after it; "
@@ -417,7 +422,7 @@ def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
             if left == row["doc_id"]:
                 joined += f"it was alone until then (its one-article story [{left}] is deleted)"
             elif left is not None:
-                joined += (f"it left {row['moved_from_title'] or '(untitled)'} [{left}], a story it was tied to "
+                joined += (f"it left {_named(row['moved_from_title'], row['moved_from_opening'])} [{left}], a story it was tied to "
                            f"less closely than to {matched}")
             else:  # moved before schema 16 recorded the story it left
                 joined += (f"it was alone until then (its one-article story [{row['doc_id']}] is deleted) or in a "

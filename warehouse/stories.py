@@ -209,6 +209,12 @@ ties AS (
 )"""
 
 
+def _opening(doc: str) -> str:
+    """SQL: the first 90 characters of document `doc`'s text when it has no headline (a one-line text
+    dump), which then names it where a title would; NULL when it has one."""
+    return f"CASE WHEN {doc}.title IS NULL THEN left(trim(regexp_replace({doc}.text, '\\s+', ' ', 'g')), 90) END"
+
+
 def list_stories(warehouse, limit: int = 20, min_articles: int = 2, terms: int = 8) -> tuple[list[str], list[tuple]]:
     """Stories, biggest and latest first: size, outlets, date span (publication, else ingest; `dated`
     says which) and the terms that tie their articles together."""
@@ -222,8 +228,7 @@ SELECT o.story_id, o.articles, o.documents, o.outlets,
        coalesce(o.last_published, CAST(o.last_ingested AS DATE)) AS last_day,
        o.last_published IS NOT NULL AS dated,
        o.title, coalesce(x.terms, []) AS tying_terms,
-       -- a story whose first article has no headline (a one-line text dump) is named by its opening words
-       CASE WHEN o.title IS NULL THEN left(trim(regexp_replace(sd.text, '\s+', ' ', 'g')), 90) END AS opening
+       {_opening("sd")} AS opening
 FROM story_overview o JOIN chosen c ON c.story_id = o.story_id LEFT JOIN ties x ON x.story_id = o.story_id
 LEFT JOIN stories s ON s.story_id = o.story_id LEFT JOIN documents sd ON sd.doc_id = s.seed_doc_id
 ORDER BY o.articles DESC, last_day DESC, o.story_id"""
@@ -260,6 +265,9 @@ SELECT m.doc_id, d.title, d.source, d.outlet, d.published_at, d.headline_only, d
        m.story_id, s.title AS story_title, m.method, m.similarity, m.matched_doc_id,
        m.moved_from_story_id, ls.title AS moved_from_title,
        md.title AS matched_title, dup.method AS duplicate_method,
+       -- what names a document with no headline (a one-line text dump), as the story list does
+       {_opening("d")} AS opening, {_opening("sd")} AS story_opening, {_opening("md")} AS matched_opening,
+       {_opening("lsd")} AS moved_from_opening,
        (SELECT count(*) FROM story_members x JOIN documents xd ON xd.doc_id = x.doc_id
         WHERE x.story_id = m.story_id AND xd.is_canonical) AS story_articles,
        (SELECT count(*) FROM story_members x WHERE x.story_id = m.story_id) AS story_documents,
@@ -272,6 +280,8 @@ JOIN documents d ON d.doc_id = m.doc_id
 JOIN stories s ON s.story_id = m.story_id
 LEFT JOIN documents md ON md.doc_id = m.matched_doc_id
 LEFT JOIN stories ls ON ls.story_id = m.moved_from_story_id
+LEFT JOIN documents sd ON sd.doc_id = s.seed_doc_id
+LEFT JOIN documents lsd ON lsd.doc_id = m.moved_from_story_id
 LEFT JOIN duplicates dup ON dup.doc_id = m.doc_id AND m.method = 'duplicate'"""
     return warehouse.query(sql, [*keys, *keys, *keys])
 
