@@ -290,7 +290,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"newsflow search: {exc}{hint}", file=sys.stderr)
         return 2
     for rank, (title, outlet, published, score, summary, _doc_id) in enumerate(rows, start=1):
-        print(f"{rank:>2}. {title or '(untitled)'}")
+        print(f"{rank:>2}. {title or '(no headline)'}")
         print(f"    {outlet or '(unknown outlet)'} · {published or 'undated'} · score {score:.3f}")
         if summary:
             print(f"    {summary}")

@@ -151,6 +151,18 @@ def test_one_line_dumps_are_named_by_their_opening_words_when_explained(tmp_path
     assert "(untitled)" not in text
 
 
+def test_search_calls_a_one_line_dump_headline_less_not_untitled(tmp_path, monkeypatch, capsys):
+    from newsflow.cli import main
+
+    (tmp_path / "a.txt").write_text(QUAKE_A, encoding="utf-8")
+    ingest_files([tmp_path / "a.txt"], tmp_path / "news.duckdb")
+    assert main(["reindex", "--warehouse", str(tmp_path / "news.duckdb")]) == 0  # as a flow run's end does
+    capsys.readouterr()
+    assert main(["search", "Amatrice", "--warehouse", str(tmp_path / "news.duckdb")]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == " 1. (no headline)", first
+
+
 def test_a_dated_story_with_an_outlet_shows_its_publication_day(tmp_path, newsflow):
     ingest_files(sorted((REPO / "seeds").glob("*.txt"))[:1], tmp_path / "news.duckdb")
     text = newsflow(tmp_path, "--min-articles", "1", columns=200).stdout
