@@ -404,8 +404,7 @@ def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
             joined = (f"alone in its own story ({when}): no story took it. Joining needs, among the rules in "
                       "docs/design.md, a link and a story score at the story threshold (NEWSFLOW_STORY__THRESHOLD) "
                       "with dates within the story window (__WINDOW_DAYS), scores fading with the days between "
-                      "articles; a story a later run forms may still "
-                      "take it")
+                      "articles; a story a later run forms may still take it")
     elif row["method"] == "duplicate":
         kind = row["duplicate_method"] or "a"
         joined = (f"{kind} copy (similarity {row['similarity']:.3f}) of {matched}; a copy follows its "
@@ -413,8 +412,8 @@ def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
     else:
         rule = f" (the story threshold is now {threshold:g})" if threshold is not None else ""
         joined = (f"similar ({when}): story score {row['similarity']:.3f} when it joined{rule}, the cosine with "
-                  f"the story's centroid less half its largest single-term part, faded with the days between its date and the "
-                  f"story's; closest member then: {matched}")
+                  "the story's centroid less half its largest single-term part, faded with the days between its "
+                  f"date and the story's; closest member then: {matched}")
         if row["joined_later"]:
             joined += (f". Stored on {row['stored_at']:%Y-%m-%d %H:%M}, it joined this story when a later run "
                        "formed it, as one run with those articles would have placed it: ")
@@ -422,8 +421,8 @@ def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
             if left == row["doc_id"]:
                 joined += f"it was alone until then (its one-article story [{left}] is deleted)"
             elif left is not None:
-                joined += (f"it left {_named(row['moved_from_title'], row['moved_from_opening'])} [{left}], a story it was tied to "
-                           f"less closely than to {matched}")
+                left_name = _named(row["moved_from_title"], row["moved_from_opening"])
+                joined += f"it left {left_name} [{left}], a story it was tied to less closely than to {matched}"
             else:  # moved before schema 16 recorded the story it left
                 joined += (f"it was alone until then (its one-article story [{row['doc_id']}] is deleted) or in a "
                            "story it was tied to less closely")

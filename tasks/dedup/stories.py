@@ -17,11 +17,11 @@ single term's part, `single_term_discount`: one shared place or name does not ca
 with one of the story's first `centroid_members` members reaches `threshold` (a link); its score
 against the story's centroid (the normalised sum of those members' vectors) reaches `threshold` too;
 more than half of those members are half-way close (cosine >= threshold / 2); and the story's dates,
-this document's included, span at most `max_gap_days`. Every pair and story score fades with the days between the articles
-(`_fade`: 1 on one day, 0.95 a week apart, 0.8 two weeks, nearly 0 at the window): weeks apart, the
-same names are another chapter of a subject. Closeness to the story as a whole, not to
-one member, is what stops chains: an article that shares a place with one member but not the event
-with the rest stays out. The centroid cosine comes from pairwise cosines alone
+this document's included, span at most `max_gap_days`. Every pair and story score fades with the days
+between the articles (`_fade`: 1 on one day, 0.95 a week apart, 0.8 two weeks, nearly 0 at the
+window): weeks apart, the same names are another chapter of a subject. Closeness to the story as a
+whole, not to one member, is what stops chains: an article that shares a place with one member but
+not the event with the rest stays out. The centroid cosine comes from pairwise cosines alone
 (doc·S / |S|, |S|² = Σ mi·mj), so no centroid is ever stored. A document without a publication
 date counts as published on the day it is ingested. Exact and near duplicates join their
 canonical's story with the similarity of the duplicate decision.
