@@ -385,13 +385,14 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
     # least half-way close: a story needs a majority of members that close; the rest count as not)
     half = config.threshold / 2
     cand_cols = [[stored_pos[c] for c in stored_cands.get(d.doc_id, ()) if c in stored_pos] for d in canon]
-    stored_pairs = _pair_scores(batch, stored_matrix, cand_cols, config.single_term_discount)
-    stored_pairs = {(k, c): (cos, sc * _fade(batch_days[k], stored_days[c], config.max_gap_days))
-                    for (k, c), (cos, sc) in stored_pairs.items()}
+    # days as arrays (an undated stored one, which the index does not give, as NaN: no fade)
+    batch_day_arr = np.asarray(batch_days, float)
+    stored_day_arr = np.asarray([np.nan if d is None else d for d in stored_days], float)
+    stored_pairs = _pair_scores(batch, stored_matrix, cand_cols, config.single_term_discount,
+                                (batch_day_arr, stored_day_arr, config.max_gap_days))
     near = _close_pairs(batch, half)
     near_rows: dict[int, dict[int, float]] = {}
-    batch_pairs = {(k, j): sc * _fade(batch_days[k], batch_days[j], config.max_gap_days)
-                   for (k, j), sc in _batch_pair_scores(batch, near, config).items()}
+    batch_pairs = _batch_pair_scores(batch, near, config, batch_day_arr)
     k_dense: list = [None, None]  # (k, dense row of k): the document last asked about
 
     def stored_pair(k: int, c: int) -> tuple[float, float]:
@@ -601,10 +602,10 @@ def _close_pairs(batch: sparse.csr_matrix, at_least: float) -> sparse.csr_matrix
     return sparse.csr_matrix((vals, (rows, cols)), shape=(batch.shape[0], batch.shape[0]))
 
 
-def _batch_pair_scores(batch: sparse.csr_matrix, near: sparse.csr_matrix, config: StoryConfig
+def _batch_pair_scores(batch: sparse.csr_matrix, near: sparse.csr_matrix, config: StoryConfig, days: np.ndarray
                        ) -> dict[tuple[int, int], float]:
-    """Pair scores (cosine less the discounted largest single-term part) of the batch pairs k < j
-    whose cosine reaches the threshold: only those can link."""
+    """Pair scores (cosine less the discounted largest single-term part, faded by the days between
+    the two: `days[k]`) of the batch pairs k < j whose cosine reaches the threshold: only those can link."""
     pairs = sparse.triu(near, k=1).tocoo()
     keep = pairs.data >= config.threshold
     ks, js, cos = pairs.row[keep], pairs.col[keep], pairs.data[keep]
@@ -612,8 +613,9 @@ def _batch_pair_scores(batch: sparse.csr_matrix, near: sparse.csr_matrix, config
     for i in range(0, len(ks), _PAIR_SLICE):
         part = slice(i, i + _PAIR_SLICE)
         largest = np.asarray(batch[ks[part]].multiply(batch[js[part]]).max(axis=1).todense()).ravel()
-        out.update(zip(zip(ks[part].tolist(), js[part].tolist()),
-                       _discounted(cos[part], largest, config.single_term_discount).tolist()))
+        faded = _discounted(cos[part], largest, config.single_term_discount) * _fade(
+            days[ks[part]], days[js[part]], config.max_gap_days)
+        out.update(zip(zip(ks[part].tolist(), js[part].tolist()), faded.tolist()))
     return out
 
 
@@ -656,15 +658,17 @@ def _within(story: _Story, day: int | None, max_gap_days: int) -> bool:
     return _span_ok((story.first_day, story.last_day, day), max_gap_days)
 
 
-def _fade(a: int | None, b: int | None, max_gap_days: int) -> float:
+def _fade(a, b, max_gap_days: int):
     """The share of a score two articles `a` and `b` days apart keep: 1 on one day, falling with the
     square of the gap to nearly 0 at the story window (1 day 99.9 %, 7 days 95 %, 14 days 80 %, 25 days
     35 % at 30). Event detection decays similarity over its window (Yang, Pierce and Carbonell, SIGIR
     1998, linearly); squared, the first days, when one event's reports straddle midnight and time
-    zones, keep almost all of it, while weeks apart the same names are another chapter of a subject."""
+    zones, keep almost all of it, while weeks apart the same names are another chapter of a subject.
+    Days as ints or arrays (floats: a NaN day, unknown, keeps the whole score); None: unknown."""
     if a is None or b is None:
         return 1.0
-    return 1.0 - (abs(a - b) / (max_gap_days + 1)) ** 2
+    fade = 1.0 - (abs(a - b) / (max_gap_days + 1)) ** 2
+    return np.nan_to_num(fade, nan=1.0) if isinstance(fade, np.ndarray) else fade
 
 
 def _fade_from_span(story: _Story, day: int | None, max_gap_days: int) -> float:
@@ -679,10 +683,11 @@ def _span_ok(days: tuple[int | None, ...], max_gap_days: int) -> bool:
     return not known or max(known) - min(known) <= max_gap_days
 
 
-def _pair_scores(batch: sparse.csr_matrix, stored: sparse.csr_matrix, wanted: list[list[int]], discount: float
-                 ) -> dict[tuple[int, int], tuple[float, float]]:
+def _pair_scores(batch: sparse.csr_matrix, stored: sparse.csr_matrix, wanted: list[list[int]], discount: float,
+                 days: tuple[np.ndarray, np.ndarray, int]) -> dict[tuple[int, int], tuple[float, float]]:
     """(cosine, pair score) of each batch document k with the stored columns wanted[k], for just
-    those pairs (a full batch x stored product would be mostly unused)."""
+    those pairs (a full batch x stored product would be mostly unused); the score faded by the days
+    between them (`days`: the batch's days, the stored columns' days, the window)."""
     ks = [k for k, cols in enumerate(wanted) for _ in cols]
     if not ks:
         return {}
@@ -696,8 +701,9 @@ def _pair_scores(batch: sparse.csr_matrix, stored: sparse.csr_matrix, wanted: li
         cos.append(np.asarray(shared.sum(axis=1)).ravel())
         largest.append(np.asarray(shared.max(axis=1).todense()).ravel())
     cos_all, largest_all = np.concatenate(cos), np.concatenate(largest)
-    return dict(zip(zip(k_arr.tolist(), col_arr.tolist()),
-                    zip(cos_all.tolist(), _discounted(cos_all, largest_all, discount).tolist())))
+    batch_days, stored_days, max_gap_days = days
+    scores = _discounted(cos_all, largest_all, discount) * _fade(batch_days[k_arr], stored_days[col_arr], max_gap_days)
+    return dict(zip(zip(k_arr.tolist(), col_arr.tolist()), zip(cos_all.tolist(), scores.tolist())))
 
 
 def _day(when: date | None) -> int | None:
