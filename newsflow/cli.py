@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit codes: 0 shown, 1 no such document (or it failed; the reason is named), 2 no warehouse or bad "
         "option, 3 warehouse locked by a run.")
     stories.add_argument("--doc", help="explain one document: its doc_id or source (path as given to "
-                         "ingest, relative or absolute, or URL)")
+                         "ingest, relative or absolute, or URL; a file name alone when one stored source ends with it)")
     stories.add_argument("--limit", type=_positive_int, default=20, help="most stories listed (default 20)")
     stories.add_argument("--min-articles", type=_positive_int, default=2,
                          help="smallest story listed, in canonical articles (default 2; 1 lists articles alone)")
@@ -443,7 +443,7 @@ def cmd_stories(args: argparse.Namespace) -> int:
 
     import duckdb
 
-    from warehouse.stories import explain_document, list_stories, storyless
+    from warehouse.stories import explain_document, list_stories, sources_ending, storyless
     from warehouse.store import WarehouseLocked
 
     settings = _settings()
@@ -453,10 +453,15 @@ def cmd_stories(args: argparse.Namespace) -> int:
         store = _store(args)
         if _no_warehouse(store, "stories"):
             return 2
-        keys = _doc_keys(args.doc, settings.fetch.redact_query_params) if args.doc else []
-        if args.doc:
+        doc, named = (args.doc or "").strip(), []  # a doc_id pasted from csv output keeps its \r
+        keys = _doc_keys(doc, settings.fetch.redact_query_params) if doc else []
+        if doc:
             columns, rows = explain_document(store, keys)
             other = None if rows else storyless(store, keys)
+            named = [] if rows or other or "://" in doc else sources_ending(store, doc.removeprefix("./"))
+            if len(named) == 1:  # a file name, or a path typed from another folder
+                columns, rows = explain_document(store, [named[0][0]])
+                other = None if rows else storyless(store, [named[0][0]])
         else:
             columns, rows = list_stories(store, limit=args.limit + 1, min_articles=args.min_articles)
     except (WarehouseLocked, duckdb.Error) as exc:
@@ -466,20 +471,25 @@ def cmd_stories(args: argparse.Namespace) -> int:
         print(f"newsflow stories: {exc}{hint}", file=sys.stderr)
         return 3 if isinstance(exc, WarehouseLocked) else 2
     width = shutil.get_terminal_size((100, 24)).columns
-    if args.doc and not rows:
+    if doc and not rows:
         if other and other[0] == "failed":
             source, stage, reason, detail, _seen = other[1][0]
             print(f"newsflow stories: {source} was not stored: it failed at {stage} ({reason}: {detail}); "
                   "see the failures table", file=sys.stderr)
+        elif len(named) > 1:
+            listed = "\n".join(f"  {doc_id}  {source}" for doc_id, source in named[:5])
+            more = " (and more)" if len(named) > 5 else ""
+            print(f"newsflow stories: {doc!r} names several stored sources{more}; give one's doc_id or "
+                  f"full path:\n{listed}", file=sys.stderr)
         elif other:
             doc_id, title = other[1][0]
             print(f"newsflow stories: {title or '(untitled)'} [{doc_id}] is stored but has no story (it, or "
                   "the original it copies, was stored before stories existed)", file=sys.stderr)
         else:
-            print(f"newsflow stories: no stored document or failed source is {args.doc!r} (give a doc_id, "
+            print(f"newsflow stories: no stored document or failed source is {doc!r} (give a doc_id, "
                   "or the path or URL it was ingested from)", file=sys.stderr)
         return 1
-    if args.doc:
+    if doc:
         if args.format == "text":
             _print_explanation(dict(zip(columns, rows[0])), settings.story.threshold, width)
         else:

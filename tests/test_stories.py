@@ -474,3 +474,31 @@ def check_lone_article_joins_later(tmp_path, warehouse) -> None:
     _, moved = two_runs.query("SELECT m.method, m.matched_doc_id IS NOT NULL, m.moved_from_story_id = m.doc_id "
                               "FROM story_members m JOIN documents d USING (doc_id) WHERE d.source LIKE '%first.txt'")
     assert moved == [("similar", True, True)]  # it left its own one-article story
+
+
+def test_stories_doc_takes_a_file_name_or_a_pasted_doc_id(tmp_path, capsys):
+    """What a user types: the file's name from another folder, a doc_id pasted out of csv output
+    (with its \\r); a name two folders share lists both instead of guessing."""
+    from newsflow.cli import main
+    from tests.test_dedup import ingest_files
+
+    paths = []
+    for folder, name, text in [("in", "quake-a.txt", QUAKE_A), ("in", "quake-b.txt", QUAKE_B),
+                               ("other", "quake-b.txt", BUDGET)]:
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / name).write_text(text + "\n", encoding="utf-8")
+        paths.append(tmp_path / folder / name)
+    warehouse = tmp_path / "w.duckdb"
+    ingest_files(paths, warehouse)
+    assert main(["stories", "--warehouse", str(warehouse), "--doc", "quake-a.txt"]) == 0
+    out = capsys.readouterr().out
+    assert str(paths[0]) in out and "amatric" in out
+    assert main(["sql", "--warehouse", str(warehouse), "--format", "csv",
+                 f"SELECT doc_id FROM documents WHERE source = '{paths[0]}'"]) == 0
+    pasted = capsys.readouterr().out.splitlines(keepends=True)[1]
+    assert pasted.endswith("\r\n")
+    assert main(["stories", "--warehouse", str(warehouse), "--doc", pasted]) == 0
+    assert str(paths[0]) in capsys.readouterr().out
+    assert main(["stories", "--warehouse", str(warehouse), "--doc", "quake-b.txt"]) == 1
+    err = capsys.readouterr().err
+    assert "several stored sources" in err and str(paths[1]) in err and str(paths[2]) in err

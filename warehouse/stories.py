@@ -300,3 +300,12 @@ def storyless(warehouse, keys: list[str]) -> tuple[str, list[tuple]] | None:
         f"SELECT source, stage, reason, detail, last_seen_at FROM failures WHERE source IN ({marks}) "
         "ORDER BY last_seen_at DESC", keys)
     return ("failed", failed) if failed else None
+
+
+def sources_ending(warehouse, tail: str, limit: int = 6) -> list[tuple]:
+    """Stored (doc_id, source) pairs whose source ends with `/tail`: a file name, or a path typed
+    relative to another folder than the one it was ingested from; at most `limit`, by source."""
+    _, rows = warehouse.query(
+        "SELECT any_value(doc_id ORDER BY version DESC), source FROM documents "
+        "WHERE ends_with(source, ?) GROUP BY source ORDER BY source LIMIT ?", ["/" + tail, limit])
+    return rows
