@@ -155,6 +155,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def _settings():
     """The settings, once, at the edge; a bad NEWSFLOW_* value is a one-line error (None)."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from newsflow.settings import get_settings, unknown_variables
 
@@ -167,6 +168,10 @@ def _settings():
         problems = "; ".join(f"NEWSFLOW_{'__'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
                              for e in exc.errors())
         print(f"newsflow: bad setting: {problems}", file=sys.stderr)
+        return None
+    except SettingsError as exc:  # a value that is not the JSON its field needs ("error parsing value for field …")
+        cause = f" ({exc.__cause__})" if exc.__cause__ else ""
+        print(f"newsflow: bad setting: {exc}{cause}", file=sys.stderr)
         return None
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tasks.stage_names import FAULT_POINTS
-from tasks.sources.fetch import FetchSettings
+from tasks.sources.fetch import FetchSettings, TextList
 from tasks.summarize.registry import ALGORITHMS
 from tasks.summarize.length import DEFAULT_SENTENCES, SENTENCES_RANGE, WORDS_RANGE
 from warehouse.search import RefreshPolicy
@@ -171,7 +171,7 @@ class Settings(BaseSettings):
     schedule_interval_minutes: float = Field(15.0, gt=0)
     schedule_cron: str | None = None
     schedule_timezone: str = "UTC"
-    feeds: list[str] = []
+    feeds: TextList = []
     fetch: FetchSettings = FetchSettings()
     search: SearchSettings = SearchSettings()
     sql: SqlSettings = SqlSettings()

@@ -111,6 +111,26 @@ def test_config_says_where_each_value_came_from_and_warns_on_unknown_names(tmp_p
     assert "did you mean NEWSFLOW_SUMMARY_SENTENCES?" in proc.stderr
 
 
+@pytest.mark.parametrize("typed", ["127.0.0.1, .corp 10.1.0.0/16", '["127.0.0.1", ".corp", "10.1.0.0/16"]'])
+def test_list_settings_take_what_people_type(tmp_path, typed):
+    env = _env(tmp_path, NEWSFLOW_FETCH__ALLOW_HOSTS=typed, NEWSFLOW_FEEDS="http://127.0.0.1:1/a.rss")
+    proc = subprocess.run([str(NEWSFLOW), "config", "--json"], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["setting"]: r["value"] for r in json.loads(proc.stdout)}
+    assert rows["fetch.allow_hosts"] == ["127.0.0.1", ".corp", "10.1.0.0/16"]
+    assert rows["feeds"] == ["http://127.0.0.1:1/a.rss"]
+
+
+@pytest.mark.parametrize("name, value", [("NEWSFLOW_FETCH__ALLOW_HOSTS", "[127.0.0.1"), ("NEWSFLOW_LAKE", "{bad")])
+def test_a_malformed_setting_is_one_line_not_a_traceback(tmp_path, name, value):
+    proc = subprocess.run([str(NEWSFLOW), "config"], env=_env(tmp_path, **{name: value}), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("newsflow: bad setting:") and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
 def test_near_dup_threshold_setting_reaches_the_run_config(monkeypatch):
     from flows.parameters import run_config
     from newsflow.settings import get_settings

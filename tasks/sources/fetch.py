@@ -61,14 +61,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
-from typing import Iterable
+from typing import Annotated, Iterable
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
 import httpcore
 import httpx
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, BeforeValidator, field_validator
+from pydantic_settings import NoDecode
 
 from tasks.sources.url_safety import DEFAULT_SECRET_PARAMS, UnsafeURL, check_ips, check_url_syntax, redact_text
 
@@ -102,6 +103,26 @@ def _installed_version() -> str:
         return "0+unknown"
 
 
+def _list_from_text(value):
+    """A list setting as an environment variable: a JSON list (`["a", "b"]`) or, as people type
+    them, comma- or space-separated words (`127.0.0.1, .corp`)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            try:
+                return json.loads(text)
+            except ValueError as exc:
+                raise ValueError(f"not a JSON list ({exc}); or give the values separated by commas") from None
+        return [part for part in re.split(r"[\s,]+", text) if part]
+    return value
+
+
+# pydantic-settings would json-decode a list from the environment and fail on `127.0.0.1`
+TextList = Annotated[list[str], NoDecode, BeforeValidator(_list_from_text)]
+
+
 class FetchSettings(BaseModel):
     user_agent: str = f"newsflow/{_installed_version()} (+https://github.com/newsflow/newsflow)"
     connect_timeout_s: float = 5.0
@@ -122,11 +143,11 @@ class FetchSettings(BaseModel):
     # ranges ("10.1.0.0/16") whose non-public addresses may be fetched. allow_private_addresses
     # lets every non-public address through (tests point at 127.0.0.1). Neither reaches
     # link-local/cloud-metadata addresses unless allow_hosts names them (tasks/sources/url_safety.py).
-    allow_hosts: list[str] = []
+    allow_hosts: TextList = []
     allow_private_addresses: bool = False
     # query/fragment parameters whose values are secrets: redacted, with URL credentials, from
     # every URL stored or logged
-    redact_query_params: list[str] = list(DEFAULT_SECRET_PARAMS)
+    redact_query_params: TextList = list(DEFAULT_SECRET_PARAMS)
 
     @field_validator("allow_hosts")
     @classmethod
