@@ -283,9 +283,12 @@ def cmd_search(args: argparse.Namespace) -> int:
         store = _store(args)
         if _no_warehouse(store, "search"):
             return 2
-        if language and store.search_index_state().indexed is None:
-            print("newsflow search: no search index with languages yet (indexes built before schema version 11 "
-                  "have none); `newsflow reindex` builds it", file=sys.stderr)
+        state = store.search_index_state()
+        if state.indexed is None:
+            print(f"newsflow search: no search index over the {_plural(state.documents, 'stored document')} yet "
+                  "(a run stopped before building it, or it was built before schema version 11 gave it "
+                  "languages); `newsflow reindex` builds it now" if state.documents else
+                  "newsflow search: nothing stored yet; run `newsflow ingest` first", file=sys.stderr)
             return 2
         columns, rows = store.search(search_query(args.query, language), limit=args.limit, since=args.since,
                                      language=language)

@@ -360,6 +360,12 @@ def test_sigkill_at_a_stage_boundary_then_rerun_completes(tmp_path, prefect_api_
     if snap is not None:
         assert_consistent(snap)
         assert len(snap["documents"]) == (want["documents"] if point.startswith("search-index") else 0)
+    if point.startswith("search-index"):  # what an analyst meets before the next run: a way on, not a catalog error
+        searched = subprocess.run([str(NEWSFLOW), "search", "news", "--warehouse", str(wh)], env=env, cwd=REPO,
+                                  capture_output=True, text=True, timeout=120)
+        assert searched.returncode == 2 and "Catalog Error" not in searched.stderr, searched.stderr
+        assert f"no search index over the {want['documents']} stored documents" in searched.stderr
+        assert "`newsflow reindex` builds it" in searched.stderr
     report = report_of(run_ingest(cmd, env))
     got = snapshot(wh)
     assert_consistent(got)
