@@ -63,3 +63,23 @@ def test_urls_and_feed_are_ingested_then_refetch_is_conditional(http_server, war
     report = ingest(urls=[http_server.url("/a"), http_server.url("/b")], warehouse=str(warehouse_path))
     assert report["documents_new"] == 0 and report["unchanged"] == 2
     assert store.counts()["documents"] == 2
+
+
+def test_a_page_refused_for_its_content_fails_again_on_the_next_run(http_server, warehouse_path):  # noqa: F811
+    """A menu-only page (no article: its text would be the <nav> links) and a PDF served as text/html
+    are failures with their reason, in every run: the same bytes again are not "unchanged"."""
+    from flows.ingest import ingest
+
+    menu = ('<html><head><title>Menu</title></head><body><nav><a href="/">Home</a> <a href="/news">News</a>'
+            '</nav></body></html>')
+    http_server.route("/menu", Reply(200, menu, headers={"ETag": '"m1"'}))
+    http_server.route("/pdf", Reply(200, b"%PDF-1.7\n" + bytes(range(256)) * 40, headers={"ETag": '"p1"'}))
+    http_server.route("/a", Reply(200, ARTICLE))
+    urls = [http_server.url(p) for p in ("/menu", "/pdf", "/a")]
+    for run in (1, 2):
+        report = ingest(urls=urls, warehouse=str(warehouse_path))
+        assert (report["documents_new"], report["unchanged"], report["failures"]) == ((1, 0, 2) if run == 1 else (0, 1, 2))
+    store = Warehouse(warehouse_path)
+    _, failures = store.query("SELECT regexp_extract(source, '/(\\w+)$', 1), reason, occurrences FROM failures ORDER BY 1")
+    assert failures == [("menu", "no_main_text", 2), ("pdf", "binary", 2)]
+    assert store.counts()["documents"] == 1

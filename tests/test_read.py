@@ -61,6 +61,10 @@ def test_read_file_failures_have_reasons(tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     assert read_file(empty, max_bytes=1000)[1][0].reason == "empty"
+    menu = tmp_path / "menu.html"  # a page with nothing but its menu has no article text
+    menu.write_text('<html><head><title>Menu</title></head><body><nav><a href="/">Home</a> '
+                    '<a href="/news">News</a> <a href="/sport">Sport and weather</a></nav></body></html>')
+    assert read_file(menu, max_bytes=100_000)[1][0].reason == "no_main_text"
 
 
 def test_jsonl_bad_line_is_one_failure(tmp_path):

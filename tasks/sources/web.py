@@ -41,12 +41,17 @@ def previous_fetches(state: dict[str, tuple[str | None, str | None, str | None]]
     return {url: PreviousFetch(etag=e, last_modified=lm, content_sha256=sha) for url, (e, lm, sha) in state.items()}
 
 
-def _log_entry(result: FetchResult, doc_id: str | None, secret: tuple[str, ...]) -> dict:
+def _log_entry(result: FetchResult, doc_id: str | None, secret: tuple[str, ...], rejected: str | None = None) -> dict:
+    """The fetch log row. A body the pipeline `rejected` (its reason: binary, no article text) keeps
+    no validators, so the next run fetches it whole and records the failure again rather than
+    counting the same bytes "unchanged"."""
+    keep = rejected is None
     return {
         "url": redact_url(result.url, secret), "final_url": result.final_url and redact_url(result.final_url, secret),
-        "status": result.status, "etag": result.etag,
-        "last_modified": result.last_modified, "content_sha256": result.content_sha256, "doc_id": doc_id,
-        "error": result.error, "fetched_at": result.fetched_at.replace(tzinfo=None),
+        "status": result.status, "etag": result.etag if keep else None,
+        "last_modified": result.last_modified if keep else None,
+        "content_sha256": result.content_sha256 if keep else None, "doc_id": doc_id,
+        "error": result.error or rejected, "fetched_at": result.fetched_at.replace(tzinfo=None),
     }
 
 
@@ -71,11 +76,11 @@ def fetch_results_to_batch(results: list[FetchResult], secret_params=DEFAULT_SEC
             doc = _result_to_document(result, secret)
         except ReadError as exc:
             batch.failures.append(Failure(url, "fetch", exc.reason, exc.detail))
-            batch.fetch_log.append(_log_entry(result, None, secret))
+            batch.fetch_log.append(_log_entry(result, None, secret, rejected=exc.reason))
             continue
         except ValueError as exc:
             batch.failures.append(Failure(url, "extract", "no_main_text", str(exc)))
-            batch.fetch_log.append(_log_entry(result, None, secret))
+            batch.fetch_log.append(_log_entry(result, None, secret, rejected="no_main_text"))
             continue
         if any(d.doc_id == doc.doc_id for d in batch.docs):  # two URLs differing only in a secret
             batch.unchanged += 1

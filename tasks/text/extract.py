@@ -790,6 +790,29 @@ def _main_text(tree, url: str | None) -> str:
     return text
 
 
+_ANCHORS = etree.XPath(".//a")
+_WORDS = re.compile(r"\w+")
+_LINK_TEXT_MAX_WORDS = 300  # a menu the extractors fell back to is short; longer texts are not checked
+
+
+def _only_link_text(tree, text: str) -> bool:
+    """True when `text` is nothing but the page's link texts one after another ("Home News" from a
+    <nav>): what readability/justext fall back to on a page with no article. Every word must be
+    covered by whole link texts in order, so a short article whose words also occur in links stays."""
+    words = _WORDS.findall(text.lower())
+    if not words or len(words) > _LINK_TEXT_MAX_WORDS:
+        return False
+    links = {tuple(w) for a in _ANCHORS(tree) if 0 < len(w := _WORDS.findall(_text_of(a).lower())) <= 40}
+    lengths = sorted({len(link) for link in links})
+    reach = [True] + [False] * len(words)
+    for i in range(len(words)):
+        if reach[i]:
+            for n in lengths:
+                if i + n <= len(words) and tuple(words[i:i + n]) in links:
+                    reach[i + n] = True
+    return reach[-1]
+
+
 def extract_html(html: str | bytes, url: str | None = None) -> Extracted:
     """Main text and metadata of an HTML page (see module docstring for the method)."""
     if not html or not html.strip():
@@ -811,4 +834,6 @@ def extract_html(html: str | bytes, url: str | None = None) -> Extracted:
         etree.strip_elements(tree, *_STRIP_BEFORE_EXTRACTION, with_tail=False)
     raw = _main_text(tree, url)
     text, removed = clean_extracted_text(raw, meta.get("title"))
+    if _only_link_text(tree, text):  # a menu is not an article: the caller fails it as no_main_text
+        removed, text = removed + [(line, "link-text") for line in text.splitlines() if line.strip()], ""
     return Extracted(text=text, removed_lines=removed, **meta)
