@@ -257,13 +257,21 @@ def print_rows(columns: list[str], rows: list[tuple], fmt: str = "table", width:
         writer.writerow(columns)
         writer.writerows(_csv_lists(rows))
     else:
+        # widths in terminal cells, not code points: a CJK character takes two
+        from rich.cells import cell_len, set_cell_size
+
         cells = [[("" if v is None else str(v)).replace("\n", " ") for v in row] for row in rows]
-        cells = [[v if len(v) <= width else v[: width - 1] + "…" for v in row] for row in cells]
-        widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-        print("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip())
+        cells = [[v if cell_len(v) <= width else set_cell_size(v, width - 1).rstrip() + "…" for v in row]
+                 for row in cells]
+        widths = [max([cell_len(c)] + [cell_len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+
+        def line(values) -> str:
+            return "  ".join(v + " " * (w - cell_len(v)) for v, w in zip(values, widths)).rstrip()
+
+        print(line(columns))
         print("  ".join("-" * w for w in widths))
         for row in cells:
-            print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+            print(line(row))
         print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
 
 

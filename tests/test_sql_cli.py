@@ -44,6 +44,17 @@ def test_sql_csv_writes_a_list_as_one_cell(wh, capsys):
     assert list(csv.reader(io.StringIO(capsys.readouterr().out))) == [["outlets", "n"], ["Reuters; AP", "2"]]
 
 
+def test_sql_table_columns_line_up_on_a_terminal_with_wide_characters(wh, capsys):
+    """A CJK character takes two terminal cells: the next column starts in the same cell on every row."""
+    from rich.cells import cell_len
+
+    assert main(["sql", "SELECT * FROM (VALUES ('ja', '韓国が戒厳令、尹大統領', 1), ('de', 'Brand in Betrieb', 2)) t(lang, title, n)",
+                 "--warehouse", str(wh)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    starts = {cell_len(line[: line.rindex("  ") + 2]) for line in (lines[0], lines[2], lines[3])}
+    assert len(starts) == 1, lines
+
+
 def test_reading_commands_do_not_load_the_pipeline():
     """`newsflow sql`, `search`, `config` answer without importing the summarizers or the clustering
     (sumy, NLTK and SciPy cost every command about a second before the names moved out)."""
