@@ -269,7 +269,6 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)["']""", re.I)
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-_CHAOS_MARGIN = 0.1
 _WINDOWS_1252_ALIASES = {"latin_1", "iso8859_1", "ascii", "cp1252"}
 
 
@@ -296,11 +295,18 @@ def _header_charset(content_type: str | None) -> str | None:
 
 
 def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """Decode with header charset → BOM / document declaration → detection. Returns (text, codec)."""
+    """Decode with BOM → UTF-16 without a BOM → header charset → document declaration → UTF-8 →
+    detection (`files.detect_encoding`, shared with the file reader). Returns (text, codec).
+
+    The text never holds U+0000: a NUL in the first 8 KB still makes the page binary
+    (`content.check_bytes` on the raw body), later stray NULs are dropped, as for files."""
+    from tasks.sources.files import detect_encoding, drop_nul_bytes, sniff_utf16, strip_nul
+
     candidates: list[str | None] = [_normalise_codec(_header_charset(content_type))]
-    for bom, name in _BOMS:
-        if body.startswith(bom):
-            candidates.insert(0, name)
+    bom = next((name for mark, name in _BOMS if body.startswith(mark)), None)
+    wide = None if bom else sniff_utf16(body)
+    if bom or wide:
+        candidates.insert(0, bom or wide)  # a BOM or a NUL every other byte outranks any label
     head = body[:4096]
     m = _XML_DECL.search(head) or _META_CHARSET.search(head)
     if m:
@@ -309,25 +315,18 @@ def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str]
         if not enc:
             continue
         try:
-            return body.decode(enc), enc
+            return strip_nul(body.decode(enc)), enc
         except (UnicodeDecodeError, LookupError):
             continue
+    body = drop_nul_bytes(body)  # no UTF-16/32 from here on: 0x00 is only ever U+0000
     try:
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     try:
-        from charset_normalizer import from_bytes
-
-        matches = list(from_bytes(body[:200_000]))
-        if matches:
-            # charset-normalizer ranks by "chaos" first; on short pages several legacy
-            # code pages tie within noise (cp775 vs cp1252 for French text). Among the
-            # near-best, take the most coherent, then windows-1252 (the web's default).
-            floor = min(m.chaos for m in matches) + _CHAOS_MARGIN
-            near = [m for m in matches if m.chaos <= floor]
-            best = max(near, key=lambda m: (round(m.coherence, 3), m.encoding == "cp1252"))
-            enc = _normalise_codec(best.encoding) or best.encoding
+        detected = detect_encoding(body)
+        if detected:
+            enc = _normalise_codec(detected) or detected
             return body.decode(enc, errors="replace"), enc
     except Exception:  # pragma: no cover - detection is best effort
         pass

@@ -16,6 +16,7 @@ import queue
 import re
 import stat
 import threading
+import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -23,8 +24,8 @@ from tasks.document import Document, Failure, sha256_hex
 from tasks.sources.content import ReadError, check_bytes, check_text
 from tasks.sources.url_safety import redact_url
 
-__all__ = ["ReadError", "discover_paths", "decode_bytes", "read_file", "parse_bytes", "fill_from_html",
-           "record_to_document", "strip_markdown", "SUPPORTED_SUFFIXES"]
+__all__ = ["ReadError", "discover_paths", "decode_bytes", "detect_encoding", "sniff_utf16", "strip_nul", "read_file",
+           "parse_bytes", "fill_from_html", "record_to_document", "strip_markdown", "SUPPORTED_SUFFIXES"]
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -166,8 +167,12 @@ def _kind(mode: int) -> str:
 
 
 def decode_bytes(data: bytes, *, require_words: bool = True) -> tuple[str, str]:
-    """Decode bytes to text: BOM, then strict UTF-8, then detection; then the shared content
-    checks (`tasks/sources/content.py`). Raises ReadError."""
+    """Decode bytes to text: BOM, then UTF-16 without a BOM, then strict UTF-8, then detection
+    (`detect_encoding`); then the shared content checks (`tasks/sources/content.py`). Raises ReadError.
+
+    NUL bytes: one in the first 8 KB makes the input binary (`check_bytes`: that is where a
+    format shows itself); a stray NUL after a text start is dropped, and no NUL (U+0000) is
+    ever left in the returned text."""
     if not data.strip():
         raise ReadError("empty", "file has no content")
     for bom, encoding in (
@@ -176,32 +181,172 @@ def decode_bytes(data: bytes, *, require_words: bool = True) -> tuple[str, str]:
     ):
         if data.startswith(bom):
             try:
-                return check_text(data.decode(encoding), require_words=require_words), encoding
+                return check_text(strip_nul(data.decode(encoding)), require_words=require_words), encoding
             except UnicodeDecodeError as exc:
                 raise ReadError("undecodable", f"{encoding} BOM but invalid data: {exc.reason}") from exc
+    wide = sniff_utf16(data)
+    if wide:
+        check_bytes(data, wide)  # binary signatures; NULs are expected here
+        return check_text(strip_nul(_decode_wide(data, wide)), require_words=require_words), wide
     check_bytes(data)
+    data = drop_nul_bytes(data)
     try:
         return check_text(data.decode("utf-8"), require_words=require_words), "utf-8"
     except UnicodeDecodeError:
         pass
+    encoding = detect_encoding(data)
+    if encoding is None:
+        raise ReadError("undecodable", "no text encoding fits the bytes")
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise ReadError("undecodable", f"detected {encoding} but decoding failed") from exc
+    return check_text(text, require_words=require_words), encoding
+
+
+# --- decoding helpers, shared with the web (`fetch.decode_body`) ----------------------------
+
+# UTF-16 without a BOM: in the first 4 KB, at least this share of the code units has a NUL high
+# byte (ASCII, digits, spaces, punctuation) and almost none a NUL low byte; the decoded head
+# must then read as text. Binary formats have NULs at both positions, or decode to controls.
+_UTF16_SNIFF_BYTES = 4096
+_UTF16_MIN_NUL_SHARE = 0.10
+_UTF16_MAX_OTHER_NUL_SHARE = 0.02
+_NOT_TEXT_CATEGORIES = {"Cc", "Cn", "Co", "Cs"}
+_TEXT_CONTROLS = set("\t\n\r\f\v")
+# Legacy (non-UTF) detection: candidates whose decoded sample is within this much of the
+# least messy one (charset_normalizer's mess ratio, over the whole sample) are near ties. The
+# ratio counts typographic punctuation against windows-1252 ("€5" alone gives 0.045 on a short
+# page, where cp775 reads the same bytes as letters and scores 0), hence the wide margin.
+_DETECT_SAMPLE_BYTES = 65_536
+_MESS_MARGIN = 0.1
+# chardet's confidence below which its guess is noise (a 300-byte page: 0.04; news paragraphs 0.3-0.8)
+_CHARDET_MIN_CONFIDENCE = 0.1
+_COHERENCE_MARGIN = 0.02
+_MAX_CANDIDATES = 8
+
+
+def strip_nul(text: str) -> str:
+    """`text` without U+0000: it is never content, and the warehouse must not store it."""
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
+def drop_nul_bytes(data: bytes) -> bytes:
+    """`data` without NUL bytes, for ASCII-compatible encodings (where 0x00 is only ever U+0000)."""
+    return data.replace(b"\x00", b"") if b"\x00" in data else data
+
+
+def _looks_like_text(text: str) -> bool:
+    if not text:
+        return False
+    bad = sum(1 for ch in text if ch not in _TEXT_CONTROLS and unicodedata.category(ch) in _NOT_TEXT_CATEGORIES)
+    return bad <= 0.02 * len(text) and any(ch.isalnum() for ch in text)
+
+
+def sniff_utf16(data: bytes) -> str | None:
+    """"utf-16-le" / "utf-16-be" if `data` (no BOM) is UTF-16 text: a NUL in every other byte
+    position of the head and readable text when decoded; else None."""
+    head = data[:_UTF16_SNIFF_BYTES]
+    head = head[: len(head) // 2 * 2]
+    units = len(head) // 2
+    if units < 8:
+        return None
+    even_nul, odd_nul = head[0::2].count(0), head[1::2].count(0)
+    for encoding, high_nul, low_nul in (("utf-16-le", odd_nul, even_nul), ("utf-16-be", even_nul, odd_nul)):
+        if high_nul >= _UTF16_MIN_NUL_SHARE * units and low_nul <= _UTF16_MAX_OTHER_NUL_SHARE * units:
+            try:
+                text = codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+            except UnicodeDecodeError:
+                continue
+            if _looks_like_text(text.replace("\x00", "")):
+                return encoding
+    return None
+
+
+def _decode_wide(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:  # a cut last code unit, a lone surrogate: check_text judges the rest
+        return data.decode(encoding, errors="replace")
+
+
+def _decode_sample(data: bytes, encoding: str) -> str | None:
+    try:
+        return codecs.getincrementaldecoder(encoding)().decode(data[:_DETECT_SAMPLE_BYTES], final=False)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _chardet_guess(data: bytes) -> str | None:
+    """chardet >= 7 (installed with breadability, pinned in constraints.txt): per-language byte
+    bigram models tell apart code pages that charset_normalizer's mess ratio cannot (French
+    in windows-1252 vs cp775/cp1257, Turkish windows-1254 vs windows-1252). None if missing."""
+    try:
+        import chardet
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    if int(getattr(chardet, "__version__", "0").split(".")[0] or 0) < 7:
+        return None  # chardet 5/6 guess far worse than charset_normalizer on short texts
+    try:
+        guess = chardet.detect(data[:200_000])
+        name = guess.get("encoding")
+        if not name or (guess.get("confidence") or 0.0) < _CHARDET_MIN_CONFIDENCE:
+            return None
+        return codecs.lookup(name).name
+    except Exception:  # noqa: BLE001 - detection is best effort
+        return None
+
+
+def detect_encoding(data: bytes) -> str | None:
+    """The legacy (non-UTF) encoding of `data`, a Python codec name, or None if no encoding
+    fits (random bytes). The file reader and `fetch.decode_body` both use it.
+
+    charset_normalizer decides whether any encoding fits and proposes candidates; it ranks
+    them by a mess ratio averaged over a few 512-byte chunks, which on news text often puts a
+    DOS or Baltic code page first (French windows-1252 read as cp775: "sauvķ"). So the
+    candidates (its matches, chardet's guess, windows-1252) are scored again over the whole
+    sample; among the near-least-messy, chardet's confident guess wins, else the most coherent, and
+    windows-1252 wins every tie (the web's legacy default; WHATWG reads latin-1 as it), also
+    when another code page gives the very same text."""
     from charset_normalizer import from_bytes
+    from charset_normalizer.cd import coherence_ratio
+    from charset_normalizer.md import mess_ratio
 
     matches = from_bytes(data[:1_000_000])
     best = matches.best()
     if best is None or best.encoding is None:
-        raise ReadError("undecodable", "no text encoding fits the bytes")
-    # Single-byte code pages often tie on short texts; Windows-1252 is what the web
-    # means by "Latin-1" (WHATWG), so it wins ties.
-    for match in matches:
-        if match.encoding in ("cp1252", "latin_1") and match.chaos <= best.chaos + 0.01 \
-                and match.coherence >= best.coherence - 0.05:
-            best = match
-            break
-    try:
-        text = data.decode(best.encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise ReadError("undecodable", f"detected {best.encoding} but decoding failed") from exc
-    return check_text(text, require_words=require_words), best.encoding
+        return None
+    guess = _chardet_guess(data)
+    names = [guess, best.encoding] + [m.encoding for m in matches][:_MAX_CANDIDATES] + ["cp1252"]
+    scored: dict[str, tuple[float, str]] = {}
+    for name in names:
+        try:
+            name = codecs.lookup(name).name if name else None
+        except LookupError:
+            continue
+        if not name or name in scored:
+            continue
+        text = _decode_sample(data, name)
+        if text is not None:
+            scored[name] = (mess_ratio(text, 1.0), text)
+    if not scored:
+        return codecs.lookup(best.encoding).name
+    floor = min(mess for mess, _ in scored.values()) + _MESS_MARGIN
+    near = {name: text for name, (mess, text) in scored.items() if mess <= floor}
+    if guess in near:
+        chosen = guess
+    else:
+        coherence = {name: max((r for _, r in coherence_ratio(text)), default=0.0) for name, text in near.items()}
+        top = max(coherence.values())
+        tied = [name for name in near if coherence[name] >= top - _COHERENCE_MARGIN]
+        chosen = "cp1252" if "cp1252" in tied else min(tied, key=lambda n: (scored[n][0], -coherence[n]))
+    if chosen != "cp1252" and "cp1252" in scored and scored["cp1252"][1] == scored[chosen][1]:
+        try:
+            data.decode("cp1252")
+            chosen = "cp1252"  # the same text: name it by the web's default
+        except UnicodeDecodeError:
+            pass
+    return chosen
 
 
 def read_file(path: Path, *, max_bytes: int, timeout_s: float = READ_TIMEOUT_S) -> tuple[list[Document], list[Failure]]:
@@ -362,7 +507,7 @@ def _first_field(record: dict, name: str):
         if value not in (None, "", []):
             if isinstance(value, list):
                 value = ", ".join(str(v) for v in value)
-            return str(value)
+            return strip_nul(str(value))  # a JSON "\u0000" is no more text than a NUL byte
     return None
 
 
