@@ -15,7 +15,11 @@ except that a truncated copy gives way to the complete text that contains it
 (the most complete version is the one worth summarizing). Across runs the stored
 canonical is kept, so a document's canonical never moves once written. Each duplicate links
 to a canonical document directly (no transitive chains): only canonical
-documents are indexed, so a copy of a copy points at the original.
+documents are indexed, so a copy of a copy points at the original. The exact step runs
+first, over the whole batch, so the first document of a text may afterwards turn out to be a
+near or contained copy of another: its exact copies then follow it to its canonical, with its
+method and similarity (they have its text, so that is their relation to the canonical; 'exact'
+stays for copies of a canonical's own text). Whatever the batch size or file order.
 
 MinHash is computed for a whole batch at once with numpy (64-bit word hashes
 combined into shingle hashes, multiply-shift permutations, `minimum.reduceat`),
@@ -334,7 +338,14 @@ def deduplicate(docs: list[Document], index: DedupIndex, config: DedupConfig = D
             remaining.append(doc)
     if not remaining:
         return outcome
+    _near_duplicates(docs, remaining, index, config, outcome)
+    _follow_to_canonicals(docs)
+    return outcome
 
+
+def _near_duplicates(docs: list[Document], remaining: list[Document], index: DedupIndex, config: DedupConfig,
+                     outcome: DedupOutcome) -> None:
+    """The near / contained step over the documents the exact step left canonical (`remaining`)."""
     band_ids = _band_ids(config)
     # documents stored under another threshold carry that threshold's bands: look those up too
     older = full_bands(sorted(set(index.stored_band_ids()) - set(band_ids)), config.num_perm)
@@ -394,7 +405,32 @@ def deduplicate(docs: list[Document], index: DedupIndex, config: DedupConfig = D
         batch_docs[doc.doc_id] = doc
         for k in doc_keys:
             batch_buckets.setdefault(k, []).append(doc.doc_id)
-    return outcome
+
+
+def _follow_to_canonicals(docs: list[Document]) -> None:
+    """Re-point every duplicate of a batch document that is itself a duplicate at that one's canonical.
+
+    Only exact copies can be left so: the exact step ties them to the batch's first document with
+    their text before the near step compares that document with the canonicals (stored ones and the
+    batch's). Such a copy has that document's text, so it takes that document's method and
+    similarity (near / contained, the score against the canonical); a copy whose link is already near
+    or contained keeps its own (those links are only ever made to canonicals, or re-pointed to the
+    complete text that replaced one)."""
+    by_id = {d.doc_id: d for d in docs}
+    for doc in docs:
+        target = by_id.get(doc.duplicate_of) if doc.duplicate_of is not None else None
+        if target is None or target.duplicate_of is None:
+            continue
+        method, similarity = doc.duplicate_method, doc.similarity
+        seen = {doc.doc_id}
+        original = doc.duplicate_of
+        while target is not None and target.duplicate_of is not None and target.doc_id not in seen:
+            seen.add(target.doc_id)
+            if method == "exact":  # the same text as `target`: its relation to the canonical is ours
+                method, similarity = target.duplicate_method, target.similarity
+            original = target.duplicate_of
+            target = by_id.get(original)
+        _mark(doc, original, method, similarity)
 
 
 def _mark(doc: Document, original: str, method: str, similarity: float) -> None:
