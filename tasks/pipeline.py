@@ -352,6 +352,9 @@ class Pipeline:
         latest = self.store.latest_versions(sorted({d.source for d in docs}))
         for doc in docs:
             if doc.source in latest:
-                previous_id, version = latest[doc.source]
+                previous_id, version, earlier = latest[doc.source]
                 doc.meta["version"] = version + 1
                 doc.meta["previous_doc_id"] = previous_id
+                # an edited article is its source's new version, not a near copy of its old text
+                # (tasks/dedup/duplicates.py)
+                doc.meta["earlier_versions"] = frozenset(earlier)

@@ -102,6 +102,44 @@ def test_changed_file_is_a_new_version_linked_to_the_old(tmp_path, warehouse_pat
     assert rows == [(1, False, "Council approves the city budget"), (2, True, "Council rejects the city budget")]
 
 
+def test_an_edited_article_is_the_current_text_searched_summarized_and_counted_once(seeds_dir, tmp_path,
+                                                                                    warehouse_path, capsys):
+    """An update appended to an article (how newsrooms edit) makes its source's new version: the
+    canonical text with its own summary, what latest_articles and search show, one article in its
+    story with the outlet's other report. An unchanged clean text (only the bytes moved) stays an exact copy."""
+    from newsflow.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    seed = sorted(seeds_dir.glob("*.txt"))[0]
+    article = folder / "deal.txt"
+    article.write_text(seed.read_text(encoding="utf-8"), encoding="utf-8")
+    run_ingest(paths=[str(folder)], warehouse=str(warehouse_path))
+    with article.open("a", encoding="utf-8") as f:
+        f.write("\nUpdate: the ministers later confirmed the agreement was signed on Friday in Geneva by "
+                "both delegations after an overnight negotiating session.\n")
+    report = run_ingest(paths=[str(folder)], warehouse=str(warehouse_path))
+    assert report["documents_new"] == 1 and report["duplicates"] == 0 and report["summaries"] == 1
+    store = Warehouse(warehouse_path)
+    _, rows = store.query("SELECT version, is_canonical FROM documents ORDER BY version")
+    assert rows == [(1, True), (2, True)]
+    _, latest = store.query("SELECT version, summary IS NOT NULL FROM latest_articles")
+    assert latest == [(2, True)]
+    _, stories = store.query("SELECT articles, documents FROM story_overview")
+    assert stories == [(1, 2)]
+    capsys.readouterr()
+    assert main(["search", "overnight negotiating Geneva", "--warehouse", str(warehouse_path)]) == 0
+    found = capsys.readouterr().out
+    assert found.startswith(" 1. ") and " 2. " not in found  # the current version, once
+
+    article.write_text(article.read_text(encoding="utf-8") + "\n\n", encoding="utf-8")  # new bytes, same text
+    report = run_ingest(paths=[str(folder)], warehouse=str(warehouse_path))
+    assert report["documents_new"] == 1 and report["duplicates"] == 1
+    _, rows = store.query("SELECT d.version, d.is_canonical, x.method FROM documents d "
+                          "LEFT JOIN duplicates x USING (doc_id) ORDER BY d.version")
+    assert rows == [(1, True, None), (2, True, None), (3, False, "exact")]
+
+
 def test_file_batches_close_at_the_file_count_or_the_byte_budget(tmp_path):
     from tasks.pipeline import file_batches
 

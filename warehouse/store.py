@@ -260,13 +260,16 @@ class Warehouse:
             # every missing version, not just those above the highest: numbers are reserved per
             # feature and may land out of order
             applied = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
-            for version, name, sql in migrations():
-                if version not in applied:
+        for version, name, sql in migrations():
+            if version not in applied:
+                # one transaction per migration, recorded with it: DuckLake cannot bind a view over
+                # tables created and altered earlier in the same transaction (a new lake failed at 17)
+                with self.transaction() as con:
                     con.execute(self._ddl(sql))
                     con.execute("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, now())",
                                 [version, name])
-                    applied.add(version)
-            return max(applied, default=0)
+                applied.add(version)
+        return max(applied, default=0)
 
     @contextmanager
     def _search_database(self, *, write: bool) -> Iterator[tuple[duckdb.DuckDBPyConnection, int | None]]:
@@ -333,10 +336,11 @@ class Warehouse:
         rows = self._lookup("SELECT doc_id FROM documents WHERE doc_id IN (SELECT doc_id FROM probe)", doc_id=doc_ids)
         return {r[0] for r in rows}
 
-    def latest_versions(self, sources: list[str]) -> dict[str, tuple[str, int]]:
-        rows = self._lookup("SELECT source, arg_max(doc_id, version), max(version) FROM documents "
+    def latest_versions(self, sources: list[str]) -> dict[str, tuple[str, int, list[str]]]:
+        """source -> (its newest stored doc_id, that version, every stored doc_id of the source)."""
+        rows = self._lookup("SELECT source, arg_max(doc_id, version), max(version), list(doc_id) FROM documents "
                             "WHERE source IN (SELECT source FROM probe) GROUP BY source", source=sources)
-        return {source: (doc_id, version) for source, doc_id, version in rows}
+        return {source: (doc_id, version, ids) for source, doc_id, version, ids in rows}
 
     def find_exact(self, text_hashes: list[str]) -> dict[str, str]:
         return dict(self._lookup(

@@ -13,7 +13,10 @@ Canonical rule: within a batch documents are taken earliest `published_at`
 first (undated last), then in input order; the first of a group is canonical,
 except that a truncated copy gives way to the complete text that contains it
 (the most complete version is the one worth summarizing). Across runs the stored
-canonical is kept, so a document's canonical never moves once written. Each duplicate links
+canonical is kept, so a document's canonical never moves once written. A new version of a
+stored source (an edited file, an updated page) is never a near or contained copy of its own
+earlier versions: it is the source's current text, canonical with its own summary, and
+`latest_articles` and search show it; a version whose clean text is unchanged stays an exact copy. Each duplicate links
 to a canonical document directly (no transitive chains): only canonical
 documents are indexed, so a copy of a copy points at the original. The exact step runs
 first, over the whole batch, so the first document of a text may afterwards turn out to be a
@@ -367,7 +370,8 @@ def _near_duplicates(docs: list[Document], remaining: list[Document], index: Ded
     replaced: dict[str, str] = {}  # truncated batch canonical -> the complete text that took its place
     for doc, mine, doc_keys, stored_cands in zip(remaining, sets, keys, stored_candidates):
         best: tuple[float, str, str] | None = None  # (score, doc_id, method)
-        cands = [(c, stored_sets.get(c)) for c in stored_cands]
+        earlier = doc.meta.get("earlier_versions", ())
+        cands = [(c, stored_sets.get(c)) for c in stored_cands if c not in earlier]
         in_batch = {replaced.get(c, c) for k in doc_keys for c in batch_buckets.get(k, ())}
         cands += [(c, batch_sets[c]) for c in sorted(in_batch)]
         for cand, theirs in cands:
