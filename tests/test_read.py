@@ -15,6 +15,22 @@ def test_discover_folders_globs_and_missing(tmp_path):
     assert [(f.reason, f.source.endswith("nope.txt")) for f in failures] == [("not_found", True)]
 
 
+def test_paths_that_fail_are_named_absolute_like_the_files(tmp_path, monkeypatch):
+    """Typed relative, a missing path and a folder that cannot be listed fail under the same source
+    from any working directory (one failures row, not one per directory it was typed from)."""
+    (tmp_path / "box").mkdir()
+    monkeypatch.chdir(tmp_path)
+
+    def cannot_list(top, *args, onerror=None, **kwargs):
+        onerror(PermissionError(13, "Permission denied", str(top)))
+        return iter(())
+
+    monkeypatch.setattr("tasks.sources.files.os.walk", cannot_list)
+    _, failures = discover_paths(["box", "gone.txt"])
+    assert sorted((f.reason, f.source) for f in failures) == [
+        ("not_found", str(tmp_path / "gone.txt")), ("unreadable", str(tmp_path / "box"))]
+
+
 def test_symlink_outside_folder_is_not_followed(tmp_path):
     outside = tmp_path / "outside.txt"
     outside.write_text("secret text")

@@ -77,7 +77,7 @@ def discover_paths(inputs: Iterable[str], *, follow_symlinks_outside: bool = Fal
             continue
         path = Path(item)
         if not os.path.lexists(path):
-            failures.append(Failure(item, "read", "not_found", "no such file or directory"))
+            failures.append(Failure(str(path.absolute()), "read", "not_found", "no such file or directory"))
             continue
         _add_path(path, None, found, failures, follow_symlinks_outside=follow_symlinks_outside)
     unique = {(f.source, f.reason): f for f in failures}  # a path reached by two inputs fails once
@@ -116,7 +116,8 @@ def _add_path(path: Path, root: Path | None, found: dict[str, Path], failures: l
 def _walk(folder: Path, root: Path, found: dict[str, Path], failures: list[Failure], *,
           follow_symlinks_outside: bool) -> None:
     def unreadable(exc: OSError) -> None:
-        failures.append(Failure(str(exc.filename or folder), "read", "unreadable",
+        # absolute, as every file's source is: the same folder fails as one row from any working directory
+        failures.append(Failure(str(Path(exc.filename or folder).absolute()), "read", "unreadable",
                                 f"cannot list folder: {exc.strerror or exc}"))
 
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False, onerror=unreadable):
