@@ -265,9 +265,11 @@ class Warehouse:
                 # one transaction per migration, recorded with it: DuckLake cannot bind a view over
                 # tables created and altered earlier in the same transaction (a new lake failed at 17)
                 with self.transaction() as con:
-                    con.execute(self._ddl(sql))
-                    con.execute("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, now())",
-                                [version, name])
+                    # another process opening a new warehouse may have applied it since we looked
+                    if not con.execute("SELECT count(*) FROM schema_version WHERE version = ?", [version]).fetchone()[0]:
+                        con.execute(self._ddl(sql))
+                        con.execute("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, now())",
+                                    [version, name])
                 applied.add(version)
         return max(applied, default=0)
 
