@@ -51,13 +51,20 @@ def article_rows(docs: Iterable[Document]) -> list[dict[str, Any]]:
 
 
 def report_markdown(report: dict, *, articles_total: int | None = None) -> str:
-    """The run report as markdown, from the dict the ingest flow returns."""
+    """The run report as markdown, from the dict the ingest flow returns (with `error`: a run that failed)."""
     new_articles = report["documents_new"] - report["duplicates"]
+    error = report.get("error")
     lines = [
-        f"# Ingest run `{report['run_id']}`",
+        f"# Ingest run `{report['run_id']}`" + (" failed" if error else ""),
         "",
         f"Warehouse: `{report['warehouse']}`",
         "",
+    ]
+    if error:
+        lines += [f"**The run failed:** {_cell(error, 1000)}", "",
+                  "The counts are what it committed before that, in whole batches; the next run over the same "
+                  "input does the rest.", ""]
+    lines += [
         "| documents | count |",
         "|---|---:|",
         f"| read | {report['items_seen']} |",
@@ -135,6 +142,7 @@ class RunReport:
     totals), the new-articles table, the progress artifact and the terminal progress bar."""
 
     def __init__(self, run_id: str, warehouse: str, totals):
+        # `totals` may be swapped for the pipeline's once it exists: a run can fail before that
         self.run_id, self.warehouse, self.totals = run_id, warehouse, totals
         self.articles: list[dict[str, Any]] = []
         self.articles_total = 0
@@ -177,3 +185,12 @@ class RunReport:
         report = self.as_dict()
         publish_run_artifacts(report, self.articles, self.articles_total)
         return report
+
+    def publish_failure(self, exc: BaseException, logger) -> None:
+        """The report of a run that failed: why, and what it committed before. Never raises, so the
+        run fails with its own exception, not with this one's."""
+        try:
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+            publish_run_artifacts({**self.as_dict(), "error": reason}, self.articles, self.articles_total)
+        except Exception as publish_exc:  # noqa: BLE001 - e.g. the Prefect API is gone
+            logger.warning("could not publish the failed run's report: %s", publish_exc)

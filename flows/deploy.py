@@ -50,13 +50,11 @@ def scheduled_parameters(settings: Settings, flow_parameters: set[str]) -> dict:
     return params
 
 
-def build_deployment(settings: Settings | None = None) -> RunnerDeployment:
+def build_deployment(settings: Settings) -> RunnerDeployment:
     from prefect.deployments.runner import EntrypointType
 
     from flows.ingest import ingest
-    from newsflow.settings import get_settings
 
-    settings = settings or get_settings()
     flow_parameters = set(inspect.signature(ingest.fn).parameters)
     return ingest.to_deployment(
         name=settings.deployment_name,
@@ -70,12 +68,10 @@ def build_deployment(settings: Settings | None = None) -> RunnerDeployment:
     )
 
 
-def serve_ingest(*, limit: int | None = None) -> None:
-    """Serve the ingest deployment until interrupted (Ctrl-C pauses its schedule)."""
+def serve_ingest(settings: Settings, *, limit: int | None = None) -> None:
+    """Serve the ingest deployment until interrupted (Ctrl-C pauses its schedule). `settings` are
+    the ones the CLI built and checked (`newsflow serve`)."""
     from prefect import serve
-
-    from newsflow.settings import get_settings
-
     from prefect.settings import PREFECT_API_URL
 
     if not PREFECT_API_URL.value():
@@ -83,7 +79,6 @@ def serve_ingest(*, limit: int | None = None) -> None:
         print("PREFECT_API_URL is not set: serving against a temporary Prefect server without a UI.\n"
               "For the UI: run `prefect server start`, then "
               "`export PREFECT_API_URL=http://127.0.0.1:4200/api` and serve again.", file=sys.stderr)
-    settings = get_settings()
     # A scheduled run over a missing inbox would log a "missing path" failure every interval.
     settings.inbox.mkdir(parents=True, exist_ok=True)
     serve(build_deployment(settings), limit=limit)

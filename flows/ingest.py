@@ -16,14 +16,13 @@ from prefect.runtime import flow_run
 from pydantic import Field
 
 from flows.artifacts import RunReport
-from flows.parameters import check_warehouse, run_config
+from flows.parameters import check_warehouse, read_urls, run_config
 from flows.runners import on_dask
-from newsflow.settings import BATCH_SIZE_RANGE, LANGUAGE_PATTERN, NEAR_DUP_RANGE, Algorithm, get_settings
+from newsflow.settings import BATCH_SIZE_RANGE, LANGUAGE_PATTERN, NEAR_DUP_RANGE, Algorithm, load_settings
 from tasks.parallel import shutdown_pool
-from tasks.pipeline import Pipeline
+from tasks.pipeline import Pipeline, RunTotals
 from tasks.sources.files import discover_paths
 from tasks.sources.url_safety import redact_url
-from tasks.sources.web import read_url_file
 from tasks.stages import PrefectStages
 from tasks.summarize.length import SENTENCES_RANGE, WORDS_RANGE
 from warehouse.store import Warehouse
@@ -60,30 +59,37 @@ def ingest(
         batch_size: Files (or URLs) per batch, one transaction each; empty means NEWSFLOW_BATCH_SIZE (1000).
         language: ISO 639-1 code (e.g. "de") all documents are in; empty means NEWSFLOW_LANGUAGE, else detected per document.
     """
-    check_warehouse(warehouse)  # before any work: a bad UI form fails here, not half-way
-    settings = get_settings()
-    config = run_config(settings, algorithm=algorithm, summary_sentences=summary_sentences,
-                        summary_ratio=summary_ratio, summary_words=summary_words,
-                        near_dup_threshold=near_dup_threshold, batch_size=batch_size, language=language,
-                        on_dask=on_dask())
     logger = get_run_logger()
-    store = Warehouse.from_settings(settings, Path(warehouse) if warehouse else None)
     run_id = flow_run.id or str(uuid.uuid4())
-    pipeline = Pipeline(store, config, PrefectStages(on_dask=on_dask()), run_id)
-    store.migrate()
-    secret = settings.fetch.redact_query_params  # run parameters are stored: no credentials in them
-    store.start_run(run_id, flow_run.id, {"paths": paths, "urls": [redact_url(u, secret) for u in urls],
-                                          "feeds": [redact_url(u, secret) for u in feeds], "url_file": url_file,
-                                          "warehouse": str(store.path), **config.describe()})
-    report = RunReport(run_id, str(store.path), pipeline.totals)
+    # a run that fails from here on still leaves its report: why, and what it committed before
+    report = RunReport(run_id, warehouse or "(the configured warehouse)", RunTotals())
+    started = False
     try:
+        # what types cannot say, checked before any work: a bad UI form fails here, not half-way
+        check_warehouse(warehouse)
+        settings = load_settings()
+        config = run_config(settings, algorithm=algorithm, summary_sentences=summary_sentences,
+                            summary_ratio=summary_ratio, summary_words=summary_words,
+                            near_dup_threshold=near_dup_threshold, batch_size=batch_size, language=language,
+                            on_dask=on_dask())
+        listed_urls = read_urls(url_file)
+        store = Warehouse.from_settings(settings, Path(warehouse) if warehouse else None)
+        report.warehouse = str(store.path)
+        pipeline = Pipeline(store, config, PrefectStages(on_dask=on_dask()), run_id)
+        report.totals = pipeline.totals
+        store.migrate()
+        secret = settings.fetch.redact_query_params  # run parameters are stored: no credentials in them
+        store.start_run(run_id, flow_run.id, {"paths": paths, "urls": [redact_url(u, secret) for u in urls],
+                                              "feeds": [redact_url(u, secret) for u in feeds], "url_file": url_file,
+                                              "warehouse": str(store.path), **config.describe()})
+        started = True
         files, missing = discover_paths(paths, follow_symlinks_outside=settings.follow_symlinks_outside)
         file_readers = pipeline.read_files(files, missing)
         logger.info("ingesting %d files in %d batches into %s", len(files), len(file_readers), store.path)
         report.expect(len(files) + len(missing))
         for result in pipeline.run_batches(file_readers):
             report.advance(result, logger)
-        article_urls = list(urls) + (read_url_file(url_file) if url_file else [])
+        article_urls = list(urls) + listed_urls
         if feeds:
             found, feed_failures = pipeline.discover_feeds(feeds)
             article_urls += found
@@ -97,9 +103,13 @@ def ingest(
         report.search_index = pipeline.refresh_search_index().describe()
         logger.info("search index %s", report.search_index)
     except BaseException as exc:
-        store.finish_run(run_id, status="failed", counts=report.counts, timings=report.timings,
-                         error=f"{type(exc).__name__}: {exc}")
+        if started:
+            try:
+                store.finish_run(run_id, status="failed", counts=report.counts, timings=report.timings,
+                                 error=f"{type(exc).__name__}: {exc}")
+            except Exception as record_exc:  # noqa: BLE001 - the run fails with its own reason, not this one
+                logger.warning("could not record the failed run in the warehouse: %s", record_exc)
+        report.publish_failure(exc, logger)
         raise
     store.finish_run(run_id, status="completed", counts=report.counts, timings=report.timings)
     return report.publish()
-

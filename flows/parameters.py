@@ -37,6 +37,7 @@ def run_config(settings: Settings, *, algorithm: str | None = None, summary_sent
                language: str | None = None, on_dask: bool = False) -> RunConfig:
     """The run's configuration: each parameter given wins over its setting. Raises ValueError
     for what the typed parameters cannot say (two summary lengths at once)."""
+    check_one_length(summary_sentences=summary_sentences, summary_ratio=summary_ratio, summary_words=summary_words)
     length = SummaryLength.of(summary_sentences, summary_ratio, summary_words, default=default_length(settings))
     fault = settings.fault
     return RunConfig(
@@ -56,6 +57,40 @@ def run_config(settings: Settings, *, algorithm: str | None = None, summary_sent
         fault=FaultPoint(fault.at, fault.batch, fault.marker) if fault.at else None,
         language=normalise(language or settings.language),
     )
+
+
+def check_one_length(**lengths: float | None) -> None:
+    """One summary length per run, named as the run's parameters are (the UI form's fields): any
+    two given is an error, `summary_sentences: 3` too, since the form leaves all three empty."""
+    names = list(lengths)
+    given = [name for name in names if lengths[name] is not None]
+    if len(given) > 1:
+        listed = " and ".join(given) if len(given) == 2 else f"{', '.join(given[:-1])} and {given[-1]}"
+        raise ValueError(f"contradictory summary length: {listed} are {'both' if len(given) == 2 else 'all'} set; "
+                         f"give one of {', '.join(names[:-1])} or {names[-1]}")
+
+
+def read_urls(url_file: str | None) -> list[str]:
+    """The URLs listed in `url_file` (none without one), read before anything is written: a file that
+    is missing or cannot be read is a ValueError of one line, not a failure half-way through a run."""
+    if not url_file:
+        return []
+    from tasks.sources.web import read_url_file
+
+    path = Path(url_file).expanduser()
+    fix = "give a text file with one article URL per line"
+    if path.is_dir():
+        raise ValueError(f"url_file {url_file!r} is a folder; {fix}")
+    if path.exists() and not path.is_file():  # a FIFO or device would block or never end
+        raise ValueError(f"url_file {url_file!r} is not a regular file; {fix}")
+    try:
+        return read_url_file(path)
+    except FileNotFoundError:
+        raise ValueError(f"url_file {url_file!r} does not exist; {fix}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"url_file {url_file!r} is not UTF-8 text (byte {exc.start}); {fix}") from None
+    except OSError as exc:
+        raise ValueError(f"url_file {url_file!r} cannot be read: {exc.strerror or exc}") from None
 
 
 def check_warehouse(warehouse: str | None) -> None:
@@ -82,6 +117,7 @@ def check_run(flow, settings: Settings, parameters: dict[str, Any]) -> dict[str,
     run_config(settings, **{k: validated.get(k) for k in (
         "algorithm", "summary_sentences", "summary_ratio", "summary_words", "near_dup_threshold", "batch_size",
         "language")})
+    read_urls(validated.get("url_file"))
     return validated
 
 

@@ -157,21 +157,15 @@ def _settings():
     from pydantic import ValidationError
     from pydantic_settings import SettingsError
 
-    from newsflow.settings import get_settings, unknown_variables
+    from newsflow.settings import get_settings, settings_error, unknown_variables
 
     for name, nearest in unknown_variables():
         hint = f"; did you mean {nearest}?" if nearest else ""
         print(f"newsflow: warning: {name} is not a newsflow setting and is ignored{hint}", file=sys.stderr)
     try:
         return get_settings()
-    except ValidationError as exc:
-        problems = "; ".join(f"NEWSFLOW_{'__'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
-                             for e in exc.errors())
-        print(f"newsflow: bad setting: {problems}", file=sys.stderr)
-        return None
-    except SettingsError as exc:  # a value that is not the JSON its field needs ("error parsing value for field …")
-        cause = f" ({exc.__cause__})" if exc.__cause__ else ""
-        print(f"newsflow: bad setting: {exc}{cause}", file=sys.stderr)
+    except (ValidationError, SettingsError) as exc:
+        print(f"newsflow: bad setting: {settings_error(exc)}", file=sys.stderr)
         return None
 
 
@@ -217,7 +211,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from flows.deploy import serve_ingest
 
-    serve_ingest(limit=args.limit)
+    settings = _settings()  # checked as every command checks them, before anything is served
+    if settings is None:
+        return 2
+    serve_ingest(settings, limit=args.limit)
     return 0
 
 

@@ -16,8 +16,8 @@ import difflib
 import os
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from tasks.stage_names import FAULT_POINTS
 from tasks.sources.fetch import FetchSettings, TextList
@@ -178,9 +178,45 @@ class Settings(BaseSettings):
     story: StorySettings = StorySettings()
     fault: FaultSettings = FaultSettings()
 
+    @model_validator(mode="after")
+    def _one_default_summary_length(self) -> Settings:
+        # Only lengths someone set count: summary_sentences' default 3 is what "none set" means.
+        # (A run's own length still wins over whichever one is set: flows/parameters.py.)
+        named = [ENV_PREFIX + name.upper() for name in ("summary_sentences", "summary_ratio", "summary_words")
+                 if name in self.model_fields_set and getattr(self, name) is not None]
+        if len(named) > 1:
+            both, others = ("both", "other") if len(named) == 2 else ("all", "others")
+            raise ValueError(f"{_listed(named)} are {both} set; set one default summary length "
+                             f"(sentences, ratio or words) and unset the {others}")
+        return self
+
+
+def _listed(names: list[str]) -> str:
+    return " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
+
 
 def get_settings(**overrides) -> Settings:
     return Settings(**overrides)
+
+
+def settings_error(exc: Exception) -> str | None:
+    """A bad NEWSFLOW_* value as one line naming the variable, or None for another exception."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{ENV_PREFIX}{'__'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" if e["loc"]
+            else str(e["msg"]).removeprefix("Value error, ")  # a rule across settings names them itself
+            for e in exc.errors())
+    if isinstance(exc, SettingsError):  # a value that is not the JSON its field needs ("error parsing value …")
+        return f"{exc}" + (f" ({exc.__cause__})" if exc.__cause__ else "")
+    return None
+
+
+def load_settings() -> Settings:
+    """The settings, or a ValueError of one line naming the bad variable (for a flow run's message)."""
+    try:
+        return get_settings()
+    except (ValidationError, SettingsError) as exc:
+        raise ValueError(f"bad setting: {settings_error(exc)}") from None
 
 
 def _variable_names(model: type[BaseModel], prefix: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -93,13 +94,33 @@ def test_article_rows_are_canonical_documents_with_bounded_summaries():
 
 
 @pytest.mark.parametrize(("sentences", "ratio", "words", "message"), [
-    (None, 0.2, 60, "ratio and words"),
-    (5, 0.2, None, "sentences and ratio"),
-    (5, None, 60, "sentences and words"),
+    (None, 0.2, 60, "summary_ratio and summary_words are both set"),
+    (5, 0.2, None, "summary_sentences and summary_ratio are both set"),
+    (3, 0.2, None, "summary_sentences and summary_ratio are both set"),  # 3 typed into the form is a length too
+    (5, None, 60, "summary_sentences and summary_words are both set"),
+    (5, 0.2, 60, "summary_sentences, summary_ratio and summary_words are all set"),
 ])
 def test_contradictory_summary_lengths_are_rejected(sentences, ratio, words, message):
-    with pytest.raises(ValueError, match=f"contradictory summary length: {message}"):
+    # named as the run's parameters (the UI form's fields), as docs/operations.md quotes it
+    with pytest.raises(ValueError, match=f"^contradictory summary length: {message}; give one of summary_sentences, "
+                                         "summary_ratio or summary_words$"):
         run_config(get_settings(), summary_sentences=sentences, summary_ratio=ratio, summary_words=words)
+
+
+def test_the_operations_doc_quotes_the_contradictory_length_message():
+    with pytest.raises(ValueError) as raised:
+        run_config(get_settings(), summary_ratio=0.2, summary_words=60)
+    doc = " ".join((Path(__file__).resolve().parent.parent / "docs" / "operations.md").read_text().split())
+    assert f"`{raised.value}`" in doc
+
+
+def test_a_failed_run_report_says_so_and_why_above_what_it_committed():
+    md = report_markdown(_report(error="WriterLockTimeout: warehouse w.duckdb is being written by process 42"))
+    assert md.splitlines()[0] == "# Ingest run `r1` failed"
+    assert "**The run failed:** WriterLockTimeout: warehouse w.duckdb is being written by process 42" in md
+    assert md.index("The run failed") < md.index("| documents | count |")
+    assert dict(_table(md, ""))["new articles"] == "3"
+    assert "failed" not in report_markdown(_report()).splitlines()[0]
 
 
 @pytest.mark.parametrize(("sentences", "ratio", "words", "label"), [

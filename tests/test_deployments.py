@@ -100,6 +100,7 @@ def served(prefect_server, tmp_path_factory):
         prefect_server, root / "prefect-home",
         NEWSFLOW_INBOX=str(root / "inbox"), NEWSFLOW_WAREHOUSE=str(root / "scheduled.duckdb"),
         NEWSFLOW_DEPLOYMENT_NAME=DEPLOYMENT, NEWSFLOW_FEEDS=json.dumps([FEED]),
+        NEWSFLOW_SUMARY_SENTENCES="2",  # a misspelt setting: serve warns, as every command does
         PREFECT_RUNNER_POLL_FREQUENCY="1",
     )
     with log.open("wb") as out:
@@ -140,6 +141,21 @@ def _final(flow_run_id, timeout: float = 240):
 
 def _story(path: Path, title: str, body: str) -> None:
     path.write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+
+
+def _artifacts(flow_run_id) -> dict:
+    from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+    return {a.key: a for a in artifacts if a.key}  # not Prefect's keyless record of a failed run's exception
+
+
+def test_serve_checks_the_settings_as_every_command_does(served):
+    assert ("newsflow: warning: NEWSFLOW_SUMARY_SENTENCES is not a newsflow setting and is ignored; "
+            "did you mean NEWSFLOW_SUMMARY_SENTENCES?") in served["log"].read_text()
 
 
 def test_served_deployment_has_its_schedule_and_a_typed_form(served):
@@ -237,8 +253,26 @@ def test_bad_parameters_fail_fast_with_a_clear_message(served, seeds_dir, tmp_pa
     # valid one by one, contradictory together: the flow refuses before touching the warehouse
     run = _run({"paths": [str(seeds_dir)], "warehouse": str(warehouse), "summary_ratio": 0.2, "summary_words": 60})
     assert run.state.is_failed()
-    assert "contradictory summary length: ratio and words" in run.state.message
+    assert ("contradictory summary length: summary_ratio and summary_words are both set; give one of "
+            "summary_sentences, summary_ratio or summary_words") in run.state.message
     assert not warehouse.exists()
+    # a run that failed still leaves its report, saying why
+    artifacts = _artifacts(run.id)
+    assert set(artifacts) == {"ingest-report", "ingest-new-articles", "ingest-progress"}
+    report = artifacts["ingest-report"].data
+    assert "failed" in report.splitlines()[0] and "summary_ratio and summary_words are both set" in report
+
+
+def test_a_missing_url_file_fails_the_run_before_it_writes_with_a_report(served, seeds_dir, tmp_path):
+    warehouse = tmp_path / "never.duckdb"
+    missing = tmp_path / "urls.txt"
+    run = _run({"paths": [str(seeds_dir)], "url_file": str(missing), "warehouse": str(warehouse)})
+    assert run.state.is_failed()
+    reason = f"url_file {str(missing)!r} does not exist; give a text file with one article URL per line"
+    assert reason in run.state.message
+    assert not warehouse.exists()  # the seeds were not ingested first
+    report = _artifacts(run.id)["ingest-report"].data
+    assert "failed" in report.splitlines()[0] and reason in report and "| new articles | 0 |" in report
 
 
 def test_prefect_yaml_deploys_to_a_process_work_pool(prefect_server, tmp_path):
