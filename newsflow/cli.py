@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow", description="News ingestion and summarization into DuckDB")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    ingest = sub.add_parser("ingest", help="ingest files and folders into the warehouse")
+    ingest = sub.add_parser("ingest", help="ingest files and folders into the warehouse", epilog=(
+        "Exit codes: 0 the run completed (items that failed are failure rows, not errors), 1 the run "
+        "failed (one line says why), 2 a bad flag, setting or path, refused before anything ran."))
     ingest.add_argument("paths", nargs="*", help="files, folders or glob patterns")
     ingest.add_argument("--url", action="append", default=[], dest="urls", metavar="URL",
                         help="article URL to fetch (repeatable)")
@@ -143,8 +145,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"newsflow ingest: {exc}", file=sys.stderr)
         return 2
     runner = make_task_runner(args.task_runner or settings.task_runner, args.dask_address or settings.dask_address)
-    with progress.reporting(progress.ProgressReporter() if args.progress else None):
-        report = ingest.with_options(task_runner=runner)(**parameters)
+    try:
+        with progress.reporting(progress.ProgressReporter() if args.progress else None):
+            report = ingest.with_options(task_runner=runner)(**parameters)
+    except Exception as exc:  # noqa: BLE001 - Prefect has logged the traceback; the user gets one line
+        print(f"newsflow ingest: the run failed: {type(exc).__name__}: {exc}\n"
+              "  batches committed before it stay stored; the runs table and the ingest-report artifact say "
+              "what it did, and the next run completes the work", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(report, indent=2, default=str))
     else:
