@@ -21,7 +21,7 @@ from tasks.dedup.terms import LEAD_WORDS, doc_term_counts
 from tasks.summarize.algorithms import summarize
 from tasks.summarize.length import SummaryLength
 from tasks.text.language import detect
-from tasks.text.tokens import search_terms
+from tasks.text.tokens import count_words, search_terms
 
 
 def read_paths(paths: list[Path], max_bytes: int) -> tuple[list[Document], list[Failure]]:
@@ -99,6 +99,7 @@ def clean_docs(docs: list[Document], today: date | None = None, repeated: frozen
         guess = detect(cleaned.text, markup=doc.meta.get("language"), override=derive.language if derive else None)
         doc.language, doc.language_confidence, doc.language_source = guess.code, guess.confidence, guess.source
         doc.search_text = search_text(doc)
+        doc.word_count = count_words(doc.text)
         doc.removed_lines = cleaned.removed_lines
         doc.headline_only = cleaned.headline_only
         kept.append(doc)

@@ -59,6 +59,7 @@ class Document:
     language_confidence: float | None = None
     language_source: str | None = None  # "run" | "markup" | "detector" | "unknown"
     search_text: str | None = None  # what the search index holds for a non-English text (tasks/batch.py)
+    word_count: int | None = None  # words in `text` (tokens.count_words); None: not cleaned yet
     removed_lines: list[tuple[str, str]] = field(default_factory=list)  # (line, rule)
     headline_only: bool = False  # an access wall in place of the article: text is the headline
     # filled by the deduplicator

@@ -205,6 +205,16 @@ def test_each_document_stores_its_language_with_confidence_and_source(corpus):
     assert rows["bahn.html"][2] == "detector"  # its lang="en" disagreed with the text
 
 
+def test_word_counts_count_japanese_by_character(corpus):
+    import re
+
+    rows = {Path(src).name: (n, text) for src, n, text in _rows(corpus, "SELECT source, word_count, text FROM documents")}
+    n, text = rows["ja.txt"]
+    han_kana = len(re.findall("[\u3040-\u30ff\u4e00-\u9fff]", text))
+    assert han_kana > 100 and han_kana <= n <= han_kana + len(text.split())  # was a handful of spaced runs
+    assert rows["de.txt"][0] == len(rows["de.txt"][1].split())  # spaced scripts: as before
+
+
 def test_japanese_near_copy_is_flagged(corpus):
     dups = _rows(corpus, "SELECT d.source, o.source, x.method FROM duplicates x "
                          "JOIN documents d ON d.doc_id = x.doc_id JOIN documents o ON o.doc_id = x.duplicate_of")

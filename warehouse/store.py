@@ -601,7 +601,7 @@ def _document_row(d: Document, run_id: str, now: datetime) -> dict:
         "language": d.language, "published_at": d.published_at, "published_raw": d.published_raw,
         "date_convention": d.date_convention, "raw_text": d.raw_text, "text": d.text,
         "removed_lines": json.dumps([{"line": line, "rule": rule} for line, rule in d.removed_lines]),
-        "word_count": len(d.text.split()), "is_canonical": d.duplicate_of is None, "run_id": run_id,
+        "word_count": d.word_count if d.word_count is not None else len(d.text.split()), "is_canonical": d.duplicate_of is None, "run_id": run_id,
         "ingested_at": now, "language_confidence": d.language_confidence, "language_source": d.language_source,
         "search_text": d.search_text, "headline_only": d.headline_only,
     }

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from nltk.stem.snowball import SnowballStemmer
 
-__all__ = ["words", "segmented", "stemmer", "stop_words", "search_terms", "search_query", "has_rules",
+__all__ = ["words", "count_words", "segmented", "stemmer", "stop_words", "search_terms", "search_query", "has_rules",
            "language_name", "unspaced", "UNSPACED"]
 
 # ISO 639-1 -> the names NLTK's Snowball and sumy's stop-word files use
@@ -44,6 +44,25 @@ _UNSPACED_CHARS = (
 _UNSPACED_RUN = re.compile(f"[{_UNSPACED_CHARS}]+")
 # a word: a run of word characters outside those scripts (digits kept: "2024", "G7" count)
 _TOKEN = re.compile(f"[{_UNSPACED_CHARS}]+|(?:(?![{_UNSPACED_CHARS}])\\w)+", re.UNICODE)
+
+
+# Han and kana: each character is counted as a word, as word processors count Chinese and Japanese
+_HAN_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+_WORD_CHAR = re.compile(r"\w")
+
+
+def count_words(text: str) -> int:
+    """Words in `text` as a reader counts them (`documents.word_count`): whitespace-separated, but a
+    Chinese or Japanese character counts one each (split on spaces, a Chinese article was one word).
+    Thai and the like stay counted by their spaced phrases: their words need a dictionary."""
+    if not _HAN_KANA.search(text):
+        return len(text.split())
+    count = 0
+    for token in text.split():
+        han_kana = len(_HAN_KANA.findall(token))
+        rest = _HAN_KANA.sub(" ", token)
+        count += han_kana + len([part for part in rest.split() if _WORD_CHAR.search(part)]) if han_kana else 1
+    return count
 
 
 def unspaced(text: str) -> bool:

@@ -1,6 +1,6 @@
 -- newsflow warehouse, schema version 17: an edited article is its source's new version, canonical
 -- with its own summary, not a near copy of its earlier text; a story counts it once. A fetched body
--- the pipeline rejects keeps no conditional-GET validators. Descriptions name 'contained' copies.
+-- the pipeline rejects keeps no conditional-GET validators. Descriptions name 'contained' copies; Chinese and Japanese words are counted by character.
 CREATE OR REPLACE VIEW story_overview AS
 SELECT s.story_id, s.title,
        count(DISTINCT d.source) FILTER (WHERE d.is_canonical) AS articles,
@@ -30,3 +30,7 @@ COMMENT ON COLUMN fetch_log.content_sha256 IS 'SHA-256 of the body last fetched 
 COMMENT ON COLUMN fetch_log.error IS 'Error of the latest fetch, or why its body was rejected (the failures row has the detail); NULL when it was stored or unchanged';
 COMMENT ON COLUMN fetch_log.etag IS 'ETag sent back as If-None-Match (none kept for a rejected body)';
 COMMENT ON COLUMN fetch_log.last_modified IS 'Last-Modified sent back as If-Modified-Since (none kept for a rejected body)';
+COMMENT ON COLUMN documents.word_count IS 'Words in the clean text, split at whitespace; a Chinese or Japanese character counts as one word (from schema version 17; before, a text without spaces counted as one word per spaced run)';
+COMMENT ON COLUMN articles.word_count IS 'Words in the clean text (as documents.word_count counts them)';
+COMMENT ON COLUMN latest_articles.word_count IS 'Words in the clean text (as documents.word_count counts them)';
+COMMENT ON COLUMN canonical_articles.word_count IS 'Words in the clean text (as documents.word_count counts them)';
