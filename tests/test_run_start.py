@@ -187,15 +187,18 @@ def test_a_run_failing_after_batches_were_committed_reports_what_it_committed(se
     assert re.search(r'\("\d+ of \d+ items; last: files batch \d+/\d+ \(\d+ files\)"\)', doc)
 
 
+@pytest.mark.usefixtures("prefect_harness")
 def test_newsflow_ingest_that_fails_once_running_says_why_in_one_line(seeds_dir, tmp_path):
     """The writer lock held longer than the run waits (another run writing): exit 1 and one line
     naming the holder, not the flow's traceback raised a second time."""
+    from prefect.settings import PREFECT_API_URL
+
     from warehouse.writer_lock import writer_lock
 
     warehouse = tmp_path / "w.duckdb"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSFLOW_", "PREFECT_"))}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               NEWSFLOW_WRITER_WAIT_S="1", PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="240")
+               NEWSFLOW_WRITER_WAIT_S="1", PREFECT_API_URL=PREFECT_API_URL.value())  # the session's server
     with writer_lock(warehouse, wait_s=1):
         proc = subprocess.run([str(NEWSFLOW), "ingest", str(seeds_dir), "--warehouse", str(warehouse), "--no-progress"],
                               env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
