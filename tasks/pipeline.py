@@ -156,9 +156,10 @@ def chunked(items: list, size: int) -> Iterator[list]:
 
 
 def _write(store, run_id: str, docs, failures, band_keys, length_label: str, batch: BatchInput, stories,
-           before_commit) -> None:
+           before_commit, counts: dict[str, int]) -> None:
     store.write_batch(run_id, docs, failures, band_keys, summary_length=length_label, stories=stories,
-                      raw_pages=batch.raw_pages, fetch_log=batch.fetch_log, before_commit=before_commit)
+                      raw_pages=batch.raw_pages, fetch_log=batch.fetch_log, before_commit=before_commit,
+                      counts=counts)
 
 
 # -- what comes out ---------------------------------------------------------------------------
@@ -320,12 +321,13 @@ class Pipeline:
             self._reached("summarize", number)
             attach_summaries(docs, summaries)
             failures += failed
+            counts = {"items_seen": batch.items, "documents_new": len(docs), "unchanged": unchanged,
+                      "duplicates": sum(1 for d in docs if d.duplicate_of),
+                      "summaries": sum(1 for d in docs if d.summary is not None), "failures": len(failures)}
             self._stage("store", _write, self.store, self.run_id, docs, failures, outcome.band_keys,
-                        cfg.length.label(), batch, stories, lambda: self._reached("store", number), label=label)
+                        cfg.length.label(), batch, stories, lambda: self._reached("store", number), counts,
+                        label=label)
         self._reached("stored", number)
-        counts = {"items_seen": batch.items, "documents_new": len(docs), "unchanged": unchanged,
-                  "duplicates": sum(1 for d in docs if d.duplicate_of),
-                  "summaries": sum(1 for d in docs if d.summary is not None), "failures": len(failures)}
         result = BatchResult(label, number, counts, failures, docs)
         self.totals.add(result)
         release_freed_memory()  # a long run's memory stays flat instead of creeping up batch by batch

@@ -307,6 +307,7 @@ def test_sigkill_mid_write_and_between_batches_then_rerun_equals_uninterrupted_r
     batch_one = snap["documents"]
     assert 0 < len(snap["documents"]) < len(want["documents"]) and snap["documents"] <= want["documents"]
     assert [r[0] for r in snap["runs"]] == ["running"]  # nobody has looked yet
+    assert snap["runs"][0][1] == len(batch_one)  # its row counts what it committed, batch by batch
     assert run_until_killed(cmd, env, "read:4") == "read:4"
     snap2 = snapshot(wh)
     assert_consistent(snap2)

@@ -31,6 +31,9 @@ from warehouse.writer_lock import writer_lock
 
 from warehouse import lake as lakes
 from warehouse import run_owner
+
+# the runs table's count columns (the run report's counts are named after them)
+_RUN_COUNTS = ("items_seen", "documents_new", "unchanged", "duplicates", "summaries", "failures")
 from warehouse import search
 from warehouse.stories import write_story_rows
 
@@ -444,8 +447,11 @@ class Warehouse:
         fetch_log: list[dict] = (),
         stories=None,  # tasks.dedup.stories.StoryOutcome of this batch
         before_commit: Callable[[], None] | None = None,
+        counts: dict[str, int] | None = None,
     ) -> None:
         """Write one batch in one transaction: all of it lands, or none of it.
+        `counts` (the batch's report counts) are added to the run's row in the same transaction, so
+        `runs` shows a running or killed run's progress as committed.
         `before_commit` runs with every row inserted and COMMIT not yet sent (the fault seam)."""
         now = datetime.now()
         docs = list({d.doc_id: d for d in docs}.values())  # a batch must not hold a key twice
@@ -525,6 +531,10 @@ class Warehouse:
                 )
             if stories is not None:
                 write_story_rows(con, run_id, stories, new_ids)
+            if counts:
+                con.execute("UPDATE runs SET " + ", ".join(f"{c} = coalesce({c}, 0) + ?" for c in _RUN_COUNTS)
+                            + " WHERE run_id = ? AND status = 'running'",
+                            [counts.get(c, 0) for c in _RUN_COUNTS] + [run_id])
             if before_commit is not None:
                 before_commit()
 

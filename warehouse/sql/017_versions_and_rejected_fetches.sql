@@ -34,3 +34,4 @@ COMMENT ON COLUMN documents.word_count IS 'Words in the clean text, split at whi
 COMMENT ON COLUMN articles.word_count IS 'Words in the clean text (as documents.word_count counts them)';
 COMMENT ON COLUMN latest_articles.word_count IS 'Words in the clean text (as documents.word_count counts them)';
 COMMENT ON COLUMN canonical_articles.word_count IS 'Words in the clean text (as documents.word_count counts them)';
+COMMENT ON TABLE runs IS 'One ingest flow run: parameters, counts, status, per-stage timings. Its counts grow with each committed batch (from schema version 17), so a running or killed run shows what it has stored; the end of the run writes the totals';
