@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     search = sub.add_parser("search", help="full-text search (BM25) over canonical articles")
     search.add_argument("query", help="words to look for; stemmed, English stop words ignored")
-    search.add_argument("--limit", type=int, default=10)
+    search.add_argument("--limit", type=_positive_int, default=10)
     search.add_argument("--language", help="ISO 639-1 code: read the query in this language (its stemmer, "
                         "stop words, word cutting) and find only articles in it")
     search.add_argument("--since", type=date.fromisoformat, help="only articles published on/after YYYY-MM-DD")

@@ -127,6 +127,8 @@ def test_an_edited_article_is_the_current_text_searched_summarized_and_counted_o
     assert latest == [(2, True)]
     _, stories = store.query("SELECT articles, documents FROM story_overview")
     assert stories == [(1, 2)]
+    assert main(["stories", "--doc", str(article), "--warehouse", str(warehouse_path), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["story_articles"] == 1  # as the story list counts
     capsys.readouterr()
     assert main(["search", "overnight negotiating Geneva", "--warehouse", str(warehouse_path)]) == 0
     found = capsys.readouterr().out

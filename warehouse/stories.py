@@ -268,7 +268,8 @@ SELECT m.doc_id, d.title, d.source, d.outlet, d.published_at, d.headline_only, d
        -- what names a document with no headline (a one-line text dump), as the story list does
        {_opening("d")} AS opening, {_opening("sd")} AS story_opening, {_opening("md")} AS matched_opening,
        {_opening("lsd")} AS moved_from_opening,
-       (SELECT count(*) FROM story_members x JOIN documents xd ON xd.doc_id = x.doc_id
+       -- each source once, as story_overview counts: an edited article's versions are one article
+       (SELECT count(DISTINCT xd.source) FROM story_members x JOIN documents xd ON xd.doc_id = x.doc_id
         WHERE x.story_id = m.story_id AND xd.is_canonical) AS story_articles,
        (SELECT count(*) FROM story_members x WHERE x.story_id = m.story_id) AS story_documents,
        d.ingested_at AS stored_at, m.assigned_at,

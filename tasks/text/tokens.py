@@ -156,11 +156,18 @@ def search_terms(text: str, language: str | None) -> list[str]:
     return out
 
 
+_PUNCTUATION = "\"'.,;:!?()[]{}«»„“”‚‘’–—-"
+
+
 def search_query(query: str, language: str | None = None) -> str:
-    """A user's query for the search index: its words as typed (matched in title and text, which
-    the index Porter-stems as English) plus, unless the language is English, the same words
+    """A user's query for the search index: its words as typed, less the language's stop words
+    (matched in title and text, which the index Porter-stems as English) plus, unless the language is English, the same words
     analysed as `search_terms` analysed the stored texts (matched in `documents.search_text`)."""
     if language == "en" or (language is None and not _UNSPACED_RUN.search(query)):
         return query
-    extra = [t for t in search_terms(query, language) if t not in query.casefold().split()]
-    return " ".join([query, *extra]) if extra else query
+    # the index drops English stop words only: the language's own go here, or "der die das"
+    # would match every German article
+    stops = stop_words(language)
+    typed = " ".join(w for w in query.split() if w.casefold().strip(_PUNCTUATION) not in stops) if stops else query
+    extra = [t for t in search_terms(query, language) if t not in typed.casefold().split()]
+    return " ".join([typed, *extra]).strip()
