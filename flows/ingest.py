@@ -77,7 +77,7 @@ def ingest(
         report.warehouse = str(store.path)
         pipeline = Pipeline(store, config, PrefectStages(on_dask=on_dask()), run_id)
         report.totals = pipeline.totals
-        store.migrate()
+        store.migrate(wait_s=config.writer_wait_s)  # a lake queues here behind other writers too
         secret = settings.fetch.redact_query_params  # run parameters are stored: no credentials in them
         store.start_run(run_id, flow_run.id, {"paths": paths, "urls": [redact_url(u, secret) for u in urls],
                                               "feeds": [redact_url(u, secret) for u in feeds], "url_file": url_file,

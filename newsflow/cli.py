@@ -150,8 +150,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             report = ingest.with_options(task_runner=runner)(**parameters)
     except Exception as exc:  # noqa: BLE001 - Prefect has logged the traceback; the user gets one line
         print(f"newsflow ingest: the run failed: {type(exc).__name__}: {exc}\n"
-              "  batches committed before it stay stored; the runs table and the ingest-report artifact say "
-              "what it did, and the next run completes the work", file=sys.stderr)
+              "  batches it committed stay stored and the next run completes the work; its ingest-report artifact "
+              "(and its runs row, if it got that far) says what it did", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(report, indent=2, default=str))

@@ -35,6 +35,9 @@ def test_sqlite_lake_writers_take_turns_across_processes(tmp_path):
         with pytest.raises(WriterLockTimeout, match=f"process {holder.pid}"):
             with store.exclusive_writer(0.5):
                 pass
+        # a run's schema check queues as long as the run's writer wait, not the lock timeout (120 s)
+        with pytest.raises(WriterLockTimeout, match=f"process {holder.pid} for more than 0s"):
+            store.migrate(wait_s=0.5)
     finally:
         holder.kill()
         holder.wait()

@@ -246,11 +246,14 @@ class Warehouse:
             return sql
         return lakes.adapt_ddl(sql, lakes.view_names(m[2] for m in migrations()))
 
-    def migrate(self) -> int:
-        """Create or upgrade the schema; safe to call on every run. Returns the version."""
+    def migrate(self, wait_s: float | None = None) -> int:
+        """Create or upgrade the schema; safe to call on every run. Returns the version. On a lake
+        it queues behind other writers for `wait_s` (a run's NEWSFLOW_WRITER_WAIT_S; default the
+        lock timeout), as the run's batches do."""
         # writers starting together on a new lake would each create the tables (DuckLake has no
         # IF NOT EXISTS across uncommitted transactions) and record the versions twice
-        with self.exclusive_writer(self.lock_timeout_s) if self.lake is not None else nullcontext():
+        wait = self.lock_timeout_s if wait_s is None else wait_s
+        with self.exclusive_writer(wait) if self.lake is not None else nullcontext():
             return self._migrate()
 
     @_retry_write_conflicts
