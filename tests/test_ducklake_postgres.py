@@ -79,6 +79,12 @@ def test_same_schema_views_search_sql_and_export_on_a_postgres_catalog(catalog, 
 
     assert store.refresh_search_index().rebuilt is True
     check_search_and_cli(store, pg_env(catalog, tmp_path), monkeypatch, capsys)
+    # analysts' SQL reaches the lake, not the catalog's server with the lake's credentials
+    catalog_db = store.query("SELECT database_name FROM duckdb_databases() WHERE type = 'postgres'")[1][0][0]
+    for sneak in (f"SELECT * FROM postgres_query('{catalog_db}', 'SELECT current_user')",
+                  f"SELECT * FROM \"postgres_query\"('{catalog_db}', 'SELECT 1')"):
+        assert main(["sql", sneak]) == 2
+        assert "pass-through functions are disabled" in capsys.readouterr().err
     assert main(["export", "--out", str(tmp_path / "export")]) == 0
     capsys.readouterr()
     exported = list((tmp_path / "export").rglob("*.parquet"))

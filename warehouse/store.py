@@ -32,6 +32,8 @@ from warehouse.writer_lock import writer_lock
 from warehouse import lake as lakes
 from warehouse import run_owner
 
+# functions that hand raw SQL or a connection to a lake catalog's own database server
+_PASS_THROUGH = re.compile(r"\b(?:postgres|sqlite|mysql)_(?:query|execute|scan\w*|attach)\s*\(", re.IGNORECASE)
 # the runs table's count columns (the run report's counts are named after them)
 _RUN_COUNTS = ("items_seen", "documents_new", "unchanged", "duplicates", "summaries", "failures")
 from warehouse import search
@@ -550,6 +552,10 @@ class Warehouse:
         `timeout_s` interrupts the query (duckdb.InterruptException), `memory_limit` caps
         DuckDB's memory for it (duckdb.OutOfMemoryException), `max_rows` stops fetching after
         max_rows + 1 rows, so a caller can tell the result was longer."""
+        if _PASS_THROUGH.search(sql.replace('"', "")):
+            # raw SQL sent to the catalog's server with the lake's credentials, outside DuckDB's read-only mode
+            raise duckdb.PermissionException("postgres_query / postgres_execute / sqlite_* pass-through functions are "
+                                             "disabled by configuration here")
         with self.connect(read_only=True) as con:
             search.load(con)  # search_articles() needs fts, which cannot load once access is locked
             if self.lake is not None:
