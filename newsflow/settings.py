@@ -234,12 +234,17 @@ def variable_names() -> list[str]:
     return _variable_names(Settings, ENV_PREFIX)
 
 
+# NEWSFLOW_* variables read by something other than the settings: prefect.yaml's pull step
+# changes into $NEWSFLOW_HOME (docs/profiles/scale-out.md), so it is no typo
+NOT_SETTINGS = frozenset({"NEWSFLOW_HOME"})
+
+
 def unknown_variables(environ: dict[str, str] | None = None) -> list[tuple[str, str | None]]:
     """NEWSFLOW_* variables that no setting reads (a typo silently does nothing otherwise),
     each with the nearest valid name."""
     environ = os.environ if environ is None else environ
     known = variable_names()
-    known_set = set(known)
+    known_set = set(known) | NOT_SETTINGS
     out = []
     for name in sorted(environ):
         if name.upper().startswith(ENV_PREFIX) and name.upper() not in known_set:

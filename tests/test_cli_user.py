@@ -99,7 +99,8 @@ def test_bad_flags_exit_2_with_one_line_before_prefect_starts(tmp_path, seeds_di
 
 def test_config_says_where_each_value_came_from_and_warns_on_unknown_names(tmp_path):
     (tmp_path / ".env").write_text("NEWSFLOW_BATCH_SIZE=250\n")
-    env = _env(tmp_path, NEWSFLOW_NEAR_DUP_THRESHOLD="0.6", NEWSFLOW_SUMARY_SENTENCES="2")
+    env = _env(tmp_path, NEWSFLOW_NEAR_DUP_THRESHOLD="0.6", NEWSFLOW_SUMARY_SENTENCES="2",
+               NEWSFLOW_HOME=str(tmp_path))  # the work pool's checkout (prefect.yaml), not a typo
     proc = subprocess.run([str(NEWSFLOW), "config", "--json"], env=env, cwd=tmp_path, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -109,6 +110,7 @@ def test_config_says_where_each_value_came_from_and_warns_on_unknown_names(tmp_p
     assert rows["summary_sentences"]["value"] == 3 and rows["summary_sentences"]["source"] == "default"
     assert "NEWSFLOW_SUMARY_SENTENCES is not a newsflow setting" in proc.stderr
     assert "did you mean NEWSFLOW_SUMMARY_SENTENCES?" in proc.stderr
+    assert "NEWSFLOW_HOME" not in proc.stderr
 
 
 @pytest.mark.parametrize("typed", ["127.0.0.1, .corp 10.1.0.0/16", '["127.0.0.1", ".corp", "10.1.0.0/16"]'])
