@@ -240,6 +240,13 @@ def _no_warehouse(store, command: str) -> bool:
         print(f"newsflow {command}: no warehouse at {store.path}; run `newsflow ingest` first "
               "(or give --warehouse FILE / NEWSFLOW_WAREHOUSE)", file=sys.stderr)
         return True
+    from pathlib import Path
+
+    catalog = store.lake.catalog if store.lake is not None else ""
+    if catalog.startswith("sqlite:") and not Path(catalog.removeprefix("sqlite:")).exists():
+        print(f"newsflow {command}: no lake yet: its catalog {catalog.removeprefix('sqlite:')} does not exist; "
+              "the first `newsflow ingest` creates it", file=sys.stderr)
+        return True
     return False
 
 
@@ -564,6 +571,10 @@ def cmd_sql(args: argparse.Namespace) -> int:
         print(f"newsflow sql: {exc}", file=sys.stderr)
         return 1
     except duckdb.Error as exc:
+        if "creating a new DuckLake is explicitly disabled" in str(exc):  # a Postgres catalog not made yet
+            print(f"newsflow sql: no lake yet in its catalog ({exc}); the first `newsflow ingest` creates it",
+                  file=sys.stderr)
+            return 2
         print(f"newsflow sql: {exc}", file=sys.stderr)
         return 1
     more = len(rows) > limits.max_rows

@@ -36,6 +36,16 @@ def test_ddl_variant_drops_what_ducklake_lacks():
     assert adapt_ddl("a TIMESTAMP DEFAULT current_timestamp, b INT DEFAULT 0") == "a TIMESTAMP, b INT DEFAULT 0"
 
 
+@pytest.mark.parametrize("command", [["sql", "FROM run_history"], ["search", "flood"], ["stories"]])
+def test_reading_a_lake_no_run_has_created_yet_says_so(tmp_path, monkeypatch, capsys, command):
+    from newsflow.cli import main
+
+    for key, value in lake_env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    assert main(command) == 2
+    assert "no lake yet" in capsys.readouterr().err and not (tmp_path / "catalog.sqlite").exists()
+
+
 def test_settings_select_ducklake(tmp_path, monkeypatch):
     for key, value in lake_env(tmp_path).items():
         monkeypatch.setenv(key, value)
