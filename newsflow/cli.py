@@ -154,7 +154,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
               "(and its runs row, if it got that far) says what it did", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(report, indent=2, default=str))
+        print(json.dumps(report, indent=2, default=str, ensure_ascii=False))
     else:
         print_report(report)
     return 0
@@ -263,7 +263,7 @@ def _warehouse_file(settings, warehouse: str | None) -> None:
 
 def print_rows(columns: list[str], rows: list[tuple], fmt: str = "table", width: int = 60) -> None:
     if fmt == "json":
-        print(json.dumps([dict(zip(columns, row)) for row in rows], indent=2, default=str))
+        print(json.dumps([dict(zip(columns, row)) for row in rows], indent=2, default=str, ensure_ascii=False))  # 東京, not escapes
     elif fmt == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)

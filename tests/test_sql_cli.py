@@ -53,6 +53,8 @@ def test_sql_table_columns_line_up_on_a_terminal_with_wide_characters(wh, capsys
     lines = capsys.readouterr().out.splitlines()
     starts = {cell_len(line[: line.rindex("  ") + 2]) for line in (lines[0], lines[2], lines[3])}
     assert len(starts) == 1, lines
+    assert main(["sql", "SELECT '韓国' AS title", "--warehouse", str(wh), "--format", "json"]) == 0
+    assert '"title": "韓国"' in capsys.readouterr().out  # readable, not \\u97d3\\u56fd
 
 
 def test_reading_commands_do_not_load_the_pipeline():
