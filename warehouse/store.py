@@ -32,6 +32,7 @@ from warehouse.writer_lock import writer_lock
 from warehouse import lake as lakes
 from warehouse import run_owner
 
+_REPLACES_VIEW = re.compile(r"CREATE\s+OR\s+REPLACE\s+VIEW", re.IGNORECASE)
 # functions that hand raw SQL or a connection to a lake catalog's own database server
 _PASS_THROUGH = re.compile(r"\b(?:postgres|sqlite|mysql)_(?:query|execute|scan\w*|attach)\s*\(", re.IGNORECASE)
 # the runs table's count columns (the run report's counts are named after them)
@@ -268,17 +269,25 @@ class Warehouse:
             # every missing version, not just those above the highest: numbers are reserved per
             # feature and may land out of order
             applied = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
-        for version, name, sql in migrations():
-            if version not in applied:
-                # one transaction per migration, recorded with it: DuckLake cannot bind a view over
-                # tables created and altered earlier in the same transaction (a new lake failed at 17)
-                with self.transaction() as con:
-                    # another process opening a new warehouse may have applied it since we looked
-                    if not con.execute("SELECT count(*) FROM schema_version WHERE version = ?", [version]).fetchone()[0]:
+        # the missing migrations in as few transactions as DuckLake allows: it cannot bind a view that
+        # replaces one over tables created or altered earlier in the same transaction (a new lake
+        # failed at 17), so such a migration starts a transaction of its own; one per migration cost
+        # a new lake 9 s instead of 0.6
+        groups: list[list[tuple[int, str, str]]] = []
+        for migration in (m for m in migrations() if m[0] not in applied):
+            if not groups or _REPLACES_VIEW.search(re.sub(r"--[^\n]*", "", migration[2])):
+                groups.append([])
+            groups[-1].append(migration)
+        for group in groups:
+            with self.transaction() as con:
+                # another process opening a new warehouse may have applied some since we looked
+                applied |= {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
+                for version, name, sql in group:
+                    if version not in applied:
                         con.execute(self._ddl(sql))
                         con.execute("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, now())",
                                     [version, name])
-                applied.add(version)
+                        applied.add(version)
         return max(applied, default=0)
 
     @contextmanager
