@@ -13,7 +13,7 @@ The fts index is a snapshot: it does not follow later inserts, and a rebuild rea
 document (~42 s at 100k documents), so a run rebuilds it under a `RefreshPolicy`: always while the
 warehouse is small, else once enough is new or the new documents have waited long enough
 (`Warehouse.refresh_search_index`). Building it also defines the table macro
-`search_articles(q, since := NULL)`, so analysts can search from plain SQL. Each build is logged
+`search_articles(q, since := NULL, lang := NULL)`, so analysts can search from plain SQL. Each build is logged
 in `search_index_builds`. A query string only ever travels as a bound parameter; it is never
 spliced into SQL.
 """
