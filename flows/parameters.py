@@ -15,7 +15,7 @@ from tasks.dedup.duplicates import DedupConfig
 from tasks.dedup.stories import StoryConfig
 from tasks.parallel import default_workers
 from tasks.pipeline import FaultPoint, RunConfig
-from tasks.summarize.length import SummaryLength
+from tasks.summarize.length import SummaryLength, both_set
 from tasks.text.language import normalise
 
 
@@ -65,8 +65,7 @@ def check_one_length(**lengths: float | None) -> None:
     names = list(lengths)
     given = [name for name in names if lengths[name] is not None]
     if len(given) > 1:
-        listed = " and ".join(given) if len(given) == 2 else f"{', '.join(given[:-1])} and {given[-1]}"
-        raise ValueError(f"contradictory summary length: {listed} are {'both' if len(given) == 2 else 'all'} set; "
+        raise ValueError(f"contradictory summary length: {both_set(given)}; "
                          f"give one of {', '.join(names[:-1])} or {names[-1]}")
 
 

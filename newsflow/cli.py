@@ -312,7 +312,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             return 2
         columns, rows = store.search(search_query(args.query, language), limit=args.limit, since=args.since,
                                      language=language)
-        lag = store.search_index_state().unindexed
+        lag = state.unindexed  # read once, before the search
     except (WarehouseLocked, duckdb.Error) as exc:
         hint = "; run `newsflow ingest` first" if isinstance(exc, duckdb.CatalogException) else ""
         print(f"newsflow search: {exc}{hint}", file=sys.stderr)

@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 from tasks.stage_names import FAULT_POINTS
 from tasks.sources.fetch import FetchSettings, TextList
 from tasks.summarize.registry import ALGORITHMS
-from tasks.summarize.length import DEFAULT_SENTENCES, SENTENCES_RANGE, WORDS_RANGE
+from tasks.summarize.length import DEFAULT_SENTENCES, SENTENCES_RANGE, WORDS_RANGE, both_set
 from warehouse.search import RefreshPolicy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -185,14 +185,10 @@ class Settings(BaseSettings):
         named = [ENV_PREFIX + name.upper() for name in ("summary_sentences", "summary_ratio", "summary_words")
                  if name in self.model_fields_set and getattr(self, name) is not None]
         if len(named) > 1:
-            both, others = ("both", "other") if len(named) == 2 else ("all", "others")
-            raise ValueError(f"{_listed(named)} are {both} set; set one default summary length "
+            others = "other" if len(named) == 2 else "others"
+            raise ValueError(f"{both_set(named)}; set one default summary length "
                              f"(sentences, ratio or words) and unset the {others}")
         return self
-
-
-def _listed(names: list[str]) -> str:
-    return " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def get_settings(**overrides) -> Settings:

@@ -32,7 +32,7 @@ from warehouse.writer_lock import writer_lock
 from warehouse import lake as lakes
 from warehouse import run_owner
 
-_REPLACES_VIEW = re.compile(r"CREATE\s+OR\s+REPLACE\s+VIEW", re.IGNORECASE)
+_REPLACES_VIEW = re.compile(r"^\s*CREATE\s+OR\s+REPLACE\s+VIEW", re.IGNORECASE | re.MULTILINE)  # a statement, not a comment
 # functions that hand raw SQL or a connection to a lake catalog's own database server
 _PASS_THROUGH = re.compile(r"\b(?:postgres|sqlite|mysql)_(?:query|execute|scan\w*|attach)\s*\(", re.IGNORECASE)
 # the runs table's count columns (the run report's counts are named after them)
@@ -275,7 +275,7 @@ class Warehouse:
         # a new lake 9 s instead of 0.6
         groups: list[list[tuple[int, str, str]]] = []
         for migration in (m for m in migrations() if m[0] not in applied):
-            if not groups or _REPLACES_VIEW.search(re.sub(r"--[^\n]*", "", migration[2])):
+            if not groups or _REPLACES_VIEW.search(migration[2]):
                 groups.append([])
             groups[-1].append(migration)
         for group in groups:
@@ -438,13 +438,9 @@ class Warehouse:
     def finish_run(self, run_id: str, *, status: str, counts: dict, timings: dict, error: str | None = None) -> None:
         with self.transaction() as con:
             con.execute(
-                "UPDATE runs SET finished_at = ?, status = ?, items_seen = ?, documents_new = ?, unchanged = ?, "
-                "duplicates = ?, summaries = ?, failures = ?, timings = ?, error = ? WHERE run_id = ?",
-                [
-                    datetime.now(), status, counts.get("items_seen", 0), counts.get("documents_new", 0),
-                    counts.get("unchanged", 0), counts.get("duplicates", 0), counts.get("summaries", 0),
-                    counts.get("failures", 0), json.dumps(timings), error, run_id,
-                ],
+                "UPDATE runs SET finished_at = ?, status = ?, " + ", ".join(f"{c} = ?" for c in _RUN_COUNTS)
+                + ", timings = ?, error = ? WHERE run_id = ?",
+                [datetime.now(), status, *(counts.get(c, 0) for c in _RUN_COUNTS), json.dumps(timings), error, run_id],
             )
 
     # -- the batch write ---------------------------------------------------------

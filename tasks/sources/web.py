@@ -42,9 +42,9 @@ def previous_fetches(state: dict[str, tuple[str | None, str | None, str | None]]
 
 
 def _log_entry(result: FetchResult, doc_id: str | None, secret: tuple[str, ...], rejected: str | None = None) -> dict:
-    """The fetch log row. A body the pipeline `rejected` (its reason: binary, no article text) keeps
-    no validators, so the next run fetches it whole and records the failure again rather than
-    counting the same bytes "unchanged"."""
+    """The fetch log row. A body the pipeline `rejected` (its reason: binary, no article text) leaves
+    no validators of its own (an earlier accepted body's stay, and do not match it), so the next run
+    fetches it whole and records the failure again rather than counting the same bytes "unchanged"."""
     keep = rejected is None
     return {
         "url": redact_url(result.url, secret), "final_url": result.final_url and redact_url(result.final_url, secret),

@@ -16,6 +16,13 @@ WORDS_RANGE = (5, 2000)
 # a ratio is in (0, 1]: the lower bound is exclusive
 
 
+def both_set(names: list[str]) -> str:
+    """"a and b are both set" / "a, b and c are all set": two or more summary lengths given at once,
+    in the names the caller's user typed (parameters, settings, fields)."""
+    listed = " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{listed} are {'both' if len(names) == 2 else 'all'} set"
+
+
 @dataclass(frozen=True)
 class SummaryLength:
     sentences: int | None = None
@@ -25,8 +32,7 @@ class SummaryLength:
     def __post_init__(self) -> None:
         given = self.given()
         if len(given) > 1:
-            raise ValueError(f"contradictory summary length: {' and '.join(given)} are both set; "
-                             "give one of sentences, ratio or words")
+            raise ValueError(f"contradictory summary length: {both_set(given)}; give one of sentences, ratio or words")
         for name, (low, high) in (("sentences", SENTENCES_RANGE), ("words", WORDS_RANGE)):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)

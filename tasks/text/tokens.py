@@ -36,18 +36,17 @@ _NAMES = {
 # languages whose words are not separated by spaces (or, for Korean, carry particles): bigrams
 UNSPACED = frozenset({"ja", "zh", "ko", "th"})
 
-# Han (with extension A and compatibility ideographs), kana, Hangul, Thai, Lao, Khmer, Myanmar
-_UNSPACED_CHARS = (
-    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uac00-\ud7af\u1100-\u11ff\uf900-\ufaff\uff66-\uff9f"
-)
+# Han (with extension A and compatibility ideographs) and kana (each character also one counted word) ...
+_HAN_KANA_CHARS = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+# ... with Thai, Lao, Myanmar, Khmer and Hangul: the scripts cut into bigrams
+_UNSPACED_CHARS = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\uac00-\ud7af\u1100-\u11ff" + _HAN_KANA_CHARS
 _UNSPACED_RUN = re.compile(f"[{_UNSPACED_CHARS}]+")
 # a word: a run of word characters outside those scripts (digits kept: "2024", "G7" count)
 _TOKEN = re.compile(f"[{_UNSPACED_CHARS}]+|(?:(?![{_UNSPACED_CHARS}])\\w)+", re.UNICODE)
 
 
-# Han and kana: each character is counted as a word, as word processors count Chinese and Japanese
-_HAN_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+# each Han or kana character is counted as a word, as word processors count Chinese and Japanese
+_HAN_KANA = re.compile(f"[{_HAN_KANA_CHARS}]")
 _WORD_CHAR = re.compile(r"\w")
 
 

@@ -26,10 +26,10 @@ COMMENT ON COLUMN story_overview.last_ingested IS 'When the story''s latest docu
 COMMENT ON COLUMN documents.is_canonical IS 'False for exact/near/contained copies. A new version of a stored source is never a near or contained copy of its own earlier versions (it is the source''s current text); only an unchanged clean text makes it an exact copy';
 COMMENT ON COLUMN duplicates.method IS 'exact (same clean-text hash) | near (MinHash candidate confirmed by Jaccard) | contained (a truncated copy: most of its shingles are in the longer text)';
 COMMENT ON COLUMN duplicate_pairs.method IS 'exact | near | contained';
-COMMENT ON COLUMN fetch_log.content_sha256 IS 'SHA-256 of the body last fetched and accepted; NULL when the body was rejected (binary, no article text), so the next run fetches it whole and records the failure again';
+COMMENT ON COLUMN fetch_log.content_sha256 IS 'SHA-256 of the body last fetched and accepted (NULL if none was); a rejected body (binary, no article text) writes none, so the next run fetches it whole and records the failure again';
 COMMENT ON COLUMN fetch_log.error IS 'Error of the latest fetch, or why its body was rejected (the failures row has the detail); NULL when it was stored or unchanged';
-COMMENT ON COLUMN fetch_log.etag IS 'ETag sent back as If-None-Match (none kept for a rejected body)';
-COMMENT ON COLUMN fetch_log.last_modified IS 'Last-Modified sent back as If-Modified-Since (none kept for a rejected body)';
+COMMENT ON COLUMN fetch_log.etag IS 'ETag sent back as If-None-Match (a rejected body''s is not kept)';
+COMMENT ON COLUMN fetch_log.last_modified IS 'Last-Modified sent back as If-Modified-Since (a rejected body''s is not kept)';
 COMMENT ON COLUMN documents.word_count IS 'Words in the clean text, split at whitespace; a Chinese or Japanese character counts as one word (from schema version 17; before, a text without spaces counted as one word per spaced run)';
 COMMENT ON COLUMN articles.word_count IS 'Words in the clean text (as documents.word_count counts them)';
 COMMENT ON COLUMN latest_articles.word_count IS 'Words in the clean text (as documents.word_count counts them)';
