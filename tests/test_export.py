@@ -91,6 +91,11 @@ def test_documents_are_partitioned_by_ingest_day(two_day_warehouse, tmp_path):
     assert day2 == 2
 
 
+def test_only_whole_warehouse_facts_stay_unpartitioned(two_day_warehouse, tmp_path):
+    exported = export_parquet(two_day_warehouse, tmp_path / "export")
+    assert {t.table for t in exported if not t.partitioned} == {"schema_version", "story_term_df", "minhash_band_ids"}
+
+
 def test_views_sql_runs_the_warehouse_views_over_parquet(two_day_warehouse, tmp_path):
     out = tmp_path / "export"
     export_parquet(two_day_warehouse, out)

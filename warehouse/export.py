@@ -37,7 +37,13 @@ _PARTITIONS: dict[str, tuple[str, str]] = {
     "fetch_log": ("CAST(t.fetched_at AS DATE)", ""),
     "raw_pages": ("CAST(p.ingested_at AS DATE)", "LEFT JOIN documents p ON p.doc_id = t.doc_id"),
     "minhash_bands": ("CAST(p.ingested_at AS DATE)", "LEFT JOIN documents p ON p.doc_id = t.doc_id"),
+    "stories": ("CAST(t.created_at AS DATE)", ""),
+    "story_members": ("CAST(t.assigned_at AS DATE)", ""),
+    "story_terms": ("CAST(p.ingested_at AS DATE)", "LEFT JOIN documents p ON p.doc_id = t.doc_id"),
+    "search_index_builds": ("CAST(t.built_at AS DATE)", ""),
 }
+# Not partitioned, one file each: whole-warehouse facts no day owns (schema_version,
+# story_term_df: term counts over every document, minhash_band_ids: the bandings in use).
 # DuckLake bookkeeping, meaningless outside the warehouse it serialises
 _SKIP = {"write_turn"}
 
