@@ -7,6 +7,8 @@ through `read_file` (what `newsflow ingest` calls) and a page through `decode_bo
    decodes to the very text written, both paths.
 2. UTF-16 without a BOM (LE and BE) failed as binary; real binary still fails.
 3. A NUL after the first 8 KB reached the stored text; a NUL near the start is binary.
+4. One stray byte in a UTF-8 page (declared or not) sent the whole text to detection, which
+   stored it as windows-1252 mojibake ("AuÃŸenminister"); it stays UTF-8 with one U+FFFD.
 """
 
 from __future__ import annotations
@@ -239,3 +241,25 @@ def test_no_nul_from_wide_encodings_or_json_escapes(tmp_path):
     docs, failures = _read(tmp_path, json.dumps(record).encode(), "dump.json")
     assert failures == [] and docs[0].raw_text == "The river rose overnight, officials said."
     assert docs[0].meta["title"] == "Flood warning"
+
+
+# --- 4. UTF-8 with a stray byte ----------------------------------------------------------------
+
+@pytest.mark.parametrize("language", ["de", "ru", "fr"])
+@pytest.mark.parametrize("content_type", ["text/html; charset=utf-8", "text/plain"])
+def test_a_stray_byte_keeps_a_utf8_page_utf8(tmp_path, language, content_type):
+    text = SAMPLES[language][1]
+    cut = len(text) // 2
+    data = text[:cut].encode() + b"\xe9" + text[cut:].encode()
+    expected = text[:cut] + "\ufffd" + text[cut:]
+    assert decode_body(data, content_type) == (expected, "utf-8")
+    doc = _stored(tmp_path, data)
+    assert (doc.encoding, doc.raw_text) == ("utf-8", expected)
+
+
+def test_legacy_text_labelled_utf8_is_still_detected():
+    """A windows-1252 page that says utf-8: nearly every non-ASCII byte is invalid UTF-8, so
+    the label is wrong, not the bytes; detection reads it."""
+    data = AUDIT_FRENCH.encode("cp1252")
+    assert decode_body(data, "text/html; charset=utf-8") == (AUDIT_FRENCH, "cp1252")
+    assert decode_body(b'<meta charset="utf-8">' + data, "text/html")[1] == "cp1252"

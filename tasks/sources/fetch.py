@@ -295,12 +295,13 @@ def _header_charset(content_type: str | None) -> str | None:
 
 
 def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """Decode with BOM → UTF-16 without a BOM → header charset → document declaration → UTF-8 →
+    """Decode with BOM → UTF-16 without a BOM → header charset → document declaration → UTF-8 (a
+    few stray bytes allowed, in a declared or an undeclared UTF-8 page) →
     detection (`files.detect_encoding`, shared with the file reader). Returns (text, codec).
 
     The text never holds U+0000: a NUL in the first 8 KB still makes the page binary
     (`content.check_bytes` on the raw body), later stray NULs are dropped, as for files."""
-    from tasks.sources.files import detect_encoding, drop_nul_bytes, sniff_utf16, strip_nul
+    from tasks.sources.files import detect_encoding, drop_nul_bytes, sniff_utf16, strip_nul, utf8_with_stray_bytes
 
     candidates: list[str | None] = [_normalise_codec(_header_charset(content_type))]
     bom = next((name for mark, name in _BOMS if body.startswith(mark)), None)
@@ -317,12 +318,14 @@ def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str]
         try:
             return strip_nul(body.decode(enc)), enc
         except (UnicodeDecodeError, LookupError):
-            continue
+            # declared UTF-8 with a stray byte stays UTF-8; mostly invalid, the label is wrong
+            text = utf8_with_stray_bytes(body) if enc in ("utf-8", "utf-8-sig") else None
+            if text is not None:
+                return strip_nul(text.removeprefix("\ufeff")), "utf-8"
     body = drop_nul_bytes(body)  # no UTF-16/32 from here on: 0x00 is only ever U+0000
-    try:
-        return body.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    text = utf8_with_stray_bytes(body)
+    if text is not None:
+        return text, "utf-8"
     try:
         detected = detect_encoding(body)
         if detected:

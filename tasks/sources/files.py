@@ -168,7 +168,8 @@ def _kind(mode: int) -> str:
 
 
 def decode_bytes(data: bytes, *, require_words: bool = True) -> tuple[str, str]:
-    """Decode bytes to text: BOM, then UTF-16 without a BOM, then strict UTF-8, then detection
+    """Decode bytes to text: BOM, then UTF-16 without a BOM, then UTF-8 (a few stray bytes
+    allowed: `utf8_with_stray_bytes`), then detection
     (`detect_encoding`); then the shared content checks (`tasks/sources/content.py`). Raises ReadError.
 
     NUL bytes: one in the first 8 KB makes the input binary (`check_bytes`: that is where a
@@ -191,10 +192,9 @@ def decode_bytes(data: bytes, *, require_words: bool = True) -> tuple[str, str]:
         return check_text(strip_nul(_decode_wide(data, wide)), require_words=require_words), wide
     check_bytes(data)
     data = drop_nul_bytes(data)
-    try:
-        return check_text(data.decode("utf-8"), require_words=require_words), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    text = utf8_with_stray_bytes(data)
+    if text is not None:
+        return check_text(text, require_words=require_words), "utf-8"
     encoding = detect_encoding(data)
     if encoding is None:
         raise ReadError("undecodable", "no text encoding fits the bytes")
@@ -225,6 +225,28 @@ _MESS_MARGIN = 0.1
 _CHARDET_MIN_CONFIDENCE = 0.1
 _COHERENCE_MARGIN = 0.02
 _MAX_CANDIDATES = 8
+
+
+# A UTF-8 text with a few invalid bytes (one pasted from a legacy page, a multi-byte character
+# cut by an editor) is still UTF-8, as a browser reads it: one U+FFFD each. Handing the whole
+# text to detection instead picks a legacy code page that turns every other non-ASCII
+# character into mojibake ("AuÃŸenminister"). A legacy text misread as UTF-8 has nearly all of
+# its non-ASCII bytes invalid, far above this share.
+_STRAY_BYTE_SHARE = 0.02
+_ASCII = bytes(range(128))
+
+
+def utf8_with_stray_bytes(data: bytes) -> str | None:
+    """`data` as UTF-8 when at most 2 % of its non-ASCII bytes are invalid (each becomes
+    U+FFFD), else None."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")  # less the text's own U+FFFD
+    non_ascii = len(data.translate(None, _ASCII))
+    return text if invalid <= _STRAY_BYTE_SHARE * non_ascii else None
 
 
 def strip_nul(text: str) -> str:
