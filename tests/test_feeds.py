@@ -80,6 +80,19 @@ def test_not_a_feed_and_garbage():
     assert parse_feed(b"\x00\x01 not xml") == []
 
 
+def test_bare_ampersands_in_links_are_literal():
+    feed = b"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>
+      <item><link>https://n.example/article.php?id=5&lang=en</link></item>
+      <item><link>https://n.example/article.php?id=6&amp;lang=en</link></item>
+      <item><link>https://n.example/article.php?id=7&#38;lang=en&amp;x=1</link></item>
+    </channel></rss>"""
+    assert [u for u, _ in parse_feed(feed)] == [
+        "https://n.example/article.php?id=5&lang=en",
+        "https://n.example/article.php?id=6&lang=en",
+        "https://n.example/article.php?id=7&lang=en&x=1",
+    ]
+
+
 def test_no_external_entities():
     urls = [u for u, _ in parse_feed(XXE)]
     assert all("root:" not in u for u in urls)

@@ -46,6 +46,12 @@ _PARSER_KW = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_
 _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 
 
+# Feeds are often hand-built: `?id=5&lang=en` unescaped. lxml's recovery drops what follows the
+# bare `&` and loses its place for the escaped ones after it too (`?id=6&amp;lang=en` came out
+# as `id=6lang=en`); read a bare `&` as the literal it means, as feed readers do.
+_BARE_AMPERSAND = re.compile(rb"&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z_][\w.-]*;)")
+
+
 def _parse_xml(xml: bytes | str):
     if isinstance(xml, str):
         # lxml refuses str input with an encoding declaration
@@ -54,6 +60,8 @@ def _parse_xml(xml: bytes | str):
     xml = xml.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not xml:
         return None
+    if b"\x00" not in xml[:1024]:  # UTF-16 feeds are left to the parser
+        xml = _BARE_AMPERSAND.sub(b"&amp;", xml)
     try:
         root = etree.fromstring(xml, etree.XMLParser(**_PARSER_KW))
     except etree.XMLSyntaxError:
