@@ -89,12 +89,48 @@ def test_500_then_200_is_retried(http_server):
     assert r.ok and r.attempts == 2 and http_server.hits("/flaky") == 2
 
 
-def test_503_retry_after_is_honoured_but_capped(http_server):
-    http_server.route("/busy", [Reply(503, "busy", headers={"Retry-After": "120"}), Reply(200, PAGE)])
+def test_503_retry_after_is_honoured(http_server):
+    http_server.route("/busy", [Reply(503, "busy", headers={"Retry-After": "1"}), Reply(200, PAGE)])
     t0 = time.monotonic()
-    r = one(http_server.url("/busy"), fast_settings(backoff_max_s=0.3))
+    r = one(http_server.url("/busy"), fast_settings(backoff_max_s=2.0))
     assert r.ok and r.attempts == 2
-    assert 0.25 <= time.monotonic() - t0 < 5  # waited the capped Retry-After, not 120 s
+    assert 0.9 <= time.monotonic() - t0 < 5  # waited the Retry-After, not only the backoff
+
+
+def test_retry_after_beyond_the_backoff_is_not_waited_for_and_spares_the_host(http_server):
+    """A 429 asking for an hour: no retry within the run, the reason says why, and the same
+    host's other URLs are not requested (they fail as host_backoff); other hosts go on."""
+    http_server.route("/limited", Reply(429, "slow down", headers={"Retry-After": "3600"}))
+    http_server.route("/other", Reply(200, PAGE))
+    settings = fast_settings(backoff_max_s=0.3, global_concurrency=1, per_host_concurrency=1)
+    limited, other = fetch_urls([http_server.url("/limited"), http_server.url("/other")], settings)
+    assert (limited.ok, limited.error, limited.attempts) == (False, "http_429", 1)
+    assert "Retry-After 3600 s is longer than this run waits" in limited.detail
+    assert (other.ok, other.error) == (False, "host_backoff") and http_server.hits("/other") == 0
+    assert http_server.hits("/limited") == 1
+
+
+def test_content_codings_other_than_one_gzip_or_deflate_are_refused(http_server):
+    import gzip
+
+    body = gzip.compress(PAGE.encode())
+    http_server.route("/gz", Reply(200, body, headers={"Content-Encoding": "gzip"}))
+    http_server.route("/double", Reply(200, gzip.compress(body), headers={"Content-Encoding": "gzip, gzip"}))
+    http_server.route("/br", Reply(200, b"\x1b\x03\x00" * 40, headers={"Content-Encoding": "br"}))
+    http_server.route("/fake-gz", Reply(200, PAGE, headers={"Content-Encoding": "gzip"}))
+    gz, double, br, fake = fetch_urls([http_server.url(p) for p in ("/gz", "/double", "/br", "/fake-gz")],
+                                      fast_settings())
+    assert gz.ok and gz.text == PAGE
+    assert (double.error, br.error, fake.error) == ("content_encoding",) * 3
+    assert "gzip, gzip" in double.detail and "Content-Encoding br" in br.detail
+    assert "does not decode" in fake.detail
+    assert http_server.requests[0].headers.get("Accept-Encoding") == "gzip, deflate"
+
+
+def test_unsolicited_304_is_an_error(http_server):
+    http_server.route("/nm", Reply(304))
+    r = one(http_server.url("/nm"))
+    assert (r.ok, r.error, r.status) == (False, "http_304", 304) and "without validators" in r.detail
 
 
 def test_persistent_500_gives_up(http_server):

@@ -8,6 +8,7 @@ short `error` class:
     "unsafe_url"  "unsafe_address"  "dns_error"  "blocked_by_robots"  "timeout"
     "connect_error"  "network_error"  "http_<status>"  "redirect_loop"
     "too_many_redirects"  "bad_redirect"  "content_type"  "too_large"  "too_small"
+    "content_encoding"  "host_backoff"
 
 Behaviour (parameters in `FetchSettings` below, set from NEWSFLOW_FETCH__*):
 
@@ -23,6 +24,9 @@ Behaviour (parameters in `FetchSettings` below, set from NEWSFLOW_FETCH__*):
   with the origin host). Environment proxies are ignored (`trust_env=False`).
 * Body: Content-Length checked first, then the decoded stream is counted and cut
   at `max_body_bytes` ("too_large"); bodies under `min_body_bytes` are "too_small".
+  One content coding of gzip/deflate only ("content_encoding" otherwise): a stacked
+  `gzip, gzip` inflates each chunk through every layer before the cap can count it
+  (1.8 KB on the wire took 2.5 GB), and br/zstd would reach the decoder undecoded.
 * Content type allow-list: HTML, XHTML, plain text, RSS/Atom/RDF/XML. A missing
   Content-Type is accepted (the body is sniffed by the consumer).
 * Charset: Content-Type header, else the document's own declaration (BOM,
@@ -37,11 +41,14 @@ Behaviour (parameters in `FetchSettings` below, set from NEWSFLOW_FETCH__*):
   global concurrency limit over all requests.
 * Retries: up to `retries` more attempts on timeouts, connection errors and
   408/425/429/500/502/503/504/522/524, exponential backoff with full jitter
-  (`backoff_base_s * 2**n`, capped at `backoff_max_s`), Retry-After honoured (capped
-  at `backoff_max_s`); never on other 4xx or on safety refusals.
+  (`backoff_base_s * 2**n`, capped at `backoff_max_s`), Retry-After honoured; never on
+  other 4xx or on safety refusals. A Retry-After longer than `backoff_max_s` is not
+  waited for: the URL fails saying so, and the host's other URLs in this run fail as
+  "host_backoff" without a request (the host asked for none).
 * Conditional GET: If-None-Match / If-Modified-Since from `previous[url]`; a 304
   gives `ok=True, not_modified=True, body=None`; a 200 whose SHA-256 equals
-  `previous[url].content_sha256` gives `unchanged=True`.
+  `previous[url].content_sha256` gives `unchanged=True`. A 304 to a request without
+  validators is an error ("http_304"): there is nothing stored it could mean.
 """
 
 from __future__ import annotations
@@ -89,6 +96,8 @@ ALLOWED_CONTENT_TYPES = frozenset(
         "text/xml",
     }
 )
+# the codings httpx decodes without optional packages; the request asks for these only
+DECODED_CONTENT_CODINGS = frozenset({"gzip", "x-gzip", "deflate"})
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 522, 524})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ROBOTS_MAX_BYTES = 512 * 1024
@@ -345,6 +354,7 @@ class _Host:
         self.lock = asyncio.Lock()
         self.next_start = 0.0
         self.delay: float | None = None  # set once robots.txt is known
+        self.closed_until = 0.0  # monotonic time a Retry-After beyond our backoff asked for
 
 
 def _origin(url: str) -> str:
@@ -403,6 +413,9 @@ class _Run:
                 host.next_start = max(now, host.next_start) + delay
             if wait > 0:
                 await asyncio.sleep(wait)
+            if host.closed_until > time.monotonic():  # checked once this request's turn has come
+                raise _FetchError("host_backoff", f"{origin} asked for no requests for now (Retry-After); "
+                                  "not requested in this run", final_url=url)
             async with self.global_sem:
                 # total deadline per HTTP exchange (connect + headers + whole body), started
                 # once the request holds its slots, so queueing for a busy host never times out
@@ -415,6 +428,12 @@ class _Run:
         try:
             if resp.status_code in REDIRECT_STATUSES or resp.status_code == 304 or resp.status_code >= 400:
                 return resp, None
+            codings = [c.strip().lower() for c in resp.headers.get("content-encoding", "").split(",")]
+            codings = [c for c in codings if c and c != "identity"]
+            if len(codings) > 1 or (codings and codings[0] not in DECODED_CONTENT_CODINGS):
+                raise _FetchError("content_encoding", f"Content-Encoding {', '.join(codings)}: only one of "
+                                  f"{', '.join(sorted(DECODED_CONTENT_CODINGS))} is accepted",
+                                  status=resp.status_code, final_url=url)
             if check_type:
                 mt = _media_type(resp.headers.get("content-type"))
                 if mt is not None and mt not in ALLOWED_CONTENT_TYPES:
@@ -498,6 +517,9 @@ class _Run:
             except (asyncio.TimeoutError, httpx.TimeoutException) as exc:
                 result.error, result.detail = "timeout", f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 retry, retry_after = True, None
+            except httpx.DecodingError as exc:  # a body its Content-Encoding does not fit
+                result.error, result.detail = "content_encoding", f"body does not decode: {exc}"
+                return result
             except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
                 result.error, result.detail = "unsafe_url", str(exc)
                 return result
@@ -512,12 +534,18 @@ class _Run:
                           redact_text(f"{type(exc).__name__}: {exc}", s.redact_query_params))
                 result.error, result.detail = "internal_error", f"{type(exc).__name__}: {exc}"
                 return result
+            if retry and retry_after is not None and retry_after > s.backoff_max_s:
+                # waiting an hour inside a run helps no one; the next scheduled run asks again
+                self.host(_origin(result.final_url or url)).closed_until = time.monotonic() + retry_after
+                result.detail = (f"{result.detail}; " if result.detail else "") + (
+                    f"Retry-After {retry_after:.0f} s is longer than this run waits ({s.backoff_max_s:g} s)")
+                return result
             if not retry or attempt >= s.retries:
                 return result
             backoff = min(s.backoff_max_s, s.backoff_base_s * (2**attempt))
             pause = random.uniform(0, backoff)  # full jitter
             if retry_after is not None:
-                pause = max(pause, min(retry_after, s.backoff_max_s))
+                pause = max(pause, retry_after)
             await asyncio.sleep(pause)
         return result
 
@@ -560,6 +588,9 @@ class _Run:
             result.last_modified = resp.headers.get("last-modified")
             result.content_type = resp.headers.get("content-type")
             if status == 304:
+                if not headers:
+                    raise _FetchError("http_304", "Not Modified to a request without validators: nothing "
+                                      "stored that it could mean", status=status, final_url=current)
                 result.ok, result.not_modified = True, True
                 if prev is not None:
                     result.etag = result.etag or prev.etag
@@ -594,7 +625,7 @@ def _client(settings: FetchSettings) -> httpx.AsyncClient:
         transport=GuardedTransport(allow_private=settings.allow_private_addresses,
                                    allow_hosts=tuple(settings.allow_hosts)),
         timeout=timeout,
-        headers={"User-Agent": settings.user_agent, "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,text/plain;q=0.8,*/*;q=0.5"},
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate", "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,text/plain;q=0.8,*/*;q=0.5"},
         follow_redirects=False,
         trust_env=False,
     )
