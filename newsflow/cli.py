@@ -7,6 +7,7 @@ import csv
 import json
 import os
 import sys
+from collections import Counter
 from datetime import date
 
 from tasks.summarize.registry import ALGORITHMS
@@ -44,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="ingest files and folders into the warehouse", epilog=(
         "Exit codes: 0 the run completed (items that failed are failure rows, not errors), 1 the run "
-        "failed (one line says why), 2 a bad flag, setting or path, refused before anything ran."))
+        "failed (one line says why), 2 a bad flag, setting or path, refused before anything ran, 4 the run "
+        "completed but every item it saw failed (a dead feed, a wrong folder: each is a failure row)."))
     ingest.add_argument("paths", nargs="*", help="files, folders or glob patterns")
     ingest.add_argument("--url", action="append", default=[], dest="urls", metavar="URL",
                         help="article URL to fetch (repeatable)")
@@ -157,7 +159,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2, default=str, ensure_ascii=False))
     else:
         print_report(report)
-    return 0
+    return ALL_FAILED if nothing_ingested(report) else 0
+
+
+ALL_FAILED = 4  # the run completed, yet every item failed: cron and CI should hear of it
+
+
+def nothing_ingested(report: dict) -> bool:
+    return bool(report["failures"]) and not (report["documents_new"] or report["unchanged"])
 
 
 def _settings():
@@ -585,6 +594,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+FAILURES_LISTED = 20
+
+
 def print_report(report: dict) -> None:
     print(f"\nnewsflow run {report['run_id']} -> {report['warehouse']}")
     print(f"  items seen     {report['items_seen']}")
@@ -592,8 +604,17 @@ def print_report(report: dict) -> None:
     print(f"  unchanged      {report['unchanged']}")
     print(f"  summaries      {report['summaries']}")
     print(f"  failed         {report['failures']}")
-    for failure in report["failed_items"][:20]:
+    failed = report["failed_items"]
+    if len(failed) > FAILURES_LISTED:
+        reasons = Counter(f"{f['stage']}/{f['reason']}" for f in failed)
+        print("    by reason: " + ", ".join(f"{reason} {n}" for reason, n in reasons.most_common()))
+    for failure in failed[:FAILURES_LISTED]:
         print(f"    - {failure['source']}: {failure['stage']}/{failure['reason']} {failure['detail']}")
+    if len(failed) > FAILURES_LISTED:
+        print(f"    … and {len(failed) - FAILURES_LISTED} more: newsflow sql \"SELECT source, stage, reason, detail "
+              f"FROM failures WHERE last_run_id = '{report['run_id']}'\"")
+    if nothing_ingested(report):
+        print("  every item failed: nothing was stored or found unchanged (exit code 4)")
     print(f"  search index   {report['search_index']}")
     timings = ", ".join(f"{k} {v:.2f}s" for k, v in report["timings"].items())
     print(f"  time per stage {timings}")

@@ -87,6 +87,33 @@ def test_ingest_off_a_terminal_prints_plain_progress_lines_and_no_progress_silen
     assert quiet.returncode == 0 and "progress:" not in quiet.stderr
 
 
+@pytest.mark.slow
+def test_a_run_where_every_item_failed_exits_4_and_the_report_counts_past_the_listed_failures(
+        tmp_path, seeds_dir, prefect_harness):
+    from prefect.settings import PREFECT_API_URL
+
+    env = _env(tmp_path, PREFECT_API_URL=PREFECT_API_URL.value())
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for n in range(23):
+        (bad / f"empty-{n}.txt").write_bytes(b"")
+    (bad / "picture.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    cmd = [str(NEWSFLOW), "ingest", "--no-progress", "--warehouse", str(tmp_path / "w.duckdb")]
+    proc = subprocess.run([*cmd, str(bad)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 4, proc.stderr[-3000:]
+    assert "every item failed" in proc.stdout
+    assert "by reason: read/empty 23, read/binary 1" in proc.stdout
+    assert proc.stdout.count("    - ") == 20 and "… and 4 more: newsflow sql" in proc.stdout
+    listed = proc.stdout.split("… and 4 more: newsflow sql ", 1)[1].splitlines()[0].strip('"')
+    query = subprocess.run([str(NEWSFLOW), "sql", listed, "--warehouse", str(tmp_path / "w.duckdb"), "--format", "csv"],
+                           env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert query.returncode == 0 and len(query.stdout.splitlines()) == 1 + 24, query.stderr
+    # one good file among them: the run did its job, the failures are rows
+    mixed = subprocess.run([*cmd, str(bad), str(seeds_dir)], env=env, cwd=tmp_path, capture_output=True, text=True,
+                           timeout=600)
+    assert mixed.returncode == 0 and "every item failed" not in mixed.stdout, mixed.stderr[-3000:]
+
+
 @pytest.mark.parametrize("flag", [["--sentences", "0"], ["--batch-size", "-5"], ["--ratio", "5"],
                                   ["--near-dup-threshold", "7"], ["--algorithm", "nope"]])
 def test_bad_flags_exit_2_with_one_line_before_prefect_starts(tmp_path, seeds_dir, flag):
