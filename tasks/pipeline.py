@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tasks.batch import Derive, attach_summaries, clean_docs_parallel, read_paths, summaries_for
-from tasks.dedup.duplicates import DedupConfig, deduplicate
+from tasks.dedup.duplicates import DedupConfig, deduplicate, doc_text_hash
 from tasks.dedup.stories import StoryConfig, assign_stories
 from tasks.dedup.story_index import WarehouseStoryIndex
 from tasks.dedup.terms import warm_prior
@@ -157,9 +157,10 @@ def chunked(items: list, size: int) -> Iterator[list]:
 
 def _write(store, run_id: str, docs, failures, band_keys, length_label: str, batch: BatchInput, stories,
            before_commit, counts: dict[str, int]) -> None:
+    stored = {d.doc_id for d in docs}  # a page found unchanged after cleaning keeps no bytes
     store.write_batch(run_id, docs, failures, band_keys, summary_length=length_label, stories=stories,
-                      raw_pages=batch.raw_pages, fetch_log=batch.fetch_log, before_commit=before_commit,
-                      counts=counts)
+                      raw_pages=[page for page in batch.raw_pages if page[0] in stored],
+                      fetch_log=batch.fetch_log, before_commit=before_commit, counts=counts)
 
 
 # -- what comes out ---------------------------------------------------------------------------
@@ -302,8 +303,8 @@ class Pipeline:
             failures = batch.failures + failures
             # asked again under the lock: another run may have stored some since `_start` looked
             docs, unchanged = self._drop_stored(docs)
-            self._number_versions(docs)
-            unchanged += flight.unchanged
+            docs, same_text = self._follow_versions(docs)
+            unchanged += same_text + flight.unchanged
             # duplicates found meanwhile are summarized for nothing and keep no summary
             summarizing = self.stages.submit("summarize", summaries_for, docs, cfg.algorithm, cfg.length,
                                              cfg.workers, label=label)
@@ -349,14 +350,22 @@ class Pipeline:
         fresh = [d for d in docs if d.doc_id not in known]
         return fresh, len(docs) - len(fresh)
 
-    def _number_versions(self, docs: list[Document]) -> None:
-        """A document from a source stored before is that source's next version."""
+    def _follow_versions(self, docs: list[Document]) -> tuple[list[Document], int]:
+        """A document from a source stored before is that source's next version, unless its
+        headline and clean text are its newest version's: new bytes around the same article (a
+        page's per-request token, an ad slot, a re-saved file) are `unchanged`, not a row per run.
+        Returns the rest and how many went."""
         latest = self.store.latest_versions(sorted({d.source for d in docs}))
+        kept: list[Document] = []
         for doc in docs:
-            if doc.source in latest:
-                previous_id, version, earlier = latest[doc.source]
-                doc.meta["version"] = version + 1
-                doc.meta["previous_doc_id"] = previous_id
+            stored = latest.get(doc.source)
+            if stored is not None:
+                if (doc_text_hash(doc), doc.title) == (stored.text_sha256, stored.title):
+                    continue
+                doc.meta["version"] = stored.version + 1
+                doc.meta["previous_doc_id"] = stored.doc_id
                 # an edited article is its source's new version, not a near copy of its old text
                 # (tasks/dedup/duplicates.py)
-                doc.meta["earlier_versions"] = frozenset(earlier)
+                doc.meta["earlier_versions"] = frozenset(stored.doc_ids)
+            kept.append(doc)
+        return kept, len(docs) - len(kept)

@@ -83,3 +83,30 @@ def test_a_page_refused_for_its_content_fails_again_on_the_next_run(http_server,
     _, failures = store.query("SELECT regexp_extract(source, '/(\\w+)$', 1), reason, occurrences FROM failures ORDER BY 1")
     assert failures == [("menu", "no_main_text", 2), ("pdf", "binary", 2)]
     assert store.counts()["documents"] == 1
+
+
+def test_a_page_whose_bytes_change_around_the_same_article_is_unchanged(http_server, warehouse_path):  # noqa: F811
+    """Most news pages carry a per-request token or timestamp: the same headline and text again is
+    `unchanged`, not a new version each run; an edit to the article is one."""
+    import itertools
+
+    from flows.ingest import ingest
+
+    served = itertools.count()
+    page = {"body": ARTICLE}
+
+    def handler(req):
+        nonce = f'<script>window.csrf="{next(served)}"</script>'
+        return Reply(200, page["body"].replace("</head>", nonce + "</head>"))
+
+    http_server.route("/a", handler)
+    reports = [ingest(urls=[http_server.url("/a")], warehouse=str(warehouse_path)) for _ in range(3)]
+    assert [(r["documents_new"], r["unchanged"]) for r in reports] == [(1, 0), (0, 1), (0, 1)]
+    page["body"] = ARTICLE.replace("several weeks", "three months")
+    edited = ingest(urls=[http_server.url("/a")], warehouse=str(warehouse_path))
+    assert (edited["documents_new"], edited["duplicates"]) == (1, 0)
+    store = Warehouse(warehouse_path)
+    _, rows = store.query("SELECT version, is_canonical FROM documents ORDER BY version")
+    assert rows == [(1, True), (2, True)]
+    _, pages = store.query("SELECT count(*) FROM raw_pages")
+    assert pages == [(2,)]

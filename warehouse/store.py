@@ -8,7 +8,7 @@ backoff, so overlapping runs queue instead of failing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import functools
 import json
@@ -42,6 +42,15 @@ from warehouse.stories import write_story_rows
 
 if TYPE_CHECKING:  # the records are handed in; the warehouse never imports the pipeline
     from tasks.document import Document, Failure
+
+
+class StoredVersion(NamedTuple):
+    """A source's newest stored version, and every doc_id the source has stored."""
+    doc_id: str
+    version: int
+    doc_ids: list[str]
+    text_sha256: str | None
+    title: str | None
 
 
 class WarehouseLocked(RuntimeError):
@@ -355,11 +364,12 @@ class Warehouse:
         rows = self._lookup("SELECT doc_id FROM documents WHERE doc_id IN (SELECT doc_id FROM probe)", doc_id=doc_ids)
         return {r[0] for r in rows}
 
-    def latest_versions(self, sources: list[str]) -> dict[str, tuple[str, int, list[str]]]:
-        """source -> (its newest stored doc_id, that version, every stored doc_id of the source)."""
-        rows = self._lookup("SELECT source, arg_max(doc_id, version), max(version), list(doc_id) FROM documents "
+    def latest_versions(self, sources: list[str]) -> dict[str, StoredVersion]:
+        """source -> its newest stored version and every stored doc_id of the source."""
+        rows = self._lookup("SELECT source, arg_max(doc_id, version), max(version), list(doc_id), "
+                            "arg_max(text_sha256, version), arg_max(title, version) FROM documents "
                             "WHERE source IN (SELECT source FROM probe) GROUP BY source", source=sources)
-        return {source: (doc_id, version, ids) for source, doc_id, version, ids in rows}
+        return {row[0]: StoredVersion(*row[1:]) for row in rows}
 
     def find_exact(self, text_hashes: list[str]) -> dict[str, str]:
         return dict(self._lookup(
