@@ -16,7 +16,7 @@ from tasks.dedup.stories import StoryConfig
 from tasks.parallel import default_workers
 from tasks.pipeline import FaultPoint, RunConfig
 from tasks.summarize.length import SummaryLength, both_set
-from tasks.text.language import normalise
+from tasks.text.language import run_language
 
 
 def default_length(settings: Settings) -> SummaryLength:
@@ -55,7 +55,7 @@ def run_config(settings: Settings, *, algorithm: str | None = None, summary_sent
         search_policy=settings.search.policy(),
         story=story_config(settings),
         fault=FaultPoint(fault.at, fault.batch, fault.marker) if fault.at else None,
-        language=normalise(language or settings.language),
+        language=run_language(language or settings.language) if (language or settings.language) else None,
     )
 
 

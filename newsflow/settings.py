@@ -23,6 +23,7 @@ from tasks.stage_names import FAULT_POINTS
 from tasks.sources.fetch import FetchSettings, TextList
 from tasks.summarize.registry import ALGORITHMS
 from tasks.summarize.length import DEFAULT_SENTENCES, SENTENCES_RANGE, WORDS_RANGE, both_set
+from tasks.text.language import run_language
 from warehouse.search import RefreshPolicy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -178,6 +179,38 @@ class Settings(BaseSettings):
     story: StorySettings = StorySettings()
     fault: FaultSettings = FaultSettings()
 
+    @field_validator("language")
+    @classmethod
+    def _a_language(cls, value: str | None) -> str | None:
+        if value:
+            run_language(value)  # 'xx' has the pattern's shape; every document would carry it
+        return value
+
+    @field_validator("schedule_cron")
+    @classmethod
+    def _a_cron(cls, value: str | None) -> str | None:
+        # checked where it is read, by the schedule's own type: a bad one stopped `newsflow serve`
+        # with a traceback after the settings had been shown as fine
+        if value:
+            from prefect.client.schemas.schedules import CronSchedule
+
+            try:
+                CronSchedule(cron=value)
+            except ValidationError as exc:
+                raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        return value
+
+    @field_validator("schedule_timezone")
+    @classmethod
+    def _a_time_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(value)
+        except (ValueError, LookupError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"unknown time zone {value!r}; give an IANA name such as Europe/Berlin") from None
+        return value
+
     @model_validator(mode="after")
     def _one_default_summary_length(self) -> Settings:
         # Only lengths someone set count: summary_sentences' default 3 is what "none set" means.
@@ -199,7 +232,8 @@ def settings_error(exc: Exception) -> str | None:
     """A bad NEWSFLOW_* value as one line naming the variable, or None for another exception."""
     if isinstance(exc, ValidationError):
         return "; ".join(
-            f"{ENV_PREFIX}{'__'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" if e["loc"]
+            f"{ENV_PREFIX}{'__'.join(str(p) for p in e['loc']).upper()}: {str(e['msg']).removeprefix('Value error, ')}"
+            if e["loc"]
             else str(e["msg"]).removeprefix("Value error, ")  # a rule across settings names them itself
             for e in exc.errors())
     if isinstance(exc, SettingsError):  # a value that is not the JSON its field needs ("error parsing value …")

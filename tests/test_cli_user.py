@@ -151,13 +151,31 @@ def test_list_settings_take_what_people_type(tmp_path, typed):
     assert rows["feeds"] == ["http://127.0.0.1:1/a.rss"]
 
 
-@pytest.mark.parametrize("name, value", [("NEWSFLOW_FETCH__ALLOW_HOSTS", "[127.0.0.1"), ("NEWSFLOW_LAKE", "{bad")])
-def test_a_malformed_setting_is_one_line_not_a_traceback(tmp_path, name, value):
-    proc = subprocess.run([str(NEWSFLOW), "config"], env=_env(tmp_path, **{name: value}), cwd=tmp_path,
+@pytest.mark.parametrize("name, value, says", [
+    ("NEWSFLOW_FETCH__ALLOW_HOSTS", "[127.0.0.1", "NEWSFLOW_FETCH__ALLOW_HOSTS"),
+    ("NEWSFLOW_LAKE", "{bad", 'field "lake"'),
+    # these three reached `serve` (a traceback) or every document (a run tagged 'xx') before
+    ("NEWSFLOW_SCHEDULE_CRON", "bad cron", 'NEWSFLOW_SCHEDULE_CRON: Invalid cron string: "bad cron"'),
+    ("NEWSFLOW_SCHEDULE_TIMEZONE", "Mars/Base", "NEWSFLOW_SCHEDULE_TIMEZONE: unknown time zone 'Mars/Base'"),
+    ("NEWSFLOW_LANGUAGE", "xx", "NEWSFLOW_LANGUAGE: 'xx' is not a language code"),
+])
+@pytest.mark.parametrize("command", ["config", "serve"])
+def test_a_malformed_setting_is_one_line_not_a_traceback(tmp_path, name, value, says, command):
+    proc = subprocess.run([str(NEWSFLOW), command], env=_env(tmp_path, **{name: value}), cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.startswith("newsflow: bad setting:") and "Traceback" not in proc.stderr
+    assert says in proc.stderr and "Value error" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_run_language_must_be_a_language(tmp_path, seeds_dir):
+    for tag, ok in (("ge", False), ("xx", False), ("de", True), ("pt-BR", True), ("nb", True)):
+        proc = subprocess.run([str(NEWSFLOW), "ingest", str(seeds_dir), "--language", tag,
+                               "--url-file", str(tmp_path / "missing.txt"), "--warehouse", str(tmp_path / "w.duckdb")],
+                              env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        # the missing url file stops a good language at the next check, before anything runs
+        assert proc.returncode == 2 and ("is not a language code" in proc.stderr) != ok, (tag, proc.stderr)
 
 
 def test_near_dup_threshold_setting_reaches_the_run_config(monkeypatch):

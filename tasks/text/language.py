@@ -68,6 +68,23 @@ def normalise(tag: str | None) -> str | None:
     return _ALIASES.get(primary, primary)
 
 
+def run_language(tag: str) -> str:
+    """The bare code of a language a run or a setting names ('pt-BR' -> 'pt', 'nb' -> 'no').
+    ValueError for a tag no language has ('xx', 'ge' for German): every document of the run
+    would be stored, stemmed and summarised as that language."""
+    code = normalise(tag)
+    if code is None or code not in _iso_639_codes():
+        raise ValueError(f"{tag!r} is not a language code; give an ISO 639-1 code such as de, fr or pt-BR")
+    return code
+
+
+@lru_cache(maxsize=1)
+def _iso_639_codes() -> frozenset[str]:
+    from babel import Locale  # CLDR's list of languages, inside the wheel
+
+    return frozenset(Locale("en").languages) | frozenset(_ALIASES.values())
+
+
 def _plainly_english(text: str) -> bool:
     words = _WORDS.findall(text[:ENGLISH_SAMPLE_CHARS].lower())
     if len(words) < ENGLISH_MIN_WORDS or not all(w.isascii() for w in words[:ENGLISH_MIN_WORDS]):
