@@ -77,8 +77,8 @@ def check_database_file(path: Path) -> None:
         raise NotAWarehouse(f"warehouse {path} cannot be read: {exc.strerror or exc}") from None
     if head[8:12] != _DUCKDB_MAGIC:
         what = "is empty" if not head else "is not a DuckDB database"
-        raise NotAWarehouse(f"warehouse file {path} {what}; give another file name (a new one is created) "
-                            "or the path of the warehouse's .duckdb file")
+        raise NotAWarehouse(f"warehouse file {path} {what}; give the path of the warehouse's .duckdb file "
+                            "(ingest creates one at a path where no file is)")
 
 
 def _interrupt(con: duckdb.DuckDBPyConnection) -> None:
