@@ -23,6 +23,7 @@ from tasks.parallel import shutdown_pool
 from tasks.pipeline import Pipeline, RunTotals
 from tasks.sources.files import discover_paths
 from tasks.sources.url_safety import redact_url
+from tasks.sources.web import article_urls as unique_article_urls
 from tasks.stages import PrefectStages
 from tasks.summarize.length import SENTENCES_RANGE, WORDS_RANGE
 from warehouse.store import Warehouse
@@ -95,8 +96,9 @@ def ingest(
             article_urls += found
             for result in pipeline.run_batches([lambda: feed_failures] if feed_failures else []):
                 report.advance(result, logger)
+        article_urls = unique_article_urls(article_urls)  # one article, one source: no tracking tags
         url_readers = pipeline.fetch_urls(article_urls)
-        report.expect(len(set(article_urls)))
+        report.expect(len(article_urls))
         for result in pipeline.run_batches(url_readers):
             report.advance(result, logger)
         shutdown_pool()  # the workers' memory back before the index build, the run's largest allocation

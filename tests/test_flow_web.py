@@ -110,3 +110,23 @@ def test_a_page_whose_bytes_change_around_the_same_article_is_unchanged(http_ser
     assert rows == [(1, True), (2, True)]
     _, pages = store.query("SELECT count(*) FROM raw_pages")
     assert pages == [(2,)]
+
+
+def test_tracking_tags_and_fragments_do_not_make_another_source(http_server, warehouse_path):  # noqa: F811
+    """A feed lists one article four ways (campaign tags, a click id, a #comments anchor): one
+    request, one document, under the plain URL; another query parameter is another page."""
+    from flows.ingest import ingest
+
+    http_server.route("/a", Reply(200, ARTICLE))
+    http_server.route("/b", Reply(200, ARTICLE_2))
+    a, b = http_server.url("/a"), http_server.url("/b")
+    links = [a, f"{a}?utm_source=rss&amp;utm_medium=feed", f"{a}?fbclid=XYZ", f"{a}#comments", f"{b}?id=2"]
+    items = "".join(f"<item><link>{link}</link></item>" for link in links)
+    http_server.route("/feed.xml", Reply(200, f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>',
+                                         content_type="application/rss+xml"))
+    report = ingest(urls=[a + "#top"],
+                    feeds=[http_server.url("/feed.xml")], warehouse=str(warehouse_path))
+    assert (report["documents_new"], report["failures"]) == (2, 0), report
+    assert http_server.hits("/a") == 1
+    _, sources = Warehouse(warehouse_path).query("SELECT source FROM documents ORDER BY source")
+    assert sources == [(a,), (f"{b}?id=2",)]

@@ -8,9 +8,11 @@ is "unchanged", and anything else is a Failure with the fetcher's reason.
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from tasks.document import Document, Failure
 from tasks.sources.content import ReadError, check_content
@@ -29,6 +31,38 @@ class WebBatch:
     fetch_log: list[dict] = field(default_factory=list)
     # (doc_id, url, content_type, zlib-compressed body): kept so pages can be re-extracted later
     raw_pages: list[tuple[str, str, str | None, bytes]] = field(default_factory=list)
+
+
+# Query parameters that only say where a reader clicked (campaign tags, click ids): feeds and
+# newsletters add them, so one article arrived as six sources, each fetched every run.
+TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|igshid|mc_cid|mc_eid|_ga|_gl)$",
+                             re.I)
+
+
+def article_url(url: str) -> str:
+    """The URL an article is fetched and stored under: no fragment (a server never sees it), no
+    tracking parameters, scheme and host lower-cased, dot segments resolved. Anything else is
+    kept as written; a URL that does not parse is left to the fetcher to refuse."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return url
+    query = parts.query
+    if query:
+        pairs = [p for p in query.split("&") if not TRACKING_PARAMS.match(p.split("=", 1)[0])]
+        query = "&".join(pairs)
+    path = parts.path
+    if "/." in path:  # RFC 3986 dot segments, as the server would resolve them
+        path = urlsplit(urljoin("http://h/", path)).path
+    netloc = parts.netloc if "@" in parts.netloc else parts.netloc.lower()
+    return urlunsplit((parts.scheme.lower(), netloc, path, query, ""))
+
+
+def article_urls(urls: list[str]) -> list[str]:
+    """`article_url` of each, first occurrence kept, in order."""
+    return list(dict.fromkeys(article_url(u) for u in urls))
 
 
 def read_url_file(path: str | Path) -> list[str]:
