@@ -17,6 +17,7 @@ import functools
 import os
 import sys
 import threading
+import time
 import types
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -76,6 +77,19 @@ _NOT_IN_WORKERS = ("sklearn", "scipy")
 def _lean_worker() -> None:
     for name in _NOT_IN_WORKERS:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None: "import fails" by design
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
+
+
+PARENT_CHECK_S = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose parent was killed (SIGKILL, the OOM killer) waits on its task queue forever;
+    it leaves within a second of being re-parented. (PR_SET_PDEATHSIG would follow the thread
+    that spawned the worker, a Prefect worker thread that ends long before the run.)"""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:

@@ -90,3 +90,44 @@ def test_cleaning_and_every_summarizer_give_the_same_results_on_the_pool_as_inli
         want, _ = summaries_for(inline, algorithm, SummaryLength(sentences=2), workers=1)
         assert not failures, (algorithm, failures[:1])
         assert got and {k: v.sentences for k, v in got.items()} == {k: v.sentences for k, v in want.items()}, algorithm
+
+
+def _pid(chunk: list[int]) -> list[int]:
+    return [os.getpid()]
+
+
+def test_workers_leave_when_their_parent_is_killed(tmp_path):
+    """kill -9 of a run (or the OOM killer) left its pool workers waiting on their queue for good."""
+    import signal
+    import subprocess
+    import time
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(repo)!r})\n"
+        "from tasks.parallel import map_chunks\n"
+        "from tests.test_parallel import _pid\n"
+        "if __name__ == '__main__':\n"
+        "    print(*sorted({p for r in map_chunks(_pid, list(range(64)), workers=2) for p in r}), flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    workers = [int(p) for p in parent.stdout.readline().split()]
+    assert workers and all(_alive(p) for p in workers)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
