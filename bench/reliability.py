@@ -315,7 +315,8 @@ def hostile_rows(tmp: Path, api: str) -> tuple[list[Row], list[HostileRow]]:
               "dangling.txt": "dangling symlink", "passwd.txt": "symlink to /etc/passwd",
               "zero.txt": "symlink to /dev/zero", "random.txt": "20 KB of random bytes as .txt",
               "nul.txt": "text with 50 NUL bytes", "bad_bom.txt": "UTF-8 BOM then invalid bytes",
-              "latin1.txt": "windows-1252 text, no declaration", "huge_line.txt": "1 MB single line",
+              "latin1.txt": "windows-1252 text, no declaration", "huge_line.txt": "420 KB single line",
+              "book.txt": "540 KB of text (no article)",
               "empty.txt": "empty file", "symbols.txt": "only punctuation"}
     try:
         for n, (name, label) in enumerate(labels.items()):

@@ -61,6 +61,12 @@ def text_kind(doc: Document) -> str:
         else PLAIN
 
 
+# The longest news features run to ~30,000 words (~200,000 characters). A text far beyond that is
+# not an article (a 10 MB page dump was stored as one: its cleaning took 15 s and every later
+# search-index build 40 s instead of 4); it fails before the cleaner spends time on it.
+MAX_TEXT_CHARS = 500_000
+
+
 def clean_docs(docs: list[Document], today: date | None = None, repeated: frozenset[str] | None = None,
                derive: Derive | None = None) -> tuple[list[Document], list[Failure]]:
     if repeated is None:
@@ -69,6 +75,10 @@ def clean_docs(docs: list[Document], today: date | None = None, repeated: frozen
     kept: list[Document] = []
     failures: list[Failure] = []
     for doc in docs:
+        if len(doc.raw_text) > MAX_TEXT_CHARS:
+            failures.append(Failure(doc.source, "clean", "too_long", f"{len(doc.raw_text):,} characters of text; "
+                                    f"an article has at most {MAX_TEXT_CHARS:,} (a page dump, a log, a book?)"))
+            continue
         try:
             cleaned = clean_document(
                 doc.raw_text, title=doc.meta.get("title"), published=doc.meta.get("published"),

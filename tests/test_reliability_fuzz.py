@@ -137,7 +137,7 @@ def make_nasty_folder(root) -> dict[str, str]:
         for _ in range(50 * 1024 * 1024 // len(chunk) + 1):
             fh.write(chunk)
     files = {
-        "one_line.txt": ("The storm closed roads " * 45_000 + ".").encode(),  # ~1 MB, a single line
+        "one_line.txt": ("The storm closed roads " * 20_000 + ".").encode(),  # ~460 KB, a single line
         "nested.html": b"<html><body>" + b"<div>" * 50_000 + b"deep text",
         "truncated.html": b"<html><head><title>Cut</title></head><body><article><p>The harbour reop",
         "bomb.json": b"[" * 100_000,
