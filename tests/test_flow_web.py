@@ -130,3 +130,28 @@ def test_tracking_tags_and_fragments_do_not_make_another_source(http_server, war
     assert http_server.hits("/a") == 1
     _, sources = Warehouse(warehouse_path).query("SELECT source FROM documents ORDER BY source")
     assert sources == [(a,), (f"{b}?id=2",)]
+
+
+@pytest.mark.parametrize("revisit_hours, second_hits", [("24", 1), ("0", 2)])
+def test_a_feed_article_fetched_within_the_revisit_window_is_not_requested_again(
+        http_server, warehouse_path, monkeypatch, revisit_hours, second_hits):  # noqa: F811
+    from flows.ingest import ingest
+
+    monkeypatch.setenv("NEWSFLOW_FETCH__REVISIT_AFTER_HOURS", revisit_hours)
+    http_server.route("/a", Reply(200, ARTICLE))
+    http_server.route("/b", Reply(200, ARTICLE_2))
+    listed = [http_server.url("/a")]
+
+    def feed(req):
+        items = "".join(f"<item><link>{u}</link></item>" for u in listed)
+        return Reply(200, f'<rss version="2.0"><channel>{items}</channel></rss>', content_type="application/rss+xml")
+
+    http_server.route("/feed.xml", feed)
+    first = ingest(feeds=[http_server.url("/feed.xml")], warehouse=str(warehouse_path))
+    listed.append(http_server.url("/b"))  # the next run's feed has a new article
+    second = ingest(feeds=[http_server.url("/feed.xml")], warehouse=str(warehouse_path))
+    assert (first["documents_new"], second["documents_new"], second["unchanged"]) == (1, 1, 1)
+    assert http_server.hits("/a") == second_hits and http_server.hits("/b") == 1
+    # an article given by URL is always fetched (for its edits)
+    ingest(urls=[http_server.url("/a")], warehouse=str(warehouse_path))
+    assert http_server.hits("/a") == second_hits + 1

@@ -396,6 +396,14 @@ class Warehouse:
         return dict(self._lookup("SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT doc_id FROM probe)",
                                  doc_id=doc_ids))
 
+    def fetched_since(self, urls: list[str], since: datetime) -> set[str]:
+        """The urls whose latest fetch, at or after `since` (naive UTC, as fetch_log keeps it),
+        stored or confirmed a document."""
+        rows = self._lookup("SELECT url FROM fetch_log WHERE url IN (SELECT url FROM probe) "  # noqa: S608 a datetime
+                            f"AND fetched_at >= TIMESTAMP '{since.isoformat(sep=' ')}' "
+                            "AND error IS NULL AND doc_id IS NOT NULL", url=urls)
+        return {url for (url,) in rows}
+
     def fetch_state(self, urls: list[str]) -> dict[str, tuple[str | None, str | None, str | None]]:
         """url -> (etag, last_modified, content_sha256) from the last successful fetch."""
         rows = self._lookup("SELECT url, etag, last_modified, content_sha256 FROM fetch_log "

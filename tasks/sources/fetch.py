@@ -75,7 +75,7 @@ from urllib.robotparser import RobotFileParser
 import httpcore
 import httpx
 
-from pydantic import BaseModel, BeforeValidator, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, field_validator
 from pydantic_settings import NoDecode
 
 from tasks.sources.url_safety import DEFAULT_SECRET_PARAMS, UnsafeURL, check_ips, check_url_syntax, redact_text
@@ -148,6 +148,9 @@ class FetchSettings(BaseModel):
     per_host_concurrency: int = 2
     per_host_delay_s: float = 1.0
     obey_robots: bool = True
+    # an article a feed or sitemap lists again is fetched again (for an edit) once its last good
+    # fetch is this old; 0 = every run. URLs given by --url / --url-file are always fetched.
+    revisit_after_hours: float = Field(24.0, ge=0)
     # SSRF guard. Intranet hosts on purpose: host names (".corp" for all under it) and address
     # ranges ("10.1.0.0/16") whose non-public addresses may be fetched. allow_private_addresses
     # lets every non-public address through (tests point at 127.0.0.1). Neither reaches
