@@ -90,6 +90,7 @@ ALLOWED_CONTENT_TYPES = frozenset(
         "application/xhtml+xml",
         "text/plain",
         "application/rss+xml",
+        "application/x-rss+xml",  # what many CMSs still send for RSS
         "application/atom+xml",
         "application/rdf+xml",
         "application/xml",

@@ -213,7 +213,9 @@ def check_url_syntax(url: str, *, allow_private: bool, max_length: int = DEFAULT
         raise UnsafeURL("bad_url", str(exc)) from None
     scheme = parts.scheme.lower()
     if scheme not in ALLOWED_SCHEMES:
-        raise UnsafeURL("unsafe_scheme", f"scheme {scheme or '(none)'!r} is not http/https")
+        if not scheme:
+            raise UnsafeURL("unsafe_scheme", "not a URL: it has no scheme (give http:// or https://)")
+        raise UnsafeURL("unsafe_scheme", f"scheme {scheme!r} is not http/https")
     if not host:
         raise UnsafeURL("bad_url", "no host")
     if parts.username is not None or parts.password is not None:
