@@ -342,6 +342,7 @@ class Pipeline:
             self._stage("store", _write, self.store, self.run_id, docs, failures, outcome.band_keys,
                         cfg.length.label(), batch, stories, lambda: self._reached("store", number), counts,
                         label=label)
+            self._reached("committed", number)
         self._reached("stored", number)
         result = BatchResult(label, number, counts, failures, docs)
         self.totals.add(result)

@@ -3,8 +3,10 @@ seam's type) and the report. Apart from `tasks.pipeline`, whose imports (the cle
 deduplicator, NumPy, SciPy) would cost every command a second just to read its settings."""
 
 # Stage names, in pipeline order: the Prefect task names, the report's timing keys and the
-# fault seam's boundaries. "stored" is after a batch's commit; "search-index" is the run's
-# index build, before its commit.
+# fault seam's boundaries. "committed" is after a batch's COMMIT, before its connection closes
+# (the commit is in the WAL, not yet checkpointed); "stored" after that; "search-index" is the
+# run's index build, before its commit.
 STAGES = ("read", "fetch", "discover-feeds", "clean", "deduplicate", "stories", "summarize", "store")
-FAULT_POINTS = ("read", "clean", "deduplicate", "stories", "summarize", "store", "stored", "search-index")
+FAULT_POINTS = ("read", "clean", "deduplicate", "stories", "summarize", "store", "committed", "stored",
+                "search-index")
 COUNTS = ("items_seen", "documents_new", "unchanged", "duplicates", "summaries", "failures")

@@ -27,8 +27,8 @@ def test_migrate_is_idempotent(tmp_path):
         assert con.execute("SELECT count(*) FROM schema_version").fetchone()[0] == len(migrations())
 
 
-def test_migration_6_drops_the_internal_lookup_indexes_from_an_existing_warehouse(tmp_path):
-    # a version-5 warehouse (as an earlier release left it) still has the two indexes
+def test_migrations_6_and_18_drop_every_secondary_index_from_an_existing_warehouse(tmp_path):
+    # a version-5 warehouse (as an earlier release left it) still has all five indexes
     store = Warehouse(tmp_path / "w.duckdb")
     with store.transaction() as con:
         con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)")
@@ -41,11 +41,12 @@ def test_migration_6_drops_the_internal_lookup_indexes_from_an_existing_warehous
         with store.connect() as con:
             return {r[0] for r in con.execute("SELECT index_name FROM duckdb_indexes()").fetchall()}
 
-    assert {"story_terms_term", "minhash_bands_key"} <= indexes()
+    secondary = {"story_terms_term", "minhash_bands_key", "documents_source", "documents_text_sha256",
+                 "story_members_story"}
+    assert secondary <= indexes()
     store.migrate()
-    assert not {"story_terms_term", "minhash_bands_key"} & indexes()
-    # the ones analysts' point lookups use stay
-    assert {"documents_source", "documents_text_sha256", "story_members_story"} <= indexes()
+    # 18: DuckDB replays a killed batch into the last three wrongly (tests/test_reliability_crash.py)
+    assert not secondary & indexes()
 
 
 def test_write_batch_is_atomic_and_repeatable(tmp_path):
