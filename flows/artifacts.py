@@ -137,6 +137,16 @@ class RunProgress:
         return self.percent()
 
 
+def failure_reason(exc: BaseException) -> str:
+    """Why a run failed, in one line: an interrupt says so (its exception carries no message)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (Ctrl-C / SIGINT)"
+    if type(exc).__name__ == "TerminationSignal":  # Prefect's, for SIGTERM
+        return "terminated (SIGTERM)"
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 class RunReport:
     """The run's report as it grows batch by batch: counts and failures (from the pipeline's
     totals), the new-articles table, the progress artifact and the terminal progress bar."""
@@ -190,7 +200,6 @@ class RunReport:
         """The report of a run that failed: why, and what it committed before. Never raises, so the
         run fails with its own exception, not with this one's."""
         try:
-            reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-            publish_run_artifacts({**self.as_dict(), "error": reason}, self.articles, self.articles_total)
+            publish_run_artifacts({**self.as_dict(), "error": failure_reason(exc)}, self.articles, self.articles_total)
         except Exception as publish_exc:  # noqa: BLE001 - e.g. the Prefect API is gone
             logger.warning("could not publish the failed run's report: %s", publish_exc)

@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from pydantic import Field
 
-from flows.artifacts import RunReport
+from flows.artifacts import RunReport, failure_reason
 from flows.parameters import check_warehouse, read_urls, run_config
 from flows.runners import on_dask
 from newsflow.settings import BATCH_SIZE_RANGE, LANGUAGE_PATTERN, NEAR_DUP_RANGE, Algorithm, load_settings
@@ -108,7 +108,7 @@ def ingest(
         if started:
             try:
                 store.finish_run(run_id, status="failed", counts=report.counts, timings=report.timings,
-                                 error=f"{type(exc).__name__}: {exc}")
+                                 error=failure_reason(exc))
             except Exception as record_exc:  # noqa: BLE001 - the run fails with its own reason, not this one
                 logger.warning("could not record the failed run in the warehouse: %s", record_exc)
         report.publish_failure(exc, logger)

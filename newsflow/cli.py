@@ -29,6 +29,32 @@ def _prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_CLIENT_RETRY_JITTER_FACTOR", "0.5")
 
 
+def _temporary_server_in_its_own_session() -> None:
+    """Ctrl-C signals the terminal's whole foreground process group, Prefect's temporary server
+    too: it died at once, and the interrupted run then retried the dead API for its report and
+    its final state for 20 minutes and more (a second Ctrl-C did not help). Started in a session
+    of its own, the server outlives the interrupt until the run has recorded it, and stops when
+    this process exits (Prefect stops it at exit). Prefect starts it with `subprocess.Popen` in
+    one module: that module alone gets a Popen that opens a new session."""
+    if os.environ.get("PREFECT_API_URL"):
+        return  # a real server: nothing of ours to keep alive
+    import subprocess
+    import types
+
+    from prefect.server.api import server as prefect_server
+
+    if getattr(prefect_server.subprocess, "own_session", False):
+        return
+
+    class OwnSessionPopen(subprocess.Popen):
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("start_new_session", True)
+            super().__init__(*args, **kwargs)
+
+    prefect_server.subprocess = types.SimpleNamespace(**{**vars(subprocess), "Popen": OwnSessionPopen,
+                                                         "own_session": True})
+
+
 def _positive_int(value: str) -> int:
     try:
         number = int(value)
@@ -46,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser("ingest", help="ingest files and folders into the warehouse", epilog=(
         "Exit codes: 0 the run completed (items that failed are failure rows, not errors), 1 the run "
         "failed (one line says why), 2 a bad flag, setting or path, refused before anything ran, 4 the run "
-        "completed but every item it saw failed (a dead feed, a wrong folder: each is a failure row)."))
+        "completed but every item it saw failed (a dead feed, a wrong folder: each is a failure row), 130 "
+        "interrupted (Ctrl-C): committed batches stay."))
     ingest.add_argument("paths", nargs="*", help="files, folders or glob patterns")
     ingest.add_argument("--url", action="append", default=[], dest="urls", metavar="URL",
                         help="article URL to fetch (repeatable)")
@@ -147,9 +174,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"newsflow ingest: {exc}", file=sys.stderr)
         return 2
     runner = make_task_runner(args.task_runner or settings.task_runner, args.dask_address or settings.dask_address)
+    _temporary_server_in_its_own_session()
     try:
         with progress.reporting(progress.ProgressReporter() if args.progress else None):
             report = ingest.with_options(task_runner=runner)(**parameters)
+    except KeyboardInterrupt:
+        print("\nnewsflow ingest: interrupted; batches it committed stay stored and the next run completes the "
+              "work (its runs row says what it committed)", file=sys.stderr)
+        return 130  # as a shell reports a command ended by SIGINT
     except Exception as exc:  # noqa: BLE001 - Prefect has logged the traceback; the user gets one line
         print(f"newsflow ingest: the run failed: {type(exc).__name__}: {exc}\n"
               "  batches it committed stay stored and the next run completes the work; its ingest-report artifact "

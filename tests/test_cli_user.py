@@ -114,6 +114,58 @@ def test_a_run_where_every_item_failed_exits_4_and_the_report_counts_past_the_li
     assert mixed.returncode == 0 and "every item failed" not in mixed.stdout, mixed.stderr[-3000:]
 
 
+@pytest.mark.slow
+def test_ctrl_c_stops_the_run_within_seconds_and_records_it(tmp_path):
+    """Ctrl-C signals the whole foreground group: Prefect's temporary server died with it and the run
+    retried the dead API for its report for 20 minutes and more. Now: out in seconds, one line, the
+    runs row says it was interrupted, no server left behind."""
+    import signal
+
+    from tests.test_reliability_crash import make_corpus
+
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, n=120)
+    warehouse = tmp_path / "w.duckdb"
+    env = _env(tmp_path, NEWSFLOW_WAREHOUSE=str(warehouse))
+    proc = subprocess.Popen([str(NEWSFLOW), "ingest", str(corpus), "--batch-size", "10", "--no-progress"], env=env,
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)  # its own group, as a shell's job is
+    for line in proc.stdout:
+        if "files batch 2/" in line and " new, " in line:
+            break
+    os.killpg(proc.pid, signal.SIGINT)
+    started = time.monotonic()
+    try:
+        rest, _ = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    assert proc.returncode == 130 and time.monotonic() - started < 60, rest[-3000:]
+    assert "newsflow ingest: interrupted; batches it committed stay stored" in rest
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        status, error, stored = con.execute("SELECT status, error, documents_new FROM runs").fetchone()
+    finally:
+        con.close()
+    assert (status, error) == ("failed", "interrupted (Ctrl-C / SIGINT)") and stored > 0
+    time.sleep(2)
+    assert not _servers_from(tmp_path / "prefect")  # the temporary server stopped with the run
+
+
+def _servers_from(prefect_home: Path) -> list[int]:
+    """Prefect server processes started with this PREFECT_HOME."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            args = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if b"prefect.server.api.server:create_app" in args and f"PREFECT_HOME={prefect_home}".encode() in environ:
+            found.append(int(proc.name))
+    return found
+
+
 @pytest.mark.parametrize("flag", [["--sentences", "0"], ["--batch-size", "-5"], ["--ratio", "5"],
                                   ["--near-dup-threshold", "7"], ["--algorithm", "nope"]])
 def test_bad_flags_exit_2_with_one_line_before_prefect_starts(tmp_path, seeds_dir, flag):
