@@ -78,11 +78,12 @@ def ingest(
         report.warehouse = str(store.path)
         pipeline = Pipeline(store, config, PrefectStages(on_dask=on_dask()), run_id)
         report.totals = pipeline.totals
-        store.migrate(wait_s=config.writer_wait_s)  # a lake queues here behind other writers too
+        store.migrate(wait_s=config.writer_wait_s)  # queues here behind another run's batches too
         secret = settings.fetch.redact_query_params  # run parameters are stored: no credentials in them
         store.start_run(run_id, flow_run.id, {"paths": paths, "urls": [redact_url(u, secret) for u in urls],
                                               "feeds": [redact_url(u, secret) for u in feeds], "url_file": url_file,
-                                              "warehouse": str(store.path), **config.describe()})
+                                              "warehouse": str(store.path), **config.describe()},
+                        wait_s=config.writer_wait_s)
         started = True
         files, missing = discover_paths(paths, follow_symlinks_outside=settings.follow_symlinks_outside)
         file_readers = pipeline.read_files(files, missing)

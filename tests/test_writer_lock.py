@@ -57,3 +57,28 @@ def test_timeout_names_the_holder(tmp_path):
         holder.kill()
         holder.wait()
     assert lock_path(warehouse).name == "w.duckdb.lock"
+
+
+def test_a_run_starting_while_another_writes_queues_for_its_schema_check_and_its_runs_row(tmp_path):
+    """migrate and start_run take the writer lock like a batch: a run started mid-run waited on
+    DuckDB's file lock instead, racing the other run's batches, and gave up after the 120 s lock
+    timeout rather than queueing for NEWSFLOW_WRITER_WAIT_S."""
+    from warehouse.store import Warehouse
+
+    warehouse = tmp_path / "w.duckdb"
+    Warehouse(warehouse).migrate()
+    holder = hold_in_subprocess(warehouse, 1.5)
+    store = Warehouse(warehouse)
+    store.migrate(wait_s=30)
+    assert holder.poll() is not None  # it got in only after the holder let go
+    holder = hold_in_subprocess(warehouse, 1.5)
+    store.start_run("r1", None, {}, wait_s=30)
+    assert holder.poll() is not None
+    holder.wait()
+    holder = hold_in_subprocess(warehouse, 600)
+    try:
+        with pytest.raises(WriterLockTimeout):
+            store.migrate(wait_s=0.5)
+    finally:
+        holder.kill()
+        holder.wait()

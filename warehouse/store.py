@@ -17,7 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -259,13 +259,14 @@ class Warehouse:
         return lakes.adapt_ddl(sql, lakes.view_names(m[2] for m in migrations()))
 
     def migrate(self, wait_s: float | None = None) -> int:
-        """Create or upgrade the schema; safe to call on every run. Returns the version. On a lake
-        it queues behind other writers for `wait_s` (a run's NEWSFLOW_WRITER_WAIT_S; default the
-        lock timeout), as the run's batches do."""
+        """Create or upgrade the schema; safe to call on every run. Returns the version. It queues
+        behind other writers for `wait_s` (a run's NEWSFLOW_WRITER_WAIT_S; default the lock
+        timeout), as the run's batches do."""
         # writers starting together on a new lake would each create the tables (DuckLake has no
-        # IF NOT EXISTS across uncommitted transactions) and record the versions twice
-        wait = self.lock_timeout_s if wait_s is None else wait_s
-        with self.exclusive_writer(wait) if self.lake is not None else nullcontext():
+        # IF NOT EXISTS across uncommitted transactions) and record the versions twice; on a file,
+        # a run started while another writes would otherwise race it for DuckDB's file lock
+        # between its batches and give up after NEWSFLOW_LOCK_TIMEOUT_S instead of queueing
+        with self.exclusive_writer(self.lock_timeout_s if wait_s is None else wait_s):
             return self._migrate()
 
     @_retry_write_conflicts
@@ -412,10 +413,11 @@ class Warehouse:
 
     # -- runs ------------------------------------------------------------------
     @_retry_write_conflicts
-    def start_run(self, run_id: str, flow_run_id: str | None, parameters: dict) -> None:
-        """Record a new `running` run owned by this process; first mark this host's dead runs abandoned."""
+    def start_run(self, run_id: str, flow_run_id: str | None, parameters: dict, wait_s: float | None = None) -> None:
+        """Record a new `running` run owned by this process; first mark this host's dead runs
+        abandoned. Queues behind other writers for `wait_s`, as `migrate` does."""
         owner = run_owner.current()
-        with self.transaction() as con:
+        with self.exclusive_writer(self.lock_timeout_s if wait_s is None else wait_s), self.transaction() as con:
             self._abandon_dead_runs(con, run_id)
             con.execute(
                 "INSERT INTO runs (run_id, flow_run_id, started_at, status, parameters, owner_host, owner_pid, "
