@@ -248,6 +248,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else (store.path.parent / "export" if store.lake is None else Path("export"))
     try:
         tables = export_parquet(store, out)
+    except OSError as exc:  # a read-only or full export folder
+        print(f"newsflow export: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     except (WarehouseLocked, duckdb.Error, ValueError) as exc:
         print(f"newsflow export: {exc}", file=sys.stderr)
         return 1

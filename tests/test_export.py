@@ -139,3 +139,11 @@ def test_cli_export(two_day_warehouse, tmp_path, capsys):
     assert "documents" in capsys.readouterr().out and (out / "views.sql").exists()
     assert main(["export", "--warehouse", str(tmp_path / "missing.duckdb"), "--out", str(out)]) == 2
     assert "run `newsflow ingest` first" in capsys.readouterr().err
+
+
+def test_cli_export_to_a_folder_it_cannot_write_is_one_line(two_day_warehouse, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["export", "--warehouse", str(two_day_warehouse.path), "--out", str(blocker / "export")]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [f"newsflow export: cannot write {blocker / 'export'}: Not a directory"]

@@ -170,3 +170,16 @@ def test_story_postings_come_dictionary_encoded_with_every_pair(tmp_path):
     # a term in more documents than max_postings retrieves nothing; no term at all, no rows
     assert "t1" not in tables.postings(["t1"], max_postings=10).column("term").to_pylist()
     assert tables.postings(["absent"], max_postings=1000).num_rows == 0
+
+
+def test_a_warehouse_from_a_newer_newsflow_is_not_written(tmp_path):
+    from warehouse.store import NewerWarehouse
+
+    store = Warehouse(tmp_path / "w.duckdb")
+    latest = store.migrate()
+    with store.transaction() as con:
+        con.execute("INSERT INTO schema_version VALUES (?, 'from the future', now())", [latest + 1])
+    with pytest.raises(NewerWarehouse, match=rf"schema version {latest + 1}; this newsflow knows up to {latest}"):
+        store.migrate()
+    _, rows = store.query("SELECT count(*) FROM documents")  # reading still works
+    assert rows == [(0,)]

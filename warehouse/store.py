@@ -53,6 +53,10 @@ class StoredVersion(NamedTuple):
     title: str | None
 
 
+class NewerWarehouse(RuntimeError):
+    """The warehouse was written by a newer newsflow (a schema version this code does not know)."""
+
+
 class WarehouseLocked(RuntimeError):
     """Another process held the write lock for longer than the configured bound."""
 
@@ -279,6 +283,11 @@ class Warehouse:
             # every missing version, not just those above the highest: numbers are reserved per
             # feature and may land out of order
             applied = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
+        known = max(m[0] for m in migrations())
+        if applied and max(applied) > known:
+            # a newer newsflow wrote it: this one's writes could break what that one relies on
+            raise NewerWarehouse(f"warehouse {self.path} has schema version {max(applied)}; this newsflow knows "
+                                 f"up to {known}: upgrade newsflow to write to it (reading with sql works)")
         # the missing migrations in as few transactions as DuckLake allows: it cannot bind a view that
         # replaces one over tables created or altered earlier in the same transaction (a new lake
         # failed at 17), so such a migration starts a transaction of its own; one per migration cost
