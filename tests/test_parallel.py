@@ -35,6 +35,16 @@ def test_freed_heap_memory_goes_back_to_the_os():
     assert len(pinned) == 100_000
 
 
+def _main_script(tmp_path, body: str):
+    """A main script that runs pool work from this checkout (`map_chunks` imported), then `body`."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    script = tmp_path / "main_script.py"
+    script.write_text(f"import sys\nsys.path.insert(0, {str(repo)!r})\nfrom tasks.parallel import map_chunks\n{body}")
+    return script
+
+
 def _worker_state(chunk: list[int]) -> list[dict]:
     # what real pool work loads, then what the worker process holds
     import tasks.batch  # noqa: F401
@@ -50,19 +60,11 @@ def test_workers_do_not_rerun_the_main_script_nor_load_what_pool_work_never_uses
     loading Prefect and the flow into each one; nltk pulled in scikit-learn and scipy."""
     import json
     import subprocess
-    from pathlib import Path
 
-    repo = Path(__file__).resolve().parent.parent
-    script = tmp_path / "main_script.py"
-    script.write_text(
-        "import json, sys\n"
-        f"sys.path.insert(0, {str(repo)!r})\n"
-        "import prefect  # a heavy main, like the CLI's\n"
-        "from tasks.parallel import map_chunks\n"
-        "from tests.test_parallel import _worker_state\n"
-        "if __name__ == '__main__':\n"
-        "    print(json.dumps(map_chunks(_worker_state, list(range(64)), workers=2)))\n"
-    )
+    script = _main_script(tmp_path, "import json\nimport prefect  # a heavy main, like the CLI's\n"
+                          "from tests.test_parallel import _worker_state\n"
+                          "if __name__ == '__main__':\n"
+                          "    print(json.dumps(map_chunks(_worker_state, list(range(64)), workers=2)))\n")
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240, check=True)
     states = [s for chunk in json.loads(out.stdout.strip().splitlines()[-1]) for s in chunk]
     assert len(states) == 2
@@ -101,19 +103,12 @@ def test_workers_leave_when_their_parent_is_killed(tmp_path):
     import signal
     import subprocess
     import time
-    from pathlib import Path
 
-    repo = Path(__file__).resolve().parent.parent
-    script = tmp_path / "parent.py"
-    script.write_text(
-        "import sys, time\n"
-        f"sys.path.insert(0, {str(repo)!r})\n"
-        "from tasks.parallel import map_chunks\n"
-        "from tests.test_parallel import _pid\n"
-        "if __name__ == '__main__':\n"
-        "    print(*sorted({p for r in map_chunks(_pid, list(range(64)), workers=2) for p in r}), flush=True)\n"
-        "    time.sleep(600)\n"
-    )
+    script = _main_script(tmp_path, "import time\nfrom tests.test_parallel import _pid\n"
+                          "if __name__ == '__main__':\n"
+                          "    print(*sorted({p for r in map_chunks(_pid, list(range(64)), workers=2) for p in r}), "
+                          "flush=True)\n"
+                          "    time.sleep(600)\n")
     parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     workers = [int(p) for p in parent.stdout.readline().split()]
     assert workers and all(_alive(p) for p in workers)
