@@ -129,7 +129,9 @@ def test_ctrl_c_stops_the_run_within_seconds_and_records_it(tmp_path):
     env = _env(tmp_path, NEWSFLOW_WAREHOUSE=str(warehouse))
     proc = subprocess.Popen([str(NEWSFLOW), "ingest", str(corpus), "--batch-size", "10", "--no-progress"], env=env,
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)  # its own group, as a shell's job is
+                            start_new_session=True,  # its own group, as a shell's job is
+                            # a shell's job takes SIGINT; a test worker may ignore it, and children inherit that
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in proc.stdout:
         if "files batch 2/" in line and " new, " in line:
             break
