@@ -224,7 +224,7 @@ def test_a_malformed_setting_is_one_line_not_a_traceback(tmp_path, name, value, 
 
 
 def test_a_run_language_must_be_a_language(tmp_path, seeds_dir):
-    for tag, ok in (("ge", False), ("xx", False), ("de", True), ("pt-BR", True), ("nb", True)):
+    for tag, ok in (("ge", False), ("pt-BR", True)):  # the rest of the table: tests/test_languages.py
         proc = subprocess.run([str(NEWSFLOW), "ingest", str(seeds_dir), "--language", tag,
                                "--url-file", str(tmp_path / "missing.txt"), "--warehouse", str(tmp_path / "w.duckdb")],
                               env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=120)

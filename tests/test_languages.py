@@ -347,3 +347,16 @@ def test_norwegian_story_terms_get_the_norwegian_prior(code, common, rare):
     (common_term,), (rare_term,) = term_counts(common, language=code), term_counts(rare, language=code)
     assert language_of(code) == code
     assert prior_fraction(common_term, code) > 50 * prior_fraction(rare_term, code)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("tag, code", [("de", "de"), ("pt-BR", "pt"), ("nb", "no"), ("NN", "no"), ("fil", "fil"),
+                                       ("iw", "he"), ("ge", None), ("xx", None), ("zzz", None), ("english", None)])
+def test_a_run_language_is_a_language_cldr_knows(tag, code):
+    from tasks.text.language import run_language
+
+    if code is None:
+        with pytest.raises(ValueError, match="is not a language code"):
+            run_language(tag)
+    else:
+        assert run_language(tag) == code
