@@ -55,7 +55,7 @@ def run_config(settings: Settings, *, algorithm: str | None = None, summary_sent
         search_policy=settings.search.policy(),
         story=story_config(settings),
         fault=FaultPoint(fault.at, fault.batch, fault.marker) if fault.at else None,
-        language=run_language(language or settings.language) if (language or settings.language) else None,
+        language=run_language(language or settings.language),
     )
 
 

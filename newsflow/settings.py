@@ -182,8 +182,7 @@ class Settings(BaseSettings):
     @field_validator("language")
     @classmethod
     def _a_language(cls, value: str | None) -> str | None:
-        if value:
-            run_language(value)  # 'xx' has the pattern's shape; every document would carry it
+        run_language(value)  # 'xx' has the pattern's shape; every document would carry it
         return value
 
     @field_validator("schedule_cron")
@@ -231,11 +230,12 @@ def get_settings(**overrides) -> Settings:
 def settings_error(exc: Exception) -> str | None:
     """A bad NEWSFLOW_* value as one line naming the variable, or None for another exception."""
     if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{ENV_PREFIX}{'__'.join(str(p) for p in e['loc']).upper()}: {str(e['msg']).removeprefix('Value error, ')}"
-            if e["loc"]
-            else str(e["msg"]).removeprefix("Value error, ")  # a rule across settings names them itself
-            for e in exc.errors())
+        def one(e) -> str:
+            message = str(e["msg"]).removeprefix("Value error, ")
+            # a rule across settings names them itself
+            return f"{ENV_PREFIX}{'__'.join(str(p) for p in e['loc']).upper()}: {message}" if e["loc"] else message
+
+        return "; ".join(one(e) for e in exc.errors())
     if isinstance(exc, SettingsError):  # a value that is not the JSON its field needs ("error parsing value …")
         return f"{exc}" + (f" ({exc.__cause__})" if exc.__cause__ else "")
     return None

@@ -278,9 +278,10 @@ class Pipeline:
         recent: set[str] = set()
         if hours and found:
             since = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(hours=hours)
+            keys = stored_urls(found, self.config.fetch)
             with self.store.session():
-                fresh = self.store.fetched_since(stored_urls(found, self.config.fetch), since)
-            recent = {url for url, key in zip(found, stored_urls(found, self.config.fetch)) if key in fresh}
+                fresh = self.store.fetched_since(keys, since)
+            recent = {url for url, key in zip(found, keys) if key in fresh}
         found = [url for url in found if url not in recent]
         skipped = BatchInput("feed discovery", [], failures, unchanged=len(recent))
         return found, (skipped if failures or recent else None)

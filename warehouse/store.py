@@ -244,14 +244,16 @@ class Warehouse:
                 raise
             con.execute("COMMIT")
 
-    def exclusive_writer(self, wait_s: float):
-        """Held by a run from "what is stored?" to commit (see warehouse/writer_lock.py).
+    def exclusive_writer(self, wait_s: float | None = None):
+        """Held by a run from "what is stored?" to commit (see warehouse/writer_lock.py), queueing
+        for `wait_s` (default: the lock timeout).
 
         DuckLake would take the commits of several writers at once (a lost commit is retried), but
         a batch's duplicate and story decisions are made from lookups before its commit: two
         writers holding copies of one article would each find no canonical copy and both keep
         theirs. So lake writers take turns here too, across machines on a Postgres catalog; their
         reading, cleaning and summarizing outside this section still run at once."""
+        wait_s = self.lock_timeout_s if wait_s is None else wait_s
         if self.lake is not None:
             return self.lake.writer_lock(wait_s)
         return writer_lock(self.path, wait_s=wait_s)
@@ -270,7 +272,7 @@ class Warehouse:
         # IF NOT EXISTS across uncommitted transactions) and record the versions twice; on a file,
         # a run started while another writes would otherwise race it for DuckDB's file lock
         # between its batches and give up after NEWSFLOW_LOCK_TIMEOUT_S instead of queueing
-        with self.exclusive_writer(self.lock_timeout_s if wait_s is None else wait_s):
+        with self.exclusive_writer(wait_s):
             return self._migrate()
 
     @_retry_write_conflicts
@@ -426,7 +428,7 @@ class Warehouse:
         """Record a new `running` run owned by this process; first mark this host's dead runs
         abandoned. Queues behind other writers for `wait_s`, as `migrate` does."""
         owner = run_owner.current()
-        with self.exclusive_writer(self.lock_timeout_s if wait_s is None else wait_s), self.transaction() as con:
+        with self.exclusive_writer(wait_s), self.transaction() as con:
             self._abandon_dead_runs(con, run_id)
             con.execute(
                 "INSERT INTO runs (run_id, flow_run_id, started_at, status, parameters, owner_host, owner_pid, "

@@ -555,12 +555,12 @@ class _Run:
 
     async def _attempt(self, url: str, prev: PreviousFetch | None, result: FetchResult) -> None:
         s = self.s
-        headers: dict[str, str] = {}
+        validators: dict[str, str] = {}  # the request's only headers beyond the client's
         if prev is not None:
             if prev.etag:
-                headers["If-None-Match"] = prev.etag
+                validators["If-None-Match"] = prev.etag
             if prev.last_modified:
-                headers["If-Modified-Since"] = prev.last_modified
+                validators["If-Modified-Since"] = prev.last_modified
         current = url
         seen = {url}
         hops: list[str] = []
@@ -571,7 +571,7 @@ class _Run:
                 allowed, _ = await self.allowed_by_robots(current)
                 if not allowed:
                     raise _FetchError("blocked_by_robots", f"robots.txt disallows {current}", final_url=current)
-            resp, body = await self.request(current, headers, max_bytes=s.max_body_bytes, check_type=True)
+            resp, body = await self.request(current, validators, max_bytes=s.max_body_bytes, check_type=True)
             status = resp.status_code
             result.status, result.final_url = status, current
             if status in REDIRECT_STATUSES:
@@ -592,7 +592,7 @@ class _Run:
             result.last_modified = resp.headers.get("last-modified")
             result.content_type = resp.headers.get("content-type")
             if status == 304:
-                if not headers:
+                if not validators:
                     raise _FetchError("http_304", "Not Modified to a request without validators: nothing "
                                       "stored that it could mean", status=status, final_url=current)
                 result.ok, result.not_modified = True, True

@@ -68,10 +68,12 @@ def normalise(tag: str | None) -> str | None:
     return _ALIASES.get(primary, primary)
 
 
-def run_language(tag: str) -> str:
-    """The bare code of a language a run or a setting names ('pt-BR' -> 'pt', 'nb' -> 'no').
-    ValueError for a tag no language has ('xx', 'ge' for German): every document of the run
-    would be stored, stemmed and summarised as that language."""
+def run_language(tag: str | None) -> str | None:
+    """The bare code of a language a run or a setting names ('pt-BR' -> 'pt', 'nb' -> 'no'); None
+    when none is named. ValueError for a tag no language has ('xx', 'ge' for German): every
+    document of the run would be stored, stemmed and summarised as that language."""
+    if not tag:
+        return None
     code = normalise(tag)
     if code is None or code not in _iso_639_codes():
         raise ValueError(f"{tag!r} is not a language code; give an ISO 639-1 code such as de, fr or pt-BR")
