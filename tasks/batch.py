@@ -95,7 +95,10 @@ def clean_docs(docs: list[Document], today: date | None = None, repeated: frozen
         doc.title_source = (doc.meta.get("title_source") or "record") if doc.meta.get("title") else (
             "text" if cleaned.title else None)
         doc.published_at = cleaned.published_at
-        doc.published_raw = cleaned.published_raw
+        # the markup's own spelling of the date the extractor read (the cleaner saw it as ISO)
+        given = doc.meta.get("published")
+        doc.published_raw = doc.meta.get("published_raw", given) if given and cleaned.published_raw == given \
+            else cleaned.published_raw
         doc.date_convention = cleaned.date_convention
         doc.outlet = cleaned.outlet
         # the page's markup (or the record's field) first, the "By ..." line of the text after it; a

@@ -32,6 +32,7 @@ from tasks.dedup.terms import warm_prior
 from tasks.document import Document, Failure
 from tasks.parallel import release_freed_memory
 from tasks.sources.fetch import FetchSettings
+from tasks.sources.web import stored_url
 from tasks.stage_names import COUNTS, FAULT_POINTS
 from tasks.summarize.length import SummaryLength
 
@@ -241,6 +242,9 @@ class Pipeline:
 
             def read(group=group, label=label, failed=failed) -> BatchInput:
                 docs, failures = self._stage("read", read_paths, group, self.config.max_file_bytes, label=label)
+                for doc in docs:  # a record's or a saved page's URL is stored as a fetched one is
+                    if doc.url:
+                        doc.url = stored_url(doc.url, self.config.fetch.redact_query_params)
                 return BatchInput(label, docs, failed + failures)
 
             readers.append(read)

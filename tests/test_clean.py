@@ -717,3 +717,70 @@ def test_news_about_passwords_trials_and_cookies_is_not_a_wall(line):
 def test_a_paywall_in_another_language_leaves_the_headline(headline, wall):
     c = clean_document(f"{headline}\n\n{wall}", title=headline, today=TODAY)
     assert c.headline_only and c.text == headline
+
+
+# ------------------------------------------------------------------ a scraped page's layout
+# Lines a site prints above its headline, each shaped like a headline itself (3+ words)
+FURNITURE = ["Keyboard shortcuts for audio player", "Metro Wire Daily", "Tech | Gadgets | Science | Reviews",
+             "Startseite > Politik > Deutschland", "Skip to contentSkip to site index"]
+WIRE_BODY = [
+    "SANTIAGO, Dec 1 (Reuters) - Chile's copper production fell 4% in October from a year earlier, the "
+    "national statistics agency said on Monday, as output at the Escondida mine stalled during maintenance.",
+    "The world's largest copper producer has struggled to lift output as ore grades decline at its older mines.",
+    "Analysts expect production to recover next year when two expansion projects come online.",
+]
+
+
+@pytest.mark.parametrize("furniture", FURNITURE)
+def test_the_headline_is_the_line_above_the_cut_lead_not_the_furniture_above_it(furniture):
+    """A scraped page: furniture, headline, the lead cut off, a date line, the body. The headline
+    is the line above the lead whatever stands above it, and that furniture is not article text."""
+    raw = "\n\n".join([furniture, "Chile's copper output falls 4% in October as Escondida stalls",
+                       "Chile's copper production fell 4% in October from a year earlier, the national statistics…",
+                       "2025-12-01T08:30:00+00:00", *WIRE_BODY])
+    c = clean_document(raw, today=TODAY)
+    assert c.title == "Chile's copper output falls 4% in October as Escondida stalls"
+    assert paragraphs(c) == WIRE_BODY
+    assert str(c.published_at) == "2025-12-01"
+    assert furniture in rules(c)
+
+
+def test_a_lead_repeated_behind_a_wire_dateline_is_removed_once():
+    """The standfirst repeats the body's first paragraph without its dateline ("SANTIAGO, Dec 1
+    (Reuters) - "): it is the cut lead all the same, and the outlet is the agency."""
+    lead = "Chile's copper production fell 4% in October from a year earlier, the national statistics agency said"
+    raw = "\n\n".join(["Chile's copper output falls 4% in October", lead + "...", "Dec. 1, 2025", *WIRE_BODY])
+    c = clean_document(raw, today=TODAY)
+    assert paragraphs(c) == WIRE_BODY
+    assert rules(c)[lead + "..."] == "truncated_prefix"
+    assert c.outlet == "Reuters"
+
+
+def test_every_date_line_at_the_top_goes_the_first_gives_the_date():
+    raw = "\n\n".join(["Harbour commissioners approve cruise terminal", "Published 4 Dec 2025",
+                       "Last modified on Fri 5 Dec 2025 11.12 GMT", *BODY])
+    c = clean_document(raw, today=TODAY)
+    assert paragraphs(c) == BODY
+    assert str(c.published_at) == "2025-12-04"
+    assert rules(c)["Last modified on Fri 5 Dec 2025 11.12 GMT"] == "dateline"
+
+
+def test_menus_are_never_headlines():
+    from tasks.text.metadata import title_candidate
+
+    assert not title_candidate("Tech | Gadgets | Science | Reviews")
+    assert not title_candidate("Startseite > Politik > Deutschland")
+    assert title_candidate("Rose Parade 2020 | CNN")
+    assert title_candidate("北海道で記録的な大雪 札幌で観測史上最多の積雪")
+
+
+def test_a_japanese_page_keeps_its_headline_date_and_short_paragraphs():
+    """Japanese has no spaces: a headline is one 'word' and a full sentence under 40 characters
+    looked like a menu item. Lengths count a character as half a word; 2025年12月5日 is a date."""
+    body = ["5日午前10時ごろ、東京都渋谷区道玄坂の雑居ビルから出火した。", "東京消防庁によると、ポンプ車など30台が出動した。",
+            "火は約2時間後に消し止められた。", "けが人はいなかった。"]
+    raw = "\n\n".join(["ログイン 会員登録 ニュースレター", "東京・渋谷で火災 けが人なし", body[0], "2025年12月5日 12時10分", *body])
+    c = clean_document(raw, today=TODAY)
+    assert c.title == "東京・渋谷で火災 けが人なし"
+    assert str(c.published_at) == "2025-12-05"
+    assert paragraphs(c) == body

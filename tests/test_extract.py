@@ -278,7 +278,7 @@ def test_html_page_is_stored_with_its_table_list_and_metadata_sources(tmp_path, 
     from tasks.sources.files import discover_paths
     from warehouse.store import Warehouse
 
-    page = TABLE_PAGE.replace("<head>", "<head>" + JSONLD)
+    page = TABLE_PAGE.replace("<head>", "<head>" + JSONLD.replace('"2024-03-05"', '"2024-03-05T10:15:00+01:00"'))
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "storm.html").write_text(page, encoding="utf-8")
     (tmp_path / "in" / "dump.txt").write_text(
@@ -302,6 +302,9 @@ def test_html_page_is_stored_with_its_table_list_and_metadata_sources(tmp_path, 
     assert (title, title_source, author, author_source) == (
         "Council expands the riverside park", "json-ld", "Ana Lopez; Ben Ode", "json-ld")
     assert "Weather" not in dump_text  # a plain-text dump still loses its menu
+    # the date as the markup wrote it (it was stored re-spelt as the parsed day)
+    _, dated = store.query("SELECT CAST(published_at AS VARCHAR), published_raw FROM documents WHERE source LIKE '%storm.html'")
+    assert dated == [("2024-03-05", "2024-03-05T10:15:00+01:00")]
     # table rows and bare list items stay in the text but never become summary sentences
     _, picked = store.query("SELECT s.sentence FROM summary_sentences s JOIN documents d USING (doc_id) "
                             "WHERE d.source LIKE '%storm.html'")
@@ -361,3 +364,14 @@ def test_prose_escalation_keeps_the_fast_text_when_the_full_text_has_no_more_pro
     monkeypatch.setattr(extract, "_page_text_chars", lambda tree: len(listing))
     assert extract._main_text(None, None) == listing  # the full cascade ran, its text had no more prose
     assert calls == [True, False]
+
+
+@pytest.mark.parametrize("page_name", ["Council expands riverside park",
+                                       "Council expands riverside park - The Daily Example"])
+def test_the_outlet_is_the_site_not_the_web_pages_name(page_name):
+    """JSON-LD's WebPage "name" is sometimes the headline: the site name comes from og:site_name then
+    (the outlet column listed headlines as outlets)."""
+    page = ARTICLE.replace('{"@type": "NewsArticle", "headline": "Council expands riverside park"}',
+                           '{"@context": "https://schema.org", "@graph": [{"@type": "NewsArticle", "headline": '
+                           f'"Council expands riverside park"}}, {{"@type": "WebPage", "name": "{page_name}"}}]}}')
+    assert extract_html(page).sitename == "The Daily Example"

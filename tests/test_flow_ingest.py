@@ -157,3 +157,18 @@ def test_file_batches_close_at_the_file_count_or_the_byte_budget(tmp_path):
     assert [[f.name for f in b] for b in batches] == [
         ["0.txt", "1.txt", "2.txt"], ["3.txt"], ["4.txt", "5.txt", "6.txt"], ["7.txt", "vanished.txt"]]
     assert sum(len(b) for b in batches) == len(files)
+
+
+def test_a_records_url_is_stored_as_a_fetched_one_with_the_secrets_the_settings_name(tmp_path, monkeypatch):
+    """A JSON record's `url` goes through the same rules as a fetched URL: fragment and tracking
+    parameters dropped, host lower-cased, and every parameter NEWSFLOW_FETCH__REDACT_QUERY_PARAMS
+    names redacted (the record path used the built-in list and kept the rest as written)."""
+    monkeypatch.setenv("NEWSFLOW_FETCH__REDACT_QUERY_PARAMS", "mysecret,token")
+    body = "Wildfires spread across the hills on Tuesday, fire crews said after a long night. " * 12
+    (tmp_path / "dump.jsonl").write_text(json.dumps(
+        {"title": "Wildfires spread", "text": body,
+         "url": "https://Example.ORG/c?mysecret=xyz789&id=8&utm_medium=email#top"}) + "\n", encoding="utf-8")
+    report = run_ingest(paths=[str(tmp_path / "dump.jsonl")], warehouse=str(tmp_path / "w.duckdb"))
+    assert report["documents_new"] == 1
+    _, rows = Warehouse(tmp_path / "w.duckdb").query("SELECT url FROM documents")
+    assert rows == [("https://example.org/c?mysecret=REDACTED&id=8",)]

@@ -360,3 +360,34 @@ def test_a_run_language_is_a_language_cldr_knows(tag, code):
             run_language(tag)
     else:
         assert run_language(tag) == code
+
+
+def test_a_scraped_page_under_site_furniture_is_stored_by_its_headline(tmp_path):
+    """What a user reads back after ingesting pages whose first lines are site furniture: the
+    headline as title, the date, and a text and summary without the furniture or the lead twice."""
+    english = "\n\n".join([
+        "Keyboard shortcuts for audio player", "Chile's copper output falls 4% in October",
+        "Chile's copper production fell 4% in October from a year earlier, the national statistics agency said...",
+        "Dec. 1, 2025",
+        "SANTIAGO, Dec 1 (Reuters) - Chile's copper production fell 4% in October from a year earlier, the national "
+        "statistics agency said on Monday, as output at the Escondida mine stalled during maintenance.",
+        "The world's largest copper producer has struggled to lift output as ore grades decline at older mines.",
+        "Analysts expect production to recover next year when two expansion projects come online."])
+    japanese = "\n\n".join([
+        "ログイン 会員登録 ニュースレター", "東京・渋谷で火災 けが人なし", "5日午前10時ごろ、東京都渋谷区道玄坂の雑居ビルから出火した。",
+        "2025年12月5日 12時10分", "5日午前10時ごろ、東京都渋谷区道玄坂の雑居ビルから出火した。",
+        "東京消防庁によると、ポンプ車など30台が出動した。", "火は約2時間後に消し止められた。", "けが人はいなかった。"])
+    (tmp_path / "copper.txt").write_text(english, encoding="utf-8")
+    (tmp_path / "fire.txt").write_text(japanese, encoding="utf-8")
+    store = _ingest([tmp_path], tmp_path / "news.duckdb")
+    got = {Path(src).name: row for src, *row in _rows(store, (
+        "SELECT d.source, d.title, CAST(d.published_at AS VARCHAR), d.outlet, d.text, s.summary FROM documents d "
+        "JOIN summaries s USING (doc_id)"))}
+    title, day, outlet, text, summary = got["copper.txt"]
+    assert (title, day, outlet) == ("Chile's copper output falls 4% in October", "2025-12-01", "Reuters")
+    assert "Keyboard" not in text and text.count("fell 4% in October") == 1
+    assert "Keyboard" not in summary and summary.count("fell 4% in October") <= 1
+    title, day, _, text, summary = got["fire.txt"]
+    assert (title, day) == ("東京・渋谷で火災 けが人なし", "2025-12-05")
+    assert "ログイン" not in text and text.count("出火した") == 1 and "けが人はいなかった。" in text
+    assert summary.count("出火した") <= 1

@@ -153,6 +153,14 @@ def test_byline_author_in_other_languages():
     assert byline_author("Di Maio ha detto che il governo cadrà.") is None
 
 
+def test_bylines_that_name_the_author_without_by():
+    assert byline_author("Author: Elena Kuznetsova") == "Elena Kuznetsova"
+    assert byline_author("Report by Tom Ellery at Vale Park") == "Tom Ellery"
+    assert byline_author("Автор: Ирина Соколова") == "Ирина Соколова"
+    assert byline_author("Auteur : Élodie Durand") == "Élodie Durand"
+    assert byline_author("Author of the report said the figures were wrong.") is None
+
+
 def test_guess_outlet_strong_self_reference():
     lines = ["Support The Moscow Times!", "", "Body text.", "A Message from The Moscow Times:"]
     assert guess_outlet(lines, "\n".join(lines)) == "The Moscow Times"

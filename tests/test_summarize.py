@@ -176,3 +176,18 @@ def test_three_megabyte_inputs_summarize_to_real_sentences():
     summary = summarize(text, title="Harbour council")
     assert len(summary.sentences) == 3
     assert all(sents[p] == s for p, s in summary.sentences)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_a_sentence_the_article_repeats_is_in_the_summary_once(algorithm):
+    """A pull quote repeating a quoted sentence (and a standfirst sentence repeated in the body)
+    says nothing new: the summary never carries it twice, however long it is asked to be."""
+    quote = "It is the first evidence that the permafrost is thawing under the sea"
+    text = (f'Scientists found methane leaking from the Arctic seabed at a record rate. "{quote}," the authors '
+            f'wrote. The team sampled forty sites over two summers.\n\n"{quote}."\n\nThe findings were published '
+            "in Nature on Tuesday. Other researchers urged caution about the estimates.\n\nThe team sampled forty "
+            "sites over two summers.")
+    got = [s for _, s in summarize(text, algorithm=algorithm, sentences=10).sentences]
+    assert sum(quote in s for s in got) == 1
+    assert sum("forty sites" in s for s in got) == 1
+    assert len(got) == 5

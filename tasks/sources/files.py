@@ -22,7 +22,6 @@ from pathlib import Path
 
 from tasks.document import Document, Failure, sha256_hex
 from tasks.sources.content import ReadError, check_bytes, check_text
-from tasks.sources.url_safety import redact_url
 
 __all__ = ["ReadError", "discover_paths", "decode_bytes", "detect_encoding", "sniff_utf16", "strip_nul", "read_file",
            "parse_bytes", "fill_from_html", "record_to_document", "strip_markdown", "SUPPORTED_SUFFIXES"]
@@ -507,6 +506,7 @@ def fill_from_html(doc: Document, html: str) -> None:
     doc.meta["text_kind"] = "html"
     doc.meta.update({k: v for k, v in {
         "title": extracted.title, "published": extracted.date.isoformat() if extracted.date else None,
+        "published_raw": extracted.date_raw,
         "outlet": extracted.sitename, "author": extracted.author, "language": extracted.language,
         "title_source": extracted.title_source, "author_source": extracted.author_source,
     }.items() if v})
@@ -535,8 +535,8 @@ def _first_field(record: dict, name: str):
 
 
 def _record_url(record: dict) -> str | None:
-    url = _first_field(record, "url")
-    return redact_url(url) if url else None  # a dump's URLs may carry tokens too
+    # as written: the pipeline normalises and redacts it with the run's settings (web.stored_url)
+    return _first_field(record, "url")
 
 
 def record_to_document(source: str, record: object, encoding: str) -> Document:

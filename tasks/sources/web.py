@@ -145,6 +145,12 @@ def _result_to_document(result: FetchResult, secret: tuple[str, ...] = DEFAULT_S
     return doc
 
 
+def stored_url(url: str, secret_params) -> str:
+    """An article URL as the warehouse keeps it, fetched or named by a record's `url` field:
+    normalised (`article_url`) and its secrets redacted."""
+    return redact_url(article_url(url), secret_params)
+
+
 def stored_urls(urls: list[str], settings: FetchSettings) -> list[str]:
     """The URLs as the warehouse keeps them (redacted): the keys of the stored fetch state."""
     return [redact_url(u, settings.redact_query_params) for u in urls]

@@ -173,8 +173,31 @@ class _Prepared:
                 self.index_in_para.append(i)
                 self.para_len.append(len(para))
         content = [i for i, s in enumerate(self.sentences) if not is_non_content(s, self.rules.english)]
+        content = _without_repeats(self.sentences, content)
         self.candidates: list[int] = content if content else list(range(len(self.sentences)))
         self.title = (title or "").strip() or None
+
+
+_KEY_DROP_RE = re.compile(r"[\W_]+")
+_REPEAT_HEAD = 20  # characters of a sentence's key: shorter sentences are never called repeats
+
+
+def _without_repeats(sentences: list[str], candidates: list[int]) -> list[int]:
+    """The candidates less the sentences another candidate already says: a pull quote that
+    repeats a quoted sentence, a standfirst sentence repeated in the body. A sentence whose words
+    (case and punctuation aside) open another one goes, the longer stays; of equals, the first."""
+    keys = {i: _KEY_DROP_RE.sub("", sentences[i].casefold()) for i in candidates}
+    by_head: dict[str, list[int]] = {}
+    for i in candidates:
+        if len(keys[i]) >= _REPEAT_HEAD:
+            by_head.setdefault(keys[i][:_REPEAT_HEAD], []).append(i)
+    drop = set()
+    for group in by_head.values():
+        for i in group:
+            if any(j != i and j not in drop and keys[j].startswith(keys[i])
+                   and (len(keys[j]) > len(keys[i]) or j < i) for j in group[:50]):
+                drop.add(i)
+    return [i for i in candidates if i not in drop]
 
 
 def prepare(text: str, title: str | None = None, language: str | None = "en") -> _Prepared:

@@ -16,7 +16,8 @@ Rules, in priority order (the first one that fires names the removal):
 
 ``title``                     the title line (given, or guessed by `metadata.guess_title`)
 ``dateline``                  a short line that is mostly a date near the top
-                              ("Syria resolution news - 09/26/2013", "Published 26 Sep 2013")
+                              ("Syria resolution news - 09/26/2013", "Published 26 Sep 2013");
+                              the first one gives the date, later ones ("Updated ...") go too
 ``byline``                    "By Jane Doe" near the top (sets `author`)
 ``pattern:<section>``         a regex of tasks/text/data/boilerplate_patterns.txt (browser
                               warnings, newsletter/subscription/donation/cookie/share/follow
@@ -46,6 +47,9 @@ Rules, in priority order (the first one that fires names the removal):
                               least 70% of the block's lines and 50% of its characters are
                               boilerplate (flagged by a rule above, appeal vocabulary
                               addressed to the reader, or headline-like link lines).
+``above_title``               (plain text) what is left above a guessed headline that is not
+                              a body paragraph: site furniture ("Skip to content", a section
+                              or outlet name), which a page has only above its story
 
 A line ending with sentence punctuation (. ! ? … : ; quotes) is never removed by the
 structural short-line rules, so real short paragraphs survive. If every line would be
@@ -75,6 +79,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from tasks.text import metadata as md
+from tasks.text.tokens import layout_words, unspaced
 
 PATTERNS_PATH = Path(__file__).with_name("data") / "boilerplate_patterns.txt"
 PATTERN_MAX_LINE_CHARS = 400
@@ -101,14 +106,14 @@ _EDITORIAL_SECTIONS = frozenset({"read_more", "click_here", "follow", "watch_bel
 # listings: rule "pattern:fragments" (off for HTML).
 _CODE_LINE_RE = re.compile(r"\w_\w|[{};=<>]|^\s*[\w.-]+:\s+\S+$")
 ALL_RULES = frozenset({
-    "unwrap", "title", "dateline", "byline", "pattern", "pattern:editorial", "pattern:fragments",
+    "unwrap", "title", "above_title", "dateline", "byline", "pattern", "pattern:editorial", "pattern:fragments",
     "repeated_across_documents",
     "duplicate_paragraph", "truncated_prefix", "short_line_run", "menu_line", "short_line",
     "trailing_block", "access_wall",
 })
 RULES: dict[str, frozenset[str]] = {
     PLAIN: ALL_RULES,
-    HTML: ALL_RULES - {"unwrap", "pattern:editorial", "pattern:fragments", "repeated_across_documents",
+    HTML: ALL_RULES - {"unwrap", "above_title", "pattern:editorial", "pattern:fragments", "repeated_across_documents",
                        "duplicate_paragraph", "truncated_prefix", "short_line_run", "menu_line", "short_line"},
 }
 
@@ -493,10 +498,12 @@ def boilerplate_rule(line: str, walls_only: bool = False) -> str | None:
 
 # ------------------------------------------------------------------ structure helpers
 
-_END_PUNCT = tuple(".!?…:;\"'”’»)]")
+_END_PUNCT = tuple(".!?…:;\"'”’»)]。！？」』")
 _WORDS_RE = re.compile(r"\S+")
-_MENU_SPLIT_RE = re.compile(r"\s+[|•·/]\s+|\s*[|•·]\s*")
 _LETTER_START_LOWER_RE = re.compile(r"^[^\W\d_]")
+
+
+_HEAD = 15  # characters of a paragraph's key that index it for the truncated-prefix look-up
 
 
 def _local_key(line: str) -> str:
@@ -508,17 +515,19 @@ def _ends_sentence(line: str) -> bool:
     return line.rstrip().endswith(_END_PUNCT)
 
 
+def _body_paragraph(line: str) -> bool:
+    """Prose: twelve words or more ending as a sentence does."""
+    return layout_words(line) >= 12 and _ends_sentence(line)
+
+
 def _is_short(line: str) -> bool:
     if len(line) > 40 or _ends_sentence(line):
         return False
-    return len(line.split()) <= 4
+    return layout_words(line) <= 4
 
 
 def _is_menu_line(line: str) -> bool:
-    if len(line) > 200 or _ends_sentence(line):
-        return False
-    items = [x for x in _MENU_SPLIT_RE.split(line) if x.strip()]
-    return len(items) >= 3 and all(len(x.split()) <= 3 for x in items)
+    return not _ends_sentence(line) and md.menu_line(line)
 
 
 def _unwrap(text: str) -> list[str]:
@@ -621,7 +630,7 @@ def looks_like_caption(line: str, *, before_body: bool = False) -> bool:
 # ------------------------------------------------------------------ main entry point
 
 _CAPTION_LABEL_RE = re.compile(r"^(?:image|media|photo|video) caption\s*[,:]?$", re.IGNORECASE)
-_SOFT_RULES = {"short_line", "short_line_run", "menu_line", "trailing_block", "repeated_across_documents"}
+_SOFT_RULES = {"above_title", "short_line", "short_line_run", "menu_line", "trailing_block", "repeated_across_documents"}
 _ADDRESS_RE = re.compile(r"\b(?:we|our|us|you|your|you're|yours)\b", re.IGNORECASE)
 _TITLE_SUFFIX_SEP_RE = re.compile(r"\s+[|–—-]\s+")
 
@@ -723,6 +732,7 @@ def clean_document(
         t_idx = _match_title(lines, title)
     else:
         t_idx = md.guess_title_index(lines, today=today, boilerplate=bp)
+    furniture_above = t_idx if t_idx is not None and not title and "above_title" in on else 0
     if t_idx is not None:
         rule[t_idx] = "title"
         if out.title is None:
@@ -739,6 +749,10 @@ def clean_document(
         a = md.byline_author(lines[i])
         if a:
             out.author = a
+        # a second date line near the top ("Last modified on ...", "Actualizado: ...") is furniture too
+        for j in range(i + 1, min(n, i + md.DATELINE_SCAN_LINES)):
+            if rule[j] is None and md.dateline_match(lines[j], today=today) is not None:
+                rule[j] = "dateline"
     if published and out.published_raw is None:
         out.published_raw = published  # unparseable source value: keep it visible
     bl = md.find_byline([x if rule[i] is None else "" for i, x in enumerate(lines)]) if "byline" in on else None
@@ -771,24 +785,31 @@ def clean_document(
 
     # -- duplicates and truncated prefixes within the document
     # within one document a cheap key is enough: the text is already normalised
-    keys = [_local_key(x) if len(x) >= 30 and rule[i] is None else "" for i, x in enumerate(lines)]
+    # lengths in characters of spaced scripts; a Chinese or Japanese character carries about two
+    # letters' worth, so half as many (a 31-character Japanese lead sentence is a paragraph)
+    scale = [2 if unspaced(x) else 1 for x in lines]
+    keys = [_local_key(x) if len(x) * sc >= 30 and rule[i] is None else "" for i, (x, sc) in enumerate(zip(lines, scale))]
+    # a paragraph also counts without its wire dateline: the standfirst repeats "Chile's copper
+    # output fell…" above "SANTIAGO, Dec 1 (Reuters) - Chile's copper output fell…"
+    undated = [_local_key(md.strip_wire_dateline(x)) if k else "" for x, k in zip(lines, keys)]
     seen_full: set[str] = set()
     by_head: dict[str, list[int]] = {}
     for i, k in enumerate(keys):
-        if len(k) >= 25:
-            by_head.setdefault(k[:25], []).append(i)
+        for head in {k[:_HEAD], undated[i][:_HEAD]}:
+            if len(head) >= _HEAD:
+                by_head.setdefault(head, []).append(i)
     for i, k in enumerate(keys):
         if not k:
             continue
-        if len(k) >= 40 and k in seen_full and "duplicate_paragraph" in on:
+        if len(k) * scale[i] >= 40 and k in seen_full and "duplicate_paragraph" in on:
             rule[i] = "duplicate_paragraph"
             continue
         seen_full.add(k)
-        if len(k) < 25 or "truncated_prefix" not in on:
+        if len(k) < _HEAD or "truncated_prefix" not in on:
             continue
         probe = k
-        for j in by_head.get(k[:25], [])[:50]:
-            if j != i and len(keys[j]) > len(probe) and keys[j].startswith(probe):
+        for j in by_head.get(k[:_HEAD], [])[:50]:
+            if j != i and any(len(x) > len(probe) and x.startswith(probe) for x in (keys[j], undated[j])):
                 # cut-off teaser, or a lead sentence repeated at the start of a longer paragraph
                 rule[i] = "truncated_prefix"
                 break
@@ -849,6 +870,11 @@ def clean_document(
                     if rule[k] is None:
                         rule[k] = "trailing_block"
                 break
+
+    # -- what the rules above left over the guessed headline (a page has only its furniture there)
+    for i in range(furniture_above):
+        if rule[i] is None and not _body_paragraph(lines[i]):
+            rule[i] = "above_title"
 
     # -- safeguard: never empty a document with the soft structural rules alone
     kept = [i for i in range(n) if rule[i] is None]

@@ -55,6 +55,7 @@ class Extracted:
     title: str | None = None
     author: str | None = None
     date: date | None = None
+    date_raw: str | None = None  # the date as the markup wrote it ("2024-09-29T15:27:29.697Z")
     sitename: str | None = None
     language: str | None = None
     description: str | None = None
@@ -287,23 +288,23 @@ _JSONLD = etree.XPath('.//script[@type="application/ld+json"]/text()')
 _JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
 
 
-def _published_date(tree) -> date | None:
-    """Publication date from explicit markup (meta tags, microdata, JSON-LD): cheap and
-    reliable; htmldate is the fallback when none is present."""
+def _published_date(tree) -> tuple[date | None, str | None]:
+    """Publication date from explicit markup (meta tags, microdata, JSON-LD), and the text it
+    was read from: cheap and reliable; htmldate is the fallback when none is present."""
     try:
         for value in _DATE_META(tree):
             d = _parse_date(str(value).strip())
             if d:
-                return d
+                return d, str(value).strip()
         for script in _JSONLD(tree):
             m = _JSONLD_DATE.search(script)
             if m:
                 d = _parse_date(m.group(1))
                 if d:
-                    return d
+                    return d, m.group(1)
     except Exception:
-        return None
-    return None
+        return None, None
+    return None, None
 
 
 def _language(tree) -> str | None:
@@ -356,12 +357,12 @@ def _metadata(tree, url: str | None) -> dict:
             ld = extract_meta_json(tree, _MetaDoc())
         except Exception:
             ld = _MetaDoc()
-        sitename = (ld.sitename or meta.sitename or extract_sitename(tree) or "").lstrip("@") or None
+        sitename = _site_name([ld.sitename, meta.sitename, extract_sitename(tree)], [ld.title, meta.title])
         out["sitename"] = sitename
         out["description"] = ld.description or meta.description
         out["title"], out["title_source"] = _pick_title(tree, ld.title, sitename)
         out["author"], out["author_source"] = _pick_author(tree, ld.author, meta.author, sitename)
-        out["date"] = _published_date(tree)
+        out["date"], out["date_raw"] = _published_date(tree)
         if out["date"] is None:
             try:
                 out["date"] = _parse_date(find_date(tree, url=url, **_DATE_PARAMS))
@@ -380,6 +381,21 @@ def _metadata(tree, url: str | None) -> dict:
 
 _H1 = etree.XPath(".//h1")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
+
+
+def _site_name(names: list[str | None], titles: list[str | None]) -> str | None:
+    """The first site name that is not the page's headline: JSON-LD's "name" is sometimes the
+    WebPage's ("Severe storms escalate in Gauteng", "<headline> | TechCrunch"), not the site's;
+    then og:site_name, then what trafilatura reads from the page."""
+    heads = {" ".join(t.casefold().split())[:20] for t in titles if t and len(t.split()) >= 3}
+    found = [n for n in ((name or "").strip().lstrip("@") for name in names) if n]
+
+    def headline(name: str) -> bool:
+        key = " ".join(name.casefold().split())
+        return len(name.split()) > 8 or any(key.startswith(h) for h in heads)
+
+    # a blog's site name is its page title too: kept when nothing else names the site
+    return next((n for n in found if not headline(n)), found[0] if found else None)
 
 
 def _trim_title(title: str | None, sitename: str | None, guess: bool = True) -> str | None:

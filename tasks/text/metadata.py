@@ -30,6 +30,8 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from tasks.text.tokens import layout_words
+
 MIN_YEAR = 1900
 
 # English abbreviations CLDR does not list ("Sept.") beside the month names of the languages
@@ -93,6 +95,8 @@ _ISO_RE = re.compile(
     r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?![\d])"
 )
 _YMD_RE = re.compile(r"(?<![\d./-])(?P<y>\d{4})(?P<sep>[/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?![\d]|[./-]\d)")
+# 2026年12月5日 (Chinese, Japanese), 2026년 12월 5일 (Korean)
+_CJK_YMD_RE = re.compile(r"(?<!\d)(?P<y>\d{4})\s*[年년]\s*(?P<m>\d{1,2})\s*[月월]\s*(?P<d>\d{1,2})\s*[日일]")
 _NUM_RE = re.compile(
     r"(?<![\d./-])(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})(?![\d]|[./-]\d)"
 )
@@ -143,6 +147,7 @@ def find_date(s: str, *, today: date | None = None) -> tuple[date, str, int, int
 
     first(_ISO_RE, lambda m: _ok(_mk(int(m["y"]), int(m["m"]), int(m["d"]), today), "ISO"))
     first(_YMD_RE, lambda m: _ok(_mk(int(m["y"]), int(m["m"]), int(m["d"]), today), "YMD"))
+    first(_CJK_YMD_RE, lambda m: _ok(_mk(int(m["y"]), int(m["m"]), int(m["d"]), today), "YMD"))
 
     def num(m: re.Match):
         a, b, sep = int(m["a"]), int(m["b"]), m["sep"]
@@ -191,12 +196,18 @@ def parse_date(s: str, *, today: date | None = None) -> tuple[date | None, str |
 # ---------------------------------------------------------------- dateline
 
 _TIME_RE = re.compile(
-    r"\b\d{1,2}[:.]\d{2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*(?:[A-Z]{2,5}|GMT[+-]?\d*|UTC[+-]?\d*))?\b",
+    r"\b\d{1,2}(?:[:.]|\s?h\s?)\d{2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*(?:[A-Z]{2,5}|GMT[+-]?\d*|UTC[+-]?\d*))?\b"
+    r"|\d{1,2}\s*[時시]\s*(?:\d{1,2}\s*[分분])?",
     re.IGNORECASE,
 )
 _WEEKDAY_RE = re.compile(r"\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|urday|rsday)?\b\.?", re.IGNORECASE)
+# words that open a date line, in the languages the cleaner knows: "Published", "Mis à jour le",
+# "Aktualisiert am", "Actualizado:", "Опубликовано"
 _DATELINE_LEAD_RE = re.compile(
-    r"^\W*(?:published|updated|last updated|posted|date|dated|first published|modified)\b", re.IGNORECASE
+    r"^\W*(?:published|updated|last updated|posted|date|dated|first published|modified|last modified"
+    r"|publié|mis à jour|actualisé|veröffentlicht|aktualisiert|stand|publicado|actualizado|atualizado"
+    r"|pubblicato|aggiornato|gepubliceerd|bijgewerkt|publicerad|uppdaterad|опубликовано|обновлено)\b",
+    re.IGNORECASE,
 )
 _WORD_RE = re.compile(r"[^\W\d_][\w'’-]*")
 DATELINE_MAX_CHARS = 160
@@ -254,20 +265,33 @@ TITLE_SCAN_LINES = 15
 _ABBREV_END_RE = re.compile(r"(?:\b[A-Z]\.){2,}$|\b(?:Inc|Co|Corp|Ltd|Jr|Sr|St|Dr|Mr|Mrs|Ms|Gen|Gov|Sen|Rep)\.$")
 
 
+_MENU_SPLIT_RE = re.compile(r"\s+[|•·/>»]\s+|\s*[|•·»]\s*")
+
+
+def menu_line(line: str) -> bool:
+    """Navigation, not prose: three or more items of at most three words between separators
+    ("Tech | Gadgets | Science", "Startseite > Politik > Deutschland")."""
+    if len(line) > 200:
+        return False
+    items = [x for x in _MENU_SPLIT_RE.split(line) if x.strip()]
+    return len(items) >= 3 and all(layout_words(x) <= 3 for x in items)
+
+
 def title_candidate(line: str) -> bool:
-    """A line shaped like a headline: 3-30 words, <= 250 chars, no sentence-ending period
-    (a final abbreviation such as "U.S." is fine; "?" and "!" are fine)."""
+    """A line shaped like a headline: 3-30 words (`layout_words`: a Japanese headline counts one word
+    per two characters), <= 250 chars, no sentence-ending period (a final abbreviation such as "U.S."
+    is fine; "?" and "!" are fine), not a menu."""
     line = line.strip()
     if not line or len(line) > TITLE_MAX_CHARS:
         return False
-    n = len(line.split())
+    n = layout_words(line)
     if n < TITLE_MIN_WORDS or n > TITLE_MAX_WORDS:
         return False
     if not any(ch.isalpha() for ch in line):
         return False
-    if line.endswith((".", "…", ",", ";", ":")) and not _ABBREV_END_RE.search(line):
+    if line.endswith((".", "…", ",", ";", ":", "。")) and not _ABBREV_END_RE.search(line):
         return False
-    if line.count(". ") >= 2:  # several sentences
+    if line.count(". ") >= 2 or menu_line(line):  # several sentences; navigation
         return False
     return True
 
@@ -311,6 +335,9 @@ def guess_title_index(lines: Sequence[str], *, today: date | None = None, boiler
             kinds.append("short")
         else:
             kinds.append("other")
+    anchored = _title_above_lead(top, kinds, lines, today)
+    if anchored is not None:
+        return anchored
     fallback = None
     for k, (i, line) in enumerate(top[:TITLE_SCAN_LINES]):
         if kinds[k] == "other" and len(line.split()) >= 12 and line.endswith(tuple(".!?\"”’")):
@@ -327,27 +354,61 @@ def guess_title_index(lines: Sequence[str], *, today: date | None = None, boiler
     return fallback
 
 
+def _cut_lead(line: str, later: Sequence[str]) -> bool:
+    """A standfirst as scraped pages repeat it above the article: cut off with an ellipsis, or
+    the opening of a later, longer paragraph (behind a wire dateline or not)."""
+    if line.endswith(("…", "...")) and layout_words(line) >= 8:
+        return True
+    key = line.casefold().rstrip(".… ")
+    if len(key) < 30:
+        return False
+    return any(len(x) > len(key) and strip_wire_dateline(x).casefold().startswith(key) for x in later)
+
+
+def _title_above_lead(top: list[tuple[int, str]], kinds: list[str], lines: Sequence[str],
+                      today: date | None) -> int | None:
+    """The headline of a scraped page sits right above its standfirst or its date line; lines
+    further up are site furniture however headline-shaped ("Keyboard shortcuts for audio player",
+    a section or outlet name). So the first headline-shaped line within three lines above such an
+    anchor (skipping bylines and other furniture) is the title, wherever the page starts."""
+    for k, (i, line) in enumerate(top[:TITLE_SCAN_LINES]):
+        later = [x for x in lines[i + 1:] if isinstance(x, str)]
+        if dateline_match(line, today=today) is None and not _cut_lead(line, later):
+            continue
+        for c in range(k - 1, max(k - 4, -1), -1):
+            above = top[c][1]
+            if kinds[c] == "bp":
+                continue
+            if title_candidate(above):
+                return top[c][0]
+            if layout_words(above) < 12:
+                break  # a short non-headline line between: not the layout this rule knows
+    return None
+
+
 # ---------------------------------------------------------------- author
 
 # Words that introduce a byline and join two names in it, per language (data, like the cleaner's
 # per-language phrases): "By Jane Doe", "Von Jana Muster und Max Muster", "Par Jeanne Dupont",
 # "Por Juan Pérez y Ana Gómez", "Di Mario Rossi", "Av Kari Nordmann og Ola Nordmann", "Oleh Budi Santoso".
 BYLINE_WORDS: dict[str, tuple[str, ...]] = {
-    "en": ("by", "written by", "words by", "story by", "text by", "reporting by"),
-    "de": ("von", "text von", "ein kommentar von", "ein gastbeitrag von"),
-    "fr": ("par",),
-    "es": ("por", "escrito por"),
-    "pt": ("por",),
-    "it": ("di", "a cura di"),
+    "en": ("by", "written by", "words by", "story by", "text by", "reporting by", "report by", "reported by",
+           "author"),
+    "de": ("von", "text von", "ein kommentar von", "ein gastbeitrag von", "autor", "autorin"),
+    "fr": ("par", "auteur"),
+    "es": ("por", "escrito por", "autor"),
+    "pt": ("por", "autor"),
+    "it": ("di", "a cura di", "autore"),
     "nl": ("door",),
     "sv": ("av",),
     "no": ("av",),
     "da": ("af",),
     "id": ("oleh",),
+    "ru": ("автор",),
 }
 NAME_CONJUNCTIONS: dict[str, tuple[str, ...]] = {
     "en": ("and",), "de": ("und",), "fr": ("et",), "es": ("y",), "pt": ("e",), "it": ("e",), "nl": ("en",),
-    "sv": ("och",), "no": ("og",), "da": ("og",), "id": ("dan",),
+    "sv": ("och",), "no": ("og",), "da": ("og",), "id": ("dan",), "ru": ("и",),
 }
 
 
@@ -359,7 +420,9 @@ def _alternation(words) -> str:
 BYLINE_WORD = _alternation(w for ws in BYLINE_WORDS.values() for w in ws)
 CONJUNCTION = _alternation(w for ws in NAME_CONJUNCTIONS.values() for w in ws)
 _NAME_PARTICLES = frozenset("van von de der da del la le bin dos du".split())
-_NAME = r"[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|van|von|de|der|da|del|la|le|bin|al-\w+)){1,3}"
+# a name word starts with a capital: Latin, Greek or Cyrillic
+_CAPITAL = "A-ZÀ-ÖØ-ÞΑ-ΩА-ЯЁ"
+_NAME = rf"[{_CAPITAL}][\w'’.-]*(?:\s+(?:[{_CAPITAL}][\w'’.-]*|van|von|de|der|da|del|la|le|bin|al-\w+)){{1,3}}"
 _BYLINE_RE = re.compile(
     rf"^(?i:{BYLINE_WORD})\s*:?\s+(?P<names>{_NAME}(?:\s*(?:,|&|\b(?:{CONJUNCTION})\b)\s*{_NAME})*)"
     r"(?P<rest>.*)$"
@@ -419,8 +482,21 @@ _OUTLET_SELF = [
     (("newsletter",), re.compile(rf"\bnewsletter\b.{{0,120}}?\bfrom\s+{_ONAME}")),
     (("thank you",), re.compile(rf"\bThank\s+you\s+for\s+(?:reading|supporting)\s+{_ONAME}")),
 ]
-_WIRE_NAMES = {"Reuters": "Reuters", "AP": "Associated Press", "AFP": "AFP", "UPI": "UPI", "dpa": "dpa"}
-_WIRE_DATELINE_RE = re.compile(r"^[A-Z][A-Z .,'’/-]{1,60}\((?P<agency>Reuters|AP|AFP|UPI|dpa)\)\s*[-—–]")
+_WIRE_NAMES = {"Reuters": "Reuters", "AP": "Associated Press", "AFP": "AFP", "UPI": "UPI", "dpa": "dpa",
+               "CNN": "CNN", "Xinhua": "Xinhua", "PTI": "PTI", "IANS": "IANS", "ANI": "ANI", "EFE": "EFE",
+               "ANSA": "ANSA", "Kyodo": "Kyodo", "Yonhap": "Yonhap", "AAP": "AAP", "Bloomberg": "Bloomberg"}
+# A dateline opening a story: "KUALA LUMPUR (Reuters) -", "SANTIAGO, Dec 1 (Reuters) -",
+# "NAIROBI, Kenya (AP) —", "WASHINGTON —": the place in capitals, an optional region or date after a
+# comma, an optional agency in brackets, a dash
+_WIRE_DATELINE_RE = re.compile(
+    r"^[A-Z][A-Z .'’/-]{1,40}(?:,\s*[A-Z][\w .'’]{0,30})?\s*(?:\((?P<agency>[A-Za-z]{2,10})\)\s*)?[-—–]+\s+")
+
+
+def strip_wire_dateline(line: str) -> str:
+    """The paragraph without its opening dateline ("SANTIAGO, Dec 1 (Reuters) - Chile's …" ->
+    "Chile's …"), for comparing it with a standfirst that repeats it without one."""
+    m = _WIRE_DATELINE_RE.match(line)
+    return line[m.end():] if m and (m["agency"] or m.end() <= 40) else line
 _OUTLET_STOP = {
     "us", "our", "independent", "quality", "local", "this", "journalism", "the", "it", "all",
     "rights", "reserved", "news", "we", "you", "your", "them", "free", "fearless", "a",
@@ -548,7 +624,7 @@ def guess_outlet(lines: Sequence[str], raw: str = "") -> str | None:
     # Wire-service dateline at the start of a paragraph: "KUALA LUMPUR (Reuters) -"
     for raw_line in all_lines[:40]:
         m = _WIRE_DATELINE_RE.match(raw_line)
-        if m:
+        if m and m["agency"] in _WIRE_NAMES:
             return _WIRE_NAMES[m["agency"]]
 
     text = raw if isinstance(raw, str) and raw else "\n".join(all_lines)

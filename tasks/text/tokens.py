@@ -64,6 +64,15 @@ def count_words(text: str) -> int:
     return count
 
 
+def layout_words(text: str) -> int:
+    """Words for layout rules (is this line a headline, a menu item, a short fragment?): spaced
+    words, or, for Chinese and Japanese, one per two characters (their words average about two), so
+    a 12-character Japanese headline is six words, not one."""
+    if not _HAN_KANA.search(text):
+        return len(text.split())
+    return (count_words(text) + 1) // 2
+
+
 def unspaced(text: str) -> bool:
     """True when `text` holds a script written without spaces between words."""
     return _UNSPACED_RUN.search(text) is not None
