@@ -582,7 +582,7 @@ def test_appeal_block_and_topic_list():
 
 def test_wire_layout():
     c = clean_document(WIRE_LIKE, today=TODAY)
-    assert c.author == "Lesley Wroughton and Michelle Nichols"
+    assert c.author == "Lesley Wroughton; Michelle Nichols"  # "; "-joined, as the HTML path stores authors
     assert c.outlet == "Reuters"
     assert paragraphs(c) == [
         "KUALA LUMPUR (Reuters) - U.S. Secretary of State John Kerry said on Thursday he had reached an agreement with Russia.",

@@ -135,19 +135,19 @@ def test_guess_title():
 
 def test_byline_author():
     assert byline_author("By Jane Doe") == "Jane Doe"
-    assert byline_author("By Jane Doe and John Roe, Reuters") == "Jane Doe and John Roe"
+    assert byline_author("By Jane Doe and John Roe, Reuters") == "Jane Doe; John Roe"
     assert byline_author("By Jane Doe | Sept. 26, 2013") == "Jane Doe"
     assert byline_author("By supporting The Moscow Times, you're defending open journalism.") is None
     assert byline_author("By Thursday, the council had agreed to the plan.") is None
 
 
 def test_byline_author_in_other_languages():
-    assert byline_author("Von Jana Muster und Max Muster") == "Jana Muster und Max Muster"
+    assert byline_author("Von Jana Muster und Max Muster") == "Jana Muster; Max Muster"
     assert byline_author("Par Jean Dupont, à Paris") == "Jean Dupont"
-    assert byline_author("Por Juan Pérez y Ana Gómez") == "Juan Pérez y Ana Gómez"
+    assert byline_author("Por Juan Pérez y Ana Gómez") == "Juan Pérez; Ana Gómez"
     assert byline_author("di Mario Rossi") == "Mario Rossi"
     assert byline_author("Oleh Budi Santoso | 3 Mei 2024") == "Budi Santoso"
-    assert byline_author("Av Kari Nordmann og Ola Nordmann") == "Kari Nordmann og Ola Nordmann"
+    assert byline_author("Av Kari Nordmann og Ola Nordmann") == "Kari Nordmann; Ola Nordmann"
     # a sentence that starts with the same word is not a byline
     assert byline_author("Von Montag an gilt die neue Regel.") is None
     assert byline_author("Di Maio ha detto che il governo cadrà.") is None

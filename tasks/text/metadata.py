@@ -427,6 +427,7 @@ _BYLINE_RE = re.compile(
     rf"^(?i:{BYLINE_WORD})\s*:?\s+(?P<names>{_NAME}(?:\s*(?:,|&|\b(?:{CONJUNCTION})\b)\s*{_NAME})*)"
     r"(?P<rest>.*)$"
 )
+_NAMES_SPLIT = re.compile(rf"\s*(?:,|&|\b(?:{CONJUNCTION})\b)\s*")
 _JOIN_SPLIT = re.compile(rf"\s*(?:,|&|\b(?:{CONJUNCTION})\b)\s*|\s+")
 
 
@@ -449,7 +450,8 @@ def byline_author(line: str) -> str | None:
     rest = m["rest"].strip()
     if rest and not re.match(r"^(?:[|,–—\-/·•(]|on\b|for\b|at\b|in\b|updated\b|published\b)", rest, re.IGNORECASE):
         return None
-    return names.strip().rstrip(".,")
+    # several authors are stored "; "-joined, as the HTML path stores them
+    return "; ".join(n.strip().rstrip(".,") for n in _NAMES_SPLIT.split(names) if n.strip().rstrip(".,"))
 
 
 def find_byline(lines: Sequence[str], scan: int = DATELINE_SCAN_LINES) -> tuple[int, str] | None:
