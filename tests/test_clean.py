@@ -784,3 +784,14 @@ def test_a_japanese_page_keeps_its_headline_date_and_short_paragraphs():
     assert c.title == "東京・渋谷で火災 けが人なし"
     assert str(c.published_at) == "2025-12-05"
     assert paragraphs(c) == body
+
+
+def test_a_cut_teaser_and_the_authors_bio_are_not_article_text():
+    teaser = "The measure makes the city the largest in the state to require all-electric..."
+    bio = "Daniel Okafor covers city government and has reported on the council since 2021."
+    raw = "\n\n".join(["Transit budget approved after long debate", teaser, "Dec. 4, 2025", "By Daniel Okafor", bio,
+                       *BODY])
+    c = clean_document(raw, today=TODAY)
+    assert paragraphs(c) == BODY
+    assert rules(c)[teaser] == "cut_lead" and rules(c)[bio] == "byline"
+    assert c.author == "Daniel Okafor"

@@ -1,4 +1,5 @@
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -201,3 +202,42 @@ def test_documents_stored_under_another_banding_are_still_found(tmp_path):
     assert ids == [(b,) for b in range(14)]
     deduplicate(copies, store, DedupConfig(threshold=0.6))
     assert [c.duplicate_of for c in copies] == [legacy.doc_id, strict.doc_id]
+
+
+GAS_BAN = [
+    "The Riverton City Council voted on Thursday to ban natural gas hookups in most new buildings, making it "
+    "the largest city in the state to require all-electric construction.",
+    "The measure, which passed 11 to 4 after a five-hour hearing, applies to residential buildings of up to "
+    "seven stories from July and to all new commercial buildings from the following January.",
+    "Supporters said the ban would cut emissions and indoor air pollution, while restaurant owners warned "
+    "that electric kitchens would raise their costs and slow their service during the busiest hours.",
+    "The mayor, who had pushed for the ban since her election, said she would sign it next week and that the "
+    "city would offer grants to help small landlords pay for heat pumps and induction stoves.",
+    "Gas utilities have fought similar rules in other cities and a spokesman for the regional supplier said "
+    "the company was studying the measure and had not decided whether to challenge it in court.",
+]
+
+
+def test_one_article_under_two_outlets_furniture_is_one_article(tmp_path):
+    """The same story from two sites, each page with its own furniture around it (nav, a cut teaser,
+    an author's bio, bookmarks and newsletter prompts, a second date line), is one text once cleaned:
+    an exact copy; the first paragraphs re-published under a third site's masthead are a contained copy."""
+    first = "\n\n".join(["Skip to contentSkip to site index", "City Council Votes to Ban Gas Stoves in New Buildings",
+                         "The measure makes Riverton the largest city in the state to require all-electric...",
+                         "Dec. 4, 2025", "Share full article", "By Daniel Okafor",
+                         "Daniel Okafor covers city government and has reported on Riverton since 2021.", *GAS_BAN])
+    second = "\n\n".join(["Keyboard shortcuts for audio player", "Riverton bans gas stoves in new buildings",
+                          "4 December 2025", "Last modified on Thu 4 Dec 2025 18.02 GMT", *GAS_BAN,
+                          "You can find this story in My Bookmarks.Or by navigating to the user icon in the top right.",
+                          "Don't miss the biggest stories from Riverton. Sign up to the Riverton Daily newsletter here."])
+    third = "\n\n".join(["Metro Wire Daily", "City Council Votes to Ban Gas Stoves in New Buildings", "4 Dec 2025",
+                         *GAS_BAN[:3], "Read the full story at The Riverton Times."])
+    paths = []
+    for name, text in (("a.txt", first), ("b.txt", second), ("c.txt", third)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        paths.append(tmp_path / name)
+    store = ingest_files(paths, tmp_path / "w.duckdb")
+    _, rows = store.query("SELECT d.source, o.source, x.method FROM duplicates x JOIN documents d ON d.doc_id = x.doc_id "
+                          "JOIN documents o ON o.doc_id = x.duplicate_of ORDER BY d.source")
+    got = {(Path(a).name, Path(b).name, m) for a, b, m in rows}
+    assert got == {("b.txt", "a.txt", "exact"), ("c.txt", "a.txt", "contained")}, got

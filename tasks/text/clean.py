@@ -47,6 +47,8 @@ Rules, in priority order (the first one that fires names the removal):
                               least 70% of the block's lines and 50% of its characters are
                               boilerplate (flagged by a rule above, appeal vocabulary
                               addressed to the reader, or headline-like link lines).
+``cut_lead``                  (plain text) a teaser under the headline cut off with an ellipsis
+                              that the page does not repeat whole (half a sentence)
 ``above_title``               (plain text) what is left above a guessed headline that is not
                               a body paragraph: site furniture ("Skip to content", a section
                               or outlet name), which a page has only above its story
@@ -106,14 +108,14 @@ _EDITORIAL_SECTIONS = frozenset({"read_more", "click_here", "follow", "watch_bel
 # listings: rule "pattern:fragments" (off for HTML).
 _CODE_LINE_RE = re.compile(r"\w_\w|[{};=<>]|^\s*[\w.-]+:\s+\S+$")
 ALL_RULES = frozenset({
-    "unwrap", "title", "above_title", "dateline", "byline", "pattern", "pattern:editorial", "pattern:fragments",
+    "unwrap", "title", "above_title", "cut_lead", "dateline", "byline", "pattern", "pattern:editorial", "pattern:fragments",
     "repeated_across_documents",
     "duplicate_paragraph", "truncated_prefix", "short_line_run", "menu_line", "short_line",
     "trailing_block", "access_wall",
 })
 RULES: dict[str, frozenset[str]] = {
     PLAIN: ALL_RULES,
-    HTML: ALL_RULES - {"unwrap", "above_title", "pattern:editorial", "pattern:fragments", "repeated_across_documents",
+    HTML: ALL_RULES - {"unwrap", "above_title", "cut_lead", "pattern:editorial", "pattern:fragments", "repeated_across_documents",
                        "duplicate_paragraph", "truncated_prefix", "short_line_run", "menu_line", "short_line"},
 }
 
@@ -759,6 +761,12 @@ def clean_document(
     if bl is not None:
         rule[bl[0]] = "byline"
         out.author = out.author or bl[1]
+        # the author's one-line bio under the byline ("Daniel Okafor covers city government ...")
+        first_name = bl[1].split("; ")[0]
+        for j in range(bl[0] + 1, min(n, bl[0] + 3)):
+            if rule[j] is None and len(lines[j]) <= 300 and lines[j].startswith(first_name + " "):
+                rule[j] = "byline"
+                break
 
     # -- outlet (from all original lines: self-references live in boilerplate)
     if out.outlet is None:
@@ -870,6 +878,13 @@ def clean_document(
                     if rule[k] is None:
                         rule[k] = "trailing_block"
                 break
+
+    # -- a teaser cut off under the headline whose whole text the page does not repeat (when it
+    # does, the truncated-prefix rule took it): half a sentence is no article text
+    if t_idx is not None and "cut_lead" in on:
+        k = next((i for i in range(t_idx + 1, min(n, t_idx + 3)) if rule[i] is None), None)
+        if k is not None and lines[k].rstrip().endswith(("...", "…")) and layout_words(lines[k]) >= 8:
+            rule[k] = "cut_lead"
 
     # -- what the rules above left over the guessed headline (a page has only its furniture there)
     for i in range(furniture_above):
