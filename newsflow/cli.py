@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import json
+import math
 import os
 import sys
 from collections import Counter
@@ -104,7 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="print the effective settings and where each value came from")
     config.add_argument("--json", action="store_true", help="as JSON")
 
-    export = sub.add_parser("export", help="write the tables to Parquet, partitioned by ingest date")
+    export = sub.add_parser("export", help="write the tables to Parquet, partitioned by ingest date", epilog=(
+        "Exit codes: 0 exported, 1 the export failed (a folder it cannot write, a DuckDB error), 2 no warehouse "
+        "or a bad option, 3 warehouse locked by a run beyond NEWSFLOW_LOCK_TIMEOUT_S. A failed export leaves "
+        "no folder it created behind."))
     export.add_argument("--warehouse", help="DuckDB file (default: the configured storage)")
     export.add_argument("--out", help="folder to write (default: export/ next to the warehouse file)")
 
@@ -112,7 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--limit", type=int, default=None,
                        help="most flow runs this process executes at once (writes queue per warehouse anyway)")
 
-    search = sub.add_parser("search", help="full-text search (BM25) over canonical articles")
+    search = sub.add_parser("search", help="full-text search (BM25) over canonical articles", epilog=(
+        "Exit codes: 0 searched (no match too: it says so), 2 no warehouse or search index, or a bad option "
+        "(an unknown --language code), 3 warehouse locked by a run beyond NEWSFLOW_LOCK_TIMEOUT_S."))
     search.add_argument("query", help="words to look for; stemmed, English stop words ignored")
     search.add_argument("--limit", type=_positive_int, default=10)
     search.add_argument("--language", help="ISO 639-1 code: read the query in this language (its stemmer, "
@@ -136,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit codes: 0 shown, 1 no such document (or it failed; the reason is named), 2 no warehouse or bad "
         "option, 3 warehouse locked by a run.")
     stories.add_argument("--doc", help="explain one document: its doc_id or source (path as given to "
-                         "ingest, relative or absolute, or URL; a file name alone when one stored source ends with it)")
+                         "ingest, relative or absolute, or URL as typed at ingest: it is normalised and redacted "
+                         "as ingest stores it; a file name alone when one stored or failed source ends with it)")
     stories.add_argument("--limit", type=_positive_int, default=20, help="most stories listed (default 20)")
     stories.add_argument("--min-articles", type=_positive_int, default=2,
                          help="smallest story listed, in canonical articles (default 2; 1 lists articles alone)")
@@ -146,9 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the same as --format json (as ingest --json and config --json)")
     stories.add_argument("--warehouse", help="DuckDB file (default: the configured storage)")
 
-    sql = sub.add_parser("sql", help="run a read-only SQL query against the warehouse")
+    sql = sub.add_parser("sql", help="run a read-only SQL query against the warehouse", epilog=(
+        "Exit codes: 0 answered, 1 the query failed or hit NEWSFLOW_SQL__TIMEOUT_S or __MEMORY_LIMIT, 2 no "
+        "warehouse, a bad option, a query with no statement, or a refused one (writes, COPY TO, file access, "
+        "ATTACH/DETACH, LOAD/INSTALL), 3 warehouse locked by a run beyond NEWSFLOW_LOCK_TIMEOUT_S."))
     sql.add_argument("query", help='e.g. "SELECT * FROM run_history" or "FROM search_articles(\'flood\')"')
-    sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sql.add_argument("--format", choices=["table", "csv", "json"], default="table", help=(
+        "table (default): NULL shows as NULL, an empty string as blank; the last line counts the rows, or "
+        "says they were cut at NEWSFLOW_SQL__MAX_ROWS. csv: NULL is an empty cell. json: an array of objects, "
+        "one key per column: a name the result repeats gets _2, _3... (doc_id, doc_id_2); NaN and infinities "
+        "are null. Lists and structs are JSON (text in a csv or table cell), BLOBs base64"))
     sql.add_argument("--warehouse", help="DuckDB file (default: the configured storage)")
     return parser
 
@@ -246,14 +261,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     if _no_warehouse(store, "export"):
         return 2
     out = Path(args.out) if args.out else (store.path.parent / "export" if store.lake is None else Path("export"))
+    new_folders = [f for f in (out, *out.parents) if not f.exists()]  # deepest first; those the export makes
     try:
         tables = export_parquet(store, out)
-    except OSError as exc:  # a read-only or full export folder
-        print(f"newsflow export: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    except (WarehouseLocked, duckdb.Error, ValueError) as exc:
+    except (OSError, WarehouseLocked, duckdb.Error, ValueError) as exc:
+        for folder in new_folders:  # a failed export leaves no empty folder of its own behind
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (written meanwhile), or gone: left as it is
+                break
+        if isinstance(exc, OSError):  # a read-only or full export folder
+            print(f"newsflow export: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
         print(f"newsflow export: {exc}", file=sys.stderr)
-        return 1
+        return 3 if isinstance(exc, WarehouseLocked) else 1
     for t in tables:
         print(f"  {t.table:<20} {t.rows:>9} rows  {t.files:>4} files{'  by ingest_date' if t.partitioned else ''}")
     print(f"exported {len(tables)} tables to {out.resolve()} (views.sql recreates the warehouse's tables and views)")
@@ -305,18 +326,79 @@ def _warehouse_file(settings, warehouse: str | None) -> None:
         check_database_file(store.path)
 
 
-def print_rows(columns: list[str], rows: list[tuple], fmt: str = "table", width: int = 60) -> None:
+NULL_CELL = "NULL"  # a table's NULL: distinct from the empty string, which is blank
+
+
+def _plain(value):
+    """`value` as JSON holds it: NaN and infinities as null (JSON has neither), bytes as base64,
+    lists, arrays and structs (maps too, keys as text) as JSON arrays and objects, dates, times,
+    decimals and UUIDs as their text."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {_key(k): _plain(v) for k, v in value.items()}
+    return str(value)
+
+
+def _key(key) -> str:
+    """A map's key as a JSON object's: text as it is, anything else as its JSON (1, null, [1, 2])."""
+    key = _plain(key)
+    return key if isinstance(key, str) else json.dumps(key, ensure_ascii=False)
+
+
+def _json_text(value) -> str:
+    return json.dumps(_plain(value), ensure_ascii=False, allow_nan=False)
+
+
+def _cell_text(value) -> str | None:
+    """One csv or table cell: None for NULL; bytes as base64; lists and structs as JSON text."""
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _plain(value)
+    if isinstance(value, (list, tuple, dict)):
+        return _json_text(value)
+    return str(value)
+
+
+def json_keys(columns: list[str]) -> list[str]:
+    """Column names as JSON object keys, each once: a repeated name (`select d.doc_id, s.doc_id`)
+    gets _2, _3 … (doc_id, doc_id_2), skipping names the result already has."""
+    names, taken, keys = set(columns), set(), []
+    for name in columns:
+        key, n = name, 1
+        while key in taken or (n > 1 and key in names):
+            n += 1
+            key = f"{name}_{n}"
+        taken.add(key)
+        keys.append(key)
+    return keys
+
+
+def print_rows(columns: list[str], rows: list[tuple], fmt: str = "table", width: int = 60, *,
+               joined_lists: bool = False, footer: str | None = None) -> None:
+    """`rows` as a table, csv or json on stdout. csv: NULL empty, bytes base64, lists and structs
+    JSON text (`joined_lists`: a list as "a; b", as `stories` documents); table: NULL as NULL, and
+    its last line `footer` (e.g. that the rows were cut), else the row count."""
     if fmt == "json":
-        print(json.dumps([dict(zip(columns, row)) for row in rows], indent=2, default=str, ensure_ascii=False))  # 東京, not escapes
+        keys = json_keys(columns)
+        print(json.dumps([{k: _plain(v) for k, v in zip(keys, row)} for row in rows], indent=2,
+                         ensure_ascii=False, allow_nan=False))  # 東京, not escapes
     elif fmt == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
-        writer.writerows(_csv_lists(rows))
+        writer.writerows([tuple(_cell_text(v) for v in row) for row in (_csv_lists(rows) if joined_lists else rows)])
     else:
         # widths in terminal cells, not code points: a CJK character takes two
         from rich.cells import cell_len, set_cell_size
 
-        cells = [[("" if v is None else str(v)).replace("\n", " ") for v in row] for row in rows]
+        cells = [[NULL_CELL if v is None else _cell_text(v).replace("\n", " ") for v in row] for row in rows]
         cells = [[v if cell_len(v) <= width else set_cell_size(v, width - 1).rstrip() + "…" for v in row]
                  for row in cells]
         widths = [max([cell_len(c)] + [cell_len(row[i]) for row in cells]) for i, c in enumerate(columns)]
@@ -328,20 +410,20 @@ def print_rows(columns: list[str], rows: list[tuple], fmt: str = "table", width:
         print("  ".join("-" * w for w in widths))
         for row in cells:
             print(line(row))
-        print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+        print(footer or f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     import duckdb
 
-    from tasks.text.language import normalise
+    from tasks.text.language import run_language
     from tasks.text.tokens import search_query
     from warehouse.store import WarehouseLocked
 
-    language = normalise(args.language)
-    if args.language and language is None:
-        print(f"newsflow search: --language {args.language!r} is not a language code (e.g. de, fr, ja)",
-              file=sys.stderr)
+    try:  # as a run's --language: a code of an ISO 639 language, not just two letters ('xx')
+        language = run_language(args.language)
+    except ValueError as exc:
+        print(f"newsflow search: --language {exc}", file=sys.stderr)
         return 2
     try:
         store = _store(args)
@@ -360,7 +442,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     except (WarehouseLocked, duckdb.Error) as exc:
         hint = "; run `newsflow ingest` first" if isinstance(exc, duckdb.CatalogException) else ""
         print(f"newsflow search: {exc}{hint}", file=sys.stderr)
-        return 2
+        return 3 if isinstance(exc, WarehouseLocked) else 2
     for rank, (title, outlet, published, score, summary, _doc_id) in enumerate(rows, start=1):
         print(f"{rank:>2}. {title or '(no headline)'}")
         print(f"    {outlet or '(unknown outlet)'} · {published or 'undated'} · score {score:.3f}")
@@ -394,15 +476,19 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 def _doc_keys(doc: str, secret_params: list[str]) -> list[str]:
     """The spellings `--doc` may be stored under: as given (a doc_id, a URL, a stored source); a URL
-    as ingest stores it, credentials and secret query values redacted; a path absolute, as ingest
-    stores it (a record keeps its #<n> or #L<n> suffix)."""
+    as ingest stores it, normalised (no fragment or tracking parameters, scheme and host lower-cased:
+    `article_url`) with credentials and secret query values redacted, and redacted alone (stored
+    before ingest normalised); a path absolute, as ingest stores it (a record keeps its #<n> or
+    #L<n> suffix)."""
     from pathlib import Path
 
     from tasks.sources.url_safety import redact_url
 
     keys = [doc]
     if "://" in doc:
-        return list(dict.fromkeys([doc, redact_url(doc, secret_params)]))
+        from tasks.sources.web import stored_url
+
+        return list(dict.fromkeys([doc, stored_url(doc, secret_params), redact_url(doc, secret_params)]))
     path, hash_, record = doc.partition("#")
     for spelled in (Path(path).expanduser().absolute(), Path(path).expanduser().resolve()):
         key = str(spelled) + hash_ + record
@@ -505,6 +591,20 @@ def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
     print(_wrap("shared", terms, width))
 
 
+def _sources_ending(store, tail: str, limit: int = 6) -> list[tuple[str | None, str]]:
+    """(doc_id, source) of the stored sources ending with `/tail` (`sources_ending`), and (None,
+    source) of the sources ending so that failed and were never stored: a file name finds a file
+    that failed as it finds one stored. At most `limit`, by source."""
+    from warehouse.stories import sources_ending
+
+    stored = sources_ending(store, tail, limit)
+    _, failed = store.query(
+        "SELECT DISTINCT NULL, f.source FROM failures f WHERE ends_with(f.source, ?) "
+        "AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.source = f.source) ORDER BY f.source LIMIT ?",
+        ["/" + tail, limit])
+    return sorted([*stored, *failed], key=lambda pair: pair[1])[:limit]
+
+
 def _csv_lists(rows: list[tuple]) -> list[tuple]:
     """Lists as one cell each, "a; b", not Python's repr."""
     return [tuple("; ".join(map(str, v)) if isinstance(v, list) else v for v in row) for row in rows]
@@ -515,7 +615,7 @@ def cmd_stories(args: argparse.Namespace) -> int:
 
     import duckdb
 
-    from warehouse.stories import explain_document, list_stories, sources_ending, storyless
+    from warehouse.stories import explain_document, list_stories, storyless
     from warehouse.store import WarehouseLocked
 
     settings = _settings()
@@ -530,10 +630,11 @@ def cmd_stories(args: argparse.Namespace) -> int:
         if doc:
             columns, rows = explain_document(store, keys)
             other = None if rows else storyless(store, keys)
-            named = [] if rows or other or "://" in doc else sources_ending(store, doc.removeprefix("./"))
+            named = [] if rows or other or "://" in doc else _sources_ending(store, doc.removeprefix("./"))
             if len(named) == 1:  # a file name, or a path typed from another folder
-                columns, rows = explain_document(store, [named[0][0]])
-                other = None if rows else storyless(store, [named[0][0]])
+                doc_id, source = named[0]
+                columns, rows = explain_document(store, [doc_id]) if doc_id else (columns, [])
+                other = None if rows else storyless(store, [doc_id or source])
         else:
             columns, rows = list_stories(store, limit=args.limit + 1, min_articles=args.min_articles)
     except (WarehouseLocked, duckdb.Error) as exc:
@@ -549,9 +650,10 @@ def cmd_stories(args: argparse.Namespace) -> int:
             print(f"newsflow stories: {source} was not stored: it failed at {stage} ({reason}: {detail}); "
                   "see the failures table", file=sys.stderr)
         elif len(named) > 1:
-            listed = "\n".join(f"  {doc_id}  {source}" for doc_id, source in named[:5])
+            listed = "\n".join(f"  {doc_id or '(failed)':<32}  {source}" for doc_id, source in named[:5])
             more = " (and more)" if len(named) > 5 else ""
-            print(f"newsflow stories: {doc!r} names several stored sources{more}; give one's doc_id or "
+            which = "stored sources" if all(doc_id for doc_id, _ in named) else "stored or failed sources"
+            print(f"newsflow stories: {doc!r} names several {which}{more}; give one's doc_id or "
                   f"full path:\n{listed}", file=sys.stderr)
         elif other:
             doc_id, title = other[1][0]
@@ -565,12 +667,12 @@ def cmd_stories(args: argparse.Namespace) -> int:
         if args.format == "text":
             _print_explanation(dict(zip(columns, rows[0])), settings.story.threshold, width)
         else:
-            print_rows(columns, rows, args.format)
+            print_rows(columns, rows, args.format, joined_lists=True)
         return 0
     more = len(rows) > args.limit
     rows = rows[: args.limit]
     if args.format != "text":
-        print_rows(columns, rows, args.format)
+        print_rows(columns, rows, args.format, joined_lists=True)
     elif rows:
         _print_story_list(columns, rows, width)
     else:
@@ -584,7 +686,7 @@ def cmd_stories(args: argparse.Namespace) -> int:
 def cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
-    from warehouse.store import WarehouseLocked
+    from warehouse.store import RefusedQuery, WarehouseLocked
 
     settings = _settings()
     if settings is None:
@@ -599,6 +701,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
     except WarehouseLocked as exc:
         print(f"newsflow sql: {exc}", file=sys.stderr)
         return 3
+    except RefusedQuery as exc:  # no statement, or ATTACH/DETACH/LOAD/INSTALL: a usage error
+        print(f"newsflow sql: {exc}", file=sys.stderr)
+        return 2
     except duckdb.InterruptException:
         print(f"newsflow sql: stopped after {limits.timeout_s:g} s, the time limit (NEWSFLOW_SQL__TIMEOUT_S); "
               "narrow the query or raise the limit", file=sys.stderr)
@@ -622,7 +727,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
         print(f"newsflow sql: {exc}", file=sys.stderr)
         return 1
     more = len(rows) > limits.max_rows
-    print_rows(columns, rows[: limits.max_rows], args.format)
+    print_rows(columns, rows[: limits.max_rows], args.format,
+               footer=f"(the first {limits.max_rows} rows; the query returned more: NEWSFLOW_SQL__MAX_ROWS)"
+               if more else None)
     if more:
         print(f"newsflow sql: showing the first {limits.max_rows} rows (NEWSFLOW_SQL__MAX_ROWS); "
               "`newsflow export` writes whole tables", file=sys.stderr)

@@ -41,7 +41,78 @@ def test_sql_formats(wh, capsys):
 
 def test_sql_csv_writes_a_list_as_one_cell(wh, capsys):
     assert main(["sql", "SELECT ['Reuters', 'AP'] AS outlets, 2 AS n", "--warehouse", str(wh), "--format", "csv"]) == 0
-    assert list(csv.reader(io.StringIO(capsys.readouterr().out))) == [["outlets", "n"], ["Reuters; AP", "2"]]
+    assert list(csv.reader(io.StringIO(capsys.readouterr().out))) == [["outlets", "n"], ['["Reuters", "AP"]', "2"]]
+
+
+MIXED = "SELECT NULL AS a, '' AS e, {'k': NULL} AS s, 'x'::BLOB AS b, [1, NULL] AS l, [MAP {1: 'one'}] AS m"
+
+
+def test_sql_csv_cells_are_data_not_python_reprs(wh, capsys):
+    """NULL is an empty cell; lists, structs and maps are JSON text; a BLOB is base64 (as --help says)."""
+    assert main(["sql", MIXED, "--warehouse", str(wh), "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert list(csv.reader(io.StringIO(out))) == [["a", "e", "s", "b", "l", "m"],
+                                                  ["", "", '{"k": null}', "eA==", "[1, null]", '[{"1": "one"}]']]
+    assert "None" not in out and "b'x'" not in out
+
+
+def test_sql_table_shows_null_apart_from_an_empty_string(wh, capsys):
+    assert main(["sql", MIXED, "--warehouse", str(wh)]) == 0
+    header, _, row, footer = capsys.readouterr().out.splitlines()
+    cells = row.split("  ")
+    assert cells[0] == "NULL" and "None" not in row and "b'x'" not in row
+    assert row[header.index("e"): header.index("s")].strip() == ""  # the empty string: blank
+    assert '{"k": null}' in row and "eA==" in row and "[1, null]" in row
+    assert footer == "(1 row)"
+
+
+def test_sql_table_says_on_stdout_when_the_rows_were_cut(wh, capsys, monkeypatch):
+    """Piped to a file or a pager, stderr is not seen: the table's own last line says it is not all."""
+    monkeypatch.setenv("NEWSFLOW_SQL__MAX_ROWS", "3")
+    assert main(["sql", "SELECT * FROM range(10) t(n)", "--warehouse", str(wh)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[2:5] == ["0", "1", "2"] and len(out) == 6
+    assert "first 3 rows" in out[-1] and "more" in out[-1] and "NEWSFLOW_SQL__MAX_ROWS" in out[-1]
+    assert main(["sql", "SELECT * FROM range(3) t(n)", "--warehouse", str(wh)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "(3 rows)"  # all of them: no note
+
+
+def _strict_json(text: str):
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_sql_json_keeps_every_column_and_is_valid_json(wh, capsys):
+    assert main(["sql", "SELECT 'x' AS k, 'y' AS k, 3 AS k_2", "--warehouse", str(wh), "--format", "json"]) == 0
+    assert _strict_json(capsys.readouterr().out) == [{"k": "x", "k_3": "y", "k_2": 3}]
+    assert main(["sql", "SELECT d.doc_id, s.doc_id, d.title FROM documents d JOIN summaries s USING (doc_id) "
+                 "ORDER BY d.title LIMIT 1", "--warehouse", str(wh), "--format", "json"]) == 0
+    [row] = _strict_json(capsys.readouterr().out)
+    assert list(row) == ["doc_id", "doc_id_2", "title"] and row["doc_id"] == row["doc_id_2"]
+    assert main(["sql", "SELECT 'nan'::DOUBLE AS n, 'inf'::DOUBLE AS i, 1.5::DOUBLE AS f, {'a': ['-inf'::DOUBLE, 2.0], "
+                 "'b': 'x'::BLOB} AS s, [NULL, 1] AS l", "--warehouse", str(wh), "--format", "json"]) == 0
+    assert _strict_json(capsys.readouterr().out) == [
+        {"n": None, "i": None, "f": 1.5, "s": {"a": [None, 2.0], "b": "eA=="}, "l": [None, 1]}]
+
+
+@pytest.mark.parametrize("query", ["", "   ", "-- just a comment", ";"])
+def test_sql_without_a_statement_is_a_one_line_usage_error(wh, capsys, query):
+    assert main(["sql", query, "--warehouse", str(wh)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("newsflow sql: ") and len(err.strip().splitlines()) == 1, err
+    assert "no SQL statement" in err
+
+
+@pytest.mark.parametrize("statement", ["ATTACH ':memory:' AS m", "ATTACH 'other.duckdb' AS o", "DETACH w",
+                                       "LOAD httpfs", "INSTALL httpfs", "SELECT 1; LOAD fts"])
+def test_sql_refuses_attach_detach_load_and_install_up_front(wh, tmp_path, capsys, monkeypatch, statement):
+    monkeypatch.chdir(tmp_path)
+    assert main(["sql", statement, "--warehouse", str(wh)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("newsflow sql: refused, ") and len(err.strip().splitlines()) == 1, err
+    assert "Error:" not in err  # refused before DuckDB runs it, not DuckDB's own failure
+    assert not (tmp_path / "other.duckdb").exists()
 
 
 def test_sql_table_columns_line_up_on_a_terminal_with_wide_characters(wh, capsys):
@@ -154,3 +225,33 @@ def test_search_says_what_the_index_misses_and_reindex_catches_up(wh, capsys):
     assert main(["search", "zeppelin", "--warehouse", str(wh)]) == 0
     captured = capsys.readouterr()
     assert "Zeppelin lands" in captured.out and captured.err == ""
+
+
+def test_search_refuses_a_language_code_no_language_has(wh, capsys):
+    assert main(["search", "budget", "--language", "xx", "--warehouse", str(wh)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("newsflow search: --language 'xx' is not a language code")
+    assert len(captured.err.strip().splitlines()) == 1 and "no matching articles" not in captured.out
+    assert main(["search", "budget", "--language", "en-GB", "--warehouse", str(wh)]) == 0  # a tag: its language
+    assert capsys.readouterr().err == ""
+
+
+def test_search_and_export_exit_3_on_a_locked_warehouse_and_export_leaves_no_folder(wh, tmp_path, capsys,
+                                                                                     monkeypatch):
+    """As sql and stories do (docs/operations.md): 3 is "locked, try again", 2 a usage error, 1 a failure."""
+    monkeypatch.setenv("NEWSFLOW_LOCK_TIMEOUT_S", "0.5")
+    out = tmp_path / "exports" / "today"
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    holder = _holding(wh, 8)
+    try:
+        assert main(["search", "budget", "--warehouse", str(wh)]) == 3
+        assert f"locked by process {holder.pid}" in capsys.readouterr().err
+        assert main(["export", "--warehouse", str(wh), "--out", str(out)]) == 3
+        assert f"locked by process {holder.pid}" in capsys.readouterr().err
+        assert not (tmp_path / "exports").exists()  # the folders it made for the export are gone
+        assert main(["export", "--warehouse", str(wh), "--out", str(kept)]) == 3
+        assert kept.is_dir() and not any(kept.iterdir())  # a folder that was there stays
+    finally:
+        holder.terminate()
+        holder.join()

@@ -318,6 +318,68 @@ def test_a_url_is_found_as_typed_though_stored_with_its_token_redacted(tmp_path,
     assert "Rescuers dig for survivors" in done.stdout and "s3cret" not in done.stdout
 
 
+def test_a_url_is_found_as_typed_though_ingest_normalised_it(tmp_path, newsflow, http_server,  # noqa: F811
+                                                              monkeypatch):
+    """Ingest stores an article under its normalised URL (`article_url`: no fragment or tracking
+    parameters, scheme and host lower-cased), secrets redacted: the URL typed at ingest finds it, and
+    finds a URL that failed the same way."""
+    import uuid
+    from dataclasses import replace
+
+    from flows.parameters import run_config
+    from newsflow.settings import Settings
+    from tasks.pipeline import InlineStages, Pipeline
+    from tasks.sources.web import article_urls
+    from warehouse.store import Warehouse
+
+    monkeypatch.setenv("NEWSFLOW_FETCH__ALLOW_PRIVATE_ADDRESSES", "true")  # the loopback server
+    page = (f"<html><head><title>Rescuers dig for survivors after Italy quake</title></head><body><article>"
+            f"<h1>Rescuers dig for survivors after Italy quake</h1><p>{QUAKE_B}</p></article></body></html>")
+    http_server.route("/quake", Reply(200, page.encode(), content_type="text/html"))
+    typed = http_server.url("/quake").replace("http://", "HTTP://") + "?utm_source=newsletter&token=s3cret#comments"
+    gone = http_server.url("/gone").replace("http://", "HTTP://") + "?fbclid=abc&token=s3cret#top"  # a 404
+    store = Warehouse(tmp_path / "news.duckdb")
+    store.migrate()
+    pipeline = Pipeline(store, replace(run_config(Settings(_env_file=None)), workers=1), InlineStages(),
+                        f"run-{uuid.uuid4()}")
+    store.start_run(pipeline.run_id, None, {})
+    for _ in pipeline.run_batches(pipeline.fetch_urls(article_urls([typed, gone]))):  # as flows/ingest.py does
+        pass
+    _, sources = store.query("SELECT source FROM documents UNION ALL SELECT source FROM failures ORDER BY 1")
+    assert sources == [(http_server.url("/gone") + "?token=REDACTED",),
+                       (http_server.url("/quake") + "?token=REDACTED",)]  # what ingest stores
+    done = newsflow(tmp_path, "--doc", typed)
+    assert done.returncode == 0, done.stderr
+    assert "Rescuers dig for survivors" in done.stdout and "s3cret" not in done.stdout
+    failed = newsflow(tmp_path, "--doc", gone)
+    assert failed.returncode == 1
+    assert "was not stored: it failed at fetch (http_404" in failed.stderr and "s3cret" not in failed.stderr
+
+
+def test_a_failed_file_is_found_by_its_file_name_as_a_stored_one_is(tmp_path, newsflow):
+    """docs/operations.md: a path that matches no source as typed is looked up as the end of one (a
+    file's name, or a path typed from another folder), a source that failed at read included."""
+    folder = tmp_path / "in" / "day1"
+    folder.mkdir(parents=True)
+    (folder / "quake.txt").write_text(article(QUAKE_A), encoding="utf-8")
+    (folder / "bin.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    ingest_files(sorted(folder.iterdir()), tmp_path / "news.duckdb")
+    for typed in ("bin.txt", "day1/bin.txt"):
+        done = newsflow(tmp_path, "--doc", typed)
+        assert done.returncode == 1
+        assert f"{folder / 'bin.txt'} was not stored: it failed at read (binary" in done.stderr, done.stderr
+    stored = newsflow(tmp_path, "--doc", "quake.txt")  # as a stored file is found
+    assert stored.returncode == 0 and "Earthquake" in stored.stdout, stored.stderr
+    # two sources ending so, one failed: both listed, nothing guessed
+    other = tmp_path / "in" / "day2"
+    other.mkdir()
+    (other / "bin.txt").write_text(article(BUDGET), encoding="utf-8")
+    ingest_files([other / "bin.txt"], tmp_path / "news.duckdb")
+    both = newsflow(tmp_path, "--doc", "bin.txt")
+    assert both.returncode == 1 and "'bin.txt' names several stored or failed sources" in both.stderr
+    assert "(failed)" in both.stderr and str(folder / "bin.txt") in both.stderr and str(other / "bin.txt") in both.stderr
+
+
 def test_a_story_of_articles_without_headlines_is_listed_by_its_opening_words(tmp_path, newsflow):
     """Text dumps with the headline run into the body (one line per article, as scrapers often save
     them) have no headline; the list names such a story by its first article's opening words."""

@@ -65,6 +65,36 @@ class NotAWarehouse(ValueError):
     """The warehouse path holds a file that is not a DuckDB database."""
 
 
+class RefusedQuery(ValueError):
+    """Analyst SQL refused before the warehouse is opened: it holds no statement, or one that
+    would attach a database or load an extension (`Warehouse.query`)."""
+
+
+# statement kinds an analyst query may not hold: another database, or extension code, in a session
+# that reads this warehouse only (DuckDB parses INSTALL as a LOAD statement)
+_REFUSED_STATEMENTS = {duckdb.StatementType.ATTACH: "ATTACH", duckdb.StatementType.DETACH: "DETACH",
+                       duckdb.StatementType.LOAD: "LOAD/INSTALL"}
+
+
+def check_analyst_sql(sql: str) -> None:
+    """Raise RefusedQuery, with a one-line reason, for SQL that holds no statement (blanks, comments,
+    semicolons: DuckDB runs nothing and returns no result) or an ATTACH, DETACH, LOAD or INSTALL
+    statement. SQL DuckDB cannot parse passes: running it reports the syntax error, and DuckDB
+    parses every statement before it runs any."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error:
+        return
+    if not statements:
+        raise RefusedQuery("the query holds no SQL statement (only blanks, comments or semicolons); "
+                           'e.g. "SELECT * FROM run_history"')
+    for statement in statements:
+        kind = _REFUSED_STATEMENTS.get(statement.type)
+        if kind is not None:
+            raise RefusedQuery(f"refused, {kind} statements are not run here: queries read this warehouse only, "
+                               f"with the extensions it loads itself ({statement.query.strip()[:80]})")
+
+
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file, after the header checksum
 
 
@@ -584,10 +614,13 @@ class Warehouse:
               memory_limit: str | None = None, max_rows: int | None = None) -> tuple[list[str], list[tuple]]:
         """Run analyst SQL read-only: the database refuses writes, and file access (COPY TO,
         read_csv, ATTACH) is switched off and locked so a query cannot write elsewhere either.
+        SQL with no statement, or with an ATTACH, DETACH, LOAD or INSTALL statement, raises
+        RefusedQuery before anything is opened (`check_analyst_sql`).
 
         `timeout_s` interrupts the query (duckdb.InterruptException), `memory_limit` caps
         DuckDB's memory for it (duckdb.OutOfMemoryException), `max_rows` stops fetching after
         max_rows + 1 rows, so a caller can tell the result was longer."""
+        check_analyst_sql(sql)  # before the warehouse is opened: a usage error waits for no lock
         if _PASS_THROUGH.search(sql.replace('"', "")):
             # raw SQL sent to the catalog's server with the lake's credentials, outside DuckDB's read-only mode
             raise duckdb.PermissionException("postgres_query / postgres_execute / sqlite_* pass-through functions are "
