@@ -550,7 +550,7 @@ def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
                     "its headline is all it is matched on", width))
     size = _plural(row["story_articles"], "article")
     if row["story_documents"] != row["story_articles"]:
-        size += f", {_plural(row['story_documents'], 'document')} with copies"
+        size += f", {_plural(row['story_documents'], 'document')} counting copies and earlier versions"
     print(_wrap("story", f"{_named(row['story_title'], row['story_opening'])} [{row['story_id']}] · {size}", width))
     when = f"{row['assigned_at']:%Y-%m-%d %H:%M}" if row["assigned_at"] else "?"
     matched = f"{_named(row['matched_title'], row['matched_opening'])} [{row['matched_doc_id']}]"
