@@ -324,10 +324,11 @@ def guess_title_index(lines: Sequence[str], *, today: date | None = None, boiler
             if len(top) > TITLE_SCAN_LINES:
                 break
     kinds = []  # "bp" boilerplate/dateline/byline, "short", "other"
-    for _i, line in top:
+    dated = [dateline_match(line, today=today) is not None for _i, line in top]
+    for k, (_i, line) in enumerate(top):
         if (
             boilerplate(line) is not None
-            or dateline_match(line, today=today) is not None
+            or dated[k]
             or byline_author(line) is not None
         ):
             kinds.append("bp")
@@ -335,7 +336,7 @@ def guess_title_index(lines: Sequence[str], *, today: date | None = None, boiler
             kinds.append("short")
         else:
             kinds.append("other")
-    anchored = _title_above_lead(top, kinds, lines, today)
+    anchored = _title_above_lead(top, kinds, dated, lines)
     if anchored is not None:
         return anchored
     fallback = None
@@ -354,26 +355,34 @@ def guess_title_index(lines: Sequence[str], *, today: date | None = None, boiler
     return fallback
 
 
-def _cut_lead(line: str, later: Sequence[str]) -> bool:
+def _cut_lead(line: str, later, i: int) -> bool:
     """A standfirst as scraped pages repeat it above the article: cut off with an ellipsis, or
-    the opening of a later, longer paragraph (behind a wire dateline or not)."""
+    the opening of a later, longer paragraph (`later(i, head)`: the lines after line i that open
+    with `head`, casefolded, wire datelines taken off)."""
     if line.endswith(("…", "...")) and layout_words(line) >= 8:
         return True
     key = line.casefold().rstrip(".… ")
-    if len(key) < 30:
-        return False
-    return any(len(x) > len(key) and strip_wire_dateline(x).casefold().startswith(key) for x in later)
+    return len(key) >= 30 and any(len(x) > len(key) and x.startswith(key) for x in later(i, key[:30]))
 
 
-def _title_above_lead(top: list[tuple[int, str]], kinds: list[str], lines: Sequence[str],
-                      today: date | None) -> int | None:
+def _title_above_lead(top: list[tuple[int, str]], kinds: list[str], dated: list[bool],
+                      lines: Sequence[str]) -> int | None:
     """The headline of a scraped page sits right above its standfirst or its date line; lines
     further up are site furniture however headline-shaped ("Keyboard shortcuts for audio player",
     a section or outlet name). So the first headline-shaped line within three lines above such an
     anchor (skipping bylines and other furniture) is the title, wherever the page starts."""
+    # the page's lines casefolded without wire datelines, by their first 30 characters (made when first needed)
+    by_head: dict[str, list[tuple[int, str]]] = {}
+
+    def later(i: int, head: str) -> list[str]:
+        if not by_head:
+            for j, x in enumerate(lines):
+                x = strip_wire_dateline(x).casefold() if isinstance(x, str) else ""
+                by_head.setdefault(x[:30], []).append((j, x))
+        return [x for j, x in by_head.get(head, ()) if j > i]
+
     for k, (i, line) in enumerate(top[:TITLE_SCAN_LINES]):
-        later = [x for x in lines[i + 1:] if isinstance(x, str)]
-        if dateline_match(line, today=today) is None and not _cut_lead(line, later):
+        if not dated[k] and not _cut_lead(line, later, i):
             continue
         for c in range(k - 1, max(k - 4, -1), -1):
             above = top[c][1]
