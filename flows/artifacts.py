@@ -75,6 +75,8 @@ def report_markdown(report: dict, *, articles_total: int | None = None) -> str:
         f"| failed | {report['failures']} |",
         "",
     ]
+    if report.get("search_index"):
+        lines += [f"Search index: {_cell(report['search_index'])}", ""]
     if articles_total is not None and articles_total > MAX_ARTICLE_ROWS:
         lines += [f"The `{ARTICLES_KEY}` table lists the first {MAX_ARTICLE_ROWS} of {articles_total} new articles.", ""]
 

@@ -38,12 +38,11 @@ def schedule_for(settings: Settings):
 
 
 def scheduled_parameters(settings: Settings, flow_parameters: set[str]) -> dict:
-    """Defaults for scheduled runs (and the UI form): the inbox folder, configured feeds, the warehouse."""
-    params: dict = {"paths": [str(settings.inbox)], "warehouse": str(settings.warehouse)}
-    # the effective defaults, so the UI's form shows what an untouched run will use; the summary
-    # length stays empty (the setting), or a ratio typed into the form would contradict it
-    params.update({"algorithm": settings.summary_algorithm, "near_dup_threshold": settings.near_dup_threshold,
-                   "batch_size": settings.batch_size})
+    """Defaults for scheduled runs (and the UI form): what they read, the inbox folder and the
+    configured feeds. Everything else stays empty, which means the setting as the run starts: a
+    value put here would be frozen at `serve` time (a run mixed a frozen algorithm with a re-read
+    summary length) and a warehouse path here sent a lake's runs to a DuckDB file."""
+    params: dict = {"paths": [str(settings.inbox)]}
     # Feeds only when the flow takes them: the parameter is newer than this module's first version.
     if "feeds" in flow_parameters and settings.feeds:
         params["feeds"] = list(settings.feeds)

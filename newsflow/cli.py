@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", help="folder to write (default: export/ next to the warehouse file)")
 
     serve = sub.add_parser("serve", help="serve the scheduled ingest deployment; also runs UI-triggered runs")
-    serve.add_argument("--limit", type=int, default=None,
+    serve.add_argument("--limit", type=_positive_int, default=None,
                        help="most flow runs this process executes at once (writes queue per warehouse anyway)")
 
     search = sub.add_parser("search", help="full-text search (BM25) over canonical articles", epilog=(

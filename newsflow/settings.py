@@ -16,6 +16,7 @@ import difflib
 import os
 from typing import Literal
 
+from dotenv import dotenv_values
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
@@ -169,7 +170,8 @@ class Settings(BaseSettings):
     inbox: Path = REPO_ROOT / "inbox"
     # `newsflow serve`: scheduled runs read the inbox plus these feeds; a cron expression wins over the interval
     deployment_name: str = "newsflow-ingest"
-    schedule_interval_minutes: float = Field(15.0, gt=0)
+    # a minute at least: a run takes seconds to start, and a fraction of a minute queued runs by the hundred
+    schedule_interval_minutes: float = Field(15.0, ge=1)
     schedule_cron: str | None = None
     schedule_timezone: str = "UTC"
     feeds: TextList = []
@@ -178,6 +180,20 @@ class Settings(BaseSettings):
     sql: SqlSettings = SqlSettings()
     story: StorySettings = StorySettings()
     fault: FaultSettings = FaultSettings()
+
+    @field_validator("warehouse")
+    @classmethod
+    def _not_a_folder(cls, value: Path) -> Path:
+        if value.is_dir():
+            raise ValueError(f"{value} is a folder; the warehouse is a file (e.g. {value / 'newsflow.duckdb'})")
+        return value
+
+    @field_validator("inbox")
+    @classmethod
+    def _a_folder(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} is a file; the inbox is the folder scheduled runs read")
+        return value
 
     @field_validator("language")
     @classmethod
@@ -269,10 +285,14 @@ def variable_names() -> list[str]:
 NOT_SETTINGS = frozenset({"NEWSFLOW_HOME"})
 
 
-def unknown_variables(environ: dict[str, str] | None = None) -> list[tuple[str, str | None]]:
-    """NEWSFLOW_* variables that no setting reads (a typo silently does nothing otherwise),
-    each with the nearest valid name."""
-    environ = os.environ if environ is None else environ
+def unknown_variables(environ: dict[str, str] | None = None, env_file: Path | None = None
+                      ) -> list[tuple[str, str | None]]:
+    """NEWSFLOW_* variables, in the environment or the `.env` file, that no setting reads (a typo
+    silently does nothing otherwise), each with the nearest valid name."""
+    environ = dict(os.environ) if environ is None else dict(environ)
+    env_file = Path(".env") if env_file is None else env_file
+    if env_file.is_file():
+        environ.update({k: v or "" for k, v in dotenv_values(env_file).items() if k not in environ})
     known = variable_names()
     known_set = set(known) | NOT_SETTINGS
     out = []
@@ -287,8 +307,6 @@ def describe(settings: Settings, environ: dict[str, str] | None = None, env_file
              ) -> list[dict]:
     """Each effective setting with its value and where it came from: the environment, the
     `.env` file, or the default."""
-    from dotenv import dotenv_values
-
     environ = os.environ if environ is None else environ
     env_file = Path(".env") if env_file is None else env_file
     from_file = {k.upper(): v for k, v in dotenv_values(env_file).items()} if env_file.is_file() else {}

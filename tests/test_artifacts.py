@@ -142,3 +142,9 @@ def test_a_headline_only_article_says_why_it_has_no_summary():
     walled.headline_only = True
     (row,) = article_rows([walled])
     assert row["summary"] == "(headline only: the page was an access wall)"
+
+
+def test_report_says_what_became_of_the_search_index():
+    """The operator reads the report artifact, not the log: it says whether the index was rebuilt."""
+    md = report_markdown(_report(search_index="rebuilt: 40 new documents"))
+    assert "Search index: rebuilt: 40 new documents" in md

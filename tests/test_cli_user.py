@@ -179,7 +179,7 @@ def test_bad_flags_exit_2_with_one_line_before_prefect_starts(tmp_path, seeds_di
 
 
 def test_config_says_where_each_value_came_from_and_warns_on_unknown_names(tmp_path):
-    (tmp_path / ".env").write_text("NEWSFLOW_BATCH_SIZE=250\n")
+    (tmp_path / ".env").write_text("NEWSFLOW_BATCH_SIZE=250\nNEWSFLOW_SUMMARY_ALGORITM=lead\n")
     env = _env(tmp_path, NEWSFLOW_NEAR_DUP_THRESHOLD="0.6", NEWSFLOW_SUMARY_SENTENCES="2",
                NEWSFLOW_HOME=str(tmp_path))  # the work pool's checkout (prefect.yaml), not a typo
     proc = subprocess.run([str(NEWSFLOW), "config", "--json"], env=env, cwd=tmp_path, capture_output=True,
@@ -191,6 +191,8 @@ def test_config_says_where_each_value_came_from_and_warns_on_unknown_names(tmp_p
     assert rows["summary_sentences"]["value"] == 3 and rows["summary_sentences"]["source"] == "default"
     assert "NEWSFLOW_SUMARY_SENTENCES is not a newsflow setting" in proc.stderr
     assert "did you mean NEWSFLOW_SUMMARY_SENTENCES?" in proc.stderr
+    # a typo in the .env file is as silent otherwise
+    assert "NEWSFLOW_SUMMARY_ALGORITM is not a newsflow setting" in proc.stderr
     assert "NEWSFLOW_HOME" not in proc.stderr
 
 
@@ -212,6 +214,11 @@ def test_list_settings_take_what_people_type(tmp_path, typed):
     ("NEWSFLOW_SCHEDULE_CRON", "bad cron", 'NEWSFLOW_SCHEDULE_CRON: Invalid cron string: "bad cron"'),
     ("NEWSFLOW_SCHEDULE_TIMEZONE", "Mars/Base", "NEWSFLOW_SCHEDULE_TIMEZONE: unknown time zone 'Mars/Base'"),
     ("NEWSFLOW_LANGUAGE", "xx", "NEWSFLOW_LANGUAGE: 'xx' is not a language code"),
+    # these three: 1,083 queued runs from a 0.06 s schedule; serve's traceback on a file as inbox; a
+    # warehouse folder served (every run failing) and ingest's traceback once Prefect had started
+    ("NEWSFLOW_SCHEDULE_INTERVAL_MINUTES", "0.001", "NEWSFLOW_SCHEDULE_INTERVAL_MINUTES: Input should be greater"),
+    ("NEWSFLOW_INBOX", str(NEWSFLOW), "NEWSFLOW_INBOX: " + str(NEWSFLOW) + " is a file"),
+    ("NEWSFLOW_WAREHOUSE", ".", "NEWSFLOW_WAREHOUSE: . is a folder"),
 ])
 @pytest.mark.parametrize("command", ["config", "serve"])
 def test_a_malformed_setting_is_one_line_not_a_traceback(tmp_path, name, value, says, command):
@@ -221,6 +228,14 @@ def test_a_malformed_setting_is_one_line_not_a_traceback(tmp_path, name, value, 
     assert proc.stderr.startswith("newsflow: bad setting:") and "Traceback" not in proc.stderr
     assert says in proc.stderr and "Value error" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_serve_limit_must_be_one_or_more(tmp_path, limit):
+    """--limit 0 served and never ran anything; -1 registered the deployment and then crashed."""
+    proc = subprocess.run([str(NEWSFLOW), "serve", "--limit", limit], env=_env(tmp_path), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "--limit" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_a_run_language_must_be_a_language(tmp_path, seeds_dir):
