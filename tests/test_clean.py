@@ -795,3 +795,12 @@ def test_a_cut_teaser_and_the_authors_bio_are_not_article_text():
     assert paragraphs(c) == BODY
     assert rules(c)[teaser] == "cut_lead" and rules(c)[bio] == "byline"
     assert c.author == "Daniel Okafor"
+
+
+def test_chinese_punctuation_is_kept_and_still_ends_sentences():
+    from tasks.text.clean import normalize_text
+    from tasks.text.sentences import split_sentences
+
+    text = normalize_text("上海地铁19号线今日开通运营，全长约44公里！你知道吗？ＡＢＣ１２３")
+    assert text == "上海地铁19号线今日开通运营，全长约44公里！你知道吗？ABC123"  # letters and digits unfold
+    assert split_sentences(text, "zh") == ["上海地铁19号线今日开通运营，全长约44公里！", "你知道吗？", "ABC123"]

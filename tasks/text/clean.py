@@ -165,13 +165,15 @@ def _translate_table() -> dict[int, str | None]:
     t[0x85] = "\n"
     # Compatibility forms that are pure presentation: ligatures, fullwidth/halfwidth
     # forms, mathematical alphanumerics ("fancy" social-media text). Superscripts,
-    # fractions, ellipsis, curly quotes and dashes are kept (they carry meaning).
+    # fractions, ellipsis, curly quotes and dashes are kept (they carry meaning), and so is
+    # fullwidth punctuation: it is how Chinese and Japanese write a comma or a "！" ("，" -> ","
+    # rewrote every Chinese text, and "你好!他说" no longer ended a sentence at the mark).
     ranges = [(0xFB00, 0xFB06), (0xFF01, 0xFF5E), (0xFF61, 0xFFDC), (0x1D400, 0x1D7FF)]
     for lo, hi in ranges:
         for c in range(lo, hi + 1):
             ch = chr(c)
             n = unicodedata.normalize("NFKC", ch)
-            if n != ch:
+            if n != ch and not (0xFF01 <= c <= 0xFF5E and not n.isalnum()):
                 t[c] = n
     return t
 
