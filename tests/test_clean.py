@@ -804,3 +804,12 @@ def test_chinese_punctuation_is_kept_and_still_ends_sentences():
     text = normalize_text("上海地铁19号线今日开通运营，全长约44公里！你知道吗？ＡＢＣ１２３")
     assert text == "上海地铁19号线今日开通运营，全长约44公里！你知道吗？ABC123"  # letters and digits unfold
     assert split_sentences(text, "zh") == ["上海地铁19号线今日开通运营，全长约44公里！", "你知道吗？", "ABC123"]
+
+
+def test_a_page_cut_off_in_its_first_paragraph_keeps_it():
+    """A scraped page whose only paragraph ends in an ellipsis is that article, cut off by the scrape:
+    not a teaser (a dev article was rejected as empty)."""
+    body = ("WASHINGTON The Trump administration is facing a dilemma in Iraq after the embassy attack, and "
+            "officials said on Tuesday that every option now carried risks for the troops still stationed...")
+    c = clean_document("In Chess Game With Iran, Trump Has Only Bad Options\n" + body, today=TODAY)
+    assert paragraphs(c) == [body]

@@ -183,9 +183,10 @@ _REPEAT_HEAD = 20  # characters of a sentence's key: shorter sentences are never
 
 
 def _without_repeats(sentences: list[str], candidates: list[int]) -> list[int]:
-    """The candidates less the sentences another candidate already says: a pull quote that
+    """The candidates less the sentences an earlier candidate already says: a pull quote that
     repeats a quoted sentence, a standfirst sentence repeated in the body. A sentence whose words
-    (case and punctuation aside) open another one goes, the longer stays; of equals, the first."""
+    (case and punctuation aside) equal, open or are opened by an earlier candidate's goes: the
+    earlier one keeps its place (the lead's position is what summarizers weigh most)."""
     keys = {i: _KEY_DROP_RE.sub("", sentences[i].casefold()) for i in candidates}
     by_head: dict[str, list[int]] = {}
     for i in candidates:
@@ -193,10 +194,10 @@ def _without_repeats(sentences: list[str], candidates: list[int]) -> list[int]:
             by_head.setdefault(keys[i][:_REPEAT_HEAD], []).append(i)
     drop = set()
     for group in by_head.values():
-        for i in group:
-            if any(j != i and j not in drop and keys[j].startswith(keys[i])
-                   and (len(keys[j]) > len(keys[i]) or j < i) for j in group[:50]):
-                drop.add(i)
+        for n, j in enumerate(group):
+            if any(i not in drop and (keys[j].startswith(keys[i]) or keys[i].startswith(keys[j]))
+                   for i in group[max(0, n - 50):n]):
+                drop.add(j)
     return [i for i in candidates if i not in drop]
 
 
