@@ -813,3 +813,12 @@ def test_a_page_cut_off_in_its_first_paragraph_keeps_it():
             "officials said on Tuesday that every option now carried risks for the troops still stationed...")
     c = clean_document("In Chess Game With Iran, Trump Has Only Bad Options\n" + body, today=TODAY)
     assert paragraphs(c) == [body]
+
+
+def test_a_date_line_below_the_first_paragraph_does_not_make_a_sub_heading_the_title():
+    """The headline rule reads the top of a page: once the article has begun, a sub-heading over a
+    later date line is not the headline, and the short paragraph above it stays."""
+    raw = "\n\n".join([BODY[0], "He said no.", "What happens next", "Updated 4 Dec 2025", *BODY[1:]])
+    c = clean_document(raw, today=TODAY)
+    assert c.title is None
+    assert "He said no." in paragraphs(c) and "What happens next" in paragraphs(c)

@@ -382,16 +382,17 @@ def _title_above_lead(top: list[tuple[int, str]], kinds: list[str], dated: list[
         return [x for j, x in by_head.get(head, ()) if j > i]
 
     for k, (i, line) in enumerate(top[:TITLE_SCAN_LINES]):
-        if not dated[k] and not _cut_lead(line, later, i):
-            continue
-        for c in range(k - 1, max(k - 4, -1), -1):
-            above = top[c][1]
-            if kinds[c] == "bp":
-                continue
-            if title_candidate(above):
-                return top[c][0]
-            if layout_words(above) < 12:
-                break  # a short non-headline line between: not the layout this rule knows
+        if dated[k] or _cut_lead(line, later, i):
+            for c in range(k - 1, max(k - 4, -1), -1):
+                above = top[c][1]
+                if kinds[c] == "bp":
+                    continue
+                if title_candidate(above):
+                    return top[c][0]
+                if layout_words(above) < 12:
+                    break  # a short non-headline line between: not the layout this rule knows
+        if kinds[k] == "other" and layout_words(line) >= 12 and line.endswith(tuple(".!?\"”’")):
+            break  # the article has begun: a date line or sub-heading further down is not the page's top
     return None
 
 
