@@ -591,20 +591,6 @@ def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
     print(_wrap("shared", terms, width))
 
 
-def _sources_ending(store, tail: str, limit: int = 6) -> list[tuple[str | None, str]]:
-    """(doc_id, source) of the stored sources ending with `/tail` (`sources_ending`), and (None,
-    source) of the sources ending so that failed and were never stored: a file name finds a file
-    that failed as it finds one stored. At most `limit`, by source."""
-    from warehouse.stories import sources_ending
-
-    stored = sources_ending(store, tail, limit)
-    _, failed = store.query(
-        "SELECT DISTINCT NULL, f.source FROM failures f WHERE ends_with(f.source, ?) "
-        "AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.source = f.source) ORDER BY f.source LIMIT ?",
-        ["/" + tail, limit])
-    return sorted([*stored, *failed], key=lambda pair: pair[1])[:limit]
-
-
 def _csv_lists(rows: list[tuple]) -> list[tuple]:
     """Lists as one cell each, "a; b", not Python's repr."""
     return [tuple("; ".join(map(str, v)) if isinstance(v, list) else v for v in row) for row in rows]
@@ -615,7 +601,7 @@ def cmd_stories(args: argparse.Namespace) -> int:
 
     import duckdb
 
-    from warehouse.stories import explain_document, list_stories, storyless
+    from warehouse.stories import explain_document, list_stories, sources_ending, storyless
     from warehouse.store import WarehouseLocked
 
     settings = _settings()
@@ -630,7 +616,7 @@ def cmd_stories(args: argparse.Namespace) -> int:
         if doc:
             columns, rows = explain_document(store, keys)
             other = None if rows else storyless(store, keys)
-            named = [] if rows or other or "://" in doc else _sources_ending(store, doc.removeprefix("./"))
+            named = [] if rows or other or "://" in doc else sources_ending(store, doc.removeprefix("./"))
             if len(named) == 1:  # a file name, or a path typed from another folder
                 doc_id, source = named[0]
                 columns, rows = explain_document(store, [doc_id]) if doc_id else (columns, [])

@@ -304,9 +304,14 @@ def storyless(warehouse, keys: list[str]) -> tuple[str, list[tuple]] | None:
 
 
 def sources_ending(warehouse, tail: str, limit: int = 6) -> list[tuple]:
-    """Stored (doc_id, source) pairs whose source ends with `/tail`: a file name, or a path typed
-    relative to another folder than the one it was ingested from; at most `limit`, by source."""
+    """(doc_id, source) pairs of the sources ending with `/tail`: a file name, or a path typed
+    relative to another folder than the one it was ingested from. A stored source gives its newest
+    version's doc_id; a source that failed and was never stored gives None, so a file name finds a
+    failed file as it finds a stored one. At most `limit`, by source."""
     _, rows = warehouse.query(
-        "SELECT any_value(doc_id ORDER BY version DESC), source FROM documents "
-        "WHERE ends_with(source, ?) GROUP BY source ORDER BY source LIMIT ?", ["/" + tail, limit])
+        "SELECT any_value(doc_id ORDER BY version DESC), source FROM documents WHERE ends_with(source, ?) "
+        "GROUP BY source "
+        "UNION ALL SELECT DISTINCT NULL, f.source FROM failures f WHERE ends_with(f.source, ?) "
+        "AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.source = f.source) "
+        "ORDER BY source LIMIT ?", ["/" + tail, "/" + tail, limit])
     return rows
