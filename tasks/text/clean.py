@@ -885,7 +885,7 @@ def clean_document(
     # does, the truncated-prefix rule took it): half a sentence is no article text
     if t_idx is not None and "cut_lead" in on:
         k = next((i for i in range(t_idx + 1, min(n, t_idx + 3)) if rule[i] is None), None)
-        if k is not None and lines[k].rstrip().endswith(("...", "…")) and layout_words(lines[k]) >= 8 and any(
+        if k is not None and md.cut_off(lines[k]) and any(
                 rule[i] is None and _body_paragraph(lines[i]) for i in range(k + 1, n)):
             rule[k] = "cut_lead"  # only with the article below it: a page cut off there is all there is
 

@@ -341,8 +341,8 @@ def guess_title_index(lines: Sequence[str], *, today: date | None = None, boiler
         return anchored
     fallback = None
     for k, (i, line) in enumerate(top[:TITLE_SCAN_LINES]):
-        if kinds[k] == "other" and len(line.split()) >= 12 and line.endswith(tuple(".!?\"”’")):
-            break  # body text has started: a title comes before it
+        if _article_begun(kinds[k], line):
+            break
         if kinds[k] == "bp" or not title_candidate(line):
             continue
         in_menu = kinds[k] == "short" and (
@@ -355,11 +355,21 @@ def guess_title_index(lines: Sequence[str], *, today: date | None = None, boiler
     return fallback
 
 
+def cut_off(line: str) -> bool:
+    """A sentence cut off with an ellipsis, eight words or more: a scraped standfirst or teaser."""
+    return line.rstrip().endswith(("…", "...")) and layout_words(line) >= 8
+
+
+def _article_begun(kind: str, line: str) -> bool:
+    """A body paragraph: twelve words or more ending as a sentence; a title comes before it."""
+    return kind == "other" and layout_words(line) >= 12 and line.endswith(tuple(".!?\"”’"))
+
+
 def _cut_lead(line: str, later, i: int) -> bool:
     """A standfirst as scraped pages repeat it above the article: cut off with an ellipsis, or
     the opening of a later, longer paragraph (`later(i, head)`: the lines after line i that open
     with `head`, casefolded, wire datelines taken off)."""
-    if line.endswith(("…", "...")) and layout_words(line) >= 8:
+    if cut_off(line):
         return True
     key = line.casefold().rstrip(".… ")
     return len(key) >= 30 and any(len(x) > len(key) and x.startswith(key) for x in later(i, key[:30]))
@@ -391,8 +401,8 @@ def _title_above_lead(top: list[tuple[int, str]], kinds: list[str], dated: list[
                     return top[c][0]
                 if layout_words(above) < 12:
                     break  # a short non-headline line between: not the layout this rule knows
-        if kinds[k] == "other" and layout_words(line) >= 12 and line.endswith(tuple(".!?\"”’")):
-            break  # the article has begun: a date line or sub-heading further down is not the page's top
+        if _article_begun(kinds[k], line):
+            break  # a date line or sub-heading further down is not the page's top
     return None
 
 
@@ -433,12 +443,10 @@ _NAME_PARTICLES = frozenset("van von de der da del la le bin dos du".split())
 # a name word starts with a capital: Latin, Greek or Cyrillic
 _CAPITAL = "A-ZÀ-ÖØ-ÞΑ-ΩА-ЯЁ"
 _NAME = rf"[{_CAPITAL}][\w'’.-]*(?:\s+(?:[{_CAPITAL}][\w'’.-]*|van|von|de|der|da|del|la|le|bin|al-\w+)){{1,3}}"
-_BYLINE_RE = re.compile(
-    rf"^(?i:{BYLINE_WORD})\s*:?\s+(?P<names>{_NAME}(?:\s*(?:,|&|\b(?:{CONJUNCTION})\b)\s*{_NAME})*)"
-    r"(?P<rest>.*)$"
-)
-_NAMES_SPLIT = re.compile(rf"\s*(?:,|&|\b(?:{CONJUNCTION})\b)\s*")
-_JOIN_SPLIT = re.compile(rf"\s*(?:,|&|\b(?:{CONJUNCTION})\b)\s*|\s+")
+_NAME_JOIN = rf"\s*(?:,|&|\b(?:{CONJUNCTION})\b)\s*"  # between two names: "," "&" "and" "und" ...
+_BYLINE_RE = re.compile(rf"^(?i:{BYLINE_WORD})\s*:?\s+(?P<names>{_NAME}(?:{_NAME_JOIN}{_NAME})*)(?P<rest>.*)$")
+_NAMES_SPLIT = re.compile(_NAME_JOIN)
+_JOIN_SPLIT = re.compile(rf"{_NAME_JOIN}|\s+")
 
 
 def byline_author(line: str) -> str | None:
@@ -509,6 +517,8 @@ def strip_wire_dateline(line: str) -> str:
     "Chile's …"), for comparing it with a standfirst that repeats it without one."""
     m = _WIRE_DATELINE_RE.match(line)
     return line[m.end():] if m and (m["agency"] or m.end() <= 40) else line
+
+
 _OUTLET_STOP = {
     "us", "our", "independent", "quality", "local", "this", "journalism", "the", "it", "all",
     "rights", "reserved", "news", "we", "you", "your", "them", "free", "fearless", "a",
