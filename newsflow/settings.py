@@ -285,14 +285,18 @@ def variable_names() -> list[str]:
 NOT_SETTINGS = frozenset({"NEWSFLOW_HOME"})
 
 
+def _env_file_values(env_file: Path | None) -> dict[str, str | None]:
+    """The `.env` file's variables (by default the one Settings reads, where the command runs)."""
+    env_file = Path(Settings.model_config["env_file"]) if env_file is None else env_file
+    return dotenv_values(env_file) if env_file.is_file() else {}
+
+
 def unknown_variables(environ: dict[str, str] | None = None, env_file: Path | None = None
                       ) -> list[tuple[str, str | None]]:
     """NEWSFLOW_* variables, in the environment or the `.env` file, that no setting reads (a typo
     silently does nothing otherwise), each with the nearest valid name."""
     environ = dict(os.environ) if environ is None else dict(environ)
-    env_file = Path(".env") if env_file is None else env_file
-    if env_file.is_file():
-        environ.update({k: v or "" for k, v in dotenv_values(env_file).items() if k not in environ})
+    environ.update({k: v or "" for k, v in _env_file_values(env_file).items() if k not in environ})
     known = variable_names()
     known_set = set(known) | NOT_SETTINGS
     out = []
@@ -308,8 +312,7 @@ def describe(settings: Settings, environ: dict[str, str] | None = None, env_file
     """Each effective setting with its value and where it came from: the environment, the
     `.env` file, or the default."""
     environ = os.environ if environ is None else environ
-    env_file = Path(".env") if env_file is None else env_file
-    from_file = {k.upper(): v for k, v in dotenv_values(env_file).items()} if env_file.is_file() else {}
+    from_file = {k.upper(): v for k, v in _env_file_values(env_file).items()}
     upper_env = {k.upper(): v for k, v in environ.items()}
     rows = []
 
