@@ -24,7 +24,7 @@ from tasks.pipeline import Pipeline, RunTotals
 from tasks.sources.files import discover_paths
 from tasks.sources.url_safety import redact_url
 from tasks.sources.web import article_urls as unique_article_urls
-from tasks.stages import PrefectStages
+from tasks.stages import PrefectStages, signal_behind
 from tasks.summarize.length import SENTENCES_RANGE, WORDS_RANGE
 from warehouse.store import Warehouse
 
@@ -105,7 +105,8 @@ def ingest(
         shutdown_pool()  # the workers' memory back before the index build, the run's largest allocation
         report.search_index = pipeline.refresh_search_index().describe()
         logger.info("search index %s", report.search_index)
-    except BaseException as exc:
+    except BaseException as caught:
+        exc = signal_behind(caught) or caught  # Ctrl-C during a warehouse query is an interrupt too
         if started:
             try:
                 store.finish_run(run_id, status="failed", counts=report.counts, timings=report.timings,
@@ -113,6 +114,8 @@ def ingest(
             except Exception as record_exc:  # noqa: BLE001 - the run fails with its own reason, not this one
                 logger.warning("could not record the failed run in the warehouse: %s", record_exc)
         report.publish_failure(exc, logger)
-        raise
+        if exc is caught:
+            raise
+        raise exc from None
     store.finish_run(run_id, status="completed", counts=report.counts, timings=report.timings)
     return report.publish()

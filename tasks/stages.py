@@ -46,12 +46,33 @@ class Handoff(Generic[T]):
         (self._value,) = state
 
 
+def signal_behind(exc: BaseException) -> BaseException | None:
+    """The KeyboardInterrupt (Ctrl-C) or Prefect TerminationSignal (SIGTERM) an ordinary error
+    was raised while handling, if any. DuckDB answers a signal that arrives mid-query with
+    `InterruptException('Query interrupted')` raised from the signal's own exception: an ordinary
+    error, which the store step retried (the run then went on to its end and exited 0) or
+    reported as the run's failure (exit 1, not 130)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if not isinstance(exc, Exception):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def _stage_function(stage: str) -> Callable:
     """A module-level function named after the stage: Dask names its tasks (and the dashboard
     its task stream) after the function, and pickles it by that name."""
 
     def run(fn: Callable, args: tuple, label: str) -> Handoff:
-        return Handoff(fn(*args))
+        try:
+            return Handoff(fn(*args))
+        except Exception as exc:
+            interrupt = signal_behind(exc)
+            if interrupt is None:
+                raise
+            raise interrupt from None  # a signal is never retried: the run stops, as asked
 
     run.__name__ = run.__qualname__ = stage.replace("-", "_")
     globals()[run.__name__] = run

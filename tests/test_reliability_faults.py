@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import shutil
 import subprocess
 import sys
@@ -145,3 +146,59 @@ def test_http_faults_are_each_a_failure_and_the_rest_completes(http_server, ware
             assert url in stored, (path, failed.get(url))
     assert logged == set(urls) and status == [("completed",)]
     assert report["documents_new"] == 5 and report["failures"] == 4
+
+
+def test_ctrl_c_while_a_batch_is_in_a_warehouse_query_stops_the_run_as_an_interrupt(tmp_path, monkeypatch):
+    """DuckDB answers a Ctrl-C that lands mid-query with RuntimeError('Query interrupted'). The
+    store step retried that like a lost connection and the run went on to its end (exit 0, status
+    completed); elsewhere the run failed as an error (exit 1). Here the signal arrives while batch
+    2's write is in a real DuckDB query: the run stops as interrupted, batch 2 is rolled back and
+    not retried, batch 1 stays, and the next run completes the work."""
+    import signal
+    import threading
+
+    import duckdb
+
+    import tasks.pipeline as pipeline
+    from flows.ingest import ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for n, thing in enumerate(("harbour", "bridge", "station")):
+        (corpus / f"{n}.txt").write_text(f"The {thing} reopens\n\nThe {thing} reopened on Thursday after a storm "
+                                         f"closed it for {n + 2} days, officials said. Repairs to the {thing} "
+                                         "will take weeks, the council said on Friday.\n")
+    wh = tmp_path / "w.duckdb"
+    original, writes = pipeline._write, []
+
+    def write(store, run_id, docs, failures, band_keys, length_label, batch, stories, before_commit, counts):
+        writes.append(batch.label)
+
+        def interrupted_mid_query():
+            if len(writes) == 2:  # Ctrl-C arrives while this query runs inside the batch's transaction
+                threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+                with store.connect() as con:
+                    con.execute("SELECT sum(i) FROM range(100000000000) t(i)").fetchall()
+            before_commit()
+
+        original(store, run_id, docs, failures, band_keys, length_label, batch, stories, interrupted_mid_query,
+                 counts)
+
+    monkeypatch.setattr(pipeline, "_write", write)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # a test worker may ignore SIGINT
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ingest(paths=[str(corpus)], warehouse=str(wh), batch_size=1)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert len(writes) == 2  # batch 2's write was not retried, batch 3 never started
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        assert con.execute("SELECT status, error, documents_new FROM runs").fetchall() == [
+            ("failed", "interrupted (Ctrl-C / SIGINT)", 1)]
+        assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == 1
+    finally:
+        con.close()
+    monkeypatch.setattr(pipeline, "_write", original)
+    ingest(paths=[str(corpus)], warehouse=str(wh), batch_size=1)
+    assert Warehouse(wh).counts()["documents"] == 3

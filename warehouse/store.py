@@ -269,10 +269,15 @@ class Warehouse:
                 if self.lake is not None:
                     lakes.claim_write_turn(con)
                 yield con
+                con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                # a failed COMMIT (Ctrl-C mid-commit) leaves the transaction open on a connection
+                # the session keeps: the next BEGIN on it failed ("transaction within a transaction")
+                try:
+                    con.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass  # nothing left open to roll back: the error that brought us here is the news
                 raise
-            con.execute("COMMIT")
 
     def exclusive_writer(self, wait_s: float | None = None):
         """Held by a run from "what is stored?" to commit (see warehouse/writer_lock.py), queueing
