@@ -31,7 +31,7 @@ from tasks.dedup.story_index import WarehouseStoryIndex
 from tasks.dedup.terms import warm_prior
 from tasks.document import Document, Failure
 from tasks.parallel import release_freed_memory
-from tasks.sources.fetch import FetchSettings
+from tasks.sources.fetch import FetchSettings, HostMemory
 from tasks.sources.web import stored_url
 from tasks.stage_names import COUNTS, FAULT_POINTS
 from tasks.summarize.length import SummaryLength
@@ -159,10 +159,13 @@ def chunked(items: list, size: int) -> Iterator[list]:
 
 def _write(store, run_id: str, docs, failures, band_keys, length_label: str, batch: BatchInput, stories,
            before_commit, counts: dict[str, int]) -> None:
+    from tasks.sources.web import fetch_log_after_stages
+
     stored = {d.doc_id for d in docs}  # a page found unchanged after cleaning keeps no bytes
     store.write_batch(run_id, docs, failures, band_keys, summary_length=length_label, stories=stories,
                       raw_pages=[page for page in batch.raw_pages if page[0] in stored],
-                      fetch_log=batch.fetch_log, before_commit=before_commit, counts=counts)
+                      fetch_log=fetch_log_after_stages(batch.fetch_log, failures, stored),
+                      before_commit=before_commit, counts=counts)
 
 
 # -- what comes out ---------------------------------------------------------------------------
@@ -207,6 +210,7 @@ class Pipeline:
         # the shingles and story terms deduplication will look up, computed in the pool
         self._derive = Derive(shingle_words=config.dedup.shingle_words, language=config.language)
         self._stories = WarehouseStoryIndex(store)
+        self.hosts = HostMemory()  # robots.txt, crawl-delay, Retry-After: learned once a run, not a batch
         # the story terms' prior is built while the first batch is read and cleaned, not after
         threading.Thread(target=warm_prior, name="newsflow-story-prior", daemon=True).start()
 
@@ -263,7 +267,7 @@ class Pipeline:
             def fetch(group=group, label=label) -> BatchInput:
                 web = self._stage("fetch", fetch_batch, group, self.config.fetch,
                                   self.store.fetch_state(stored_urls(group, self.config.fetch)),
-                                  label=label)
+                                  self.hosts, label=label)
                 return BatchInput(label, web.docs, web.failures, web.unchanged, web.raw_pages, web.fetch_log)
 
             readers.append(fetch)
@@ -275,7 +279,7 @@ class Pipeline:
         polite rate), and a batch of the feeds' failures and those skipped articles."""
         from tasks.sources.web import article_urls, discover_feed_urls, stored_urls
 
-        found, failures = self._stage("discover-feeds", discover_feed_urls, feeds, self.config.fetch,
+        found, failures = self._stage("discover-feeds", discover_feed_urls, feeds, self.config.fetch, self.hosts,
                                       label=f"{len(feeds)} feeds")
         found = article_urls(found)
         hours = self.config.fetch.revisit_after_hours

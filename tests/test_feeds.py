@@ -159,3 +159,30 @@ def test_discover_skips_not_modified_feed(http_server):
     prev = {fetched[0].url: fetched[0].as_previous()}
     urls, failures = discover_article_urls([http_server.url("/feed")], _settings(), prev)
     assert urls == [] and failures == []
+
+
+def test_gzipped_sitemaps_are_read_and_an_index_says_what_it_did_not_read(http_server):
+    """Most news sites gzip their sitemaps: they failed as `content_type` (application/x-gzip). An
+    index listing more children than are read dropped the rest without a word."""
+    import gzip
+
+    from tasks.sources.feeds import MAX_CHILD_SITEMAPS
+
+    u = http_server.url
+    urlset = f"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{u('/art/1')}</loc></url>
+      </urlset>""".encode()
+    http_server.route("/sm-1.xml.gz", Reply(200, gzip.compress(urlset), content_type="application/x-gzip"))
+    http_server.route("/sm-2.xml.gz", Reply(200, gzip.compress(urlset.replace(b"/art/1", b"/art/2")),
+                                            content_type="application/octet-stream"))
+    http_server.route("/bomb.xml.gz", Reply(200, gzip.compress(b"<urlset>" + b" " * 3_000_000 + b"</urlset>"),
+                                            content_type="application/gzip"))
+    children = "".join(f"<sitemap><loc>{u(f'/sm-{n}.xml.gz')}</loc></sitemap>" for n in range(1, MAX_CHILD_SITEMAPS + 6))
+    http_server.route("/index.xml", Reply(200, f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                                               f'{children}</sitemapindex>', content_type="application/xml"))
+    urls, failures = discover_article_urls([u("/index.xml"), u("/bomb.xml.gz")], _settings(max_body_bytes=1_000_000))
+    assert urls == [u("/art/1"), u("/art/2")]
+    by_url = {f.url.rsplit("/", 1)[-1]: f for f in failures}
+    assert by_url["index.xml"].error == "sitemaps_skipped"
+    assert f"lists {MAX_CHILD_SITEMAPS + 5} sitemaps; the first {MAX_CHILD_SITEMAPS} were read" in by_url["index.xml"].detail
+    assert by_url["bomb.xml.gz"].error == "too_large"
+    assert http_server.hits(f"/sm-{MAX_CHILD_SITEMAPS + 1}.xml.gz") == 0

@@ -362,3 +362,25 @@ def test_fetch_many_shares_one_client(http_server, monkeypatch):
     http_server.route("/robots.txt", Reply(200, "User-agent: *\nAllow: /\n", content_type="text/plain"))
     results = asyncio.run(fetch_many([http_server.url(f"/a?{i}") for i in range(5)], fast_settings(obey_robots=True)))
     assert all(r.ok for r in results) and len(created) == 1
+
+
+def test_a_url_file_takes_comments_after_a_url_and_several_urls_on_a_line(tmp_path):
+    """"https://x/a # the lead story" was fetched as "https://x/a " (a 404 under a source with a
+    trailing space); two URLs a tab apart were glued into one."""
+    from tasks.sources.web import read_url_file
+
+    path = tmp_path / "urls.txt"
+    path.write_text("# morning list\nhttps://x.test/a # the lead story\n\nhttps://x.test/b\thttps://x.test/c\n"
+                    "  https://x.test/d#section  \n", encoding="utf-8")
+    assert read_url_file(path) == ["https://x.test/a", "https://x.test/b", "https://x.test/c",
+                                   "https://x.test/d#section"]
+
+
+def test_one_page_typed_with_and_without_percent_escapes_is_one_source():
+    """"/café" pasted from a browser and "/caf%C3%A9" from a feed were two sources, each fetched
+    and stored (the second an exact duplicate); an escaped "/" is kept, it is not a path step."""
+    from tasks.sources.web import article_urls
+
+    assert article_urls(["https://x.test/a/café", "https://x.test/a/caf%c3%a9", "https://x.test/a/caf%C3%A9#top",
+                         "https://x.test/s?q=ü"]) == ["https://x.test/a/caf%C3%A9", "https://x.test/s?q=%C3%BC"]
+    assert article_urls(["https://x.test/a%2Fb"]) == ["https://x.test/a%2Fb"]

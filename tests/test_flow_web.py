@@ -155,3 +155,70 @@ def test_a_feed_article_fetched_within_the_revisit_window_is_not_requested_again
     # an article given by URL is always fetched (for its edits)
     ingest(urls=[http_server.url("/a")], warehouse=str(warehouse_path))
     assert http_server.hits("/a") == second_hits + 1
+
+
+def test_a_page_a_later_stage_fails_fails_again_on_the_next_run(http_server, warehouse_path):  # noqa: F811
+    """A page fetched whole and failed by cleaning (nothing but furniture) was logged as fetched:
+    the next run counted it unchanged, exited 0 and recorded the failure no more."""
+    from flows.ingest import ingest
+
+    http_server.route("/furniture", Reply(200, "Skip to content\nShare this article\nSign up for our newsletter\n",
+                                          content_type="text/plain; charset=utf-8", headers={"ETag": '"f1"'}))
+    http_server.route("/a", Reply(200, ARTICLE))
+    urls = [http_server.url("/furniture"), http_server.url("/a")]
+    reports = [ingest(urls=urls, warehouse=str(warehouse_path)) for _ in range(2)]
+    assert [(r["documents_new"], r["unchanged"], r["failures"]) for r in reports] == [(1, 0, 1), (0, 1, 1)]
+    store = Warehouse(warehouse_path)
+    _, failures = store.query("SELECT stage, reason, occurrences FROM failures")
+    assert failures == [("clean", "empty_after_cleaning", 2)]
+    _, log = store.query("SELECT doc_id, content_sha256, etag, error FROM fetch_log WHERE url LIKE '%/furniture'")
+    assert log == [(None, None, None, "empty_after_cleaning")]
+    asked = [r for r in http_server.requests if r.path == "/furniture"]
+    assert len(asked) == 2 and not any("if-none-match" in {k.lower() for k in r.headers} for r in asked)
+
+
+def test_a_feed_given_as_an_article_url_is_a_failure_not_an_article_of_markup(http_server, warehouse_path):  # noqa: F811
+    from flows.ingest import ingest
+
+    feed = f"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Example</title>
+      <item><title>A</title><link>{http_server.url('/a')}</link></item></channel></rss>"""
+    http_server.route("/feed", Reply(200, feed, content_type="application/rss+xml"))
+    http_server.route("/sitemap", Reply(200, f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+                                             f'sitemap/0.9"><url><loc>{http_server.url("/a")}</loc></url></urlset>',
+                                        content_type="text/plain"))
+    report = ingest(urls=[http_server.url("/feed"), http_server.url("/sitemap")], warehouse=str(warehouse_path))
+    assert (report["documents_new"], report["failures"]) == (0, 2), report
+    _, failures = Warehouse(warehouse_path).query("SELECT reason, detail FROM failures ORDER BY source")
+    assert [r[0] for r in failures] == ["not_an_article", "not_an_article"]
+    assert "--feeds" in failures[0][1]
+
+
+def test_a_redirect_to_a_tracking_url_stores_the_plain_url(http_server, warehouse_path):  # noqa: F811
+    from flows.ingest import ingest
+
+    http_server.route("/r", Reply(301, "", headers={"Location": "/a?utm_medium=email&id=7#top"}))
+    http_server.route("/a", Reply(200, ARTICLE))
+    ingest(urls=[http_server.url("/r")], warehouse=str(warehouse_path))
+    store = Warehouse(warehouse_path)
+    plain = http_server.url("/a") + "?id=7"
+    assert store.query("SELECT url FROM documents")[1] == [(plain,)]
+    assert store.query("SELECT url FROM raw_pages")[1] == [(plain,)]
+    assert store.query("SELECT final_url FROM fetch_log")[1] == [(plain,)]
+
+
+def test_a_host_that_asked_for_no_requests_is_left_alone_for_the_rest_of_the_run(  # noqa: F811
+        http_server, warehouse_path):
+    """Retry-After beyond what a run waits closes the host for the run: the URLs of later batches
+    were requested anyway, and robots.txt was fetched again for every batch."""
+    from flows.ingest import ingest
+
+    http_server.route("/busy", Reply(429, "slow down", headers={"Retry-After": "3600"}))
+    for n in range(4):
+        http_server.route(f"/p{n}", Reply(200, ARTICLE.replace("two days", f"{n + 2} days")))
+    report = ingest(urls=[http_server.url("/busy")] + [http_server.url(f"/p{n}") for n in range(4)],
+                    batch_size=1, warehouse=str(warehouse_path))
+    assert report["documents_new"] == 0 and report["failures"] == 5, report
+    assert sum(http_server.hits(f"/p{n}") for n in range(4)) == 0
+    assert http_server.hits("/robots.txt") == 1
+    _, reasons = Warehouse(warehouse_path).query("SELECT reason, count(*) FROM failures GROUP BY 1 ORDER BY 1")
+    assert reasons == [("host_backoff", 4), ("http_429", 1)]

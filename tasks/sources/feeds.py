@@ -12,9 +12,9 @@
 * XML is parsed with lxml without entity resolution, DTD loading or network
   access (no XXE / billion-laughs expansion), in recover mode for sloppy feeds.
 * Relative links are resolved against xml:base, then `base_url`; only http(s)
-  URLs are returned, de-duplicated, in document order. Gzipped sitemaps
-  (`.xml.gz` served as application/gzip) are not supported: the fetcher's
-  content-type allow-list refuses them.
+  URLs are returned, de-duplicated, in document order. A gzipped sitemap
+  (`.xml.gz`, served as application/gzip or octet-stream, or a gzip body) is
+  unpacked up to the fetcher's body limit (`too_large` beyond).
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import re
+import zlib
 from datetime import date, datetime
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from tasks.sources.fetch import FetchResult, FetchSettings, PreviousFetch, fetch_many
+from tasks.sources.fetch import FetchResult, FetchSettings, HostMemory, PreviousFetch, fetch_many
 
 __all__ = [
     "parse_feed",
@@ -219,10 +220,27 @@ def _as_failure(result: FetchResult, error: str, detail: str) -> FetchResult:
     return dataclasses.replace(result, ok=False, error=error, detail=detail)
 
 
+# most news sites gzip their sitemaps (sitemap-2026-12.xml.gz); their servers call them these
+GZIP_TYPES = frozenset({"application/gzip", "application/x-gzip", "application/octet-stream"})
+
+
+def _gunzipped(body: bytes, max_bytes: int) -> bytes:
+    """A gzip body unpacked, at most `max_bytes` of it (a gzip bomb is `too_large`, as a body that
+    size is); any other body as it is."""
+    if body[:2] != b"\x1f\x8b":
+        return body
+    unpacker = zlib.decompressobj(wbits=31)
+    out = unpacker.decompress(body, max_bytes + 1)
+    if len(out) > max_bytes:
+        raise ValueError(f"unpacked body over {max_bytes} bytes")
+    return out
+
+
 async def discover_article_entries_async(
     feed_or_sitemap_urls: list[str],
     settings: FetchSettings | None = None,
     previous: dict[str, PreviousFetch] | None = None,
+    memory: HostMemory | None = None,
 ) -> tuple[list[tuple[str, date | None]], list[FetchResult], list[FetchResult]]:
     """Returns (entries, failures, fetched) where `fetched` are the successful source
     fetches (their validators can be stored as next run's `previous`)."""
@@ -238,7 +256,7 @@ async def discover_article_entries_async(
         if not batch:
             break
         visited.update(u for u, _ in batch)
-        results = await fetch_many([u for u, _ in batch], settings, previous)
+        results = await fetch_many([u for u, _ in batch], settings, previous, memory, also_types=GZIP_TYPES)
         for (url, depth), r in zip(batch, results):
             if not r.ok:
                 failures.append(r)
@@ -247,17 +265,29 @@ async def discover_article_entries_async(
             if r.not_modified or r.unchanged:
                 continue  # nothing new since last run
             base = r.final_url or url
-            root = _parse_xml(r.body or b"")
+            try:
+                body = _gunzipped(r.body or b"", settings.max_body_bytes)
+            except ValueError as exc:
+                failures.append(_as_failure(r, "too_large", str(exc)))
+                continue
+            except zlib.error as exc:
+                failures.append(_as_failure(r, "not_a_feed", f"a gzip body that does not unpack: {exc}"))
+                continue
+            root = _parse_xml(body)
             kind = _local(root.tag) if root is not None else ""
             if kind in ("rss", "rdf", "feed", "channel"):
-                listed = parse_feed(r.body, base)
+                listed = parse_feed(body, base)
             elif kind == "urlset":
                 listed = _sitemap_entries(root, base)
             elif kind == "sitemapindex":
                 if depth >= MAX_SITEMAP_DEPTH:
                     failures.append(_as_failure(r, "sitemap_too_deep", f"index nesting over {MAX_SITEMAP_DEPTH}"))
                     continue
-                children = _sitemap_entries(root, base)[:MAX_CHILD_SITEMAPS]
+                children = _sitemap_entries(root, base)
+                if len(children) > MAX_CHILD_SITEMAPS:  # said, not dropped quietly
+                    failures.append(_as_failure(r, "sitemaps_skipped", f"the index lists {len(children)} sitemaps; "
+                                                f"the first {MAX_CHILD_SITEMAPS} were read"))
+                    children = children[:MAX_CHILD_SITEMAPS]
                 todo.extend((child, depth + 1) for child, _ in children)
                 listed = children
             else:
@@ -273,20 +303,21 @@ async def discover_article_entries_async(
     return _dedupe(entries), failures, fetched
 
 
-def discover_article_entries(feed_or_sitemap_urls, settings=None, previous=None):
+def discover_article_entries(feed_or_sitemap_urls, settings=None, previous=None, memory=None):
     """Sync wrapper of `discover_article_entries_async`."""
     from tasks.sources.fetch import _run_sync
 
-    return _run_sync(discover_article_entries_async(list(feed_or_sitemap_urls), settings, previous))
+    return _run_sync(discover_article_entries_async(list(feed_or_sitemap_urls), settings, previous, memory))
 
 
 def discover_article_urls(
     feed_or_sitemap_urls: list[str],
     settings: FetchSettings | None = None,
     previous: dict[str, PreviousFetch] | None = None,
+    memory: HostMemory | None = None,
 ) -> tuple[list[str], list[FetchResult]]:
     """Fetch feeds/sitemaps (recursing into sitemap indexes) → (article URLs, failed fetches).
     A source answering 304 / an unchanged body contributes no URLs and is not a failure."""
-    entries, failures, _ = discover_article_entries(feed_or_sitemap_urls, settings, previous)
+    entries, failures, _ = discover_article_entries(feed_or_sitemap_urls, settings, previous, memory)
     return [u for u, _ in entries], failures
 

@@ -82,7 +82,7 @@ from tasks.sources.url_safety import DEFAULT_SECRET_PARAMS, UnsafeURL, check_ips
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PreviousFetch", "FetchResult", "fetch_many", "fetch_urls", "decode_body", "ALLOWED_CONTENT_TYPES"]
+__all__ = ["PreviousFetch", "FetchResult", "HostMemory", "fetch_many", "fetch_urls", "decode_body", "ALLOWED_CONTENT_TYPES"]
 
 ALLOWED_CONTENT_TYPES = frozenset(
     {
@@ -357,8 +357,18 @@ class _Host:
         self.sem = asyncio.Semaphore(max(1, concurrency))
         self.lock = asyncio.Lock()
         self.next_start = 0.0
-        self.delay: float | None = None  # set once robots.txt is known
-        self.closed_until = 0.0  # monotonic time a Retry-After beyond our backoff asked for
+
+
+@dataclass
+class HostMemory:
+    """What a run learns about each origin, kept from one `fetch_many` call to the next: a run
+    fetches its feeds, then its articles batch by batch, each call with its own client and event
+    loop. Kept per call, robots.txt was fetched again for every batch and a host that asked for no
+    requests for an hour (Retry-After) was asked again by the next batch."""
+
+    robots: dict[str, RobotFileParser | None] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)  # crawl-delay, where robots.txt set one
+    closed_until: dict[str, float] = field(default_factory=dict)  # monotonic time a Retry-After names
 
 
 def _origin(url: str) -> str:
@@ -388,14 +398,17 @@ def _media_type(content_type: str | None) -> str | None:
 
 
 class _Run:
-    """State shared by one fetch_many call: client, limits, robots cache."""
+    """State shared by one fetch_many call: client, limits, and the run's `HostMemory`."""
 
-    def __init__(self, settings: FetchSettings, client: httpx.AsyncClient):
+    def __init__(self, settings: FetchSettings, client: httpx.AsyncClient, memory: HostMemory,
+                 also_types: frozenset[str] = frozenset()):
         self.s = settings
         self.client = client
+        self.memory = memory
+        self.allowed_types = ALLOWED_CONTENT_TYPES | also_types
         self.global_sem = asyncio.Semaphore(max(1, settings.global_concurrency))
         self.hosts: dict[str, _Host] = {}
-        self.robots: dict[str, RobotFileParser | None] = {}
+        self.robots = memory.robots
         self.robots_locks: dict[str, asyncio.Lock] = {}
 
     def host(self, origin: str) -> _Host:
@@ -413,13 +426,13 @@ class _Run:
             async with host.lock:
                 now = time.monotonic()
                 wait = host.next_start - now
-                delay = self.s.per_host_delay_s if host.delay is None else host.delay
+                delay = self.memory.delays.get(origin, self.s.per_host_delay_s)
                 host.next_start = max(now, host.next_start) + delay
             if wait > 0:
                 await asyncio.sleep(wait)
-            if host.closed_until > time.monotonic():  # checked once this request's turn has come
+            if self.memory.closed_until.get(origin, 0.0) > time.monotonic():  # once this request's turn came
                 raise _FetchError("host_backoff", f"{origin} asked for no requests for now (Retry-After); "
-                                  "not requested in this run", final_url=url)
+                                  "no request (or no further one) in this run", final_url=url)
             async with self.global_sem:
                 # total deadline per HTTP exchange (connect + headers + whole body), started
                 # once the request holds its slots, so queueing for a busy host never times out
@@ -440,7 +453,7 @@ class _Run:
                                   status=resp.status_code, final_url=url)
             if check_type:
                 mt = _media_type(resp.headers.get("content-type"))
-                if mt is not None and mt not in ALLOWED_CONTENT_TYPES:
+                if mt is not None and mt not in self.allowed_types:
                     raise _FetchError("content_type", f"{mt} is not an allowed content type",
                                       status=resp.status_code, final_url=url)
             length = resp.headers.get("content-length")
@@ -473,7 +486,6 @@ class _Run:
     async def _load_robots(self, origin: str) -> RobotFileParser | None:
         """None = allow all (404/4xx, or fetch failure — see module docstring)."""
         url = origin + "/robots.txt"
-        host = self.host(origin)
         try:
             for _ in range(self.s.max_redirects + 1):
                 check_url_syntax(url, allow_private=self.s.allow_private_addresses, max_length=self.s.max_url_length,
@@ -495,7 +507,7 @@ class _Run:
         rp.parse(decode_body(body, resp.headers.get("content-type"))[0].splitlines())
         delay = rp.crawl_delay(self.s.user_agent)
         if delay:
-            host.delay = max(self.s.per_host_delay_s, min(float(delay), CRAWL_DELAY_CAP_S))
+            self.memory.delays[origin] = max(self.s.per_host_delay_s, min(float(delay), CRAWL_DELAY_CAP_S))
         return rp
 
     # ---- one URL ----
@@ -540,7 +552,7 @@ class _Run:
                 return result
             if retry and retry_after is not None and retry_after > s.backoff_max_s:
                 # waiting an hour inside a run helps no one; the next scheduled run asks again
-                self.host(_origin(result.final_url or url)).closed_until = time.monotonic() + retry_after
+                self.memory.closed_until[_origin(result.final_url or url)] = time.monotonic() + retry_after
                 result.detail = (f"{result.detail}; " if result.detail else "") + (
                     f"Retry-After {retry_after:.0f} s is longer than this run waits ({s.backoff_max_s:g} s)")
                 return result
@@ -639,15 +651,19 @@ async def fetch_many(
     urls: Iterable[str],
     settings: FetchSettings | None = None,
     previous: dict[str, PreviousFetch] | None = None,
+    memory: HostMemory | None = None,
+    also_types: frozenset[str] = frozenset(),
 ) -> list[FetchResult]:
     """Fetch all URLs concurrently with one shared client; one result per input URL, in order.
-    A URL listed twice is fetched once (both positions get the same result object)."""
+    A URL listed twice is fetched once (both positions get the same result object). `memory`
+    carries what is known of the hosts from the run's earlier calls, and takes what this one learns;
+    `also_types` are media types accepted beside `ALLOWED_CONTENT_TYPES` (gzipped sitemaps)."""
     settings = settings or FetchSettings()
     previous = previous or {}
     urls = list(urls)
     unique = list(dict.fromkeys(urls))
     async with _client(settings) as client:
-        run = _Run(settings, client)
+        run = _Run(settings, client, HostMemory() if memory is None else memory, also_types)
         done = await asyncio.gather(*(run.fetch(u, previous.get(u)) for u in unique))
     by_url = dict(zip(unique, done))
     return [by_url[u] for u in urls]
@@ -680,7 +696,8 @@ def fetch_urls(
     urls: Iterable[str],
     settings: FetchSettings | None = None,
     previous: dict[str, PreviousFetch] | None = None,
+    memory: HostMemory | None = None,
 ) -> list[FetchResult]:
     """Synchronous wrapper of `fetch_many` (works inside a running event loop too,
     e.g. a Prefect async task or Jupyter, by using a worker thread)."""
-    return _run_sync(fetch_many(list(urls), settings, previous))
+    return _run_sync(fetch_many(list(urls), settings, previous, memory))

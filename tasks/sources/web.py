@@ -12,15 +12,20 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from tasks.document import Document, Failure
 from tasks.sources.content import ReadError, check_content
-from tasks.sources.fetch import FetchResult, FetchSettings, PreviousFetch
+from tasks.sources.fetch import FetchResult, FetchSettings, HostMemory, PreviousFetch
 from tasks.sources.files import fill_from_html
 from tasks.sources.url_safety import DEFAULT_SECRET_PARAMS, redact_text, redact_url
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# feeds and sitemaps are fetched as article URLs are; given as an article, one is not an article
+XML_TYPES = ("application/rss+xml", "application/x-rss+xml", "application/atom+xml", "application/rdf+xml",
+             "application/xml", "text/xml")
+_FEED_ROOT = re.compile(r"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|urlset|sitemapindex|rdf:RDF)\b",
+                        re.S | re.I)
 
 
 @dataclass
@@ -57,7 +62,20 @@ def article_url(url: str) -> str:
     if "/." in path:  # RFC 3986 dot segments, as the server would resolve them
         path = urlsplit(urljoin("http://h/", path)).path
     netloc = parts.netloc if "@" in parts.netloc else parts.netloc.lower()
-    return urlunsplit((parts.scheme.lower(), netloc, path, query, ""))
+    return urlunsplit((parts.scheme.lower(), netloc, _percent_encoded(path), _percent_encoded(query), ""))
+
+
+def _percent_encoded(part: str) -> str:
+    """A path or query as the request line carries it: "/café" and "/caf%c3%a9" are the
+    page "/caf%C3%A9" (they were two sources, each fetched). Existing escapes and reserved
+    characters are kept as written (an escaped "/" is not a "/")."""
+    if part.isascii() and "%" not in part:
+        return part
+    part = quote(part, safe="!#$%&'()*+,/:;=?@[]~")
+    return _ESCAPE.sub(lambda m: m.group(0).upper(), part)
+
+
+_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 
 
 def article_urls(urls: list[str]) -> list[str]:
@@ -66,9 +84,16 @@ def article_urls(urls: list[str]) -> list[str]:
 
 
 def read_url_file(path: str | Path) -> list[str]:
-    """One URL per line; blank lines and `#` comments ignored."""
-    lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    """URLs, one per line (several on a line split at whitespace); blank lines and `#` comments,
+    whole-line or after a URL, ignored. A URL has no whitespace, and its own `#` (a fragment) none
+    before it: "https://x/a # the lead story" was the URL "https://x/a " (a 404)."""
+    urls: list[str] = []
+    for line in Path(path).read_text(encoding="utf-8-sig").splitlines():
+        for word in line.split():
+            if word.startswith("#"):
+                break
+            urls.append(word)
+    return urls
 
 
 def previous_fetches(state: dict[str, tuple[str | None, str | None, str | None]]) -> dict[str, PreviousFetch]:
@@ -79,14 +104,28 @@ def _log_entry(result: FetchResult, doc_id: str | None, secret: tuple[str, ...],
     """The fetch log row. A body the pipeline `rejected` (its reason: binary, no article text) leaves
     no validators of its own (an earlier accepted body's stay, and do not match it), so the next run
     fetches it whole and records the failure again rather than counting the same bytes "unchanged"."""
-    keep = rejected is None
-    return {
-        "url": redact_url(result.url, secret), "final_url": result.final_url and redact_url(result.final_url, secret),
-        "status": result.status, "etag": result.etag if keep else None,
-        "last_modified": result.last_modified if keep else None,
-        "content_sha256": result.content_sha256 if keep else None, "doc_id": doc_id,
-        "error": result.error or rejected, "fetched_at": result.fetched_at.replace(tzinfo=None),
+    entry = {
+        "url": redact_url(result.url, secret),
+        "final_url": result.final_url and stored_url(result.final_url, secret),
+        "status": result.status, "etag": result.etag, "last_modified": result.last_modified,
+        "content_sha256": result.content_sha256, "doc_id": doc_id,
+        "error": result.error, "fetched_at": result.fetched_at.replace(tzinfo=None),
     }
+    return entry if rejected is None else _rejected(entry, rejected)
+
+
+def _rejected(entry: dict, reason: str) -> dict:
+    return {**entry, "etag": None, "last_modified": None, "content_sha256": None, "doc_id": None,
+            "error": entry["error"] or reason}
+
+
+def fetch_log_after_stages(fetch_log: list[dict], failures: list[Failure], stored: set[str]) -> list[dict]:
+    """The batch's fetch log as it is written: a page fetched whole that a later stage failed
+    (too long to clean, no sentences) is rejected there too. Logged as fetched, the next run
+    counted the same bytes unchanged and recorded the failure no more."""
+    failed = {f.source: f.reason for f in failures}
+    return [_rejected(e, failed[e["url"]]) if e["doc_id"] not in stored and e["url"] in failed else e
+            for e in fetch_log]
 
 
 def fetch_results_to_batch(results: list[FetchResult], secret_params=DEFAULT_SECRET_PARAMS) -> WebBatch:
@@ -122,7 +161,7 @@ def fetch_results_to_batch(results: list[FetchResult], secret_params=DEFAULT_SEC
             continue
         batch.docs.append(doc)
         batch.fetch_log.append(_log_entry(result, doc.doc_id, secret))
-        batch.raw_pages.append((doc.doc_id, redact_url(result.final_url or result.url, secret), result.content_type,
+        batch.raw_pages.append((doc.doc_id, doc.url, result.content_type,
                                 zlib.compress(result.body or b"", 6)))
     return batch
 
@@ -135,9 +174,13 @@ def _result_to_document(result: FetchResult, secret: tuple[str, ...] = DEFAULT_S
     doc = Document(
         source=redact_url(result.url, secret), source_kind="url", raw_text=text,
         raw_sha256=result.content_sha256 or "", encoding=result.encoding, media_type=media_type or "text/html",
-        url=redact_url(result.final_url or result.url, secret),
+        url=stored_url(result.final_url or result.url, secret),  # a redirect's tracking tags go too
     )
-    if media_type in HTML_TYPES or not media_type or "<html" in text[:2000].lower():
+    looks_html = "<html" in text[:2000].lower()
+    if not looks_html and (media_type in XML_TYPES or _FEED_ROOT.match(text)):
+        raise ReadError("not_an_article", f"a feed or sitemap ({media_type or 'XML'}), not an article page: "
+                                          "give it with --feeds")
+    if media_type in HTML_TYPES or not media_type or looks_html:
         try:
             fill_from_html(doc, text)
         except ReadError as exc:
@@ -156,22 +199,24 @@ def stored_urls(urls: list[str], settings: FetchSettings) -> list[str]:
     return [redact_url(u, settings.redact_query_params) for u in urls]
 
 
-def fetch_batch(urls: list[str], settings: FetchSettings, fetch_state: dict) -> WebBatch:
+def fetch_batch(urls: list[str], settings: FetchSettings, fetch_state: dict, memory: HostMemory | None = None
+                ) -> WebBatch:
     """Fetch one batch of article URLs (conditional GETs from the stored fetch state, which is
-    keyed by the redacted URL)."""
+    keyed by the redacted URL); `memory` is what the run knows of the hosts so far."""
     from tasks.sources.fetch import fetch_urls
 
     stored = previous_fetches(fetch_state)
     previous = {url: stored[key] for url, key in zip(urls, stored_urls(urls, settings)) if key in stored}
-    return fetch_results_to_batch(fetch_urls(urls, settings, previous), settings.redact_query_params)
+    return fetch_results_to_batch(fetch_urls(urls, settings, previous, memory), settings.redact_query_params)
 
 
-def discover_feed_urls(feeds: list[str], settings: FetchSettings) -> tuple[list[str], list[Failure]]:
+def discover_feed_urls(feeds: list[str], settings: FetchSettings, memory: HostMemory | None = None
+                       ) -> tuple[list[str], list[Failure]]:
     """The article URLs the feeds and sitemaps list, and a failure per feed that could not be
     read or listed nothing."""
     from tasks.sources.feeds import discover_article_urls
 
-    found, failed = discover_article_urls(feeds, settings)
+    found, failed = discover_article_urls(feeds, settings, memory=memory)
     secret = settings.redact_query_params
     return found, [Failure(redact_url(r.url, secret), "fetch", r.error or f"http_{r.status}",
                            redact_text(r.detail, secret)) for r in failed]
