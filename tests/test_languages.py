@@ -277,6 +277,17 @@ def test_cli_search_reads_the_query_in_the_language(corpus, capsys):
     assert main(["search", "--language", "x1!", "Gesetz", "--warehouse", str(corpus.path)]) == 2
 
 
+def test_cli_search_without_a_language_reads_a_cyrillic_or_arabic_query_in_its_script(corpus, capsys):
+    """"дорогам" (dative plural) found nothing without --language ru: the article says "дорог"; the
+    Arabic article says "المزارعين", not "المزارعون"."""
+    from newsflow.cli import main
+
+    for query, expected in (("дорогам", "Правительство"), ("المزارعون", "الحكومة")):
+        assert main(["search", query, "--warehouse", str(corpus.path)]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith(" 1. ") and expected in out.splitlines()[0], out
+
+
 @pytest.mark.unit
 def test_unspaced_query_is_cut_without_a_language():
     assert search_query("防災計画") == "防災計画 防災 災計 計画"

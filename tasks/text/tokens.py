@@ -167,11 +167,29 @@ def search_terms(text: str, language: str | None) -> list[str]:
 _PUNCTUATION = "\"'.,;:!?()[]{}«»„“”‚‘’–—-"
 
 
+# A query written wholly in one of these scripts, without a language, is analysed as the one
+# stemmed language written in it: "Малайзия" found no article saying "Малайзии" unless the user
+# added --language ru. Latin-script queries guess nothing (a dozen stemmed languages share it).
+_SCRIPT_LANGUAGES = ((re.compile(r"[\u0400-\u04ff]"), "ru"), (re.compile(r"[\u0600-\u06ff]"), "ar"))
+
+
+def _script_language(query: str) -> str | None:
+    letters = [c for c in query if c.isalpha()]
+    for script, language in _SCRIPT_LANGUAGES:
+        if letters and all(script.match(c) for c in letters):
+            return language
+    return None
+
+
 def search_query(query: str, language: str | None = None) -> str:
     """A user's query for the search index: its words as typed, less the language's stop words
     (matched in title and text, which the index Porter-stems as English) plus, unless the language is English, the same words
     analysed as `search_terms` analysed the stored texts (matched in `documents.search_text`)."""
-    if language == "en" or (language is None and not _UNSPACED_RUN.search(query)):
+    if language is None and not _UNSPACED_RUN.search(query):
+        language = _script_language(query)
+        if language is None:
+            return query
+    if language == "en":
         return query
     # the index drops English stop words only: the language's own go here, or "der die das"
     # would match every German article
