@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import shutil
 import subprocess
 import sys
@@ -149,14 +148,13 @@ def test_http_faults_are_each_a_failure_and_the_rest_completes(http_server, ware
 
 
 def test_ctrl_c_while_a_batch_is_in_a_warehouse_query_stops_the_run_as_an_interrupt(tmp_path, monkeypatch):
-    """DuckDB answers a Ctrl-C that lands mid-query with RuntimeError('Query interrupted'). The
+    """DuckDB answers a Ctrl-C that lands mid-query with RuntimeError('Query interrupted'), raised
+    while handling the KeyboardInterrupt (DuckDB 1.4; seen in 6 of 12 Ctrl-Cs of a real run). The
     store step retried that like a lost connection and the run went on to its end (exit 0, status
-    completed); elsewhere the run failed as an error (exit 1). Here the signal arrives while batch
-    2's write is in a real DuckDB query: the run stops as interrupted, batch 2 is rolled back and
-    not retried, batch 1 stays, and the next run completes the work."""
-    import signal
-    import threading
-
+    completed); elsewhere the run failed as an error (exit 1). Here batch 2's write, inside its
+    transaction, raises just that: the run stops as interrupted, batch 2 is rolled back and not
+    retried, batch 1 stays, and the next run completes the work. (A real signal at a real query
+    lands mid-query only some of the time: tests/test_cli_user.py sends one to a running ingest.)"""
     import duckdb
 
     import tasks.pipeline as pipeline
@@ -175,22 +173,19 @@ def test_ctrl_c_while_a_batch_is_in_a_warehouse_query_stops_the_run_as_an_interr
         writes.append(batch.label)
 
         def interrupted_mid_query():
-            if len(writes) == 2:  # Ctrl-C arrives while this query runs inside the batch's transaction
-                threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
-                with store.connect() as con:
-                    con.execute("SELECT sum(i) FROM range(100000000000) t(i)").fetchall()
+            if len(writes) == 2:
+                try:
+                    raise KeyboardInterrupt
+                except KeyboardInterrupt:
+                    raise RuntimeError("Query interrupted")  # noqa: B904 - as DuckDB raises it
             before_commit()
 
         original(store, run_id, docs, failures, band_keys, length_label, batch, stories, interrupted_mid_query,
                  counts)
 
     monkeypatch.setattr(pipeline, "_write", write)
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # a test worker may ignore SIGINT
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            ingest(paths=[str(corpus)], warehouse=str(wh), batch_size=1)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(paths=[str(corpus)], warehouse=str(wh), batch_size=1)
     assert len(writes) == 2  # batch 2's write was not retried, batch 3 never started
     con = duckdb.connect(str(wh), read_only=True)
     try:
