@@ -142,6 +142,11 @@ TITLE_TAG = "<title>Riverside park expansion approved - The Daily Example</title
          "Samsung soll Smartphones zerst\u00f6ren", "json-ld"),
         (_page(OG + JSONLD.replace("Council expands the riverside park", "Council expands park | The Daily Example")),
          "Council expands park", "json-ld"),
+        # JSON-LD is the visible headline and a section after a bar: the headline
+        (_page(JSONLD.replace("Council expands the riverside park", "Council expands the riverside park | Local"),
+               h1s=("Council expands the riverside park",)), "Council expands the riverside park", "h1"),
+        (_page(JSONLD.replace("Council expands the riverside park", "Setback in the title race - Liverpool lose"),
+               h1s=("Setback in the title race",)), "Setback in the title race - Liverpool lose", "json-ld"),
     ],
 )
 def test_title_comes_from_markup_in_order_and_says_where(page, title, source):

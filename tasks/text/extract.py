@@ -439,16 +439,24 @@ def _text_of(el) -> str:
         return ""
 
 
+# a bar or a middle dot only: a dash or colon and a few words are often the headline's own
+_SECTION_SUFFIX = re.compile(r"\s*[|·]\s*\S+(?:\s+\S+){0,2}\s*")
+
+
 def _pick_title(tree, jsonld_title: str | None, sitename: str | None) -> tuple[str | None, str | None]:
     # JSON-LD is JSON inside a <script>: HTML entities ("zerst&ouml;ren", "&quot;") stay literal
     jsonld_title = " ".join(unescape_entities(jsonld_title or "").split())
-    if jsonld_title:
-        return _trim_title(jsonld_title, sitename, guess=False), "json-ld"
     h1s = _H1(tree)
-    if len(h1s) == 1:
-        h1 = _text_of(h1s[0])
-        if 2 <= len(h1) <= 300:
+    h1 = _text_of(h1s[0]) if len(h1s) == 1 else ""
+    h1 = h1 if 2 <= len(h1) <= 300 else ""
+    if jsonld_title:
+        title = _trim_title(jsonld_title, sitename, guess=False)
+        # the visible headline with a section after it ("… mit Niemiec | Sport"): the headline
+        if h1 and title != h1 and title.startswith(h1) and _SECTION_SUFFIX.fullmatch(title[len(h1):]):
             return h1, "h1"
+        return title, "json-ld"
+    if h1:
+        return h1, "h1"
     for xpath, source in ((_OG_TITLE, "open-graph"), (_TWITTER_TITLE, "twitter")):
         values = [" ".join(str(v).split()) for v in xpath(tree)]
         value = next((v for v in values if v), None)
