@@ -106,3 +106,40 @@ def test_huge_punctuated_text_keeps_every_sentence():
     text = " ".join(sents)
     assert len(text) > 3_000_000
     assert split_sentences(text) == sents
+
+
+def test_a_closing_quote_pysbd_cut_off_goes_back_to_the_quotation_it_closes():
+    text = ('Coach said the squad was improving. "They have worked through the weekend and the reports are a bit '
+            'more positive. "So we are getting a couple back and that adds to the depth of the squad." Scotland '
+            "secured their first win on Saturday by grinding out an 18-10 win over Italy.")
+    assert split_sentences(text) == [
+        "Coach said the squad was improving.",
+        '"They have worked through the weekend and the reports are a bit more positive. "So we are getting a '
+        'couple back and that adds to the depth of the squad."',
+        "Scotland secured their first win on Saturday by grinding out an 18-10 win over Italy.",
+    ]
+    assert not any(s.startswith('"') and not s.startswith('"They') for s in split_sentences(text))
+
+
+@pytest.mark.parametrize("text, language, want", [
+    ("“我们将继续支持。”总理说。", "zh", ["“我们将继续支持。”", "总理说。"]),
+    ("Er sagte: »Wir machen weiter.« Dann ging er.", "de", ["Er sagte: »Wir machen weiter.«", "Dann ging er."]),
+])
+def test_a_closing_quote_of_any_convention_ends_its_sentence(text, language, want):
+    assert split_sentences(text, language) == want
+
+
+@pytest.mark.parametrize("text, language, want", [
+    # an opening quote starts the next sentence: it stays there
+    ('He said "it works." Then he left. "Go on," she said.', "en",
+     ['He said "it works."', "Then he left.", '"Go on," she said.']),
+    # Swedish opens and closes with ”
+    ("Polisen letar. ”Vi har inget sökområde”, säger han.", "sv", ["Polisen letar.", "”Vi har inget sökområde”, säger han."]),
+])
+def test_an_opening_quote_is_not_given_back(text, language, want):
+    assert split_sentences(text, language) == want
+
+
+def test_a_cjk_aside_in_brackets_is_one_sentence():
+    text = "（1月14日就任。小林裕明社長は解任）\n\n木坂氏は就任した。次の文です。"
+    assert split_paragraphs(text, "ja") == [["（1月14日就任。小林裕明社長は解任）"], ["木坂氏は就任した。", "次の文です。"]]

@@ -191,3 +191,140 @@ def test_a_sentence_the_article_repeats_is_in_the_summary_once(algorithm):
     assert sum(quote in s for s in got) == 1
     assert sum("forty sites" in s for s in got) == 1
     assert len(got) == 5
+
+
+# --- page furniture, fragments and repeats (reader audit of stored summaries) ---------------------
+
+
+def _summary_texts(text: str, title: str | None = None, language: str | None = "en", **length) -> list[str]:
+    return [s for _, s in summarize(text, title=title, language=language, **(length or {"sentences": 20})).sentences]
+
+
+def test_headings_teasers_and_question_headings_are_not_summary_sentences():
+    """The HTML extractor writes each sub-heading as a paragraph of its own with no full stop; a summary
+    joins sentences with spaces, so a heading ran into the next sentence."""
+    text = ("The council will replace every street lamp in the town with LED lights by the end of next year.\n\n"
+            "Street lighting\n\n"
+            "The new lamps use a third of the power of the old ones, the council said on Monday.\n\n"
+            "How much will the town save?\n\n"
+            "Officials expect the electricity bill to fall by about two million pounds a year.\n\n"
+            "Read Full VertDesk Standing Desk Converter Review >>\n\n"
+            "GET MORE FROM YOUR MATTRESS\n\n"
+            "Residents were asked to report broken lamps through the council's website.")
+    got = _summary_texts(text)
+    assert got == [
+        "The council will replace every street lamp in the town with LED lights by the end of next year.",
+        "The new lamps use a third of the power of the old ones, the council said on Monday.",
+        "Officials expect the electricity bill to fall by about two million pounds a year.",
+        "Residents were asked to report broken lamps through the council's website.",
+    ]
+    # any language: a German heading and a Korean heading go the same way
+    de = ("Giftige Rauchgase in Berlin: Diese Gebiete sind betroffen\n\n"
+          "Nach dem Brand in einer Fabrik warnt die Feuerwehr die Anwohner vor giftigen Rauchgasen.")
+    assert _summary_texts(de, language="de") == [de.split("\n\n")[1]]
+
+
+@pytest.mark.parametrize("paragraph, last, heading", [
+    (["Generative AI automation"], False, True),
+    (["Ukraine-Geflüchtete in Hessen"], False, True),
+    (["Relief agencies listed their most urgent needs on Wednesday, at the town hall:"], False, False),
+    (["How much do Nato members spend on defence?"], False, True),
+    (["How much do Nato members spend on defence?"], True, False),  # the text's closing question
+    (['"Why did nobody warn us?"'], False, False),  # a quoted question is speech
+    (["The council met on Monday."], False, False),
+    (["The council met on Monday", "It agreed the budget."], False, False),  # not a one-line paragraph
+    # a paragraph that only lost its full stop is longer than a heading
+    (["The council met on Monday to agree a budget that cuts spending on roads, parks and libraries "
+      "for the third year in a row"], False, False),
+])
+def test_is_heading(paragraph, last, heading):
+    from tasks.summarize.algorithms import is_heading
+
+    assert is_heading(paragraph, last=last) is heading
+
+
+@pytest.mark.parametrize("line, language", [
+    ("Attendance: 12,836.", "en"),
+    ("Henry 2, 29.", "en"),
+    ("Robben 79, Cole 90.", "en"),
+    ("Berlin.", "de"),
+    ("Hamburg.", "de"),
+    ("AA", "tr"),
+    ("MENINGSMÅLING:", "da"),
+    ("So what?", "en"),
+])
+def test_fragments_are_non_content_in_every_language(line, language):
+    assert is_non_content(line, english=language == "en")
+
+
+@pytest.mark.parametrize("line", [
+    "Unemployment rose to 5.2% in May.",
+    "He scored twice in 2004.",
+    "大統領は3日夜、緊急談話を出し、非常戒厳を宣言した。",
+    "Die Regierung trat am Montag zurück.",
+])
+def test_short_sentences_with_numbers_are_content(line):
+    assert not is_non_content(line, english=False)
+
+
+def test_a_summary_of_results_lines_holds_the_report_not_the_figures():
+    text = ("Attendance: 12,836.\n\nRovers won their third game in a row with a late goal from the captain.\n\n"
+            "Attendance: 30,500.\n\nThe visitors had a player sent off after an hour for a second booking.\n\n"
+            "Attendance: 27,778.")
+    assert _summary_texts(text, sentences=3) == [
+        "Rovers won their third game in a row with a late goal from the captain.",
+        "The visitors had a player sent off after an hour for a second booking.",
+    ]
+
+
+def test_a_dateline_does_not_open_a_german_summary():
+    text = ("Berlin. Die Bundesregierung hat am Mittwoch ein neues Gesetz zur Förderung von Wärmepumpen "
+            "beschlossen. Die Opposition kritisierte die Kosten des Programms scharf.")
+    got = _summary_texts(text, language="de", sentences=3)
+    assert "Berlin." not in got and len(got) == 2
+
+
+def test_a_headline_variant_is_not_a_summary_sentence():
+    title = "Rückschlag im Titelkampf - Liverpool verliert bei Everton"
+    text = ("Premier League Rückschlag im Titelkampf - Liverpool verliert bei Everton.\n\n"
+            "Der FC Liverpool hat im Kampf um die englische Meisterschaft einen herben Rückschlag erlitten. "
+            "Die Mannschaft verlor das Derby beim FC Everton mit 0:2.")
+    assert _summary_texts(text, title=title, language="de") == [
+        "Der FC Liverpool hat im Kampf um die englische Meisterschaft einen herben Rückschlag erlitten.",
+        "Die Mannschaft verlor das Derby beim FC Everton mit 0:2.",
+    ]
+
+
+def test_a_lead_that_restates_the_title_in_its_own_words_stays():
+    title = "England children's tsar appointed"
+    lead = "The first children's commissioner for England has been appointed."
+    text = f"{lead} Professor Al Aynsley-Green will take up the post next month. He said he was delighted."
+    assert _summary_texts(text, title=title, sentences=1) == [lead]
+
+
+@pytest.mark.parametrize("language, first, again", [
+    ("en", "UKIP leader Roger Knapman says he is glad to see the back of Mr Kilroy-Silk.",
+     "UKIP's leader, Roger Knapman, has said he is glad to see the back of Mr Kilroy-Silk."),
+    ("de", "Tiktok steht im Verdacht, ausländische Einflüsse nicht ausreichend zu bekämpfen.",
+     "- Tiktok steht im Verdacht, ausländische Einmischung nicht ausreichend zu bekämpfen."),
+])
+def test_of_two_sentences_saying_the_same_words_the_earlier_stays(language, first, again):
+    text = (f"{first} The party has struggled in the polls this year.\n\n"
+            f"Its members meet in the capital next week to choose new officers.\n\n{again}")
+    got = _summary_texts(text, language=language)
+    assert got[0] == first and again not in got and len(got) == 3
+
+
+def test_the_same_words_in_another_order_are_another_fact():
+    """A fixture list names the same teams in other pairings: each line is news (a line that keeps most
+    names in the same order, 6 of 8, still reads as a repeat: the measure is words in order)."""
+    lines = ["Republic of Ireland v Cyprus; France v Israel; Switzerland v Faroe Islands.",
+             "Switzerland v Republic of Ireland; Israel v Cyprus; Faroe Islands v France."]
+    assert _summary_texts("\n\n".join(lines)) == lines
+
+
+def test_a_short_repeated_fragment_is_in_a_summary_once():
+    text = ("イオン銀行は14日、小林裕明社長を解任する人事を発表した。\n\n（1月14日就任。）\n\n"
+            "金融庁は経営陣の対応の不備を問題視していた。\n\n（1月14日就任。）")
+    got = _summary_texts(text, language="ja", words=200)
+    assert got.count("（1月14日就任。）") <= 1 and len(got) == 3

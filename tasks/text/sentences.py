@@ -31,20 +31,28 @@ import pysbd
 import pysbd.languages
 
 __all__ = ["split_sentences", "split_paragraphs", "tokenize_words", "SumyTokenizer", "TABLE_CELLS", "LIST_ITEM",
-           "is_table_or_list_line"]
+           "is_table_or_list_line", "ends_sentence"]
 
 # How HTML tables and lists are laid out in a document's text (tasks/text/extract.py writes them):
 # a table row a line, its cells joined by TABLE_CELLS; a list item a line, after LIST_ITEM.
 TABLE_CELLS = " | "
 LIST_ITEM = "- "
-_SENTENCE_END = (".", "!", "?", "…", "\"", "”", "’", "»", "。", "！", "？")
+# A sentence's last mark (. ! ? …, CJK 。！？), then any closing quotes or brackets of any convention
+# ("x." 'x.' “x.” „x.“ »x.« «x.» 「x。」 (x.)): what a line needs to read as a sentence, not a heading.
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’“‘»«」』）)\]]*$")
+
+
+def ends_sentence(text: str) -> bool:
+    """True when `text` ends the way a sentence does (`_SENTENCE_END`); a heading, a teaser link or a
+    kicker ("Street lighting", "Read Grave Empire", "MENINGSMÅLING:") does not."""
+    return _SENTENCE_END.search(text.rstrip()) is not None
 
 
 def is_table_or_list_line(sentence: str) -> bool:
     """A table row, or a list item that is not a sentence of its own: facts worth keeping in the
     text (results, casualties, prices) that read as fragments when lifted into a summary."""
     s = sentence.strip()
-    return TABLE_CELLS in s or (s.startswith(LIST_ITEM) and not s.endswith(_SENTENCE_END))
+    return TABLE_CELLS in s or (s.startswith(LIST_ITEM) and not ends_sentence(s))
 
 
 # ---------------------------------------------------------------------------
@@ -304,19 +312,60 @@ _LEADING_NUMBER = re.compile(r"^(\d{1,4}[.)])\s+(\S.*)$")
 _ENDS_SENTENCE = re.compile(r"[.!?:;\"'”’)\]]$")
 
 
+# A closing quotation mark -> the mark that opens it. Which of “ ” « » closes depends on the convention
+# (“x” and „x“, «x» and »x«): a mark only closes a quotation the paragraph so far left open.
+_CLOSING_QUOTES = {'"': '"', "”": "“", "“": "„", "’": "‘", "»": "«", "«": "»", "」": "「", "』": "『"}
+_STRAIGHT_OPENS = re.compile(r'(?:^|(?<=[\s(\[]))"(?=\S)')
+_STRAIGHT_CLOSES = re.compile(r'(?<=\S)"')
+
+
+def _quotes_open(text: str) -> dict[str, int]:
+    """For each closing mark, the quotations `text` opens minus those it closes with it. Straight
+    quotes open and close: one before a word opens, one after a word closes (a quotation running over
+    several sentences may open again at each, '"They have ... positive. "So we ...')."""
+    open_ = {mark: text.count(opener) - text.count(mark) for mark, opener in _CLOSING_QUOTES.items()}
+    open_['"'] = len(_STRAIGHT_OPENS.findall(text)) - len(_STRAIGHT_CLOSES.findall(text))
+    return open_
+
+
+def _closes_quote(piece: str, open_: dict[str, int]) -> bool:
+    """True when `piece` starts with the mark that closes a quotation the paragraph so far left open
+    (`open_`, from `_quotes_open`): pysbd cuts after the sentence mark inside a quotation, so the
+    closing mark starts the next piece ('" Scotland secured ...', '”总理说。')."""
+    mark = piece[:1]
+    if open_.get(mark, 0) <= 0:
+        return False
+    return mark != '"' or len(piece) == 1 or piece[1].isspace()  # '"So' opens a quotation
+
+
 def _repair_list_numbers(sentences: list[str]) -> list[str]:
-    """Re-attach stray closing quotes, and undo pysbd's numbered-list guess on prose: "... in region 1. Report 2 ..." is split by
-    pysbd as "... in region" / "1. Report 2 ..."; give the number back to the sentence it ends."""
+    """Re-attach stray closing quotes and brackets, and undo pysbd's numbered-list guess on prose:
+    "... in region 1. Report 2 ..." is split by pysbd as "... in region" / "1. Report 2 ..."; give the
+    number back to the sentence it ends."""
     out: list[str] = []
+    before_last = dict.fromkeys(_CLOSING_QUOTES, 0)  # `_quotes_open` of the pieces before out[-1]
     for s in sentences:
         if out and not any(ch.isalnum() for ch in s) and len(s) <= 3:
             # a lone closing quote/bracket pysbd split off: it belongs to the sentence before
+            out[-1] += s
+            continue
+        if out and s[:1] in _CLOSING_QUOTES:
+            if _closes_quote(s, {mark: before_last[mark] + n for mark, n in _quotes_open(out[-1]).items()}):
+                # a closing quote opening a longer piece: it ends the sentence before
+                out[-1] += s[0]
+                s = s[1:].lstrip()
+                if not s:
+                    continue
+        if out and out[-1].count("（") > out[-1].count("）") and "）" in s:
+            # a CJK aside "（1月14日就任。小林裕明社長は解任）" cut at its inner 。: one unit, not two fragments
             out[-1] += s
             continue
         m = _LEADING_NUMBER.match(s)
         if m and out and not _ENDS_SENTENCE.search(out[-1]):
             out[-1] = f"{out[-1]} {m.group(1)}"
             s = m.group(2)
+        if out:
+            before_last = {mark: before_last[mark] + n for mark, n in _quotes_open(out[-1]).items()}
         out.append(s)
     return out
 
