@@ -29,7 +29,7 @@ run: $(STAMP)
 
 ## Run the test suite (unit + integration + end-to-end; what CI runs).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q --durations=10 -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q --durations=10 -n 2 --dist loadfile --no-loadscope-reorder
 
 ## The unit layer only: pure functions, under a minute.
 test-fast: $(STAMP)

@@ -45,14 +45,15 @@ UNIT_MODULES = {
 }
 
 
-# `make test` hands whole test files to two pytest-xdist processes in collection order: with the
-# long files (servers, killed ingests) collected last, one process ran them alone for minutes while
-# the other sat idle (11:46 for a suite whose two halves take ~9 minutes each). They go first, the
-# longest first (by their duration on this machine), and the many short files fill in behind them.
+# `make test` hands whole test files to two pytest-xdist processes (`--dist loadfile`, and
+# `--no-loadscope-reorder`: xdist's default sends the files with the most tests first, which put the
+# long files, a few tests each, last, where one process ran them alone for minutes while the other sat
+# idle). The long files go first, the longest first (their durations on this machine: ~200 s for the
+# PostgreSQL lake down to ~30 s), and the many short files fill in behind them.
 LONG_FIRST = (
-    "test_reliability_crash", "test_ducklake_postgres", "test_cli_user", "test_dask_scale_out", "test_ducklake",
-    "test_deployments", "test_prefect_work_pool", "test_reliability_load", "test_reliability_faults",
-    "test_flow_web", "test_dask_runner", "test_flow_ingest",
+    "test_ducklake_postgres", "test_reliability_crash", "test_cli_user", "test_deployments", "test_ducklake",
+    "test_dask_scale_out", "test_flow_web", "test_prefect_work_pool", "test_reliability_faults", "test_run_start",
+    "test_reliability_load", "test_hostile_input", "test_dask_runner", "test_flow_ingest",
 )
 
 
