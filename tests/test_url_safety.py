@@ -98,3 +98,12 @@ def test_public_literal_passes_syntax_without_dns():
     assert check_url_syntax("https://8.8.8.8/x", allow_private=False) == "8.8.8.8"
     assert check_url_syntax("https://Example.COM/x", allow_private=False) == "example.com"
     check_url("https://1.1.1.1/", allow_private=False)  # IP literal: no DNS needed
+
+
+def test_a_refused_name_says_the_address_it_resolved_to_in_a_sentence():
+    """It read "2130706434 resolves to 127.0.0.2 is not a public address"."""
+    from tasks.sources.url_safety import UnsafeURL, check_ips
+
+    with pytest.raises(UnsafeURL) as refused:
+        check_ips("intranet.example", ["10.1.2.3"], allow_private=False)
+    assert refused.value.detail.startswith("intranet.example resolves to 10.1.2.3: 10.1.2.3 is not a public address")

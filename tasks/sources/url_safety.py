@@ -180,7 +180,7 @@ class AddressPolicy:
                    f"name the address in {ALLOW_SETTING} to allow it")
         else:
             why = f"{ip} is not a public address; to fetch it on purpose add {host} to {ALLOW_SETTING}"
-        what = f"{host} resolves to {why}" if host != str(ip) else why
+        what = f"{host} resolves to {ip}: {why}" if host != str(ip) else why
         return UnsafeURL("unsafe_address", what)
 
 
