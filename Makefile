@@ -33,7 +33,7 @@ test: $(STAMP)
 
 ## The unit layer only: pure functions, under a minute.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m unit
+	$(BIN)/python -m pytest -q -m unit -n 2
 
 ## Serve the scheduled ingest deployment (see README).
 serve: $(STAMP)
