@@ -32,7 +32,7 @@ from tasks.dedup.terms import warm_prior
 from tasks.document import Document, Failure
 from tasks.parallel import release_freed_memory
 from tasks.sources.fetch import FetchSettings, HostMemory
-from tasks.sources.web import stored_url
+from tasks.sources.web import fetch_log_after_stages, stored_url
 from tasks.stage_names import COUNTS, FAULT_POINTS
 from tasks.summarize.length import SummaryLength
 
@@ -159,8 +159,6 @@ def chunked(items: list, size: int) -> Iterator[list]:
 
 def _write(store, run_id: str, docs, failures, band_keys, length_label: str, batch: BatchInput, stories,
            before_commit, counts: dict[str, int]) -> None:
-    from tasks.sources.web import fetch_log_after_stages
-
     stored = {d.doc_id for d in docs}  # a page found unchanged after cleaning keeps no bytes
     store.write_batch(run_id, docs, failures, band_keys, summary_length=length_label, stories=stories,
                       raw_pages=[page for page in batch.raw_pages if page[0] in stored],

@@ -48,8 +48,8 @@ class Handoff(Generic[T]):
 
 def signal_behind(exc: BaseException) -> BaseException | None:
     """The KeyboardInterrupt (Ctrl-C) or Prefect TerminationSignal (SIGTERM) an ordinary error
-    was raised while handling, if any. DuckDB answers a signal that arrives mid-query with
-    `InterruptException('Query interrupted')` raised from the signal's own exception: an ordinary
+    was raised while handling, if any. DuckDB (1.4) answers a signal that arrives mid-query with
+    `RuntimeError('Query interrupted')` raised while handling the signal's own exception: an ordinary
     error, which the store step retried (the run then went on to its end and exited 0) or
     reported as the run's failure (exit 1, not 130)."""
     seen = set()

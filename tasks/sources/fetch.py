@@ -82,13 +82,12 @@ from tasks.sources.url_safety import DEFAULT_SECRET_PARAMS, UnsafeURL, check_ips
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PreviousFetch", "FetchResult", "HostMemory", "fetch_many", "fetch_urls", "decode_body", "ALLOWED_CONTENT_TYPES"]
+__all__ = ["PreviousFetch", "FetchResult", "HostMemory", "fetch_many", "fetch_urls", "decode_body", "ALLOWED_CONTENT_TYPES",
+           "HTML_TYPES", "FEED_TYPES"]
 
-ALLOWED_CONTENT_TYPES = frozenset(
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+FEED_TYPES = frozenset(
     {
-        "text/html",
-        "application/xhtml+xml",
-        "text/plain",
         "application/rss+xml",
         "application/x-rss+xml",  # what many CMSs still send for RSS
         "application/atom+xml",
@@ -97,6 +96,7 @@ ALLOWED_CONTENT_TYPES = frozenset(
         "text/xml",
     }
 )
+ALLOWED_CONTENT_TYPES = HTML_TYPES | {"text/plain"} | FEED_TYPES
 # the codings httpx decodes without optional packages; the request asks for these only
 DECODED_CONTENT_CODINGS = frozenset({"gzip", "x-gzip", "deflate"})
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 522, 524})
@@ -408,7 +408,6 @@ class _Run:
         self.allowed_types = ALLOWED_CONTENT_TYPES | also_types
         self.global_sem = asyncio.Semaphore(max(1, settings.global_concurrency))
         self.hosts: dict[str, _Host] = {}
-        self.robots = memory.robots
         self.robots_locks: dict[str, asyncio.Lock] = {}
 
     def host(self, origin: str) -> _Host:
@@ -476,9 +475,9 @@ class _Run:
         origin = _origin(url)
         lock = self.robots_locks.setdefault(origin, asyncio.Lock())
         async with lock:
-            if origin not in self.robots:
-                self.robots[origin] = await self._load_robots(origin)
-        rp = self.robots[origin]
+            if origin not in self.memory.robots:
+                self.memory.robots[origin] = await self._load_robots(origin)
+        rp = self.memory.robots[origin]
         if rp is None:
             return True, ""
         return rp.can_fetch(self.s.user_agent, url), ""

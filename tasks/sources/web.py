@@ -16,14 +16,12 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from tasks.document import Document, Failure
 from tasks.sources.content import ReadError, check_content
-from tasks.sources.fetch import FetchResult, FetchSettings, HostMemory, PreviousFetch
+from tasks.sources.fetch import (FEED_TYPES, HTML_TYPES, FetchResult, FetchSettings, HostMemory, PreviousFetch,
+                                 fetch_urls)
 from tasks.sources.files import fill_from_html
 from tasks.sources.url_safety import DEFAULT_SECRET_PARAMS, redact_text, redact_url
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
-# feeds and sitemaps are fetched as article URLs are; given as an article, one is not an article
-XML_TYPES = ("application/rss+xml", "application/x-rss+xml", "application/atom+xml", "application/rdf+xml",
-             "application/xml", "text/xml")
+# feeds and sitemaps are fetched as article URLs are (FEED_TYPES); given as an article, one is not
 _FEED_ROOT = re.compile(r"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|urlset|sitemapindex|rdf:RDF)\b",
                         re.S | re.I)
 
@@ -177,7 +175,7 @@ def _result_to_document(result: FetchResult, secret: tuple[str, ...] = DEFAULT_S
         url=stored_url(result.final_url or result.url, secret),  # a redirect's tracking tags go too
     )
     looks_html = "<html" in text[:2000].lower()
-    if not looks_html and (media_type in XML_TYPES or _FEED_ROOT.match(text)):
+    if not looks_html and (media_type in FEED_TYPES or _FEED_ROOT.match(text)):
         raise ReadError("not_an_article", f"a feed or sitemap ({media_type or 'XML'}), not an article page: "
                                           "give it with --feeds")
     if media_type in HTML_TYPES or not media_type or looks_html:
@@ -203,8 +201,6 @@ def fetch_batch(urls: list[str], settings: FetchSettings, fetch_state: dict, mem
                 ) -> WebBatch:
     """Fetch one batch of article URLs (conditional GETs from the stored fetch state, which is
     keyed by the redacted URL); `memory` is what the run knows of the hosts so far."""
-    from tasks.sources.fetch import fetch_urls
-
     stored = previous_fetches(fetch_state)
     previous = {url: stored[key] for url, key in zip(urls, stored_urls(urls, settings)) if key in stored}
     return fetch_results_to_batch(fetch_urls(urls, settings, previous, memory), settings.redact_query_params)
