@@ -20,11 +20,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from tasks.batch import Derive, attach_summaries, clean_docs_parallel, read_paths, summaries_for
+from tasks.batch import FEED_DATE, Derive, attach_summaries, clean_docs_parallel, read_paths, summaries_for
 from tasks.dedup.duplicates import DedupConfig, deduplicate, doc_text_hash
 from tasks.dedup.stories import StoryConfig, assign_stories
 from tasks.dedup.story_index import WarehouseStoryIndex
@@ -209,6 +209,8 @@ class Pipeline:
         self._derive = Derive(shingle_words=config.dedup.shingle_words, language=config.language)
         self._stories = WarehouseStoryIndex(store)
         self.hosts = HostMemory()  # robots.txt, crawl-delay, Retry-After: learned once a run, not a batch
+        # the date each feed or sitemap entry gives its article (by stored URL): an undated page's date
+        self.listed_dates: dict[str, date] = {}
         # the story terms' prior is built while the first batch is read and cleaned, not after
         threading.Thread(target=warm_prior, name="newsflow-story-prior", daemon=True).start()
 
@@ -266,6 +268,9 @@ class Pipeline:
                 web = self._stage("fetch", fetch_batch, group, self.config.fetch,
                                   self.store.fetch_state(stored_urls(group, self.config.fetch)),
                                   self.hosts, label=label)
+                for doc in web.docs:  # the cleaner gives it to a page that carries no date of its own
+                    if doc.source in self.listed_dates:
+                        doc.meta[FEED_DATE] = self.listed_dates[doc.source].isoformat()
                 return BatchInput(label, web.docs, web.failures, web.unchanged, web.raw_pages, web.fetch_log)
 
             readers.append(fetch)
@@ -275,11 +280,13 @@ class Pipeline:
         """The article URLs the feeds list, less those fetched well within the revisit window
         (counted unchanged: a 1,000-item feed was re-requested whole each run, 17 minutes at the
         polite rate), and a batch of the feeds' failures and those skipped articles."""
-        from tasks.sources.web import article_urls, discover_feed_urls, stored_urls
+        from tasks.sources.web import article_urls, discover_feed_entries, stored_urls
 
-        found, failures = self._stage("discover-feeds", discover_feed_urls, feeds, self.config.fetch, self.hosts,
-                                      label=f"{len(feeds)} feeds")
-        found = article_urls(found)
+        entries, failures = self._stage("discover-feeds", discover_feed_entries, feeds, self.config.fetch, self.hosts,
+                                        label=f"{len(feeds)} feeds")
+        found = article_urls([url for url, _ in entries])
+        secret = self.config.fetch.redact_query_params
+        self.listed_dates.update((stored_url(url, secret), day) for url, day in entries if day is not None)
         hours = self.config.fetch.revisit_after_hours
         recent: set[str] = set()
         if hours and found:

@@ -222,3 +222,36 @@ def test_a_host_that_asked_for_no_requests_is_left_alone_for_the_rest_of_the_run
     assert http_server.hits("/robots.txt") == 1
     _, reasons = Warehouse(warehouse_path).query("SELECT reason, count(*) FROM failures GROUP BY 1 ORDER BY 1")
     assert reasons == [("host_backoff", 4), ("http_429", 1)]
+
+
+def test_a_page_without_a_date_takes_its_feed_or_sitemap_entry_date(http_server, warehouse_path):  # noqa: F811
+    """An undated page counted as published on its ingest day: a story window measured from the wrong
+    day, and `published_at` empty for an analyst although the feed said when. The page's own date
+    still wins; a news sitemap's publication date wins over its lastmod (a later edit)."""
+    from flows.ingest import ingest
+
+    dated = ARTICLE.replace("</head>", '<meta property="article:published_time" content="2025-06-09T08:00:00Z">'
+                                       "</head>")
+    http_server.route("/a", Reply(200, dated))
+    http_server.route("/b", Reply(200, ARTICLE_2))
+    third = ARTICLE_2.replace("Council approves new bridge", "Ferry fares to rise in spring").replace(
+        "build a new bridge across the river", "raise ferry fares by a tenth")
+    http_server.route("/c", Reply(200, third))
+    feed = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+      <item><title>A</title><link>{http_server.url('/a')}</link><pubDate>Tue, 10 Jun 2025 04:00:00 GMT</pubDate></item>
+      <item><title>B</title><link>{http_server.url('/b')}</link><pubDate>Wed, 11 Jun 2025 09:30:00 GMT</pubDate></item>
+    </channel></rss>"""
+    sitemap = f"""<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+      xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"><url><loc>{http_server.url('/c')}</loc>
+      <lastmod>2025-06-20</lastmod><news:news><news:publication_date>2025-06-12T07:00:00Z</news:publication_date>
+      </news:news></url></urlset>"""
+    http_server.route("/feed.xml", Reply(200, feed, content_type="application/rss+xml"))
+    http_server.route("/news.xml", Reply(200, sitemap, content_type="application/xml"))
+
+    report = ingest(feeds=[http_server.url("/feed.xml"), http_server.url("/news.xml")], warehouse=str(warehouse_path))
+    assert report["documents_new"] == 3, report
+    _, rows = Warehouse(warehouse_path).query(
+        "SELECT regexp_extract(source, '/(\\w)$', 1), CAST(published_at AS VARCHAR), published_raw FROM documents "
+        "ORDER BY 1")
+    assert rows == [("a", "2025-06-09", "2025-06-09T08:00:00Z"), ("b", "2025-06-11", "2025-06-11 (feed entry)"),
+                    ("c", "2025-06-12", "2025-06-12 (feed entry)")]

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.http_server import Reply, http_server  # noqa: F401 (fixture)
@@ -135,6 +136,12 @@ def test_an_undated_story_without_outlets_says_so_rather_than_zero_outlets(desk,
     assert "3 articles (+1 copy) · outlet unknown · ingested " in text, text
     assert "0 outlets" not in text
     assert json.loads(newsflow(desk, "--format", "json").stdout)[0]["dated"] is False
+    # and in SQL, an empty list (NULL made `len(outlets) = 0` find no story)
+    con = duckdb.connect(str(desk / "news.duckdb"), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM story_overview WHERE len(outlets) = 0").fetchone()[0] == 2
+    finally:
+        con.close()
 
 
 def test_one_line_dumps_are_named_by_their_opening_words_when_explained(tmp_path, newsflow):

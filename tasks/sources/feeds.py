@@ -7,8 +7,8 @@
   sitemaps of an index through the fetcher (same safety and politeness rules),
   one level deep (an index of indexes goes one more level, up to
   `MAX_SITEMAP_DEPTH`), at most `MAX_CHILD_SITEMAPS` children per index.
-* Dates: RSS pubDate (RFC 822), dc:date, Atom published/updated, sitemap lastmod,
-  news:publication_date (ISO 8601). Future dates are dropped (None).
+* Dates: RSS pubDate (RFC 822), dc:date, Atom published/updated, sitemap
+  news:publication_date, else lastmod (ISO 8601). Future dates are dropped (None).
 * XML is parsed with lxml without entity resolution, DTD loading or network
   access (no XXE / billion-laughs expansion), in recover mode for sloppy feeds.
 * Relative links are resolved against xml:base, then `base_url`; only http(s)
@@ -198,12 +198,9 @@ def _sitemap_entries(root, base_url: str | None) -> list[tuple[str, date | None]
         url = _absolute(_child_text(el, "loc"), base_url)
         if not url:
             continue
-        d = _parse_date(_child_text(el, "lastmod"))
-        if d is None:
-            for news in el.iter("{*}publication_date"):
-                d = _parse_date(news.text)
-                break
-        out.append((url, d))
+        # a news sitemap's publication date first: lastmod is the page's last edit, days later
+        d = next((_parse_date(news.text) for news in el.iter("{*}publication_date")), None)
+        out.append((url, d or _parse_date(_child_text(el, "lastmod"))))
     return _dedupe(out)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
@@ -206,13 +207,13 @@ def fetch_batch(urls: list[str], settings: FetchSettings, fetch_state: dict, mem
     return fetch_results_to_batch(fetch_urls(urls, settings, previous, memory), settings.redact_query_params)
 
 
-def discover_feed_urls(feeds: list[str], settings: FetchSettings, memory: HostMemory | None = None
-                       ) -> tuple[list[str], list[Failure]]:
-    """The article URLs the feeds and sitemaps list, and a failure per feed that could not be
-    read or listed nothing."""
-    from tasks.sources.feeds import discover_article_urls
+def discover_feed_entries(feeds: list[str], settings: FetchSettings, memory: HostMemory | None = None
+                          ) -> tuple[list[tuple[str, date | None]], list[Failure]]:
+    """The article URLs the feeds and sitemaps list, each with the date its entry gives (None when
+    it gives none), and a failure per feed that could not be read or listed nothing."""
+    from tasks.sources.feeds import discover_article_entries
 
-    found, failed = discover_article_urls(feeds, settings, memory=memory)
+    found, failed, _ = discover_article_entries(feeds, settings, memory=memory)
     secret = settings.redact_query_params
     return found, [Failure(redact_url(r.url, secret), "fetch", r.error or f"http_{r.status}",
                            redact_text(r.detail, secret)) for r in failed]
