@@ -21,6 +21,7 @@ from tasks.dedup.terms import LEAD_WORDS, doc_term_counts
 from tasks.summarize.algorithms import summarize
 from tasks.summarize.length import SummaryLength
 from tasks.text.language import detect
+from tasks.text.metadata import in_language_order
 from tasks.text.tokens import count_words, search_terms
 
 
@@ -116,6 +117,9 @@ def clean_docs(docs: list[Document], today: date | None = None, repeated: frozen
             doc.author, doc.author_source = cleaned.author, ("byline" if cleaned.author else None)
         guess = detect(cleaned.text, markup=doc.meta.get("language"), override=derive.language if derive else None)
         doc.language, doc.language_confidence, doc.language_source = guess.code, guess.confidence, guess.source
+        if doc.published_at is not None:
+            doc.published_at, doc.date_convention = in_language_order(
+                doc.published_at, doc.date_convention, doc.language, today or date.today())
         doc.search_text = search_text(doc)
         doc.word_count = count_words(doc.text)
         doc.removed_lines = cleaned.removed_lines

@@ -206,3 +206,39 @@ def test_dates_are_read_without_loading_babel():
             "assert parse_date('3. Juni 2024', today=date(2026, 1, 1))[0] == date(2024, 6, 3); "
             "assert 'babel' not in sys.modules, 'babel imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+FRENCH_PAGE = """Le port rouvre après la tempête
+
+Publié le 05/03/2025
+
+Le port a rouvert jeudi matin après une tempête qui l'avait fermé pendant deux jours, selon la capitainerie.
+Les ferries ont repris leurs horaires habituels et les bateaux de pêche sont repartis en mer avant l'aube.
+La garde côtière a indiqué que les réparations de la digue prendraient plusieurs semaines et coûteraient des millions.
+"""
+
+ENGLISH_PAGE = """Harbour reopens after storm
+
+Published 05/03/2025
+
+The harbour reopened on Thursday morning after a storm closed it for two days, port officials said.
+Ferries resumed their normal timetable and fishing boats returned to sea before dawn on the coast.
+The coast guard said repairs to the outer breakwater would take several weeks and cost millions.
+"""
+
+
+def test_an_ambiguous_slash_date_is_read_day_first_in_a_language_that_writes_it_so(tmp_path):
+    """A scraped French page dated 05/03/2025 was stored as 3 May: the cleaner reads datelines before
+    the language is known, month-first. Only (American) English writes the month first; an English
+    page keeps that reading, flagged ambiguous, as before."""
+    from tests.test_dedup import ingest_files
+    from warehouse.store import Warehouse
+
+    for name, text in (("fr.txt", FRENCH_PAGE), ("en.txt", ENGLISH_PAGE)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    ingest_files([tmp_path / "fr.txt", tmp_path / "en.txt"], tmp_path / "w.duckdb")
+    _, rows = Warehouse(tmp_path / "w.duckdb").query(
+        "SELECT regexp_extract(source, '(\\w+)\\.txt$', 1), language, CAST(published_at AS VARCHAR), date_convention, "
+        "published_raw FROM documents ORDER BY 1")
+    assert rows == [("en", "en", "2025-05-03", "MDY-ambiguous", "05/03/2025"),
+                    ("fr", "fr", "2025-03-05", "DMY-ambiguous", "05/03/2025")]

@@ -193,6 +193,25 @@ def parse_date(s: str, *, today: date | None = None) -> tuple[date | None, str |
     return found[0], found[1]
 
 
+# Only English, as Americans write it, puts the month first (09/26/2013); newsrooms in every other
+# language write the day first (26/09/2013)
+MONTH_FIRST_LANGUAGES = frozenset({"en"})
+
+
+def in_language_order(day: date, convention: str | None, language: str | None, today: date
+                      ) -> tuple[date, str | None]:
+    """An ambiguous slash date read month-first (the cleaner reads dates before the language is
+    known) read again day-first when the document's language writes the day first; a reading that
+    would lie in the future keeps the first one. Anything else comes back as it was."""
+    if convention != "MDY-ambiguous" or language is None or language in MONTH_FIRST_LANGUAGES:
+        return day, convention
+    try:
+        swapped = date(day.year, day.day, day.month)
+    except ValueError:
+        return day, convention
+    return (day, convention) if swapped > today else (swapped, "DMY-ambiguous")
+
+
 # ---------------------------------------------------------------- dateline
 
 _TIME_RE = re.compile(
