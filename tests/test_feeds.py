@@ -5,12 +5,18 @@ from __future__ import annotations
 from datetime import date
 
 from tasks.sources.fetch import FetchSettings
-from tasks.sources.feeds import discover_article_entries, discover_article_urls, parse_feed, parse_sitemap, sitemap_kind
+from tasks.sources.feeds import discover_article_entries, parse_feed, parse_sitemap, sitemap_kind
 
 try:
     from tests.http_server import Reply, http_server  # noqa: F401  (fixture)
 except ImportError:  # pragma: no cover
     from http_server import Reply, http_server  # noqa: F401
+
+def discover_article_urls(feeds, settings, previous=None):
+    """(article URLs, failed fetches) of the feeds and sitemaps, as the run lists them."""
+    entries, failures, _ = discover_article_entries(feeds, settings, previous)
+    return [url for url, _ in entries], failures
+
 
 RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">

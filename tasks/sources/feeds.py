@@ -3,7 +3,7 @@
 * `parse_feed(xml, base_url)` — RSS 2.0, RSS 1.0 (RDF) and Atom 1.0 → [(url, date)].
 * `parse_sitemap(xml, base_url)` — a `<urlset>` gives its page URLs; a
   `<sitemapindex>` gives its CHILD SITEMAP URLs (use `sitemap_kind` to tell them
-  apart). `discover_article_urls` is the one that recurses: it fetches the child
+  apart). `discover_article_entries` is the one that recurses: it fetches the child
   sitemaps of an index through the fetcher (same safety and politeness rules),
   one level deep (an index of indexes goes one more level, up to
   `MAX_SITEMAP_DEPTH`), at most `MAX_CHILD_SITEMAPS` children per index.
@@ -34,7 +34,6 @@ __all__ = [
     "parse_feed",
     "parse_sitemap",
     "sitemap_kind",
-    "discover_article_urls",
     "discover_article_entries",
     "discover_article_entries_async",
 ]
@@ -305,16 +304,3 @@ def discover_article_entries(feed_or_sitemap_urls, settings=None, previous=None,
     from tasks.sources.fetch import _run_sync
 
     return _run_sync(discover_article_entries_async(list(feed_or_sitemap_urls), settings, previous, memory))
-
-
-def discover_article_urls(
-    feed_or_sitemap_urls: list[str],
-    settings: FetchSettings | None = None,
-    previous: dict[str, PreviousFetch] | None = None,
-    memory: HostMemory | None = None,
-) -> tuple[list[str], list[FetchResult]]:
-    """Fetch feeds/sitemaps (recursing into sitemap indexes) → (article URLs, failed fetches).
-    A source answering 304 / an unchanged body contributes no URLs and is not a failure."""
-    entries, failures, _ = discover_article_entries(feed_or_sitemap_urls, settings, previous, memory)
-    return [u for u, _ in entries], failures
-
