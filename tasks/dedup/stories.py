@@ -208,7 +208,6 @@ def pair_similarity(text_a: str, text_b: str, config: StoryConfig, df: dict[str,
     space = _Vectors({t: df.get(t, 0) for c in counts for t in c}, n_docs, config.prior_docs, {})
     row, idx, _, w = space.top_rows(counts, config.top_terms)
     pair = space.rows_matrix(row, idx, w, 2)
-    shared = pair[0].multiply(pair[1])
     return _row_pair(pair, 0, pair, 1, config.single_term_discount)[1]
 
 
