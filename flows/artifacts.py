@@ -60,7 +60,11 @@ def report_markdown(report: dict, *, articles_total: int | None = None) -> str:
         f"Warehouse: `{report['warehouse']}`",
         "",
     ]
-    if error:
+    if error and report.get("refused"):
+        lines += [f"**The run was refused:** {_cell(error, 1000)}", "",
+                  "It stopped before reading anything and wrote nothing; a run with the same parameters and "
+                  "settings is refused the same way.", ""]
+    elif error:
         lines += [f"**The run failed:** {_cell(error, 1000)}", "",
                   "The counts are what it committed before that, in whole batches; the next run over the same "
                   "input does the rest.", ""]
@@ -139,6 +143,23 @@ class RunProgress:
         return self.percent()
 
 
+def nothing_ingested(report: dict) -> bool:
+    """Every item failed: nothing was stored, nothing found unchanged (a dead feed, a folder of broken files)."""
+    return bool(report["failures"]) and not (report["documents_new"] or report["unchanged"])
+
+
+class EveryItemFailed(Exception):
+    """A run that went to its end, yet every item failed. The flow ends Failed with it, so Prefect's UI,
+    automations and schedules see it (it showed Completed); `report` is the run's report all the same."""
+
+    def __init__(self, report: dict):
+        reasons = Counter(f"{f['stage']}/{f['reason']}" for f in report.get("failed_items") or [])
+        listed = ", ".join(f"{reason} {n}" for reason, n in reasons.most_common(5))
+        super().__init__(f"every item failed: {report['failures']} failures ({listed}); nothing was stored or "
+                         "found unchanged")
+        self.report = report
+
+
 def failure_reason(exc: BaseException) -> str:
     """Why a run failed, in one line: an interrupt says so (its exception carries no message)."""
     if isinstance(exc, KeyboardInterrupt):
@@ -198,10 +219,12 @@ class RunReport:
         publish_run_artifacts(report, self.articles, self.articles_total)
         return report
 
-    def publish_failure(self, exc: BaseException, logger) -> None:
-        """The report of a run that failed: why, and what it committed before. Never raises, so the
-        run fails with its own exception, not with this one's."""
+    def publish_failure(self, exc: BaseException, logger, *, refused: bool = False) -> None:
+        """The report of a run that failed: why, and what it committed before (`refused`: its own checks
+        of parameters and settings stopped it before any work). Never raises, so the run fails with
+        its own exception, not with this one's."""
         try:
-            publish_run_artifacts({**self.as_dict(), "error": failure_reason(exc)}, self.articles, self.articles_total)
+            publish_run_artifacts({**self.as_dict(), "error": failure_reason(exc), "refused": refused},
+                                  self.articles, self.articles_total)
         except Exception as publish_exc:  # noqa: BLE001 - e.g. the Prefect API is gone
             logger.warning("could not publish the failed run's report: %s", publish_exc)

@@ -13,12 +13,13 @@ from typing import Annotated
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
+from prefect.states import Failed
 from pydantic import Field
 
-from flows.artifacts import RunReport, failure_reason
+from flows.artifacts import EveryItemFailed, RunReport, failure_reason, nothing_ingested
 from flows.parameters import check_warehouse, read_urls, run_config
 from flows.runners import on_dask
-from newsflow.settings import BATCH_SIZE_RANGE, LANGUAGE_PATTERN, NEAR_DUP_RANGE, Algorithm, load_settings
+from newsflow.settings import BATCH_SIZE_RANGE, LANGUAGE_PATTERN, NEAR_DUP_RANGE, Algorithm, Settings, load_settings
 from tasks.parallel import shutdown_pool
 from tasks.pipeline import Pipeline, RunTotals
 from tasks.sources.files import discover_paths
@@ -29,7 +30,24 @@ from tasks.summarize.length import SENTENCES_RANGE, WORDS_RANGE
 from warehouse.store import Warehouse
 
 
+def _with_limits(fn):
+    """The limits and defaults in the docstring, which Prefect shows under each field of the UI form,
+    come from the constants the types and settings check (a field's error there names no limit)."""
+    default = Settings.model_fields
+    fn.__doc__ = fn.__doc__.format(
+        sentences=_span(SENTENCES_RANGE), words=_span(WORDS_RANGE), near=_span(NEAR_DUP_RANGE),
+        batch=_span(BATCH_SIZE_RANGE), default_sentences=default["summary_sentences"].default,
+        default_near=default["near_dup_threshold"].default, default_batch=f"{default['batch_size'].default:,}",
+        default_algorithm=default["summary_algorithm"].default)
+    return fn
+
+
+def _span(limits: tuple) -> str:
+    return f"{limits[0]:,}–{limits[1]:,}"
+
+
 @flow(name="ingest", log_prints=False)
+@_with_limits
 def ingest(
     paths: list[str] = [],  # noqa: B006 - Prefect copies parameter defaults
     urls: list[str] = [],  # noqa: B006
@@ -52,12 +70,12 @@ def ingest(
         feeds: RSS/Atom feed or XML sitemap URLs; the article URLs they list are fetched.
         url_file: A text file with one article URL per line (# comments allowed).
         warehouse: DuckDB file to write; empty means NEWSFLOW_WAREHOUSE (warehouse/newsflow.duckdb).
-        algorithm: Summarizer; empty means NEWSFLOW_SUMMARY_ALGORITHM ("newsflow", the tuned default).
-        summary_sentences: Summary length in sentences; empty means NEWSFLOW_SUMMARY_SENTENCES (3).
-        summary_ratio: Summary length as a fraction of the document's sentences, e.g. 0.2.
-        summary_words: Summary length as a word budget, e.g. 60.
-        near_dup_threshold: Word-shingle Jaccard at or above which two texts are near-duplicates; empty means NEWSFLOW_NEAR_DUP_THRESHOLD (0.8).
-        batch_size: Files (or URLs) per batch, one transaction each; empty means NEWSFLOW_BATCH_SIZE (1000).
+        algorithm: Summarizer; empty means NEWSFLOW_SUMMARY_ALGORITHM ("{default_algorithm}", the tuned default).
+        summary_sentences: Summary length in sentences, {sentences}; empty means NEWSFLOW_SUMMARY_SENTENCES ({default_sentences}). Give at most one of the three lengths.
+        summary_ratio: Summary length as a fraction of the document's sentences, above 0 and at most 1, e.g. 0.2.
+        summary_words: Summary length as a word budget, {words}, e.g. 60.
+        near_dup_threshold: Word-shingle Jaccard, {near}, at or above which two texts are near-duplicates; empty means NEWSFLOW_NEAR_DUP_THRESHOLD ({default_near}).
+        batch_size: Files (or URLs) per batch, {batch}, one transaction each; empty means NEWSFLOW_BATCH_SIZE ({default_batch}).
         language: ISO 639-1 code (e.g. "de") all documents are in; empty means NEWSFLOW_LANGUAGE, else detected per document.
     """
     logger = get_run_logger()
@@ -113,9 +131,14 @@ def ingest(
                                  error=failure_reason(exc))
             except Exception as record_exc:  # noqa: BLE001 - the run fails with its own reason, not this one
                 logger.warning("could not record the failed run in the warehouse: %s", record_exc)
-        report.publish_failure(exc, logger)
+        # the run's own checks (parameters, settings, URL file, warehouse path) raise ValueError before it starts
+        report.publish_failure(exc, logger, refused=not started and isinstance(exc, ValueError))
         if exc is caught:
             raise
         raise exc from None
     store.finish_run(run_id, status="completed", counts=report.counts, timings=report.timings)
-    return report.publish()
+    published = report.publish()
+    if nothing_ingested(published):  # went to its end, and yet a dead feed is a failed run to the UI
+        failed = EveryItemFailed(published)
+        return Failed(message=str(failed), data=failed)
+    return published

@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 from datetime import date
 
+from flows.artifacts import EveryItemFailed, nothing_ingested
 from tasks.summarize.registry import ALGORITHMS
 
 
@@ -193,6 +194,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     try:
         with progress.reporting(progress.ProgressReporter() if args.progress else None):
             report = ingest.with_options(task_runner=runner)(**parameters)
+    except EveryItemFailed as failed:  # the flow run is Failed for Prefect; here it is exit 4 with its report
+        report = failed.report
     except KeyboardInterrupt:
         print("\nnewsflow ingest: interrupted; batches it committed stay stored and the next run completes the "
               "work (its runs row says what it committed)", file=sys.stderr)
@@ -210,10 +213,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 ALL_FAILED = 4  # the run completed, yet every item failed: cron and CI should hear of it
-
-
-def nothing_ingested(report: dict) -> bool:
-    return bool(report["failures"]) and not (report["documents_new"] or report["unchanged"])
 
 
 def _settings():

@@ -2,6 +2,7 @@
 
 import pytest
 
+from flows.artifacts import EveryItemFailed
 from tests.http_server import Reply, http_server  # noqa: F401  (fixture)
 from warehouse.store import Warehouse
 
@@ -186,7 +187,9 @@ def test_a_feed_given_as_an_article_url_is_a_failure_not_an_article_of_markup(ht
     http_server.route("/sitemap", Reply(200, f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
                                              f'sitemap/0.9"><url><loc>{http_server.url("/a")}</loc></url></urlset>',
                                         content_type="text/plain"))
-    report = ingest(urls=[http_server.url("/feed"), http_server.url("/sitemap")], warehouse=str(warehouse_path))
+    with pytest.raises(EveryItemFailed) as failed:  # nothing else in the run: a failed flow run
+        ingest(urls=[http_server.url("/feed"), http_server.url("/sitemap")], warehouse=str(warehouse_path))
+    report = failed.value.report
     assert (report["documents_new"], report["failures"]) == (0, 2), report
     _, failures = Warehouse(warehouse_path).query("SELECT reason, detail FROM failures ORDER BY source")
     assert [r[0] for r in failures] == ["not_an_article", "not_an_article"]
@@ -215,8 +218,10 @@ def test_a_host_that_asked_for_no_requests_is_left_alone_for_the_rest_of_the_run
     http_server.route("/busy", Reply(429, "slow down", headers={"Retry-After": "3600"}))
     for n in range(4):
         http_server.route(f"/p{n}", Reply(200, ARTICLE.replace("two days", f"{n + 2} days")))
-    report = ingest(urls=[http_server.url("/busy")] + [http_server.url(f"/p{n}") for n in range(4)],
-                    batch_size=1, warehouse=str(warehouse_path))
+    with pytest.raises(EveryItemFailed) as failed:
+        ingest(urls=[http_server.url("/busy")] + [http_server.url(f"/p{n}") for n in range(4)],
+               batch_size=1, warehouse=str(warehouse_path))
+    report = failed.value.report
     assert report["documents_new"] == 0 and report["failures"] == 5, report
     assert sum(http_server.hits(f"/p{n}") for n in range(4)) == 0
     assert http_server.hits("/robots.txt") == 1

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from warehouse.store import Warehouse
+
 REPO = Path(__file__).resolve().parent.parent
 NEWSFLOW = Path(sys.executable).with_name("newsflow")
 # a Prefect API nobody answers, no retries: a command that gets as far as Prefect fails fast
@@ -140,6 +142,29 @@ def test_a_missing_url_file_fails_the_run_before_it_writes_and_the_report_says_w
     assert "failed" in report.splitlines()[0]
     assert f"url_file {str(missing)!r} does not exist" in report
     assert _counts(report)["new articles"] == "0"
+    # refused by the run's own checks: the same parameters are refused again, "the next run does the rest" is wrong
+    assert "The run was refused" in report and "refused the same way" in report and "does the rest" not in report
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_run_where_every_item_failed_is_a_failed_flow_run_with_its_report(tmp_path):
+    """A dead feed or a folder of broken files went to its end and showed Completed in the UI (only the
+    CLI said so, exit 4): the flow run is Failed now, with the reasons as its message, and its report."""
+    from flows.artifacts import EveryItemFailed
+
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "picture.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    state, artifacts = _failed_run(paths=[str(folder)], warehouse=str(tmp_path / "w.duckdb"))
+    assert state.message.startswith("every item failed: 2 failures (read/empty 1, read/binary 1)"), state.message
+    failed = state.result(raise_on_failure=False)
+    assert isinstance(failed, EveryItemFailed) and failed.report["failures"] == 2
+    report = artifacts["ingest-report"].data
+    assert "failed" not in report.splitlines()[0]  # it ran to its end: the usual report, failures listed
+    assert "| read | empty | 1 |" in report and "| read | binary | 1 |" in report
+    _, runs = Warehouse(tmp_path / "w.duckdb").query("SELECT status, failures FROM runs")
+    assert runs == [("completed", 2)]
 
 
 @pytest.mark.usefixtures("prefect_harness")
