@@ -8,6 +8,7 @@ leaves whole batches behind and the next run picks up the rest. The choreography
 from __future__ import annotations
 
 import uuid
+from uuid import UUID
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +29,25 @@ from tasks.sources.web import article_urls as unique_article_urls
 from tasks.stages import PrefectStages, signal_behind
 from tasks.summarize.length import SENTENCES_RANGE, WORDS_RANGE
 from warehouse.store import Warehouse
+
+
+def crash_in_prefect(abandoned: list[tuple[str, str]], logger) -> None:
+    """A run whose process died (kill -9, a `serve` stopped mid-run) stayed RUNNING in Prefect for good;
+    the warehouse has marked it abandoned, and now Prefect shows it Crashed with the same reason, unless
+    it has settled it already. Never fails the run that noticed."""
+    if not abandoned:
+        return
+    from prefect.client.orchestration import get_client
+    from prefect.states import Crashed
+
+    try:
+        with get_client(sync_client=True) as client:
+            for flow_run_id, why in abandoned:
+                state = client.read_flow_run(UUID(flow_run_id)).state
+                if state is None or not state.is_final():
+                    client.set_flow_run_state(UUID(flow_run_id), Crashed(message=why), force=True)
+    except Exception as exc:  # noqa: BLE001 - e.g. the flow run was deleted, or another server ran it
+        logger.warning("could not mark abandoned flow runs crashed in Prefect: %s", exc)
 
 
 def _with_limits(fn):
@@ -98,11 +118,11 @@ def ingest(
         report.totals = pipeline.totals
         store.migrate(wait_s=config.writer_wait_s)  # queues here behind another run's batches too
         secret = settings.fetch.redact_query_params  # run parameters are stored: no credentials in them
-        store.start_run(run_id, flow_run.id, {"paths": paths, "urls": [redact_url(u, secret) for u in urls],
-                                              "feeds": [redact_url(u, secret) for u in feeds], "url_file": url_file,
-                                              "warehouse": str(store.path), **config.describe()},
-                        wait_s=config.writer_wait_s)
+        abandoned = store.start_run(run_id, flow_run.id, {
+            "paths": paths, "urls": [redact_url(u, secret) for u in urls], "feeds": [redact_url(u, secret) for u in feeds],
+            "url_file": url_file, "warehouse": str(store.path), **config.describe()}, wait_s=config.writer_wait_s)
         started = True
+        crash_in_prefect(abandoned, logger)
         files, missing = discover_paths(paths, follow_symlinks_outside=settings.follow_symlinks_outside)
         file_readers = pipeline.read_files(files, missing)
         logger.info("ingesting %d files in %d batches into %s", len(files), len(file_readers), store.path)

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -332,6 +333,12 @@ def test_sigkill_mid_write_and_between_batches_then_rerun_equals_uninterrupted_r
     for (run_id, status, error, finished, pid, host, _), noticed_by in zip(runs[:2], runs[1:]):
         assert finished and error == f"abandoned: process {pid} on {host} is gone; noticed by run {noticed_by[0]}"
     assert runs[2][1:4] == ("completed", None, True)
+    # and Prefect, which the killed processes could not tell, shows them crashed for that reason (they stayed RUNNING)
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        states = [client.read_flow_run(uuid.UUID(r[0])).state for r in runs[:2]]
+    assert [(s.type.value, s.message) for s in states] == [("CRASHED", r[2]) for r in runs[:2]]
 
     # idempotence: the same files again add a run row and nothing else
     report = ingest_in_process([str(corpus)], wh, batch_size=40)

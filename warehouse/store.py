@@ -459,35 +459,33 @@ class Warehouse:
 
     # -- runs ------------------------------------------------------------------
     @_retry_write_conflicts
-    def start_run(self, run_id: str, flow_run_id: str | None, parameters: dict, wait_s: float | None = None) -> None:
+    def start_run(self, run_id: str, flow_run_id: str | None, parameters: dict, wait_s: float | None = None
+                  ) -> list[tuple[str, str]]:
         """Record a new `running` run owned by this process; first mark this host's dead runs
-        abandoned. Queues behind other writers for `wait_s`, as `migrate` does."""
+        abandoned. Queues behind other writers for `wait_s`, as `migrate` does. Returns (flow run
+        id, why) of each run it marked abandoned that a Prefect flow run ran: Prefect still shows
+        those running, since their process died without telling it."""
         owner = run_owner.current()
         with self.exclusive_writer(wait_s), self.transaction() as con:
-            self._abandon_dead_runs(con, run_id)
+            abandoned = self._abandon_dead_runs(con, run_id)
             con.execute(
                 "INSERT INTO runs (run_id, flow_run_id, started_at, status, parameters, owner_host, owner_pid, "
                 "owner_started_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
                 [run_id, flow_run_id, datetime.now(), json.dumps(parameters, default=str), owner.host, owner.pid,
                  owner.started_at],
             )
-
-    @_retry_write_conflicts
-    def abandon_dead_runs(self) -> list[str]:
-        """Mark `running` runs of this host whose process is gone as `abandoned`; returns their ids."""
-        with self.transaction() as con:
-            return self._abandon_dead_runs(con, None)
+        return abandoned
 
     @staticmethod
-    def _abandon_dead_runs(con: duckdb.DuckDBPyConnection, by_run_id: str | None) -> list[str]:
-        rows = con.execute("SELECT run_id, owner_pid, owner_host, owner_started_at FROM runs "
+    def _abandon_dead_runs(con: duckdb.DuckDBPyConnection, by_run_id: str) -> list[tuple[str, str]]:
+        rows = con.execute("SELECT run_id, owner_pid, owner_host, owner_started_at, flow_run_id FROM runs "
                            "WHERE status = 'running' AND owner_host = ?", [run_owner.hostname()]).fetchall()
         abandoned = []
-        for run_id, pid, host, started in rows:
+        for run_id, pid, host, started, flow_run_id in rows:
             reason = run_owner.gone_reason(run_owner.Owner(pid, host, started))
             if reason is None:
                 continue
-            noticed = f"; noticed by run {by_run_id}" if by_run_id else ""
+            error = f"abandoned: {reason}; noticed by run {by_run_id}"
             # counts: what the dead run committed before it died (its batches are whole or absent)
             con.execute(
                 "UPDATE runs SET status = 'abandoned', finished_at = ?, error = ?, "
@@ -495,9 +493,10 @@ class Warehouse:
                 "duplicates = (SELECT count(*) FROM documents d WHERE d.run_id = runs.run_id AND NOT d.is_canonical), "
                 "summaries = (SELECT count(*) FROM summaries s WHERE s.run_id = runs.run_id) "
                 "WHERE run_id = ? AND status = 'running'",
-                [datetime.now(), f"abandoned: {reason}{noticed}", run_id],
+                [datetime.now(), error, run_id],
             )
-            abandoned.append(run_id)
+            if flow_run_id:
+                abandoned.append((flow_run_id, error))
         return abandoned
 
     @_retry_write_conflicts
