@@ -61,11 +61,15 @@ def test_finished_runs_are_never_touched_and_abandoning_twice_is_a_no_op(tmp_pat
     store.migrate()
     _add_run(store, "done", run_owner.hostname(), _dead_pid(), datetime.now())
     store.finish_run("done", status="completed", counts={"documents_new": 1}, timings={})
-    _add_run(store, "dead", run_owner.hostname(), _dead_pid(), datetime.now())
-    assert store.abandon_dead_runs() == ["dead"]
-    assert store.abandon_dead_runs() == []
+    dead = _dead_pid()
+    _add_run(store, "dead", run_owner.hostname(), dead, datetime.now())
+    with store.transaction() as con:  # a run Prefect ran: the flow hears of it, to close it in Prefect too
+        con.execute("UPDATE runs SET flow_run_id = 'flow-run-of-dead' WHERE run_id = 'dead'")
+    why = f"abandoned: process {dead} on {run_owner.hostname()} is gone; noticed by run next-1"
+    assert store.start_run("next-1", None, {}) == [("flow-run-of-dead", why)]
+    assert store.start_run("next-2", None, {}) == []  # abandoned once; "next-1" is this live process
     _, rows = store.query("SELECT run_id, status, error FROM runs ORDER BY run_id")
-    assert rows[0][:2] == ("dead", "abandoned") and rows[0][2].endswith("is gone")
+    assert rows[0] == ("dead", "abandoned", why)
     assert rows[1] == ("done", "completed", None)
 
 
