@@ -358,6 +358,7 @@ class Pipeline:
                         label=label)
             self._reached("committed", number)
         self._reached("stored", number)
+        self.store.let_readers_in()  # an analyst's query waits one batch, not the whole run
         result = BatchResult(label, number, counts, failures, docs)
         self.totals.add(result)
         release_freed_memory()  # a long run's memory stays flat instead of creeping up batch by batch

@@ -82,3 +82,40 @@ def test_a_run_starting_while_another_writes_queues_for_its_schema_check_and_its
     finally:
         holder.kill()
         holder.wait()
+
+
+READER = r"""
+import sys, time
+from warehouse.store import Warehouse
+store, stop = Warehouse(sys.argv[1], lock_timeout_s=120), sys.argv[2]
+import os
+while not os.path.exists(stop):
+    _, rows = store.query("SELECT count(*) FROM documents")
+    print(rows[0][0], flush=True)
+"""
+
+
+def test_a_reader_gets_in_between_a_runs_batches_not_only_after_the_run(tmp_path):
+    """An analyst's `newsflow sql` during a scheduled run waited out the whole run (21-58 s): the writer
+    took the file back within milliseconds of each commit, while the reader polled every 2 s. Now the
+    file stays free a moment between batches and a queued reader polls often enough to get in."""
+    from tests.test_dedup import ingest_files
+    from tests.test_reliability_crash import make_corpus
+
+    make_corpus(tmp_path / "corpus", n=96, seed=4)
+    files = sorted(p for p in (tmp_path / "corpus").rglob("*") if p.is_file())
+    warehouse = tmp_path / "w.duckdb"
+    ingest_files(files[:6], warehouse, batch_size=6)  # the file exists, with some documents
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(warehouse), str(stop)], stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    try:
+        time.sleep(3)  # the reader is up and reading
+        ingest_files(files[6:], warehouse, batch_size=10)  # 9 batches, 9 commits
+    finally:
+        stop.touch()
+        out, _ = reader.communicate(timeout=120)
+    counts = [int(line) for line in out.split()]
+    before, after = counts[0], counts[-1]
+    between = sorted(set(c for c in counts if before < c < after))
+    assert len(between) >= 4, (before, between, after)  # it read between most of the 9 commits
