@@ -8,6 +8,7 @@ leaves whole batches behind and the next run picks up the rest. The choreography
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from uuid import UUID
 from pathlib import Path
 from typing import Annotated
@@ -99,6 +100,7 @@ def ingest(
         language: ISO 639-1 code (e.g. "de") all documents are in; empty means NEWSFLOW_LANGUAGE, else detected per document.
     """
     logger = get_run_logger()
+    began = datetime.now()  # the runs row's start: a run queued behind another's batches began here
     run_id = flow_run.id or str(uuid.uuid4())
     # a run that fails from here on still leaves its report: why, and what it committed before
     report = RunReport(run_id, warehouse or "(the configured warehouse)", RunTotals())
@@ -120,7 +122,8 @@ def ingest(
         secret = settings.fetch.redact_query_params  # run parameters are stored: no credentials in them
         abandoned = store.start_run(run_id, flow_run.id, {
             "paths": paths, "urls": [redact_url(u, secret) for u in urls], "feeds": [redact_url(u, secret) for u in feeds],
-            "url_file": url_file, "warehouse": str(store.path), **config.describe()}, wait_s=config.writer_wait_s)
+            "url_file": url_file, "warehouse": str(store.path), **config.describe()}, wait_s=config.writer_wait_s,
+            started_at=began)
         started = True
         crash_in_prefect(abandoned, logger)
         files, missing = discover_paths(paths, follow_symlinks_outside=settings.follow_symlinks_outside)

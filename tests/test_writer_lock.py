@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 
 import pytest
 
@@ -72,8 +73,11 @@ def test_a_run_starting_while_another_writes_queues_for_its_schema_check_and_its
     store.migrate(wait_s=30)
     assert holder.poll() is not None  # it got in only after the holder let go
     holder = hold_in_subprocess(warehouse, 1.5)
-    store.start_run("r1", None, {}, wait_s=30)
+    began = datetime.now()
+    store.start_run("r1", None, {}, wait_s=30, started_at=began)
     assert holder.poll() is not None
+    # the row says when the run began, not when it got the lock (two queued runs looked simultaneous)
+    assert store.query("SELECT started_at FROM runs WHERE run_id = 'r1'")[1] == [(began,)]
     holder.wait()
     holder = hold_in_subprocess(warehouse, 600)
     try:

@@ -491,19 +491,21 @@ class Warehouse:
 
     # -- runs ------------------------------------------------------------------
     @_retry_write_conflicts
-    def start_run(self, run_id: str, flow_run_id: str | None, parameters: dict, wait_s: float | None = None
-                  ) -> list[tuple[str, str]]:
+    def start_run(self, run_id: str, flow_run_id: str | None, parameters: dict, wait_s: float | None = None,
+                  started_at: datetime | None = None) -> list[tuple[str, str]]:
         """Record a new `running` run owned by this process; first mark this host's dead runs
         abandoned. Queues behind other writers for `wait_s`, as `migrate` does. Returns (flow run
         id, why) of each run it marked abandoned that a Prefect flow run ran: Prefect still shows
-        those running, since their process died without telling it."""
+        those running, since their process died without telling it. `started_at`: when the run
+        began, before it queued for the lock (default: now)."""
         owner = run_owner.current()
         with self.exclusive_writer(wait_s), self.transaction() as con:
             abandoned = self._abandon_dead_runs(con, run_id)
             con.execute(
                 "INSERT INTO runs (run_id, flow_run_id, started_at, status, parameters, owner_host, owner_pid, "
                 "owner_started_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
-                [run_id, flow_run_id, datetime.now(), json.dumps(parameters, default=str), owner.host, owner.pid,
+                [run_id, flow_run_id, started_at or datetime.now(), json.dumps(parameters, default=str), owner.host,
+                 owner.pid,
                  owner.started_at],
             )
         return abandoned

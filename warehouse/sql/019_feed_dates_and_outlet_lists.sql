@@ -1,6 +1,8 @@
 -- newsflow warehouse, schema version 19: a fetched page without a date of its own takes the date its
 -- feed or sitemap entry gives (published_raw says so); story_overview.outlets is an empty list, not
--- NULL, for a story none of whose documents names its outlet (`len(outlets) = 0` found none).
+-- NULL, for a story none of whose documents names its outlet (`len(outlets) = 0` found none); a run's
+-- started_at is when it began, before it queued behind another run's batches (two queued runs looked as if
+-- they started together, when each got the lock).
 CREATE OR REPLACE VIEW story_overview AS
 SELECT s.story_id, s.title,
        count(DISTINCT d.source) FILTER (WHERE d.is_canonical) AS articles,
@@ -24,3 +26,5 @@ COMMENT ON COLUMN story_overview.first_ingested IS 'When the story''s first docu
 COMMENT ON COLUMN story_overview.last_ingested IS 'When the story''s latest document was stored';
 
 COMMENT ON COLUMN documents.published_raw IS 'The date string as found, before parsing; ''2025-06-11 (feed entry)'' when a fetched page had no date and its feed or sitemap entry gave this one (from schema version 19)';
+COMMENT ON COLUMN runs.started_at IS 'When the run began, before it queued for the writer lock behind another run (from schema version 19; before, when it got the lock).';
+COMMENT ON COLUMN run_history.started_at IS 'When the run began (as runs.started_at).';
