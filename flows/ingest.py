@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from uuid import UUID
 from pathlib import Path
 from typing import Annotated
 
@@ -44,9 +43,9 @@ def crash_in_prefect(abandoned: list[tuple[str, str]], logger) -> None:
     try:
         with get_client(sync_client=True) as client:
             for flow_run_id, why in abandoned:
-                state = client.read_flow_run(UUID(flow_run_id)).state
+                state = client.read_flow_run(uuid.UUID(flow_run_id)).state
                 if state is None or not state.is_final():
-                    client.set_flow_run_state(UUID(flow_run_id), Crashed(message=why), force=True)
+                    client.set_flow_run_state(uuid.UUID(flow_run_id), Crashed(message=why), force=True)
     except Exception as exc:  # noqa: BLE001 - e.g. the flow run was deleted, or another server ran it
         logger.warning("could not mark abandoned flow runs crashed in Prefect: %s", exc)
 
