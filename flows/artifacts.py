@@ -148,13 +148,18 @@ def nothing_ingested(report: dict) -> bool:
     return bool(report["failures"]) and not (report["documents_new"] or report["unchanged"])
 
 
+def failures_by_reason(failed_items: list[dict], most: int | None = None) -> str:
+    """'read/empty 23, read/binary 1': the failed items counted by stage and reason, most first."""
+    reasons = Counter(f"{f['stage']}/{f['reason']}" for f in failed_items)
+    return ", ".join(f"{reason} {n}" for reason, n in reasons.most_common(most))
+
+
 class EveryItemFailed(Exception):
     """A run that went to its end, yet every item failed. The flow ends Failed with it, so Prefect's UI,
     automations and schedules see it (it showed Completed); `report` is the run's report all the same."""
 
     def __init__(self, report: dict):
-        reasons = Counter(f"{f['stage']}/{f['reason']}" for f in report.get("failed_items") or [])
-        listed = ", ".join(f"{reason} {n}" for reason, n in reasons.most_common(5))
+        listed = failures_by_reason(report.get("failed_items") or [], most=5)
         super().__init__(f"every item failed: {report['failures']} failures ({listed}); nothing was stored or "
                          "found unchanged")
         self.report = report

@@ -9,10 +9,9 @@ import json
 import math
 import os
 import sys
-from collections import Counter
 from datetime import date
 
-from flows.artifacts import EveryItemFailed, nothing_ingested
+from flows.artifacts import EveryItemFailed, failures_by_reason, nothing_ingested
 from tasks.summarize.registry import ALGORITHMS
 
 
@@ -733,8 +732,7 @@ def print_report(report: dict) -> None:
     print(f"  failed         {report['failures']}")
     failed = report["failed_items"]
     if len(failed) > FAILURES_LISTED:
-        reasons = Counter(f"{f['stage']}/{f['reason']}" for f in failed)
-        print("    by reason: " + ", ".join(f"{reason} {n}" for reason, n in reasons.most_common()))
+        print("    by reason: " + failures_by_reason(failed))
     for failure in failed[:FAILURES_LISTED]:
         print(f"    - {failure['source']}: {failure['stage']}/{failure['reason']} {failure['detail']}")
     if len(failed) > FAILURES_LISTED:

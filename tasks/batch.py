@@ -66,7 +66,7 @@ def text_kind(doc: Document) -> str:
 # not an article (a 10 MB page dump was stored as one: its cleaning took 15 s and every later
 # search-index build 40 s instead of 4); it fails before the cleaner spends time on it.
 MAX_TEXT_CHARS = 500_000
-# Document.meta key: the date a feed or sitemap entry gives a fetched page (ISO), used when the page has none
+# Document.meta key: the date a feed or sitemap entry gives a fetched page, used when the page has none
 FEED_DATE = "feed_published"
 
 
@@ -103,8 +103,8 @@ def clean_docs(docs: list[Document], today: date | None = None, repeated: frozen
         doc.published_raw = doc.meta.get("published_raw", given) if given and cleaned.published_raw == given \
             else cleaned.published_raw
         if doc.published_at is None and doc.meta.get(FEED_DATE):  # the page's own date first, the feed's after
-            doc.published_at = date.fromisoformat(doc.meta[FEED_DATE])
-            doc.published_raw = f"{doc.meta[FEED_DATE]} (feed entry)"
+            doc.published_at = doc.meta[FEED_DATE]
+            doc.published_raw = f"{doc.published_at.isoformat()} (feed entry)"
         doc.date_convention = cleaned.date_convention
         doc.outlet = cleaned.outlet
         # the page's markup (or the record's field) first, the "By ..." line of the text after it; a

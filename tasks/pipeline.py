@@ -270,7 +270,7 @@ class Pipeline:
                                   self.hosts, label=label)
                 for doc in web.docs:  # the cleaner gives it to a page that carries no date of its own
                     if doc.source in self.listed_dates:
-                        doc.meta[FEED_DATE] = self.listed_dates[doc.source].isoformat()
+                        doc.meta[FEED_DATE] = self.listed_dates[doc.source]
                 return BatchInput(label, web.docs, web.failures, web.unchanged, web.raw_pages, web.fetch_log)
 
             readers.append(fetch)

@@ -504,9 +504,8 @@ class Warehouse:
             con.execute(
                 "INSERT INTO runs (run_id, flow_run_id, started_at, status, parameters, owner_host, owner_pid, "
                 "owner_started_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
-                [run_id, flow_run_id, started_at or datetime.now(), json.dumps(parameters, default=str), owner.host,
-                 owner.pid,
-                 owner.started_at],
+                [run_id, flow_run_id, started_at or datetime.now(), json.dumps(parameters, default=str),
+                 owner.host, owner.pid, owner.started_at],
             )
         return abandoned
 
