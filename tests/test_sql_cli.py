@@ -114,6 +114,20 @@ def test_sql_refuses_attach_detach_load_and_install_up_front(wh, tmp_path, capsy
     assert "Error:" not in err  # refused before DuckDB runs it, not DuckDB's own failure
     assert not (tmp_path / "other.duckdb").exists()
 
+def test_an_analyst_session_cannot_load_an_extension_nor_unlock_itself(wh, monkeypatch):
+    """Warehouse sessions skip DuckDB's extension signature check (warehouse/lake.SESSION_CONFIG); beneath
+    the up-front refusal of LOAD, the analyst's session itself is locked with external access off."""
+    import warehouse.store as store_module
+
+    monkeypatch.setattr(store_module, "check_analyst_sql", lambda sql: None)  # the second guard alone
+    store = Warehouse(wh)
+    assert store.query("SELECT current_setting('allow_unsigned_extensions'), current_setting('enable_external_access'), "
+                       "current_setting('lock_configuration')")[1] == [(True, False, True)]
+    with pytest.raises(duckdb.Error, match="locked"):
+        store.query("SET enable_external_access = true")
+    with pytest.raises(duckdb.Error, match="Loading external extensions is disabled"):
+        store.query("LOAD '/tmp/unsigned.duckdb_extension'")
+
 
 def test_sql_table_columns_line_up_on_a_terminal_with_wide_characters(wh, capsys):
     """A CJK character takes two terminal cells: the next column starts in the same cell on every row."""

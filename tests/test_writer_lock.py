@@ -96,6 +96,7 @@ import os
 while not os.path.exists(stop):
     _, rows = store.query("SELECT count(*) FROM documents")
     print(rows[0][0], flush=True)
+    time.sleep(0.05)  # an analyst's loop, not a spin: a spinning reader took a core from the suite
 """
 
 

@@ -253,7 +253,8 @@ class Warehouse:
         delay = 0.05
         while True:
             try:
-                con = duckdb.connect(str(self.path), read_only=read_only, config={"memory_limit": self.memory_limit})
+                con = duckdb.connect(str(self.path), read_only=read_only,
+                                      config={"memory_limit": self.memory_limit, **lakes.SESSION_CONFIG})
                 con.execute("SET enable_progress_bar = false")  # the CLI draws its own; DuckDB's lands in logs
                 duckdb_ext.init(con)  # fts (search_articles) loads from the bundled wheels, offline
                 break
