@@ -31,13 +31,17 @@ def _prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_CLIENT_RETRY_JITTER_FACTOR", "0.5")
 
 
-def _temporary_server_in_its_own_session() -> None:
+def _temporary_server_in_its_own_session(*, schedules: bool = False) -> None:
     """Ctrl-C signals the terminal's whole foreground process group, Prefect's temporary server
     too: it died at once, and the interrupted run then retried the dead API for its report and
     its final state for 20 minutes and more (a second Ctrl-C did not help). Started in a session
     of its own, the server outlives the interrupt until the run has recorded it, and stops when
     this process exits (Prefect stops it at exit). Prefect starts it with `subprocess.Popen` in
-    one module: that module alone gets a Popen that opens a new session."""
+    one module: that module alone gets a Popen that opens a new session.
+
+    `schedules`: Prefect marks its temporary server ephemeral, which runs none of its scheduling
+    services, so `newsflow serve` on one registered its schedule and never ran it (5 minutes at a
+    1-minute interval: no run). Serve's temporary server runs them, as `prefect server start` does."""
     if os.environ.get("PREFECT_API_URL"):
         return  # a real server: nothing of ours to keep alive
     import subprocess
@@ -51,6 +55,8 @@ def _temporary_server_in_its_own_session() -> None:
     class OwnSessionPopen(subprocess.Popen):
         def __init__(self, *args, **kwargs):
             kwargs.setdefault("start_new_session", True)
+            if schedules and kwargs.get("env"):
+                kwargs["env"] = {k: v for k, v in kwargs["env"].items() if k != "PREFECT__SERVER_EPHEMERAL"}
             super().__init__(*args, **kwargs)
 
     prefect_server.subprocess = types.SimpleNamespace(**{**vars(subprocess), "Popen": OwnSessionPopen,
@@ -285,6 +291,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()  # checked as every command checks them, before anything is served
     if settings is None:
         return 2
+    _temporary_server_in_its_own_session(schedules=True)
     serve_ingest(settings, limit=args.limit)
     return 0
 

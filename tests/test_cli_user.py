@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -152,6 +153,42 @@ def test_ctrl_c_stops_the_run_within_seconds_and_records_it(tmp_path):
     assert (status, error) == ("failed", "interrupted (Ctrl-C / SIGINT)") and stored > 0
     time.sleep(2)
     assert not _servers_from(tmp_path / "prefect")  # the temporary server stopped with the run
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_serve_without_a_prefect_server_runs_its_schedule(tmp_path, seeds_dir):
+    """`make serve` with no PREFECT_API_URL: Prefect's temporary server is ephemeral and runs no
+    scheduler, so the schedule was registered and never ran (5 minutes at a 1-minute interval, no run).
+    Now the first run comes within the interval, and Ctrl-C stops serve and its server."""
+    import signal
+
+    warehouse = tmp_path / "w.duckdb"
+    env = _env(tmp_path, NEWSFLOW_INBOX=str(seeds_dir), NEWSFLOW_WAREHOUSE=str(warehouse),
+               NEWSFLOW_SCHEDULE_INTERVAL_MINUTES="1", PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="2")
+    log = tmp_path / "serve.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([str(NEWSFLOW), "serve"], env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 240  # the first run is due within a minute of the deployment
+        while not re.search(r"Flow run '[^']+' - Finished in state Completed", log.read_text()):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(1)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute("SELECT status, documents_new FROM runs").fetchall() == [("completed", 2)]
+    finally:
+        con.close()
+    time.sleep(2)
+    assert not _servers_from(tmp_path / "prefect")  # the temporary server stopped with serve
 
 
 def _servers_from(prefect_home: Path) -> list[int]:
