@@ -114,6 +114,7 @@ def test_sql_refuses_attach_detach_load_and_install_up_front(wh, tmp_path, capsy
     assert "Error:" not in err  # refused before DuckDB runs it, not DuckDB's own failure
     assert not (tmp_path / "other.duckdb").exists()
 
+
 def test_an_analyst_session_cannot_load_an_extension_nor_unlock_itself(wh, monkeypatch):
     """Warehouse sessions skip DuckDB's extension signature check (warehouse/lake.SESSION_CONFIG); beneath
     the up-front refusal of LOAD, the analyst's session itself is locked with external access off."""
