@@ -8,6 +8,7 @@ import csv
 import json
 import math
 import os
+import re
 import sys
 from datetime import date
 
@@ -502,15 +503,33 @@ def _doc_keys(doc: str, secret_params: list[str]) -> list[str]:
     return keys
 
 
+# a line may break between any two of these (Chinese, Japanese and Korean write without spaces), and
+# each takes two columns of a terminal
+_WIDE_CHAR = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
+_WRAP_TOKEN = re.compile(rf"\s+|{_WIDE_CHAR.pattern}|(?:(?!{_WIDE_CHAR.pattern})\S)+")
+
+
 def _wrap(label: str, text: str, width: int, indent: int = 2, hang: int | None = None) -> str:
-    """`label` then `text`, wrapped to `width` under a hanging indent (`hang` columns, else the
-    label's); ids and paths are not broken."""
-    import textwrap
+    """`label` then `text`, wrapped to `width` terminal columns under a hanging indent (`hang`
+    columns, else the label's); ids and paths are not broken, a run of CJK text is, between any two
+    characters (textwrap counted a CJK character as one column and never broke a spaceless title)."""
+    from rich.cells import cell_len
 
     head = " " * indent + (f"{label:<10} " if label else "")
     rest = " " * (len(head) if hang is None else hang)
-    return textwrap.fill(text, width=max(width, len(rest) + 20), initial_indent=head, subsequent_indent=rest,
-                         break_long_words=False, break_on_hyphens=False)
+    width = max(width, len(rest) + 20)
+    lines, line, used, fresh, space = [], head, len(head), True, False
+    for token in _WRAP_TOKEN.findall(text):
+        if token.isspace():
+            space = True
+            continue
+        gap = " " if space and not fresh else ""
+        cells = cell_len(token)
+        if not fresh and used + len(gap) + cells > width:
+            lines.append(line)
+            line, used, gap = rest, len(rest), ""
+        line, used, fresh, space = line + gap + token, used + len(gap) + cells, False, False
+    return "\n".join([*lines, line]).rstrip()
 
 
 def _plural(n: int, word: str) -> str:
@@ -559,6 +578,8 @@ def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
     print(_wrap("story", f"{_named(row['story_title'], row['story_opening'])} [{row['story_id']}] · {size}", width))
     when = f"{row['assigned_at']:%Y-%m-%d %H:%M}" if row["assigned_at"] else "?"
     matched = f"{_named(row['matched_title'], row['matched_opening'])} [{row['matched_doc_id']}]"
+    if row.get("matched_own_version"):
+        matched += ", this article's earlier version (an edited article stays with its story)"
     if row["method"] == "seed":
         if row["story_articles"] > 1:
             joined = (f"started the story ({when}): the story is named after it; "

@@ -193,6 +193,9 @@ SITE = '<meta property="og:site_name" content="The Daily Example"><link rel="can
         (_page('<script type="application/ld+json">{"@graph": [{"@type": "Article", "headline": "H",'
                ' "author": {"@id": "#p1"}}, {"@type": "Person", "@id": "#p1", "name": "Lea Berg"}]}</script>'),
          "Lea Berg", "json-ld"),
+        # a CMS account named "News" in the page's language is no person ("author": "Nachrichten")
+        (_page(_ld('{"@type": "Person", "name": "Nachrichten"}') + '<meta name="author" content="Nachrichten">'),
+         None, None),
         # an image's or a comment's author is not the article's
         (_page('<script type="application/ld+json">{"@type": "ImageObject", "author": "Photo Person"}</script>'
                '<script type="application/ld+json">{"@type": "Comment", "author": "Comment Person"}</script>'),
@@ -314,8 +317,11 @@ def test_html_page_is_stored_with_its_table_list_and_metadata_sources(tmp_path, 
     _, picked = store.query("SELECT s.sentence FROM summary_sentences s JOIN documents d USING (doc_id) "
                             "WHERE d.source LIKE '%storm.html'")
     picked = [row[0] for row in picked]
-    assert any("Relief agencies" in x for x in picked)
+    assert any("expand the riverside park" in x for x in picked)
     assert not any(" | " in x or x.startswith("- ") for x in picked), picked
+    # nor does the sentence that introduces them: it would end a summary on a colon, its list left out
+    assert "Relief agencies listed their most urgent needs on Wednesday evening, at the town hall:" in text
+    assert not any(x.rstrip().endswith(":") for x in picked), picked
 
 
 def test_text_kind_follows_what_the_source_was():
@@ -380,3 +386,28 @@ def test_the_outlet_is_the_site_not_the_web_pages_name(page_name):
                            '{"@context": "https://schema.org", "@graph": [{"@type": "NewsArticle", "headline": '
                            f'"Council expands riverside park"}}, {{"@type": "WebPage", "name": "{page_name}"}}]}}')
     assert extract_html(page).sitename == "The Daily Example"
+
+
+def test_ruby_readings_stay_inline_in_their_paragraph():
+    # furigana over a name: trafilatura cut the paragraph at each <ruby>, and the summary's
+    # sentence began without its subject ("大統領は…")
+    lead = "本日の会見で政府は新しい方針を示した。" * 8
+    page = (f"<html><body><article><h1>非常戒厳</h1><p>{lead}</p>"
+            "<p>韓国の<ruby><rb>尹錫悦</rb><rp>（</rp><rt>ユンソンニョル</rt><rp>）</rp></ruby>大統領は"
+            "３日夜、緊急談話を出した。<ruby>漢<rt>かん</rt>字<rt>じ</rt></ruby>の読みは括弧がなければ落とす。</p>"
+            f"<p>{lead}</p></article></body></html>")
+    text = extract_html(page).text
+    assert "韓国の尹錫悦（ユンソンニョル）大統領は３日夜、緊急談話を出した。漢字の読みは" in text
+
+
+def test_text_only_screen_readers_get_is_not_article_text():
+    hidden = ('<a href="/x">Quelle</a><span class="go-vh">(öffnet im neuen Fenster)</span> und '
+              '<span class="sr-only">Anzeige</span><span class="screen-reader-text">Weiterlesen</span>')
+    page = (f"<html><body><article><h1>Council expands riverside park</h1><p>{PARA}</p>"
+            f"<p>Laut {hidden} der Stadt wird gebaut. {PARA}</p>"
+            # hidden on some screens only: still text
+            f'<p>{PARA}<span class="tablet-visuallyhidden sm:sr-only">Seen on phones.</span></p></article></body></html>')
+    text = extract_html(page).text
+    assert "Laut Quelle und der Stadt wird gebaut." in text
+    assert not any(w in text for w in ("Fenster", "Anzeige", "Weiterlesen"))
+    assert "Seen on phones." in text

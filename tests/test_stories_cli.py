@@ -191,6 +191,37 @@ def test_the_list_fits_a_narrow_terminal_and_keeps_ids_whole(desk, newsflow):
     assert wide == [f"  source     {desk / 'in' / 'quake-b.txt'}"], explained  # a path is kept whole
 
 
+def test_a_japanese_story_fits_the_terminal_in_columns_not_characters(tmp_path, newsflow):
+    from rich.cells import cell_len
+
+    # a CJK character takes two columns and a title has no spaces to break at: textwrap printed a
+    # 96-column line on a 60-column terminal
+    headline = "韓国の尹錫悦大統領が非常戒厳を宣言、野党が国政をまひさせていると主張して緊急談話を出した"
+    body = "尹錫悦大統領は３日夜、緊急談話を出し、野党が国政をまひさせているとして非常戒厳を宣言した。" * 4
+    (tmp_path / "ja.txt").write_text(f"{headline}\n\n{body}\n", encoding="utf-8")
+    ingest_files([tmp_path / "ja.txt"], tmp_path / "news.duckdb")
+    for args in (("--doc", "ja.txt"), ("--min-articles", "1")):
+        out = newsflow(tmp_path, *args, columns=60).stdout
+        assert "尹錫悦" in out, out
+        lines = [line for line in out.splitlines() if not line.lstrip().startswith(("source", "story id"))]
+        assert max(cell_len(line) for line in lines) <= 60, out
+
+
+def test_an_edited_article_alone_shares_no_terms_with_its_own_earlier_version(tmp_path, newsflow):
+    path = tmp_path / "quake.txt"
+    path.write_text(article(QUAKE_A), encoding="utf-8")
+    ingest_files([path], tmp_path / "news.duckdb")
+    path.write_text(article(QUAKE_A) + "\nThe death toll rose to 247 on Thursday, officials said.\n", encoding="utf-8")
+    ingest_files([path], tmp_path / "news.duckdb")
+    row = explain(newsflow, tmp_path, "quake.txt")
+    assert row["story_articles"] == 1 and row["story_documents"] == 2
+    # it joined through its version 1, and the output says so
+    assert (row["method"], row["matched_own_version"]) == ("similar", True)
+    assert "this article's earlier version" in newsflow(tmp_path, "--doc", "quake.txt", columns=400).stdout
+    assert row["shared_terms"] in (None, [])  # its own version 1 is not another article
+    assert "(none: no other article in the story)" in newsflow(tmp_path, "--doc", "quake.txt").stdout
+
+
 def test_json_as_the_other_commands_spell_it(desk, newsflow):
     assert newsflow(desk, "--json").stdout == newsflow(desk, "--format", "json").stdout
     assert json.loads(newsflow(desk, "--doc", "in/quake-b.txt", "--json").stdout)[0]["method"] in ("seed", "similar")

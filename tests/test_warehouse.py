@@ -1,3 +1,4 @@
+import json
 import multiprocessing
 import time
 
@@ -47,6 +48,38 @@ def test_migrations_6_and_18_drop_every_secondary_index_from_an_existing_warehou
     store.migrate()
     # 18: DuckDB replays a killed batch into the last three wrongly (tests/test_reliability_crash.py)
     assert not secondary & indexes()
+
+
+def test_json_columns_keep_their_characters_and_migration_20_rewrites_escaped_ones(tmp_path, capsys):
+    from newsflow.cli import main
+
+    path = tmp_path / "w.duckdb"
+    store = Warehouse(path)
+    store.migrate()
+    removed = [("Veröffentlicht am 04.03.2025", "dateline"), ("大阪の天気", "title")]
+    doc = make_doc("de.txt", "Die Regierung hat entschieden. Mehr dazu.")
+    doc.removed_lines = removed
+    store.start_run("r1", None, {"paths": ["/nachrichten/café"]})
+    store.write_batch("r1", [doc], [], {}, summary_length="sentences=1")
+
+    def found() -> list[str]:
+        main(["sql", "--warehouse", str(path), "--format", "csv",
+              "SELECT count(*) FILTER (WHERE removed_lines LIKE '%Veröffentlicht%'), "
+              "count(*) FILTER (WHERE contains(removed_lines::VARCHAR, '大阪')), "
+              "(SELECT count(*) FROM runs WHERE parameters LIKE '%café%') FROM documents"])
+        return capsys.readouterr().out.splitlines()[1:]
+
+    assert found() == ["1,1,1"]  # what an analyst's LIKE sees
+    # a warehouse written before version 20 held \u escapes: the migration rewrites them as characters
+    with store.transaction() as con:
+        con.execute("UPDATE documents SET removed_lines = ?", [json.dumps([{"line": l, "rule": r} for l, r in removed])])
+        con.execute("UPDATE runs SET parameters = ?", [json.dumps({"paths": ["/nachrichten/café"]})])
+        con.execute("DELETE FROM schema_version WHERE version = 20")
+    assert found() == ["0,0,0"]
+    store.migrate()
+    assert found() == ["1,1,1"]
+    _, rows = store.query("SELECT removed_lines FROM documents")
+    assert [(x["line"], x["rule"]) for x in json.loads(rows[0][0])] == removed
 
 
 def test_write_batch_is_atomic_and_repeatable(tmp_path):

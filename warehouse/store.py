@@ -505,7 +505,7 @@ class Warehouse:
             con.execute(
                 "INSERT INTO runs (run_id, flow_run_id, started_at, status, parameters, owner_host, owner_pid, "
                 "owner_started_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
-                [run_id, flow_run_id, started_at or datetime.now(), json.dumps(parameters, default=str),
+                [run_id, flow_run_id, started_at or datetime.now(), json.dumps(parameters, default=str, ensure_ascii=False),
                  owner.host, owner.pid, owner.started_at],
             )
         return abandoned
@@ -539,7 +539,7 @@ class Warehouse:
             con.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, " + ", ".join(f"{c} = ?" for c in _RUN_COUNTS)
                 + ", timings = ?, error = ? WHERE run_id = ?",
-                [datetime.now(), status, *(counts.get(c, 0) for c in _RUN_COUNTS), json.dumps(timings), error, run_id],
+                [datetime.now(), status, *(counts.get(c, 0) for c in _RUN_COUNTS), json.dumps(timings, ensure_ascii=False), error, run_id],
             )
 
     # -- the batch write ---------------------------------------------------------
@@ -726,7 +726,9 @@ def _document_row(d: Document, run_id: str, now: datetime) -> dict:
         "title_source": d.title_source, "author_source": d.author_source,
         "language": d.language, "published_at": d.published_at, "published_raw": d.published_raw,
         "date_convention": d.date_convention, "raw_text": d.raw_text, "text": d.text,
-        "removed_lines": json.dumps([{"line": line, "rule": rule} for line, rule in d.removed_lines]),
+        # characters as themselves, not \u escapes: `removed_lines LIKE '%Veröffentlicht%'` must find them
+        "removed_lines": json.dumps([{"line": line, "rule": rule} for line, rule in d.removed_lines],
+                                    ensure_ascii=False),
         "word_count": d.word_count if d.word_count is not None else len(d.text.split()), "is_canonical": d.duplicate_of is None, "run_id": run_id,
         "ingested_at": now, "language_confidence": d.language_confidence, "language_source": d.language_source,
         "search_text": d.search_text, "headline_only": d.headline_only,

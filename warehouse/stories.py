@@ -257,6 +257,9 @@ shared AS (
     FROM member mm
     JOIN story_terms t ON t.doc_id = mm.vector_doc
     JOIN story_members om ON om.story_id = mm.story_id AND om.method <> 'duplicate' AND om.doc_id <> mm.vector_doc
+    -- the story's other articles: not this article's own earlier or later versions
+    JOIN documents od ON od.doc_id = om.doc_id
+        AND od.source <> (SELECT source FROM documents WHERE doc_id = mm.doc_id)
     JOIN story_terms o ON o.doc_id = om.doc_id AND o.term = t.term
     LEFT JOIN story_term_df f ON f.term = t.term
     GROUP BY t.term
@@ -265,6 +268,7 @@ SELECT m.doc_id, d.title, d.source, d.outlet, d.published_at, d.headline_only, d
        m.story_id, s.title AS story_title, m.method, m.similarity, m.matched_doc_id,
        m.moved_from_story_id, ls.title AS moved_from_title,
        md.title AS matched_title, dup.method AS duplicate_method,
+       md.source = d.source AS matched_own_version,
        -- what names a document with no headline (a one-line text dump), as the story list does
        {_opening("d")} AS opening, {_opening("sd")} AS story_opening, {_opening("md")} AS matched_opening,
        {_opening("lsd")} AS moved_from_opening,

@@ -153,6 +153,7 @@ _NUMBER_FRAGMENT_WORDS = 4  # "Attendance: 12,836.", "Henry 2, 29.": a results l
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")  # "12,836", "5.2", "2024" are one number each
 _DOUBLE_QUOTES = "\"“”„«»‹›"
 _ASKS = ("?", "？")  # a question's last mark
+_CLOSING = " \"'”’»)"  # marks after a sentence's last word or sign
 
 
 def _is_fragment(s: str) -> bool:
@@ -178,6 +179,11 @@ def is_non_content(sentence: str, english: bool = True) -> bool:
     if not s:
         return True
     if not any(ch.isalpha() for ch in s) or is_table_or_list_line(s) or _is_fragment(s):
+        return True
+    # why: a sentence ending in a colon introduces a list, table or quotation that a summary leaves
+    # out ("The only 2 things you need in your training are:", "Putin went on:"); none of the
+    # BBC dev set's 5,202 reference sentences ends so, and a reader audit found summaries made of them
+    if s.rstrip(_CLOSING).endswith((":", "：")):
         return True
     return english and any(p.search(s) for p in _NON_CONTENT)
 

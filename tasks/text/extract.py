@@ -485,10 +485,17 @@ _WIDGET_WORDS = frozenset(
     "sign log in out up share follow view more posts post read about all our us home menu search "
     "subscribe contact admin guest author authors comments reply website profile".split()
 )
-_NOT_NAME_WORDS = _WIDGET_WORDS | {"the", "team", "editors", "editorial", "staff", "news"}
+# "News" and "Newsroom" in the languages of the bylines (tasks.text.metadata.BYLINE_WORDS): a CMS
+# account a page credits ("author": "Nachrichten"), never a person
+_NEWSROOM_WORDS = frozenset(
+    "news newsroom nachrichten redaktion noticias redacción redaccion actualités actualites rédaction "
+    "redaction notizie redazione nyheter redaksjonen redaktionen nyheder nieuws redactie haberler "
+    "notícias redação redacao wiadomości redakcja uutiset toimitus новости редакция".split()
+)
+_NOT_NAME_WORDS = _WIDGET_WORDS | _NEWSROOM_WORDS | {"the", "team", "editors", "editorial", "staff"}
 # words that make a name an organisation's (a credited newsroom, agency or company), not a person's
-_ORG_WORDS = frozenset(
-    "inc ltd llc gmbh ag corp corporation plc company media news newsroom nachrichten redaktion agency "
+_ORG_WORDS = _NEWSROOM_WORDS | frozenset(
+    "inc ltd llc gmbh ag corp corporation plc company media agency "
     "presse verlag group desk editorial staff online team".split()
 )
 _NAME_WORD = re.compile(r"^(?:[A-ZÀ-ÖØ-Þ][\w'’.-]*|[A-ZÀ-ÖØ-Þ]\.|(?:de|da|del|van|von|der|den|la|le|bin|al|dos|du)\b)$")
@@ -837,6 +844,38 @@ def _only_link_text(tree, text: str) -> bool:
     return reach[-1]
 
 
+# Classes that hide an element from the eye and keep it for screen readers (Bootstrap, WordPress,
+# Drupal, H5BP, USWDS, and a site's own "go-vh"): "(öffnet im neuen Fenster)" after every link, a
+# repeated headline in "Continue reading", "Advertisement". A page's readers never see that text, and
+# the hand-checked bodies never hold it. A variant for some screens only ("tablet-visuallyhidden",
+# Tailwind's "sm:sr-only", "focus:not-sr-only") hides nothing everywhere, so it is not matched.
+_SCREEN_READER_ONLY = re.compile(
+    r"^(?:[a-z0-9]+-)*?(?:sr-only|visually-hidden|visuallyhidden|screen-reader-text|element-invisible|vh)$")
+_SOME_SCREENS = re.compile(r":|^(?:tablet|palm|lap|desk|mobile|phone|small|medium|large|sm|md|lg|xl)-")
+
+
+def _drop_screen_reader_text(tree) -> None:
+    hidden = [el for el in tree.iter() if isinstance(el.tag, str) and el.get("class") and any(
+        _SCREEN_READER_ONLY.match(c) and not _SOME_SCREENS.search(c) for c in el.get("class").lower().split())]
+    for el in hidden:
+        if el.getparent() is not None:
+            el.drop_tree()  # its tail, the visible text after it, stays
+
+
+def _inline_ruby(tree) -> None:
+    """Ruby annotations (furigana over a Japanese name or a rare kanji) as the inline text a reader
+    sees: trafilatura took each <ruby> for a block and cut its paragraph in three there ("韓国の" /
+    "尹錫悦" / "大統領は…"), so summaries began without their subject. The reading stays in the
+    parentheses the page's <rp> gives ("尹錫悦（ユンソンニョル）", as browsers without ruby show it, and
+    searchable); without <rp> it is dropped, since it would run into the base text."""
+    rubies = list(tree.iter("ruby"))
+    for ruby in rubies:
+        if ruby.find(".//rp") is None:
+            etree.strip_elements(ruby, "rt", with_tail=False)
+    if rubies:
+        etree.strip_tags(tree, "ruby", "rb", "rp", "rt", "rtc")
+
+
 def extract_html(html: str | bytes, url: str | None = None) -> Extracted:
     """Main text and metadata of an HTML page (see module docstring for the method)."""
     if not html or not html.strip():
@@ -856,6 +895,8 @@ def extract_html(html: str | bytes, url: str | None = None) -> Extracted:
     # which read JSON-LD scripts) saves ~15% of extraction time
     if _STRIP_BEFORE_EXTRACTION:
         etree.strip_elements(tree, *_STRIP_BEFORE_EXTRACTION, with_tail=False)
+    _inline_ruby(tree)
+    _drop_screen_reader_text(tree)
     raw = _main_text(tree, url)
     text, removed = clean_extracted_text(raw, meta.get("title"))
     if _only_link_text(tree, text):  # a menu is not an article: the caller fails it as no_main_text
