@@ -4,3 +4,5 @@
 -- same value, minified).
 UPDATE documents SET removed_lines = json(removed_lines) WHERE contains(removed_lines::VARCHAR, '\u');
 UPDATE runs SET parameters = json(parameters) WHERE contains(parameters::VARCHAR, '\u');
+COMMENT ON COLUMN documents.removed_lines IS 'JSON list of {line, rule}: what the cleaner removed and why; characters as written, not \u escapes (from schema version 20), so LIKE finds them.';
+COMMENT ON COLUMN runs.parameters IS 'JSON of the flow parameters; characters as written, not \u escapes (from schema version 20).';
