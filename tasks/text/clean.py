@@ -779,7 +779,10 @@ def clean_document(
         if rule[i] is None and pat[i] is not None and "pattern" in on:
             if pat[i] in _EDITORIAL_SECTIONS and "pattern:editorial" not in on:
                 continue
-            if "pattern:fragments" not in on and (" " not in lines[i] or _CODE_LINE_RE.search(lines[i])):
+            # a notice in angle brackets ("<Copyright ⓒ 한국일보. All rights reserved. 무단 전재 및 재배포
+            # 금지>", as Korean outlets close an article) is not code for its brackets
+            bare = lines[i][1:-1] if lines[i].startswith("<") and lines[i].endswith(">") else lines[i]
+            if "pattern:fragments" not in on and (" " not in lines[i] or _CODE_LINE_RE.search(bare)):
                 continue
             rule[i] = "pattern:" + pat[i]
 
