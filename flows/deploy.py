@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,17 +68,87 @@ def build_deployment(settings: Settings) -> RunnerDeployment:
     )
 
 
+class BadInbox(ValueError):
+    """The inbox folder is a file or cannot be created (a bad NEWSFLOW_INBOX)."""
+
+
+def make_inbox(settings: Settings) -> None:
+    """Create the inbox: a scheduled run over a missing one would log a "missing path" failure every
+    interval. Raises BadInbox, naming the setting, when it cannot be."""
+    try:
+        settings.inbox.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInbox(f"NEWSFLOW_INBOX={settings.inbox}: the folder cannot be created "
+                       f"({exc.strerror or exc})") from None
+
+
 def serve_ingest(settings: Settings, *, limit: int | None = None) -> None:
     """Serve the ingest deployment until interrupted (Ctrl-C pauses its schedule). `settings` are
     the ones the CLI built and checked (`newsflow serve`)."""
-    from prefect import serve
-    from prefect.settings import PREFECT_API_URL
+    import os
 
-    if not PREFECT_API_URL.value():
-        # Prefect would serve against a throwaway server whose UI nobody can open.
-        print("PREFECT_API_URL is not set: serving against a temporary Prefect server without a UI.\n"
-              "For the UI: run `prefect server start`, then "
-              "`export PREFECT_API_URL=http://127.0.0.1:4200/api` and serve again.", file=sys.stderr)
-    # A scheduled run over a missing inbox would log a "missing path" failure every interval.
-    settings.inbox.mkdir(parents=True, exist_ok=True)
-    serve(build_deployment(settings), limit=limit)
+    from prefect import serve
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    make_inbox(settings)
+    if PREFECT_API_URL.value():
+        with runs_finish_on_ctrl_c():
+            serve(build_deployment(settings), limit=limit)
+        return
+    # Prefect would serve against a throwaway server whose UI nobody can open.
+    print("PREFECT_API_URL is not set: serving against a temporary Prefect server without a UI.\n"
+          "For the UI: run `prefect server start`, then "
+          "`export PREFECT_API_URL=http://127.0.0.1:4200/api` and serve again.", file=sys.stderr)
+    from prefect.server.api.server import SubprocessASGIServer
+
+    # Each run is a process of its own: without the server's address each started one more temporary
+    # server, in serve's process group, so Ctrl-C killed that server first and an interrupted run could
+    # neither tell Prefect nor always record its end. Started here (stopped at exit), its address goes to
+    # every run through the environment.
+    server = SubprocessASGIServer()
+    server.start()
+    os.environ["PREFECT_API_URL"] = server.api_url
+    with temporary_settings({PREFECT_API_URL: server.api_url}), runs_finish_on_ctrl_c(server):
+        serve(build_deployment(settings), limit=limit)
+
+
+RUNS_FINISH_S = 60  # an interrupted run records its end in a second or two; a stuck one is left behind
+
+
+@contextmanager
+def runs_finish_on_ctrl_c(server=None, timeout: float = RUNS_FINISH_S):
+    """Ctrl-C stops `serve` once its flow runs (its child processes, but `server`'s) have recorded their
+    end. Prefect's serve stops its event loop at the first SIGINT, and asyncio kills (SIGKILL) the child
+    processes still running then: a run the same Ctrl-C had interrupted died while writing its runs row
+    or its Crashed state, and stayed `running` in the warehouse and Running in Prefect for good. The
+    first Ctrl-C now waits for them (at most `timeout` seconds; the runs got the same Ctrl-C, being in
+    the terminal's process group); a second one stops at once."""
+    import _thread
+    import signal
+    import threading
+
+    import psutil
+
+    exclude = server.server_process.pid if server is not None and server.server_process else None
+    waiting: list[threading.Thread] = []
+
+    def wait_then_stop(runs: list) -> None:
+        psutil.wait_procs(runs, timeout=timeout)
+        _thread.interrupt_main(signal.SIGINT)  # back in the handler, which now raises
+
+    def on_sigint(signum, frame):
+        if waiting:
+            raise KeyboardInterrupt
+        runs = [child for child in psutil.Process().children() if child.pid != exclude]
+        if not runs:
+            raise KeyboardInterrupt
+        print(f"stopping: waiting up to {timeout:g} s for {len(runs)} flow run(s) to record their end "
+              "(Ctrl-C again stops at once)", file=sys.stderr)
+        waiting.append(threading.Thread(target=wait_then_stop, args=(runs,), daemon=True))
+        waiting[0].start()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -8,6 +8,7 @@ leaves whole batches behind and the next run picks up the rest. The choreography
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -34,7 +35,8 @@ from warehouse.store import Warehouse
 def crash_in_prefect(abandoned: list[tuple[str, str]], logger) -> None:
     """A run whose process died (kill -9, a `serve` stopped mid-run) stayed RUNNING in Prefect for good;
     the warehouse has marked it abandoned, and now Prefect shows it Crashed with the same reason, unless
-    it has settled it already. Never fails the run that noticed."""
+    it has settled it already. An interrupted run marks itself so, before a second signal can end its
+    process. Never fails the run that noticed."""
     if not abandoned:
         return
     from prefect.client.orchestration import get_client
@@ -48,6 +50,34 @@ def crash_in_prefect(abandoned: list[tuple[str, str]], logger) -> None:
                     client.set_flow_run_state(uuid.UUID(flow_run_id), Crashed(message=why), force=True)
     except Exception as exc:  # noqa: BLE001 - e.g. the flow run was deleted, or another server ran it
         logger.warning("could not mark abandoned flow runs crashed in Prefect: %s", exc)
+
+
+@contextmanager
+def signals_held(logger):
+    """Ctrl-C signals every process of the terminal's group, and a stopping `newsflow serve` sends its
+    runs SIGTERM as well: that second signal cut short the interrupted run's last words (its runs row,
+    its Crashed state, its report), and it stayed `running` in the warehouse and Running in Prefect for
+    good. While the run records its end, one more signal is let pass; a further one (someone pressing
+    Ctrl-C again, say while a dead API is retried) interrupts the recording."""
+    import signal
+
+    extra = []
+
+    def hold(signum, frame):
+        extra.append(signum)
+        if len(extra) > 1:
+            raise KeyboardInterrupt
+        logger.info("%s while the run records its end: it finishes recording first", signal.Signals(signum).name)
+
+    try:
+        previous = [(s, signal.signal(s, hold)) for s in (signal.SIGINT, signal.SIGTERM)]
+    except ValueError:  # not the main thread: signals go elsewhere
+        previous = []
+    try:
+        yield
+    finally:
+        for s, handler in previous:
+            signal.signal(s, handler)
 
 
 def _with_limits(fn):
@@ -92,8 +122,8 @@ def ingest(
         warehouse: DuckDB file to write; empty means NEWSFLOW_WAREHOUSE (warehouse/newsflow.duckdb).
         algorithm: Summarizer; empty means NEWSFLOW_SUMMARY_ALGORITHM ("{default_algorithm}", the tuned default).
         summary_sentences: Summary length in sentences, {sentences}; empty means NEWSFLOW_SUMMARY_SENTENCES ({default_sentences}). Give at most one of the three lengths.
-        summary_ratio: Summary length as a fraction of the document's sentences, above 0 and at most 1, e.g. 0.2.
-        summary_words: Summary length as a word budget, {words}, e.g. 60.
+        summary_ratio: Summary length as a fraction of the document's sentences, above 0 and at most 1, e.g. 0.2; empty means NEWSFLOW_SUMMARY_RATIO (unset by default).
+        summary_words: Summary length as a word budget, {words}, e.g. 60; empty means NEWSFLOW_SUMMARY_WORDS (unset by default).
         near_dup_threshold: Word-shingle Jaccard, {near}, at or above which two texts are near-duplicates; empty means NEWSFLOW_NEAR_DUP_THRESHOLD ({default_near}).
         batch_size: Files (or URLs) per batch, {batch}, one transaction each; empty means NEWSFLOW_BATCH_SIZE ({default_batch}).
         language: ISO 639-1 code (e.g. "de") all documents are in; empty means NEWSFLOW_LANGUAGE, else detected per document.
@@ -147,14 +177,17 @@ def ingest(
         logger.info("search index %s", report.search_index)
     except BaseException as caught:
         exc = signal_behind(caught) or caught  # Ctrl-C during a warehouse query is an interrupt too
-        if started:
-            try:
-                store.finish_run(run_id, status="failed", counts=report.counts, timings=report.timings,
-                                 error=failure_reason(exc))
-            except Exception as record_exc:  # noqa: BLE001 - the run fails with its own reason, not this one
-                logger.warning("could not record the failed run in the warehouse: %s", record_exc)
-        # the run's own checks (parameters, settings, URL file, warehouse path) raise ValueError before it starts
-        report.publish_failure(exc, logger, refused=not started and isinstance(exc, ValueError))
+        with signals_held(logger):
+            if started:
+                try:
+                    store.finish_run(run_id, status="failed", counts=report.counts, timings=report.timings,
+                                     error=failure_reason(exc))
+                except Exception as record_exc:  # noqa: BLE001 - the run fails with its own reason, not this one
+                    logger.warning("could not record the failed run in the warehouse: %s", record_exc)
+            if not isinstance(exc, Exception):  # an interrupt or SIGTERM: Prefect hears it from us, now
+                crash_in_prefect([(flow_run.id, failure_reason(exc))] if flow_run.id else [], logger)
+            # the run's own checks (parameters, settings, URL file, warehouse path) raise ValueError before it starts
+            report.publish_failure(exc, logger, refused=not started and isinstance(exc, ValueError))
         if exc is caught:
             raise
         raise exc from None

@@ -287,10 +287,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from flows.deploy import serve_ingest
+    from flows.deploy import BadInbox, make_inbox, serve_ingest
 
     settings = _settings()  # checked as every command checks them, before anything is served
     if settings is None:
+        return 2
+    try:
+        make_inbox(settings)
+    except BadInbox as exc:
+        print(f"newsflow: bad setting: {exc}", file=sys.stderr)
         return 2
     _temporary_server_in_its_own_session(schedules=True)
     serve_ingest(settings, limit=args.limit)
@@ -709,7 +714,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
         return 2
     try:
         columns, rows = store.query(args.query, timeout_s=limits.timeout_s, memory_limit=limits.memory_limit,
-                                           max_rows=limits.max_rows)
+                                    max_rows=limits.max_rows, json_values=args.format == "json")
     except WarehouseLocked as exc:
         print(f"newsflow sql: {exc}", file=sys.stderr)
         return 3

@@ -157,14 +157,25 @@ def test_ctrl_c_stops_the_run_within_seconds_and_records_it(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_serve_without_a_prefect_server_runs_its_schedule(tmp_path, seeds_dir):
+def test_serve_without_a_prefect_server_runs_its_schedule_and_ctrl_c_lets_a_run_record_its_end(tmp_path):
     """`make serve` with no PREFECT_API_URL: Prefect's temporary server is ephemeral and runs no
     scheduler, so the schedule was registered and never ran (5 minutes at a 1-minute interval, no run).
-    Now the first run comes within the interval, and Ctrl-C stops serve and its server."""
+    Now the first run comes within the interval. Ctrl-C in the middle of it (the terminal signals the
+    whole process group): the run used to die before it could record its end (serve's event loop
+    killed it, and it talked to a temporary server of its own, which the same Ctrl-C killed), leaving
+    its runs row `running` and the flow run Running in Prefect; now it is `failed` / interrupted, Crashed,
+    with its three artifacts, and serve and its server stop."""
     import signal
+    import sqlite3
 
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    words = "council river budget school storm rail court harbour museum election".split()
+    for i in range(2000):  # a run of many batches, to stop half-way
+        body = " ".join(words[(i * 7 + k) % 10] + str(k % 13) for k in range(120))
+        (inbox / f"{i:04d}.txt").write_text(f"Report {i} on the {words[i % 10]}\n\n{body}.\n", encoding="utf-8")
     warehouse = tmp_path / "w.duckdb"
-    env = _env(tmp_path, NEWSFLOW_INBOX=str(seeds_dir), NEWSFLOW_WAREHOUSE=str(warehouse),
+    env = _env(tmp_path, NEWSFLOW_INBOX=str(inbox), NEWSFLOW_WAREHOUSE=str(warehouse), NEWSFLOW_BATCH_SIZE="50",
                NEWSFLOW_SCHEDULE_INTERVAL_MINUTES="1", PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="2")
     log = tmp_path / "serve.log"
     with open(log, "w") as out:
@@ -172,11 +183,11 @@ def test_serve_without_a_prefect_server_runs_its_schedule(tmp_path, seeds_dir):
                                 start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 240  # the first run is due within a minute of the deployment
-        while not re.search(r"Flow run '[^']+' - Finished in state Completed", log.read_text()):
+        while not re.search(r"files batch 2/40 \(50 files\): \d+ new", log.read_text()):
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(1)
+            time.sleep(0.2)
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C
         try:
             proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
@@ -184,11 +195,31 @@ def test_serve_without_a_prefect_server_runs_its_schedule(tmp_path, seeds_dir):
             raise
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        assert con.execute("SELECT status, documents_new FROM runs").fetchall() == [("completed", 2)]
+        (status, error, new, flow_run_id), = con.execute(
+            "SELECT status, error, documents_new, flow_run_id FROM runs").fetchall()
     finally:
         con.close()
+    assert (status, error) == ("failed", "interrupted (Ctrl-C / SIGINT)"), log.read_text()[-3000:]
+    assert 100 <= new < 2000
+    prefect_db = sqlite3.connect(tmp_path / "prefect" / "prefect.db")
+    try:
+        state = prefect_db.execute("SELECT state_type FROM flow_run WHERE id = ?", [flow_run_id]).fetchone()
+        keys = {k for (k,) in prefect_db.execute("SELECT key FROM artifact WHERE flow_run_id = ?", [flow_run_id])}
+    finally:
+        prefect_db.close()
+    assert state == ("CRASHED",)
+    assert keys == {"ingest-report", "ingest-new-articles", "ingest-progress"}
     time.sleep(2)
     assert not _servers_from(tmp_path / "prefect")  # the temporary server stopped with serve
+
+
+def test_serve_refuses_an_inbox_it_cannot_create_in_one_line(tmp_path):
+    env = _env(tmp_path, NEWSFLOW_INBOX="/proc/no-such-folder/inbox")
+    proc = subprocess.run([str(NEWSFLOW), "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "newsflow: bad setting: NEWSFLOW_INBOX=/proc/no-such-folder/inbox: the folder cannot be created "
+        "(No such file or directory)"], proc.stderr
 
 
 def _servers_from(prefect_home: Path) -> list[int]:

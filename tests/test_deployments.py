@@ -180,6 +180,10 @@ def test_served_deployment_has_its_schedule_and_a_typed_form(served):
     sentences = typed(form["summary_sentences"])
     assert sentences["minimum"] == 1 and sentences["maximum"] == 50
     assert all(prop.get("description") for prop in form.values())
+    # an operator leaving a field empty reads which setting it falls back to
+    backed = ("warehouse", "algorithm", "summary_sentences", "summary_ratio", "summary_words", "near_dup_threshold",
+              "batch_size", "language")
+    assert [name for name in backed if "empty means NEWSFLOW_" not in form[name]["description"]] == []
     assert deployment.enforce_parameter_schema
 
 

@@ -193,7 +193,7 @@ def test_a_feed_given_as_an_article_url_is_a_failure_not_an_article_of_markup(ht
     assert (report["documents_new"], report["failures"]) == (0, 2), report
     _, failures = Warehouse(warehouse_path).query("SELECT reason, detail FROM failures ORDER BY source")
     assert [r[0] for r in failures] == ["not_an_article", "not_an_article"]
-    assert "--feeds" in failures[0][1]
+    assert "--feed URL" in failures[0][1] and "feeds" in failures[0][1]  # the flag that exists, and the parameter
 
 
 def test_a_redirect_to_a_tracking_url_stores_the_plain_url(http_server, warehouse_path):  # noqa: F811

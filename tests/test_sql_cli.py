@@ -96,6 +96,18 @@ def test_sql_json_keeps_every_column_and_is_valid_json(wh, capsys):
         {"n": None, "i": None, "f": 1.5, "s": {"a": [None, 2.0], "b": "eA=="}, "l": [None, 1]}]
 
 
+def test_sql_json_gives_a_json_column_as_json_not_as_a_string_of_it(wh, capsys):
+    # `jq '.[0].parameters.algorithm'` on a runs row: the column's text inside a string failed it
+    store = Warehouse(wh)
+    store.start_run("r2", None, {"algorithm": "lead", "paths": ["/nachrichten/café"]})
+    assert main(["sql", "SELECT parameters, '[1, {\"a\": null}]'::JSON AS j, NULL::JSON AS nothing FROM runs "
+                 "WHERE run_id = 'r2'", "--warehouse", str(wh), "--format", "json"]) == 0
+    assert _strict_json(capsys.readouterr().out) == [
+        {"parameters": {"algorithm": "lead", "paths": ["/nachrichten/café"]}, "j": [1, {"a": None}], "nothing": None}]
+    assert main(["sql", "SELECT parameters FROM runs WHERE run_id = 'r2'", "--warehouse", str(wh), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == '"{""algorithm"": ""lead"", ""paths"": [""/nachrichten/café""]}"'
+
+
 @pytest.mark.parametrize("query", ["", "   ", "-- just a comment", ";"])
 def test_sql_without_a_statement_is_a_one_line_usage_error(wh, capsys, query):
     assert main(["sql", query, "--warehouse", str(wh)]) == 2

@@ -649,7 +649,8 @@ class Warehouse:
 
     # -- analyst access ----------------------------------------------------------
     def query(self, sql: str, params: list | None = None, *, timeout_s: float | None = None,
-              memory_limit: str | None = None, max_rows: int | None = None) -> tuple[list[str], list[tuple]]:
+              memory_limit: str | None = None, max_rows: int | None = None,
+              json_values: bool = False) -> tuple[list[str], list[tuple]]:
         """Run analyst SQL read-only: the database refuses writes, and file access (COPY TO,
         read_csv, ATTACH) is switched off and locked so a query cannot write elsewhere either.
         SQL with no statement, or with an ATTACH, DETACH, LOAD or INSTALL statement, raises
@@ -657,7 +658,8 @@ class Warehouse:
 
         `timeout_s` interrupts the query (duckdb.InterruptException), `memory_limit` caps
         DuckDB's memory for it (duckdb.OutOfMemoryException), `max_rows` stops fetching after
-        max_rows + 1 rows, so a caller can tell the result was longer."""
+        max_rows + 1 rows, so a caller can tell the result was longer. `json_values`: a JSON column's
+        values as the lists and objects they hold, not as their text (for JSON output)."""
         check_analyst_sql(sql)  # before the warehouse is opened: a usage error waits for no lock
         if _PASS_THROUGH.search(sql.replace('"', "")):
             # raw SQL sent to the catalog's server with the lake's credentials, outside DuckDB's read-only mode
@@ -679,6 +681,10 @@ class Warehouse:
                 cursor = con.execute(sql, params or [])
                 columns = [c[0] for c in cursor.description] if cursor.description else []
                 rows = cursor.fetchall() if max_rows is None else cursor.fetchmany(max_rows + 1)
+                decode = [i for i, c in enumerate(cursor.description or []) if str(c[1]) == "JSON"]
+                if json_values and decode:
+                    rows = [tuple(json.loads(v) if i in decode and isinstance(v, str) else v for i, v in enumerate(row))
+                            for row in rows]
                 return columns, rows
             finally:
                 if timer is not None:

@@ -178,7 +178,7 @@ def _result_to_document(result: FetchResult, secret: tuple[str, ...] = DEFAULT_S
     looks_html = "<html" in text[:2000].lower()
     if not looks_html and (media_type in FEED_TYPES or _FEED_ROOT.match(text)):
         raise ReadError("not_an_article", f"a feed or sitemap ({media_type or 'XML'}), not an article page: "
-                                          "give it with --feeds")
+                                          "give it as a feed (`newsflow ingest --feed URL`, the flow's `feeds`)")
     if media_type in HTML_TYPES or not media_type or looks_html:
         try:
             fill_from_html(doc, text)
