@@ -15,6 +15,7 @@ from pathlib import Path
 import difflib
 import os
 from typing import Literal
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -193,6 +194,15 @@ class Settings(BaseSettings):
     def _a_folder(cls, value: Path) -> Path:
         if value.exists() and not value.is_dir():
             raise ValueError(f"{value} is a file; the inbox is the folder scheduled runs read")
+        return value
+
+    @field_validator("feeds")
+    @classmethod
+    def _web_addresses(cls, value: list[str]) -> list[str]:
+        # every scheduled run would fail the same typo as a failure row, and no command said so
+        bad = [v for v in value if urlsplit(v).scheme.lower() not in ("http", "https") or not urlsplit(v).netloc]
+        if bad:
+            raise ValueError(f"{', '.join(bad)}: a feed is an http(s) address, e.g. https://example.com/rss.xml")
         return value
 
     @field_validator("language")

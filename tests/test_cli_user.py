@@ -287,6 +287,8 @@ def test_list_settings_take_what_people_type(tmp_path, typed):
     ("NEWSFLOW_SCHEDULE_INTERVAL_MINUTES", "0.001", "NEWSFLOW_SCHEDULE_INTERVAL_MINUTES: Input should be greater"),
     ("NEWSFLOW_INBOX", str(NEWSFLOW), "NEWSFLOW_INBOX: " + str(NEWSFLOW) + " is a file"),
     ("NEWSFLOW_WAREHOUSE", ".", "NEWSFLOW_WAREHOUSE: . is a folder"),
+    # every scheduled run failed it as a failure row, and serve started as if all were well
+    ("NEWSFLOW_FEEDS", "https://example.com/rss.xml notaurl", "NEWSFLOW_FEEDS: notaurl: a feed is an http(s) address"),
 ])
 @pytest.mark.parametrize("command", ["config", "serve"])
 def test_a_malformed_setting_is_one_line_not_a_traceback(tmp_path, name, value, says, command):
