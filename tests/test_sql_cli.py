@@ -164,6 +164,15 @@ def test_reading_commands_do_not_load_the_pipeline():
     assert done.stdout.strip() == "[]"
 
 
+def test_an_english_search_answers_without_loading_nltk(wh):
+    # NLTK's import (SciPy, scikit-learn: 1-2 s) came with the query analysis that English does not use
+    probe = ("import sys; from newsflow.cli import main; "
+             f"code = main(['search', 'budget', '--warehouse', {str(wh)!r}]); "
+             "print(code, sorted(m for m in ('sumy', 'nltk', 'tasks.pipeline') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout
+
+
 @pytest.mark.parametrize("command", [["sql", "SELECT 1"], ["search", "budget"], ["reindex"], ["export"]])
 def test_a_missing_warehouse_is_one_line_and_is_not_created(tmp_path, capsys, command):
     missing = tmp_path / "none.duckdb"

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-from nltk.stem.snowball import SnowballStemmer
 
 __all__ = ["words", "count_words", "segmented", "stemmer", "stop_words", "search_terms", "search_query", "has_rules",
            "language_name", "unspaced", "UNSPACED"]
@@ -120,6 +119,10 @@ def segmented(text: str, language: str | None = None) -> str:
 
 @lru_cache(maxsize=None)
 def _snowball(name: str) -> Callable[[str], str] | None:
+    # imported when a stem is needed: NLTK's package import costs 1-2 s (SciPy, scikit-learn), which an
+    # English `newsflow search` paid before answering
+    from nltk.stem.snowball import SnowballStemmer
+
     if name not in SnowballStemmer.languages:
         return None
     return lru_cache(maxsize=1 << 16)(SnowballStemmer(name).stem)
