@@ -144,20 +144,20 @@ def ingest(
                             on_dask=on_dask())
         listed_urls = read_urls(url_file)
         store = Warehouse.from_settings(settings, Path(warehouse) if warehouse else None)
-        report.warehouse = str(store.path)
+        report.warehouse = store.name
         pipeline = Pipeline(store, config, PrefectStages(on_dask=on_dask()), run_id)
         report.totals = pipeline.totals
         store.migrate(wait_s=config.writer_wait_s)  # queues here behind another run's batches too
         secret = settings.fetch.redact_query_params  # run parameters are stored: no credentials in them
         abandoned = store.start_run(run_id, flow_run.id, {
             "paths": paths, "urls": [redact_url(u, secret) for u in urls], "feeds": [redact_url(u, secret) for u in feeds],
-            "url_file": url_file, "warehouse": str(store.path), **config.describe()}, wait_s=config.writer_wait_s,
+            "url_file": url_file, "warehouse": store.name, **config.describe()}, wait_s=config.writer_wait_s,
             started_at=began)
         started = True
         crash_in_prefect(abandoned, logger)
         files, missing = discover_paths(paths, follow_symlinks_outside=settings.follow_symlinks_outside)
         file_readers = pipeline.read_files(files, missing)
-        logger.info("ingesting %d files in %d batches into %s", len(files), len(file_readers), store.path)
+        logger.info("ingesting %d files in %d batches into %s", len(files), len(file_readers), store.name)
         report.expect(len(files) + len(missing))
         for result in pipeline.run_batches(file_readers):
             report.advance(result, logger)

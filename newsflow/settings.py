@@ -317,6 +317,17 @@ def unknown_variables(environ: dict[str, str] | None = None, env_file: Path | No
     return out
 
 
+def _redacted(value):
+    """A lake catalog's password (in a value, or in a nested setting's values) as every run's record has it."""
+    from warehouse.lake import redact_catalog
+
+    if isinstance(value, str):
+        return redact_catalog(value)
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    return value
+
+
 def describe(settings: Settings, environ: dict[str, str] | None = None, env_file: Path | None = None
              ) -> list[dict]:
     """Each effective setting with its value and where it came from: the environment, the
@@ -336,9 +347,9 @@ def describe(settings: Settings, environ: dict[str, str] | None = None, env_file
                     walk(value, variable + "__", f"{path}{name}.")
                     continue
             source = ("environment" if variable in upper_env else ".env" if variable in from_file else "default")
-            rows.append({"setting": path + name, "variable": variable,
-                         "value": value.model_dump(mode="json") if isinstance(value, BaseModel) else
-                         (str(value) if isinstance(value, Path) else value), "source": source})
+            shown = value.model_dump(mode="json") if isinstance(value, BaseModel) else \
+                (str(value) if isinstance(value, Path) else value)
+            rows.append({"setting": path + name, "variable": variable, "value": _redacted(shown), "source": source})
 
     walk(settings, ENV_PREFIX, "")
     return rows

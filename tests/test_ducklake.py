@@ -86,6 +86,19 @@ def check_search_and_cli(store: Warehouse, env: dict[str, str], monkeypatch, cap
     assert "read-only" in capsys.readouterr().err
     assert main(["search", "flooding"]) == 0
     assert "Storm floods coastal towns" in capsys.readouterr().out
+    # the session reads the lake's data path, which DuckDB lets it write too: a COPY over a data file
+    # broke the lake for every reader, and query() ran SQL text no check could read
+    local = Path(str(store.lake.data_path))
+    data_files = sorted(local.rglob("*.parquet")) if local.is_dir() else []
+    sneaks = [(f"COPY (SELECT 'gone' AS doc_id) TO '{f}' (FORMAT parquet)", "COPY statements") for f in data_files[:1]]
+    sneaks += [("EXPORT DATABASE '/tmp/newsflow-export-sneak'", "EXPORT statements"),
+               ("FROM query('SELECT 1')", "disabled by configuration"),
+               ("SELECT * FROM query_table('documents')", "disabled by configuration")]
+    for sneak, says in sneaks:
+        assert main(["sql", sneak]) == 2, sneak
+        assert says in capsys.readouterr().err, sneak
+    assert main(["sql", "SELECT count(*) AS n FROM documents", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["n", "4"]
 
 
 def _write_all(root: str, worker: int, barrier) -> None:

@@ -182,7 +182,8 @@ def test_four_ingest_processes_on_one_postgres_lake(catalog, tmp_path, prefect_h
     store = pg_store(catalog, lake)
     store.migrate()
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
-    env.update(pg_env(catalog, lake), PYTHONPATH=str(REPO), PREFECT_API_URL=PREFECT_API_URL.value(),
+    # a password written into the catalog setting, as libpq allows: no run repeats it (report, runs row, log)
+    env.update(pg_env(catalog + " password=S3cretXYZ", lake), PYTHONPATH=str(REPO), PREFECT_API_URL=PREFECT_API_URL.value(),
                PREFECT_LOGGING_LEVEL="WARNING", NEWSFLOW_WORKERS="1")
     stop, seen, read_errors = threading.Event(), [], []
     reader = threading.Thread(target=_reader, args=(store, stop, seen, read_errors))
@@ -209,7 +210,9 @@ def test_four_ingest_processes_on_one_postgres_lake(catalog, tmp_path, prefect_h
         out.seek(0)
         text = out.read()
         assert proc.returncode == 0, text[-4000:]
+        assert "S3cretXYZ" not in text and "password=REDACTED" in text
         reports.append(json.loads(text[text.rindex("\n{") + 1:] if "\n{" in text else text[text.index("{"):]))
+    assert store.query("SELECT count(*) FROM runs WHERE parameters::VARCHAR LIKE '%S3cret%'")[1] == [(0,)]
 
     _, rows = store.query("SELECT doc_id, text_sha256, is_canonical FROM documents")
     ids = [r[0] for r in rows]

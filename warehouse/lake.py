@@ -122,6 +122,17 @@ def open_lake(cfg: LakeConfig, *, read_only: bool = False) -> duckdb.DuckDBPyCon
     return con
 
 
+# a libpq password (`password=S3cret`, quoted or not) or a URI's (`postgresql://user:S3cret@host`)
+_CATALOG_SECRET = re.compile(r"(\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'|\S+)|(://[^:/@\s]+:)[^@\s]+(@)", re.IGNORECASE)
+
+
+def redact_catalog(text: str) -> str:
+    """`text` (a catalog, an attach target) with its password as REDACTED: where a run names its
+    warehouse (its report, its log, `runs.parameters`, `newsflow config`), analysts and logs read it."""
+    return _CATALOG_SECRET.sub(lambda m: f"{m.group(1)}REDACTED" if m.group(1) else f"{m.group(2)}REDACTED{m.group(3)}",
+                               text)
+
+
 _INDEX = re.compile(r"^\s*(?:CREATE\s+(?:UNIQUE\s+)?|DROP\s+)INDEX\b[^;]*;", re.IGNORECASE | re.MULTILINE)
 _TABLE_KEY = re.compile(r",\s*(?:PRIMARY\s+KEY|UNIQUE)\s*\([^)]*\)", re.IGNORECASE)
 _COLUMN_KEY = re.compile(r"[ \t]+(?:PRIMARY\s+KEY|UNIQUE)\b(?!\s*\()", re.IGNORECASE)

@@ -34,7 +34,10 @@ from warehouse import run_owner
 
 _REPLACES_VIEW = re.compile(r"^\s*CREATE\s+OR\s+REPLACE\s+VIEW", re.IGNORECASE | re.MULTILINE)  # a statement, not a comment
 # functions that hand raw SQL or a connection to a lake catalog's own database server
-_PASS_THROUGH = re.compile(r"\b(?:postgres|sqlite|mysql)_(?:query|execute|scan\w*|attach)\s*\(", re.IGNORECASE)
+# functions that run SQL text on the catalog's server with the lake's credentials, and those that run SQL
+# text this check cannot read (`query('FROM postgres_' || 'query(...)')` ran it)
+_PASS_THROUGH = re.compile(r"\b(?:(?:postgres|sqlite|mysql)_(?:query|execute|scan\w*|attach)|query|query_table|"
+                           r"json_execute_serialized_sql)\s*\(", re.IGNORECASE)
 # the runs table's count columns (the run report's counts are named after them)
 _RUN_COUNTS = ("items_seen", "documents_new", "unchanged", "duplicates", "summaries", "failures")
 from warehouse import search
@@ -72,14 +75,17 @@ class RefusedQuery(ValueError):
 
 # statement kinds an analyst query may not hold: another database, or extension code, in a session
 # that reads this warehouse only (DuckDB parses INSTALL as a LOAD statement)
+# COPY and EXPORT write files: the DuckDB file's session cannot reach any, but a lake's must read its data
+# path, which DuckDB then lets it write as well (a COPY over a data file broke the lake for every reader)
 _REFUSED_STATEMENTS = {duckdb.StatementType.ATTACH: "ATTACH", duckdb.StatementType.DETACH: "DETACH",
-                       duckdb.StatementType.LOAD: "LOAD/INSTALL"}
+                       duckdb.StatementType.LOAD: "LOAD/INSTALL", duckdb.StatementType.COPY: "COPY",
+                       duckdb.StatementType.EXPORT: "EXPORT"}
 
 
 def check_analyst_sql(sql: str) -> None:
     """Raise RefusedQuery, with a one-line reason, for SQL that holds no statement (blanks, comments,
-    semicolons: DuckDB runs nothing and returns no result) or an ATTACH, DETACH, LOAD or INSTALL
-    statement. SQL DuckDB cannot parse passes: running it reports the syntax error, and DuckDB
+    semicolons: DuckDB runs nothing and returns no result) or an ATTACH, DETACH, LOAD, INSTALL, COPY or
+    EXPORT statement. SQL DuckDB cannot parse passes: running it reports the syntax error, and DuckDB
     parses every statement before it runs any."""
     try:
         statements = duckdb.extract_statements(sql)
@@ -181,6 +187,11 @@ class Warehouse:
         self.lake = lake  # None: the single DuckDB file `path`; else DuckLake storage
         self.memory_limit = memory_limit
         self._session: tuple[int, duckdb.DuckDBPyConnection] | None = None  # (thread id, connection)
+
+    @property
+    def name(self) -> str:
+        """The warehouse as a run names it (its report, log and runs row): a lake catalog's password redacted."""
+        return lakes.redact_catalog(str(self.path))
 
     @classmethod
     def from_settings(cls, settings, path: str | Path | None = None) -> Warehouse:
@@ -663,8 +674,9 @@ class Warehouse:
         check_analyst_sql(sql)  # before the warehouse is opened: a usage error waits for no lock
         if _PASS_THROUGH.search(sql.replace('"', "")):
             # raw SQL sent to the catalog's server with the lake's credentials, outside DuckDB's read-only mode
-            raise duckdb.PermissionException("postgres_query / postgres_execute / sqlite_* pass-through functions are "
-                                             "disabled by configuration here")
+            raise duckdb.PermissionException("postgres_query / postgres_execute / sqlite_* pass-through functions, and "
+                                             "query() / query_table() / json_execute_serialized_sql(), are disabled "
+                                             "by configuration here")
         with self.connect(read_only=True) as con:
             search.load(con)  # search_articles() needs fts, which cannot load once access is locked
             if self.lake is not None:
