@@ -149,6 +149,26 @@ def test_following_links_outside_still_refuses_devices(tmp_path):
 
 
 @pytest.mark.unit
+@pytest.mark.timeout(60)
+def test_a_recursive_glob_does_not_follow_folder_links_round_and_round(tmp_path, monkeypatch):
+    # `data/**/*.txt` with a `self -> .` and an `up -> ..` link: glob.glob followed them for ever
+    # (100,000 paths in 13 s and counting), and the run never got to its first file
+    (tmp_path / "data" / "sub").mkdir(parents=True)
+    (tmp_path / "data" / "sub" / "a.txt").write_text("A story.", encoding="utf-8")
+    (tmp_path / "data" / "b.txt").write_text("B story.", encoding="utf-8")
+    (tmp_path / "data" / ".hidden.txt").write_text("hidden", encoding="utf-8")
+    os.symlink(".", tmp_path / "data" / "self")
+    os.symlink("..", tmp_path / "data" / "sub" / "up")
+    monkeypatch.chdir(tmp_path)
+    started = time.monotonic()
+    for pattern in ("data/**/*.txt", str(tmp_path / "data" / "**" / "*.txt")):
+        files, failures = discover_paths([pattern])
+        assert sorted(f.relative_to(tmp_path).as_posix() for f in files) == ["data/b.txt", "data/sub/a.txt"], pattern
+        assert failures == []
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.unit
 def test_special_files_named_directly_fail_at_once(tmp_path):
     fifo = tmp_path / "named.txt"
     os.mkfifo(fifo)
