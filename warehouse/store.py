@@ -674,9 +674,9 @@ class Warehouse:
         check_analyst_sql(sql)  # before the warehouse is opened: a usage error waits for no lock
         if _PASS_THROUGH.search(sql.replace('"', "")):
             # raw SQL sent to the catalog's server with the lake's credentials, outside DuckDB's read-only mode
-            raise duckdb.PermissionException("postgres_query / postgres_execute / sqlite_* pass-through functions, and "
-                                             "query() / query_table() / json_execute_serialized_sql(), are disabled "
-                                             "by configuration here")
+            raise duckdb.PermissionException("pass-through functions are disabled by configuration here: "
+                                             "postgres_query, postgres_execute, sqlite_*, and query(), query_table(), "
+                                             "json_execute_serialized_sql(), which run SQL text")
         with self.connect(read_only=True) as con:
             search.load(con)  # search_articles() needs fts, which cannot load once access is locked
             if self.lake is not None:
