@@ -64,6 +64,23 @@ def _temporary_server_in_its_own_session(*, schedules: bool = False) -> None:
                                                          "own_session": True})
 
 
+def _exit_cleanly_on_sigterm() -> None:
+    """`kill`, `timeout` and service managers stop a run with SIGTERM. Prefect's flow engine turns it
+    into the run's end (its runs row says `terminated (SIGTERM)`), then sends it again to the process:
+    with the default action the process died on the spot, its exit handlers never ran, and Prefect's
+    temporary server (in a session of its own) lived on, orphaned. Exiting here (code 143, as a shell
+    reports SIGTERM) runs them."""
+    import signal
+
+    def exit_143(signum, frame):
+        raise SystemExit(128 + signum)
+
+    try:
+        signal.signal(signal.SIGTERM, exit_143)
+    except ValueError:  # not the main thread (an embedding caller): its signals are its own
+        pass
+
+
 def _positive_int(value: str) -> int:
     try:
         number = int(value)
@@ -197,6 +214,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 2
     runner = make_task_runner(args.task_runner or settings.task_runner, args.dask_address or settings.dask_address)
     _temporary_server_in_its_own_session()
+    _exit_cleanly_on_sigterm()
     try:
         with progress.reporting(progress.ProgressReporter() if args.progress else None):
             report = ingest.with_options(task_runner=runner)(**parameters)

@@ -155,6 +155,39 @@ def test_ctrl_c_stops_the_run_within_seconds_and_records_it(tmp_path):
     assert not _servers_from(tmp_path / "prefect")  # the temporary server stopped with the run
 
 
+def test_sigterm_ends_the_run_recorded_and_leaves_no_server_behind(tmp_path):
+    """`kill PID` / `timeout` / a service manager: the run recorded `terminated (SIGTERM)`, but Prefect
+    then re-sent the signal, the process died on the spot and its temporary server lived on, orphaned."""
+    import signal
+
+    from tests.test_reliability_crash import make_corpus
+
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, n=120)
+    warehouse = tmp_path / "w.duckdb"
+    proc = subprocess.Popen([str(NEWSFLOW), "ingest", str(corpus), "--batch-size", "10", "--no-progress"],
+                            env=_env(tmp_path, NEWSFLOW_WAREHOUSE=str(warehouse)), cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    for line in proc.stdout:
+        if "files batch 2/" in line and " new, " in line:
+            break
+    proc.send_signal(signal.SIGTERM)  # the process only, as `kill PID` does
+    try:
+        rest, _ = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    assert proc.returncode == 143, rest[-3000:]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        status, error, stored = con.execute("SELECT status, error, documents_new FROM runs").fetchone()
+    finally:
+        con.close()
+    assert (status, error) == ("failed", "terminated (SIGTERM)") and stored > 0
+    time.sleep(2)
+    assert not _servers_from(tmp_path / "prefect")  # the temporary server stopped with the run
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_serve_without_a_prefect_server_runs_its_schedule_and_ctrl_c_lets_a_run_record_its_end(tmp_path):
