@@ -247,6 +247,9 @@ def test_per_host_delay_and_concurrency(http_server):
     results = fetch_urls(urls, fast_settings(per_host_delay_s=0.15, per_host_concurrency=1))
     assert all(r.ok for r in results)
     assert time.monotonic() - t0 >= 0.45  # 3 gaps of 0.15 s between 4 request starts
+    # each says when its answer came (fetch_log.fetched_at): all four read the batch's start before
+    times = sorted(r.fetched_at for r in results)
+    assert (times[-1] - times[0]).total_seconds() >= 0.25, times  # 0.45 s between the first and last start
 
 
 def test_results_in_input_order_and_failures_isolated(http_server):

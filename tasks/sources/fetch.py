@@ -583,6 +583,9 @@ class _Run:
                 if not allowed:
                     raise _FetchError("blocked_by_robots", f"robots.txt disallows {current}", final_url=current)
             resp, body = await self.request(current, validators, max_bytes=s.max_body_bytes, check_type=True)
+            # when the answer came (fetch_log.fetched_at): the result was made before the host's turn,
+            # robots.txt and retries, so three URLs of one batch all read the batch's start
+            result.fetched_at = datetime.now(timezone.utc)
             status = resp.status_code
             result.status, result.final_url = status, current
             if status in REDIRECT_STATUSES:
