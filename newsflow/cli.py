@@ -305,18 +305,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from flows.deploy import BadInbox, make_inbox, serve_ingest
+    from flows.deploy import BadInbox, serve_ingest
 
     settings = _settings()  # checked as every command checks them, before anything is served
     if settings is None:
         return 2
+    _temporary_server_in_its_own_session(schedules=True)
     try:
-        make_inbox(settings)
+        serve_ingest(settings, limit=args.limit)  # makes the inbox before it serves anything
     except BadInbox as exc:
         print(f"newsflow: bad setting: {exc}", file=sys.stderr)
         return 2
-    _temporary_server_in_its_own_session(schedules=True)
-    serve_ingest(settings, limit=args.limit)
     return 0
 
 

@@ -200,7 +200,8 @@ class Settings(BaseSettings):
     @classmethod
     def _web_addresses(cls, value: list[str]) -> list[str]:
         # every scheduled run would fail the same typo as a failure row, and no command said so
-        bad = [v for v in value if urlsplit(v).scheme.lower() not in ("http", "https") or not urlsplit(v).netloc]
+        bad = [v for v, parts in ((v, urlsplit(v)) for v in value)
+               if parts.scheme.lower() not in ("http", "https") or not parts.netloc]
         if bad:
             raise ValueError(f"{', '.join(bad)}: a feed is an http(s) address, e.g. https://example.com/rss.xml")
         return value

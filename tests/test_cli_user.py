@@ -115,11 +115,11 @@ def test_a_run_where_every_item_failed_exits_4_and_the_report_counts_past_the_li
     assert mixed.returncode == 0 and "every item failed" not in mixed.stdout, mixed.stderr[-3000:]
 
 
-@pytest.mark.slow
-def test_ctrl_c_stops_the_run_within_seconds_and_records_it(tmp_path):
-    """Ctrl-C signals the whole foreground group: Prefect's temporary server died with it and the run
-    retried the dead API for its report for 20 minutes and more. Now: out in seconds, one line, the
-    runs row says it was interrupted, no server left behind."""
+def _ingest_stopped_at_batch_2(tmp_path: Path, signum: int, *, group: bool) -> tuple[int, str, float, tuple]:
+    """A `newsflow ingest` of 120 files in batches of 10, sent `signum` once its second batch is stored:
+    to its whole process group, as a terminal's Ctrl-C is (`group`), or to the process, as `kill PID`.
+    Returns its exit code, its output after the signal, the seconds it took to exit, and its runs row
+    (status, error, documents_new)."""
     import signal
 
     from tests.test_reliability_crash import make_corpus
@@ -127,29 +127,44 @@ def test_ctrl_c_stops_the_run_within_seconds_and_records_it(tmp_path):
     corpus = tmp_path / "corpus"
     make_corpus(corpus, n=120)
     warehouse = tmp_path / "w.duckdb"
-    env = _env(tmp_path, NEWSFLOW_WAREHOUSE=str(warehouse))
-    proc = subprocess.Popen([str(NEWSFLOW), "ingest", str(corpus), "--batch-size", "10", "--no-progress"], env=env,
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    proc = subprocess.Popen([str(NEWSFLOW), "ingest", str(corpus), "--batch-size", "10", "--no-progress"],
+                            env=_env(tmp_path, NEWSFLOW_WAREHOUSE=str(warehouse)), cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True,  # its own group, as a shell's job is
                             # a shell's job takes SIGINT; a test worker may ignore it, and children inherit that
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in proc.stdout:
         if "files batch 2/" in line and " new, " in line:
             break
-    os.killpg(proc.pid, signal.SIGINT)
+    if group:
+        os.killpg(proc.pid, signum)
+    else:
+        proc.send_signal(signum)
     started = time.monotonic()
     try:
         rest, _ = proc.communicate(timeout=300)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         raise
-    assert proc.returncode == 130 and time.monotonic() - started < 60, rest[-3000:]
-    assert "newsflow ingest: interrupted; batches it committed stay stored" in rest
+    took = time.monotonic() - started
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        status, error, stored = con.execute("SELECT status, error, documents_new FROM runs").fetchone()
+        row = con.execute("SELECT status, error, documents_new FROM runs").fetchone()
     finally:
         con.close()
+    return proc.returncode, rest, took, row
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_run_within_seconds_and_records_it(tmp_path):
+    """Ctrl-C signals the whole foreground group: Prefect's temporary server died with it and the run
+    retried the dead API for its report for 20 minutes and more. Now: out in seconds, one line, the
+    runs row says it was interrupted, no server left behind."""
+    import signal
+
+    code, rest, took, (status, error, stored) = _ingest_stopped_at_batch_2(tmp_path, signal.SIGINT, group=True)
+    assert code == 130 and took < 60, rest[-3000:]
+    assert "newsflow ingest: interrupted; batches it committed stay stored" in rest
     assert (status, error) == ("failed", "interrupted (Ctrl-C / SIGINT)") and stored > 0
     time.sleep(2)
     assert not _servers_from(tmp_path / "prefect")  # the temporary server stopped with the run
@@ -160,29 +175,8 @@ def test_sigterm_ends_the_run_recorded_and_leaves_no_server_behind(tmp_path):
     then re-sent the signal, the process died on the spot and its temporary server lived on, orphaned."""
     import signal
 
-    from tests.test_reliability_crash import make_corpus
-
-    corpus = tmp_path / "corpus"
-    make_corpus(corpus, n=120)
-    warehouse = tmp_path / "w.duckdb"
-    proc = subprocess.Popen([str(NEWSFLOW), "ingest", str(corpus), "--batch-size", "10", "--no-progress"],
-                            env=_env(tmp_path, NEWSFLOW_WAREHOUSE=str(warehouse)), cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    for line in proc.stdout:
-        if "files batch 2/" in line and " new, " in line:
-            break
-    proc.send_signal(signal.SIGTERM)  # the process only, as `kill PID` does
-    try:
-        rest, _ = proc.communicate(timeout=300)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        raise
-    assert proc.returncode == 143, rest[-3000:]
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        status, error, stored = con.execute("SELECT status, error, documents_new FROM runs").fetchone()
-    finally:
-        con.close()
+    code, rest, _, (status, error, stored) = _ingest_stopped_at_batch_2(tmp_path, signal.SIGTERM, group=False)
+    assert code == 143, rest[-3000:]
     assert (status, error) == ("failed", "terminated (SIGTERM)") and stored > 0
     time.sleep(2)
     assert not _servers_from(tmp_path / "prefect")  # the temporary server stopped with the run

@@ -693,8 +693,9 @@ class Warehouse:
                 cursor = con.execute(sql, params or [])
                 columns = [c[0] for c in cursor.description] if cursor.description else []
                 rows = cursor.fetchall() if max_rows is None else cursor.fetchmany(max_rows + 1)
-                decode = [i for i, c in enumerate(cursor.description or []) if str(c[1]) == "JSON"]
-                if json_values and decode:
+                decode = [i for i, c in enumerate(cursor.description or []) if str(c[1]) == "JSON"] \
+                    if json_values else []
+                if decode:
                     rows = [tuple(json.loads(v) if i in decode and isinstance(v, str) else v for i, v in enumerate(row))
                             for row in rows]
                 return columns, rows

@@ -248,8 +248,9 @@ WITH me AS (
 ),
 member AS (
     -- a duplicate has no vector of its own: its canonical's stands for it
-    SELECT m.*, CASE WHEN m.method = 'duplicate' THEN m.matched_doc_id ELSE m.doc_id END AS vector_doc
-    FROM story_members m JOIN me ON me.doc_id = m.doc_id
+    SELECT m.*, CASE WHEN m.method = 'duplicate' THEN m.matched_doc_id ELSE m.doc_id END AS vector_doc,
+           d.source AS own_source
+    FROM story_members m JOIN me ON me.doc_id = m.doc_id JOIN documents d ON d.doc_id = m.doc_id
 ),
 shared AS (
     SELECT t.term, count(DISTINCT o.doc_id) AS members,
@@ -258,8 +259,7 @@ shared AS (
     JOIN story_terms t ON t.doc_id = mm.vector_doc
     JOIN story_members om ON om.story_id = mm.story_id AND om.method <> 'duplicate' AND om.doc_id <> mm.vector_doc
     -- the story's other articles: not this article's own earlier or later versions
-    JOIN documents od ON od.doc_id = om.doc_id
-        AND od.source <> (SELECT source FROM documents WHERE doc_id = mm.doc_id)
+    JOIN documents od ON od.doc_id = om.doc_id AND od.source <> mm.own_source
     JOIN story_terms o ON o.doc_id = om.doc_id AND o.term = t.term
     LEFT JOIN story_term_df f ON f.term = t.term
     GROUP BY t.term

@@ -100,7 +100,7 @@ def _glob(pattern: str) -> list[str]:
     base = Path(*fixed) if fixed else Path(".")
     hidden_ok = any(part.startswith(".") for part in rest)
     matches = []
-    for match in base.glob(str(Path(*rest))) if rest else [base]:
+    for match in base.glob(str(Path(*rest))):
         if hidden_ok or not any(part.startswith(".") for part in match.parts[len(fixed):]):
             matches.append(str(match))
     return sorted(matches)
