@@ -260,3 +260,21 @@ def test_a_page_without_a_date_takes_its_feed_or_sitemap_entry_date(http_server,
         "ORDER BY 1")
     assert rows == [("a", "2025-06-09", "2025-06-09T08:00:00Z"), ("b", "2025-06-11", "2025-06-11 (feed entry)"),
                     ("c", "2025-06-12", "2025-06-12 (feed entry)")]
+
+
+def test_a_feed_link_that_is_not_http_is_a_failure_row_not_dropped_quietly(http_server, warehouse_path):  # noqa: F811
+    """A feed whose items link to file: or ftp: addresses looked like a quiet day: the links were
+    dropped without a word. The feed's http(s) links are still read."""
+    from flows.ingest import ingest
+
+    feed = f"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Example</title>
+      <item><title>A</title><link>{http_server.url('/a')}</link></item>
+      <item><title>B</title><link>file:///var/news/b.html</link></item>
+      <item><title>C</title><link>ftp://news.example/c.html</link></item></channel></rss>"""
+    http_server.route("/feed", Reply(200, feed, content_type="application/rss+xml"))
+    http_server.route("/a", Reply(200, ARTICLE))
+    report = ingest(feeds=[http_server.url("/feed")], warehouse=str(warehouse_path))
+    assert (report["documents_new"], report["failures"]) == (1, 1), report
+    _, failures = Warehouse(warehouse_path).query("SELECT source, reason, detail FROM failures")
+    assert failures[0][0] == http_server.url("/feed") and failures[0][1] == "links_skipped"
+    assert "2 listed link(s) not http(s)" in failures[0][2] and "file:///var/news/b.html" in failures[0][2]

@@ -144,10 +144,14 @@ def _dedupe(entries: list[tuple[str, date | None]]) -> list[tuple[str, date | No
 def parse_feed(xml: bytes | str, base_url: str | None = None) -> list[tuple[str, date | None]]:
     """Item links of an RSS 2.0 / RSS 1.0 (RDF) / Atom feed, with their dates. [] if not a feed."""
     root = _parse_xml(xml)
-    if root is None:
-        return []
+    return [] if root is None else _feed_entries(root, base_url)[0]
+
+
+def _feed_entries(root, base_url: str | None) -> tuple[list[tuple[str, date | None]], list[str]]:
+    """(http(s) item links with their dates, the links given that are not http(s): file:, ftp:, mailto: ...)."""
     kind = _local(root.tag)
     out: list[tuple[str, date | None]] = []
+    skipped: list[str] = []
     if kind == "feed":  # Atom
         for entry in root.iter("{*}entry"):
             href = None
@@ -161,9 +165,8 @@ def parse_feed(xml: bytes | str, base_url: str | None = None) -> list[tuple[str,
             if href is None:
                 ident = _child_text(entry, "id")
                 href = ident if ident and ident.startswith(("http://", "https://")) else None
-            url = _absolute(href, _base_for(entry, base_url))
-            if url:
-                out.append((url, _parse_date(_child_text(entry, "published", "updated", "issued", "modified"))))
+            _add_link(out, skipped, href, _base_for(entry, base_url),
+                      lambda: _parse_date(_child_text(entry, "published", "updated", "issued", "modified")))
     elif kind in ("rss", "rdf", "channel"):
         for item in root.iter("{*}item", "item"):
             href = _child_text(item, "link")
@@ -174,10 +177,18 @@ def parse_feed(xml: bytes | str, base_url: str | None = None) -> list[tuple[str,
                         break
             if not href:
                 href = item.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about")
-            url = _absolute(href, _base_for(item, base_url))
-            if url:
-                out.append((url, _parse_date(_child_text(item, "pubdate", "date", "published", "updated"))))
-    return _dedupe(out)
+            _add_link(out, skipped, href, _base_for(item, base_url),
+                      lambda: _parse_date(_child_text(item, "pubdate", "date", "published", "updated")))
+    return _dedupe(out), skipped
+
+
+def _add_link(out: list, skipped: list[str], href: str | None, base: str | None, day) -> None:
+    """Append an entry's absolute http(s) link and its date (`day()`), or note the link it gave that is not one."""
+    url = _absolute(href, base)
+    if url:
+        out.append((url, day()))
+    elif href and href.strip():
+        skipped.append(href.strip())
 
 
 def sitemap_kind(xml: bytes | str) -> str | None:
@@ -189,18 +200,17 @@ def sitemap_kind(xml: bytes | str) -> str | None:
     return kind if kind in ("urlset", "sitemapindex") else None
 
 
-def _sitemap_entries(root, base_url: str | None) -> list[tuple[str, date | None]]:
+def _sitemap_entries(root, base_url: str | None) -> tuple[list[tuple[str, date | None]], list[str]]:
     kind = _local(root.tag)
     child = "url" if kind == "urlset" else "sitemap"
-    out = []
+    out: list[tuple[str, date | None]] = []
+    skipped: list[str] = []
     for el in root.iter("{*}" + child, child):
-        url = _absolute(_child_text(el, "loc"), base_url)
-        if not url:
-            continue
         # a news sitemap's publication date first: lastmod is the page's last edit, days later
-        d = next((_parse_date(news.text) for news in el.iter("{*}publication_date")), None)
-        out.append((url, d or _parse_date(_child_text(el, "lastmod"))))
-    return _dedupe(out)
+        _add_link(out, skipped, _child_text(el, "loc"), base_url, lambda: next(
+            (_parse_date(news.text) for news in el.iter("{*}publication_date")), None)
+            or _parse_date(_child_text(el, "lastmod")))
+    return _dedupe(out), skipped
 
 
 def parse_sitemap(xml: bytes | str, base_url: str | None = None) -> list[tuple[str, date | None]]:
@@ -209,7 +219,7 @@ def parse_sitemap(xml: bytes | str, base_url: str | None = None) -> list[tuple[s
     root = _parse_xml(xml)
     if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
         return []
-    return _sitemap_entries(root, base_url)
+    return _sitemap_entries(root, base_url)[0]
 
 
 def _as_failure(result: FetchResult, error: str, detail: str) -> FetchResult:
@@ -272,14 +282,14 @@ async def discover_article_entries_async(
             root = _parse_xml(body)
             kind = _local(root.tag) if root is not None else ""
             if kind in ("rss", "rdf", "feed", "channel"):
-                listed = parse_feed(body, base)
+                listed, skipped = _feed_entries(root, base)
             elif kind == "urlset":
-                listed = _sitemap_entries(root, base)
+                listed, skipped = _sitemap_entries(root, base)
             elif kind == "sitemapindex":
                 if depth >= MAX_SITEMAP_DEPTH:
                     failures.append(_as_failure(r, "sitemap_too_deep", f"index nesting over {MAX_SITEMAP_DEPTH}"))
                     continue
-                children = _sitemap_entries(root, base)
+                children, skipped = _sitemap_entries(root, base)
                 if len(children) > MAX_CHILD_SITEMAPS:  # said, not dropped quietly
                     failures.append(_as_failure(r, "sitemaps_skipped", f"the index lists {len(children)} sitemaps; "
                                                 f"the first {MAX_CHILD_SITEMAPS} were read"))
@@ -289,6 +299,10 @@ async def discover_article_entries_async(
             else:
                 failures.append(_as_failure(r, "not_a_feed", f"root element {kind or '(unparseable)'!r}"))
                 continue
+            if skipped:  # said, not dropped quietly: a feed of file: or ftp: links would look like a quiet day
+                failures.append(_as_failure(r, "links_skipped", f"{len(skipped)} listed link(s) not http(s), not "
+                                            f"fetched: {', '.join(repr(h[:80]) for h in skipped[:3])}"
+                                            + (" ..." if len(skipped) > 3 else "")))
             if not listed:
                 # an empty feed, or one whose content was stripped (entities left unexpanded,
                 # recovered XML), would otherwise look like a quiet day
