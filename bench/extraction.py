@@ -153,7 +153,7 @@ def shows_author(html: str, body: str) -> bool:
 # -- the real pipeline ---------------------------------------------------------------------
 def _pipeline(warehouse: Path):
     from flows.parameters import run_config
-    from newsflow.settings import get_settings
+    from flows.settings import get_settings
     from tasks.pipeline import InlineStages, Pipeline
     from warehouse.store import Warehouse
 
@@ -202,7 +202,7 @@ def ingest_fetched(pages, workdir: Path) -> tuple[dict[str, dict], list]:
     os.environ["NEWSFLOW_FETCH__ALLOW_PRIVATE_ADDRESSES"] = "true"
     os.environ["NEWSFLOW_FETCH__PER_HOST_DELAY_S"] = "0"
     os.environ["NEWSFLOW_FETCH__PER_HOST_CONCURRENCY"] = "8"
-    from newsflow.settings import get_settings
+    from flows.settings import get_settings
     from tests.http_server import Reply, serve
 
     if hasattr(get_settings, "cache_clear"):

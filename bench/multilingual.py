@@ -89,7 +89,7 @@ def load(data: Path, limit: int | None) -> list[dict]:
 def ingest(paths: list[Path], warehouse: Path, **parameters):
     """One run of the flow's choreography; returns the warehouse."""
     from flows.parameters import run_config
-    from newsflow.settings import get_settings
+    from flows.settings import get_settings
     from tasks.parallel import shutdown_pool
     from tasks.pipeline import InlineStages, Pipeline
     from tasks.sources.files import discover_paths

@@ -381,7 +381,7 @@ def hostile_rows(tmp: Path, api: str) -> tuple[list[Row], list[HostileRow]]:
     wrong += rc != 1 or "NEWSFLOW_SQL__TIMEOUT_S" not in err
     rows.append(("sql: SELECT count(*) FROM range(10^12), NEWSFLOW_SQL__TIMEOUT_S=10", f"exit {rc}: {err.strip()[:110]}",
                  "-", "stopped" if rc == 1 else "NO", seconds, mib))
-    return [(f"hostile inputs, each next to a good item, through `newsflow` (table below)", len(rows), 0, 0, wrong)], rows
+    return [("hostile inputs, each next to a good item, through `newsflow` (table below)", len(rows), 0, 0, wrong)], rows
 
 
 def main() -> int:
@@ -423,7 +423,7 @@ def main() -> int:
             for row in rows[before:]:
                 print("ROW | " + " | ".join(str(v) for v in row) + " |", flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\n| fault or input class | cases | items lost | items duplicated | runs failed without a clear reason |")
+    print("\n| fault or input class | cases | items lost | items duplicated | runs failed without a clear reason |")
     print("|---|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(str(v) for v in row) + " |")

@@ -43,7 +43,7 @@ def ingest(files: list[Path], warehouse: Path, threshold: float | None) -> None:
     from dataclasses import replace
 
     from flows.parameters import run_config
-    from newsflow.settings import get_settings
+    from flows.settings import get_settings
     from tasks.pipeline import InlineStages, Pipeline
     from warehouse.store import Warehouse
 
@@ -144,7 +144,7 @@ def stored_texts(texts: list[str], name_of: dict[str, str], work: Path) -> dict[
 
 def pair_cv(rows: list[dict], stored: dict[str, tuple[str, str | None]], repeats: int = 20) -> None:
     from flows.parameters import story_config
-    from newsflow.settings import get_settings
+    from flows.settings import get_settings
     from tasks.dedup.stories import pair_similarity
 
     config = story_config(get_settings())

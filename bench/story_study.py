@@ -1,5 +1,5 @@
 """Same-story score study: which lexical recipe / signal mix is worth adopting? (Its winner, Snowball
-stems with raw tf, is what tasks/stories.py ships; "previous" is the light-stem recipe it replaced.)
+stems with raw tf, is what tasks/dedup/stories.py ships; "previous" is the light-stem recipe it replaced.)
 
     .venv/bin/python bench/story_study.py [--pairs PATH] [--emb PATH.npz]
     /tmp/embvenv/bin/python bench/story_study.py --encode PATH.npz   # optional, needs a venv with
@@ -131,7 +131,7 @@ from bench.dedup import best_threshold, cv_runs, folds_of, prf, roc_auc  # noqa:
 
 
 def light_stem(word: str) -> str:
-    """The suffix stripper tasks/stories.py used before this study (Snowball replaced it)."""
+    """The suffix stripper tasks/dedup/stories.py used before this study (Snowball replaced it)."""
     for suffix in ("ing", "edly", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
@@ -550,7 +550,7 @@ def main(argv=None) -> None:
                         [(EMB, feats[EMB])] if EMB in feats else []):
         d = np.array([roc_auc(y[b], sc[b]) - roc_auc(y[b], ship[b]) for b in boots])
         print(f"- {name}: {d.mean():+.3f} [{np.percentile(d, 2.5):+.3f}, {np.percentile(d, 97.5):+.3f}]")
-    print(f"\nseed pair features: " + ", ".join(f"{k} {v:.3f}" for k, v in sfe.items()))
+    print("\nseed pair features: " + ", ".join(f"{k} {v:.3f}" for k, v in sfe.items()))
     from bench.dedup import seed_pair_texts
 
     bare = list(seed_pair_texts())  # cleaned text without the headline

@@ -75,7 +75,7 @@ def ingest(rows: list[dict], algorithm: str, workdir: Path) -> dict[str, tuple[s
     import uuid
 
     from flows.parameters import run_config
-    from newsflow.settings import get_settings
+    from flows.settings import get_settings
     from tasks.pipeline import InlineStages, Pipeline
     from tasks.sources.files import discover_paths
     from tasks.summarize.length import SENTENCES_RANGE

@@ -216,7 +216,7 @@ def run_flow(corpus: Path, warehouse: Path, batch_size: int, runner_kind: str | 
 
 
 def _workers() -> int:
-    from newsflow.settings import get_settings
+    from flows.settings import get_settings
     from tasks.parallel import default_workers
 
     return get_settings().workers or default_workers()
@@ -228,7 +228,7 @@ def run_plain(corpus: Path, warehouse: Path, batch_size: int) -> tuple[float, di
     import uuid
 
     from flows.parameters import run_config
-    from newsflow.settings import get_settings
+    from flows.settings import get_settings
     from tasks.parallel import shutdown_pool
     from tasks.pipeline import InlineStages, Pipeline
     from tasks.sources.files import discover_paths

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from flows import progress as progress_hook
 from tasks.document import Document
 
 REPORT_KEY = "ingest-report"
@@ -196,14 +197,10 @@ class RunReport:
         return {stage: round(seconds, 3) for stage, seconds in self.totals.timings.items()}
 
     def expect(self, items: int) -> None:
-        from newsflow import progress
-
         self.progress.expect(items)
-        progress.expect(items)
+        progress_hook.expect(items)
 
     def advance(self, result, logger) -> None:
-        from newsflow import progress
-
         rows = article_rows(result.docs)
         self.articles_total += len(rows)
         self.articles.extend(rows[: MAX_ARTICLE_ROWS - len(self.articles)])
@@ -211,7 +208,7 @@ class RunReport:
         logger.info("%s: %d new, %d unchanged, %d failed", result.label, counts["documents_new"],
                     counts["unchanged"], counts["failures"])
         self.progress.advance(counts["items_seen"], result.label)
-        progress.advance(counts["items_seen"])
+        progress_hook.advance(counts["items_seen"])
 
     def as_dict(self) -> dict:
         return {"run_id": self.run_id, "warehouse": self.warehouse, **self.counts, "timings": self.timings,

@@ -17,13 +17,12 @@ import inspect
 import sys
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
 
-    from newsflow.settings import Settings
+    from flows.settings import Settings
 
 DEPLOYMENT_TAGS = ["newsflow", "ingest"]
 

@@ -19,9 +19,9 @@ from prefect.states import Failed
 from pydantic import Field
 
 from flows.artifacts import EveryItemFailed, RunReport, failure_reason, nothing_ingested
-from flows.parameters import check_warehouse, read_urls, run_config
+from flows.parameters import check_warehouse, open_warehouse, read_urls, run_config
 from flows.runners import on_dask
-from newsflow.settings import BATCH_SIZE_RANGE, LANGUAGE_PATTERN, NEAR_DUP_RANGE, Algorithm, Settings, load_settings
+from flows.settings import BATCH_SIZE_RANGE, LANGUAGE_PATTERN, NEAR_DUP_RANGE, Algorithm, Settings, load_settings
 from tasks.parallel import shutdown_pool
 from tasks.pipeline import Pipeline, RunTotals
 from tasks.sources.files import discover_paths
@@ -29,7 +29,6 @@ from tasks.sources.url_safety import redact_url
 from tasks.sources.web import article_urls as unique_article_urls
 from tasks.stages import PrefectStages, signal_behind
 from tasks.summarize.length import SENTENCES_RANGE, WORDS_RANGE
-from warehouse.store import Warehouse
 
 
 def crash_in_prefect(abandoned: list[tuple[str, str]], logger) -> None:
@@ -143,7 +142,7 @@ def ingest(
                             near_dup_threshold=near_dup_threshold, batch_size=batch_size, language=language,
                             on_dask=on_dask())
         listed_urls = read_urls(url_file)
-        store = Warehouse.from_settings(settings, Path(warehouse) if warehouse else None)
+        store = open_warehouse(settings, Path(warehouse) if warehouse else None)
         report.warehouse = store.name
         pipeline = Pipeline(store, config, PrefectStages(on_dask=on_dask()), run_id)
         report.totals = pipeline.totals

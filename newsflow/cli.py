@@ -11,8 +11,10 @@ import os
 import re
 import sys
 from datetime import date
+from typing import get_args
 
 from flows.artifacts import EveryItemFailed, failures_by_reason, nothing_ingested
+from flows.runners import TaskRunnerKind
 from tasks.summarize.registry import ALGORITHMS
 
 
@@ -92,6 +94,11 @@ def _positive_int(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from flows.settings import Settings
+
+    def default(name: str):  # the help says the setting's own default, not a copy of it
+        return Settings.model_fields[name].default
+
     parser = argparse.ArgumentParser(prog="newsflow", description="News ingestion and summarization into DuckDB")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -108,19 +115,20 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--url-file", help="file with one article URL per line")
     ingest.add_argument("--warehouse", help="DuckDB file (default: warehouse/newsflow.duckdb or NEWSFLOW_WAREHOUSE)")
     length = ingest.add_mutually_exclusive_group()
-    length.add_argument("--sentences", type=int, help="summary length in sentences (default: NEWSFLOW_SUMMARY_SENTENCES, 3)")
+    length.add_argument("--sentences", type=int, help=f"summary length in sentences (default: NEWSFLOW_SUMMARY_SENTENCES, {default('summary_sentences')})")
     length.add_argument("--ratio", type=float, help="summary length as a fraction of the document")
     length.add_argument("--words", type=int, help="summary length as a word budget")
     ingest.add_argument("--algorithm", choices=ALGORITHMS,
-                        help="summarizer (default: NEWSFLOW_SUMMARY_ALGORITHM, newsflow)")
+                        help=f"summarizer (default: NEWSFLOW_SUMMARY_ALGORITHM, {default('summary_algorithm')})")
     ingest.add_argument("--near-dup-threshold", type=float,
-                        help="word-shingle Jaccard for near-duplicates (default: NEWSFLOW_NEAR_DUP_THRESHOLD, 0.8)")
+                        help="word-shingle Jaccard for near-duplicates (default: NEWSFLOW_NEAR_DUP_THRESHOLD, "
+                             f"{default('near_dup_threshold')})")
     ingest.add_argument("--batch-size", type=int, default=None,
-                        help="files or URLs per batch (default: NEWSFLOW_BATCH_SIZE, 1000)")
+                        help=f"files or URLs per batch (default: NEWSFLOW_BATCH_SIZE, {default('batch_size')})")
     ingest.add_argument("--language", help="ISO 639-1 code all documents are in, e.g. de "
                         "(default: NEWSFLOW_LANGUAGE, else detected per document)")
     ingest.add_argument("--json", action="store_true", help="print the run report as JSON")
-    ingest.add_argument("--task-runner", choices=["thread", "dask"], default=None,
+    ingest.add_argument("--task-runner", choices=get_args(TaskRunnerKind), default=None,
                         help="thread (default: CPU stages on a local process pool) or dask (prefect-dask)")
     ingest.add_argument("--dask-address", help="existing Dask scheduler, e.g. tcp://10.0.0.5:8786 "
                         "(default: a LocalCluster)")
@@ -195,8 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from flows.ingest import ingest
     from flows.parameters import check_run
+    from flows import progress
     from flows.runners import make_task_runner
-    from newsflow import progress
+    from newsflow.progress import ProgressReporter
 
     settings = _settings()
     if settings is None:
@@ -216,7 +225,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     _temporary_server_in_its_own_session()
     _exit_cleanly_on_sigterm()
     try:
-        with progress.reporting(progress.ProgressReporter() if args.progress else None):
+        with progress.reporting(ProgressReporter() if args.progress else None):
             report = ingest.with_options(task_runner=runner)(**parameters)
     except EveryItemFailed as failed:  # the flow run is Failed for Prefect; here it is exit 4 with its report
         report = failed.report
@@ -244,7 +253,7 @@ def _settings():
     from pydantic import ValidationError
     from pydantic_settings import SettingsError
 
-    from newsflow.settings import get_settings, settings_error, unknown_variables
+    from flows.settings import get_settings, settings_error, unknown_variables
 
     for name, nearest in unknown_variables():
         hint = f"; did you mean {nearest}?" if nearest else ""
@@ -257,7 +266,7 @@ def _settings():
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    from newsflow.settings import describe
+    from flows.settings import describe
 
     settings = _settings()
     if settings is None:
@@ -280,7 +289,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     from warehouse.export import export_parquet
     from warehouse.store import WarehouseLocked
 
-    store = _store(args)
+    settings = _settings()
+    if settings is None:
+        return 2
+    store = _store(args, settings)
     if _no_warehouse(store, "export"):
         return 2
     out = Path(args.out) if args.out else (store.path.parent / "export" if store.lake is None else Path("export"))
@@ -319,11 +331,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _store(args: argparse.Namespace):
-    from newsflow.settings import get_settings
-    from warehouse.store import Warehouse
+def _store(args: argparse.Namespace, settings):
+    from flows.parameters import open_warehouse
 
-    return Warehouse.from_settings(get_settings(), args.warehouse)
+    return open_warehouse(settings, args.warehouse)
 
 
 def _no_warehouse(store, command: str) -> bool:
@@ -347,9 +358,10 @@ def _warehouse_file(settings, warehouse: str | None) -> None:
     """Raise NotAWarehouse (a ValueError naming the file) if the DuckDB file to write is something else."""
     from pathlib import Path
 
-    from warehouse.store import Warehouse, check_database_file
+    from flows.parameters import open_warehouse
+    from warehouse.store import check_database_file
 
-    store = Warehouse.from_settings(settings, Path(warehouse).expanduser() if warehouse else None)
+    store = open_warehouse(settings, Path(warehouse).expanduser() if warehouse else None)
     if store.lake is None:
         check_database_file(store.path)
 
@@ -453,8 +465,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"newsflow search: --language {exc}", file=sys.stderr)
         return 2
+    settings = _settings()
+    if settings is None:
+        return 2
     try:
-        store = _store(args)
+        store = _store(args, settings)
         if _no_warehouse(store, "search"):
             return 2
         state = store.search_index_state()
@@ -489,8 +504,11 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
     from warehouse.store import WarehouseLocked
 
+    settings = _settings()
+    if settings is None:
+        return 2
     try:
-        store = _store(args)
+        store = _store(args, settings)
         if _no_warehouse(store, "reindex"):
             return 2
         refresh = store.refresh_search_index(force=True)
@@ -656,7 +674,7 @@ def cmd_stories(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     try:
-        store = _store(args)
+        store = _store(args, settings)
         if _no_warehouse(store, "stories"):
             return 2
         doc, named = (args.doc or "").strip(), []  # a doc_id pasted from csv output keeps its \r
@@ -726,7 +744,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     limits = settings.sql
-    store = _store(args)
+    store = _store(args, settings)
     if _no_warehouse(store, "sql"):
         return 2
     try:

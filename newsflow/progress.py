@@ -4,9 +4,9 @@ On a terminal: a live bar (documents done of total, rate, ETA). Anywhere else (c
 CI, `| tee`): one plain line every `interval_s` seconds and a final line, because a
 redrawn bar turns into thousands of carriage-return fragments in a log file.
 
-The flow reports through the module-level hook (`start`, `expect`, `advance`), which does
-nothing unless the CLI installed a reporter with `reporting(...)`: the flow stays free of
-terminal concerns and runs the same under `newsflow serve` or the Prefect UI.
+The flow reports through its hook (`flows.progress`), which does nothing unless the CLI installed
+one of these reporters there: the flow stays free of terminal concerns and runs the same under
+`newsflow serve` or the Prefect UI.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TextIO
 
 
@@ -143,37 +141,3 @@ class ProgressReporter:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-# -- the hook the flow calls --------------------------------------------------------
-_current: ProgressReporter | None = None
-
-
-@contextmanager
-def reporting(reporter: ProgressReporter | None) -> Iterator[ProgressReporter | None]:
-    """Route the flow's progress calls to `reporter` (None: nowhere) for the duration."""
-    global _current
-    previous, _current = _current, reporter
-    try:
-        yield reporter
-    finally:
-        _current = previous
-        if reporter is not None:
-            reporter.close()
-
-
-def start(total: int) -> None:
-    """The flow knows how many documents (files) it will work through."""
-    if _current is not None:
-        _current.set_total(total)
-
-
-def expect(more: int) -> None:
-    if _current is not None:
-        _current.expect(more)
-
-
-def advance(n: int) -> None:
-    """`n` more items are finished (stored, skipped as unchanged, or failed)."""
-    if _current is not None:
-        _current.advance(n)

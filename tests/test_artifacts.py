@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from flows.artifacts import MAX_FAILURE_ROWS, SUMMARY_CHARS, article_rows, report_markdown
-from flows.deploy import schedule_for, scheduled_parameters
 from flows.parameters import check_warehouse, run_config
-from newsflow.settings import get_settings
-from newsflow.settings import get_settings
+from flows.settings import get_settings
 from tasks.document import Document, Summary
 
 

@@ -346,7 +346,7 @@ def test_a_run_language_must_be_a_language(tmp_path, seeds_dir):
 
 def test_near_dup_threshold_setting_reaches_the_run_config(monkeypatch):
     from flows.parameters import run_config
-    from newsflow.settings import get_settings
+    from flows.settings import get_settings
 
     monkeypatch.setenv("NEWSFLOW_NEAR_DUP_THRESHOLD", "0.6")
     settings = get_settings()

@@ -136,7 +136,7 @@ def ingest_files(paths, warehouse, **parameters):
     from dataclasses import replace
 
     from flows.parameters import run_config
-    from newsflow.settings import Settings
+    from flows.settings import Settings
     from tasks.pipeline import InlineStages, Pipeline
 
     import uuid

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from newsflow.cli import main
-from newsflow.settings import get_settings
+from flows.parameters import open_warehouse
+from flows.settings import get_settings
 from tasks.document import Failure
 from test_search import CORPUS, doc
 from warehouse.lake import LakeConfig, adapt_ddl
@@ -49,9 +50,9 @@ def test_reading_a_lake_no_run_has_created_yet_says_so(tmp_path, monkeypatch, ca
 def test_settings_select_ducklake(tmp_path, monkeypatch):
     for key, value in lake_env(tmp_path).items():
         monkeypatch.setenv(key, value)
-    store = Warehouse.from_settings(get_settings())
+    store = open_warehouse(get_settings())
     assert store.lake is not None and store.lake.data_path == tmp_path / "data"
-    assert Warehouse.from_settings(get_settings(), tmp_path / "x.duckdb").lake is None  # explicit file wins
+    assert open_warehouse(get_settings(), tmp_path / "x.duckdb").lake is None  # explicit file wins
 
 
 def test_same_schema_views_search_and_sql_on_ducklake(tmp_path, monkeypatch, capsys):

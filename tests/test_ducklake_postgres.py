@@ -257,7 +257,8 @@ def test_data_files_on_s3_compatible_storage_through_httpfs(catalog, tmp_path, m
     import boto3
 
     from newsflow.cli import main
-    from newsflow.settings import get_settings
+    from flows.parameters import open_warehouse
+    from flows.settings import get_settings
 
     port = pg_server.free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -273,7 +274,7 @@ def test_data_files_on_s3_compatible_storage_through_httpfs(catalog, tmp_path, m
                "NEWSFLOW_LAKE__S3__URL_STYLE": "path", "NEWSFLOW_LAKE__S3__USE_SSL": "false"}
         for key, value in env.items():
             monkeypatch.setenv(key, value)
-        store = Warehouse.from_settings(get_settings())
+        store = open_warehouse(get_settings())
         assert store.lake.data_path == "s3://news/lake"  # a URL, not a Path that would collapse "//"
         store.migrate()
         store.write_batch("r1", [doc(s, t, x) for s, (t, x) in CORPUS.items()], [], {}, summary_length="sentences=1")

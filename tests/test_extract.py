@@ -281,7 +281,7 @@ def test_html_page_is_stored_with_its_table_list_and_metadata_sources(tmp_path, 
     import uuid
 
     from flows.parameters import run_config
-    from newsflow.settings import get_settings
+    from flows.settings import get_settings
     from tasks.pipeline import InlineStages, Pipeline
     from tasks.sources.files import discover_paths
     from warehouse.store import Warehouse

@@ -176,7 +176,7 @@ def test_every_algorithm_summarises_every_language(algorithm, language, text):
 # -- end to end ------------------------------------------------------------------------------
 def _ingest(paths: list[Path], warehouse: Path, language: str | None = None):
     from flows.parameters import run_config
-    from newsflow.settings import get_settings
+    from flows.settings import get_settings
     from tasks.pipeline import InlineStages, Pipeline
     from tasks.sources.files import discover_paths
     from warehouse.store import Warehouse

@@ -2,7 +2,7 @@
 
 import io
 
-from newsflow import progress
+from flows import progress
 from newsflow.progress import ProgressReporter, format_progress
 
 
@@ -73,12 +73,12 @@ def test_tty_draws_a_bar_that_ends_complete():
 
 
 def test_the_flow_hook_is_silent_without_a_reporter_and_routes_with_one():
-    progress.start(10)
+    progress.expect(10)
     progress.advance(3)  # no reporter installed: nothing happens, nothing fails
     stream, clock = io.StringIO(), FakeClock()
     reporter = ProgressReporter(stream=stream, interval_s=0, clock=clock)
     with progress.reporting(reporter):
-        progress.start(10)
+        progress.expect(10)
         clock.now += 1
         progress.advance(4)
         progress.expect(10)  # URLs found in feeds

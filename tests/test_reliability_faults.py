@@ -12,13 +12,12 @@ import itertools
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.http_server import Reply, http_server  # noqa: F401  (fixture)
-from tests.test_reliability_crash import REPO, _open_read_only, child_env, ingest_cmd, run_ingest, report_of
+from tests.test_reliability_crash import _open_read_only, child_env, ingest_cmd, run_ingest, report_of
 from warehouse.store import Warehouse
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]

@@ -30,7 +30,7 @@ from tasks.sources.files import SUPPORTED_SUFFIXES, ReadError, decode_bytes, dis
 from tasks.batch import attach_summaries, clean_docs, summaries_for
 from tasks.summarize.length import SummaryLength
 from tasks.summarize.algorithms import summarize
-from tests.test_reliability_crash import NEWSFLOW, REPO, _open_read_only, child_env, ingest_cmd, report_of
+from tests.test_reliability_crash import REPO, _open_read_only, child_env, ingest_cmd, report_of
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 

@@ -70,6 +70,15 @@ def test_serve_refuses_a_bad_setting_in_one_line_and_warns_on_a_misspelt_one(tmp
     assert _one_line(proc.stderr).startswith("newsflow: bad setting: NEWSFLOW_SUMMARY_SENTENCES:")
 
 
+@pytest.mark.parametrize("command", [["search", "harbour"], ["reindex"], ["export"], ["stories"], ["sql", "SELECT 1"]])
+def test_every_reading_command_says_a_bad_setting_in_one_line(tmp_path, command):
+    """search, reindex and export built their settings past the check every other command makes:
+    a bad NEWSFLOW_* value was a pydantic traceback (exit 1)."""
+    proc = _newsflow(tmp_path, *command, NEWSFLOW_BATCH_SIZE="0")
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert _one_line(proc.stderr).startswith("newsflow: bad setting: NEWSFLOW_BATCH_SIZE"), proc.stderr[-3000:]
+
+
 # -- settings: one default summary length ---------------------------------------------------------
 @pytest.mark.parametrize("command", [["config"], ["serve"], ["ingest", "{seeds}", "--warehouse", "{tmp}/w.duckdb"]])
 @pytest.mark.parametrize(("env", "named"), [
@@ -91,7 +100,7 @@ def test_two_default_summary_lengths_are_one_bad_setting_for_every_command(tmp_p
 
 def test_one_default_summary_length_is_fine_and_a_run_parameter_wins_over_it(monkeypatch):
     from flows.parameters import run_config
-    from newsflow.settings import get_settings
+    from flows.settings import get_settings
 
     monkeypatch.setenv("NEWSFLOW_SUMMARY_WORDS", "60")
     settings = get_settings()  # summary_sentences keeps its default 3: not a second length

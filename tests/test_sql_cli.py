@@ -158,7 +158,7 @@ def test_sql_table_columns_line_up_on_a_terminal_with_wide_characters(wh, capsys
 def test_reading_commands_do_not_load_the_pipeline():
     """`newsflow sql`, `search`, `config` answer without importing the summarizers or the clustering
     (sumy, NLTK and SciPy cost every command about a second before the names moved out)."""
-    probe = ("import sys, newsflow.cli, newsflow.settings; newsflow.settings.get_settings(); "
+    probe = ("import sys, newsflow.cli, flows.settings; flows.settings.get_settings(); "
              "print(sorted(m for m in ('sumy', 'nltk', 'scipy', 'tasks.pipeline') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

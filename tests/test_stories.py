@@ -6,10 +6,9 @@ from pathlib import Path
 from tasks.dedup.duplicates import EmptyIndex, deduplicate
 from tasks.document import Document, sha256_hex
 from tasks.batch import clean_docs, read_paths
-from dataclasses import replace
 
 from flows.parameters import story_config
-from newsflow.settings import Settings
+from flows.settings import Settings
 from tasks.dedup.stories import EmptyStoryIndex, assign_stories, pair_similarity
 from tasks.dedup.story_index import WarehouseStoryIndex
 from warehouse.store import Warehouse

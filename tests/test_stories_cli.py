@@ -333,7 +333,7 @@ def test_a_url_is_found_as_typed_though_stored_with_its_token_redacted(tmp_path,
     from dataclasses import replace
 
     from flows.parameters import run_config
-    from newsflow.settings import Settings
+    from flows.settings import Settings
     from tasks.pipeline import InlineStages, Pipeline
     from warehouse.store import Warehouse
 
@@ -365,7 +365,7 @@ def test_a_url_is_found_as_typed_though_ingest_normalised_it(tmp_path, newsflow,
     from dataclasses import replace
 
     from flows.parameters import run_config
-    from newsflow.settings import Settings
+    from flows.settings import Settings
     from tasks.pipeline import InlineStages, Pipeline
     from tasks.sources.web import article_urls
     from warehouse.store import Warehouse

@@ -14,7 +14,7 @@ from warehouse.writer_lock import WriterLockTimeout, lock_path, writer_lock
 HOLD = """
 import sys, time
 from warehouse.writer_lock import writer_lock
-with writer_lock(sys.argv[1]):
+with writer_lock(sys.argv[1], wait_s=3600):
     print("held", flush=True)
     time.sleep(float(sys.argv[2]))
 """

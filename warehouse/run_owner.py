@@ -16,7 +16,8 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+
+import psutil
 
 # Start times are derived from the boot time, which the kernel may report a second apart on
 # different reads; a recycled pid cannot come back this soon (the pid space has to wrap first).
@@ -34,52 +35,12 @@ def hostname() -> str:
     return socket.gethostname()
 
 
-@lru_cache(maxsize=1)
-def _boot_time() -> float | None:
-    try:
-        with open("/proc/stat", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("btime "):
-                    return float(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
 def process_started_at(pid: int) -> datetime | None | bool:
     """Start time of a live process; False if there is no such process (or only its zombie);
-    None if it is alive but its start time cannot be read on this platform."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            stat = fh.read()
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return _started_at_portable(pid)
-    # "pid (comm) state ppid ... starttime" - comm may contain spaces and parentheses
-    fields = stat[stat.rfind(")") + 2:].split()
-    if fields[0] in ("Z", "X"):  # zombie / dead: the process is over, only not reaped
-        return False
-    boot = _boot_time()
-    if boot is None:
-        return None
-    return datetime.fromtimestamp(boot + int(fields[19]) / os.sysconf("SC_CLK_TCK"))
-
-
-def _started_at_portable(pid: int) -> datetime | None | bool:
-    try:
-        import psutil
-    except ImportError:  # pragma: no cover - psutil comes with distributed (prefect-dask)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return None
-        return None
+    None if it is alive but its start time cannot be read (another user's process, say)."""
     try:
         proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
+        if proc.status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):  # over, only not reaped
             return False
         return datetime.fromtimestamp(proc.create_time())
     except psutil.NoSuchProcess:

@@ -26,24 +26,20 @@ import duckdb
 import duckdb_ext
 import pyarrow as pa
 
-from warehouse.probe import insert_new, insert_of_new_docs, probe, probe_table
-from warehouse.writer_lock import writer_lock
-
+from warehouse import DEFAULT_LOCK_TIMEOUT_S, DEFAULT_MEMORY_LIMIT, RUN_COUNTS, search
 from warehouse import lake as lakes
 from warehouse import run_owner
+from warehouse.probe import insert_new, insert_of_new_docs, probe, probe_table
+from warehouse.stories import write_story_rows
+from warehouse.writer_lock import writer_lock
 
 _REPLACES_VIEW = re.compile(r"^\s*CREATE\s+OR\s+REPLACE\s+VIEW", re.IGNORECASE | re.MULTILINE)  # a statement, not a comment
-# functions that hand raw SQL or a connection to a lake catalog's own database server
 # functions that run SQL text on the catalog's server with the lake's credentials, and those that run SQL
 # text this check cannot read (`query('FROM postgres_' || 'query(...)')` ran it)
 _PASS_THROUGH = re.compile(r"\b(?:(?:postgres|sqlite|mysql)_(?:query|execute|scan\w*|attach)|query|query_table|"
                            r"json_execute_serialized_sql)\s*\(", re.IGNORECASE)
-# the runs table's count columns (the run report's counts are named after them)
-_RUN_COUNTS = ("items_seen", "documents_new", "unchanged", "duplicates", "summaries", "failures")
-from warehouse import search
-from warehouse.stories import write_story_rows
 
-if TYPE_CHECKING:  # the records are handed in; the warehouse never imports the pipeline
+if TYPE_CHECKING:  # the pipeline's records are handed in; only type checkers read this import
     from tasks.document import Document, Failure
 
 
@@ -162,12 +158,6 @@ def _retry_write_conflicts(method):
     return wrapper
 
 
-# DuckDB's own default is 80 % of RAM, and its joins, aggregates and buffer cache use what they are
-# allowed: a 100k-document run peaked at 2.6 GiB. A batch's lookups and write join one batch against
-# the tables (the heaviest, the story postings scan, reads only terms in at most 1,000 documents, and
-# its memory is handed back right after: `release_memory`); beyond this DuckDB spills to disk, but not every operator can: at 256 MB a 100k run's story lookup failed with
-# an out-of-memory error. The full-text index build has its own cap (warehouse/search.py).
-DEFAULT_MEMORY_LIMIT = "512MB"
 # A run took the file back within milliseconds of each commit, and a reader waiting for it polled every
 # 2 s: `newsflow sql` during a scheduled run waited out the whole run (21-58 s measured). A reader kept
 # waiting now says so (touches `<warehouse>.reader-waiting`); a run that sees a fresh one leaves the file
@@ -180,7 +170,7 @@ LOCK_POLL_S = 0.15
 
 
 class Warehouse:
-    def __init__(self, path: str | Path, *, lock_timeout_s: float = 120.0, lake: lakes.LakeConfig | None = None,
+    def __init__(self, path: str | Path, *, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S, lake: lakes.LakeConfig | None = None,
                  memory_limit: str = DEFAULT_MEMORY_LIMIT):
         self.path = Path(path)
         self.lock_timeout_s = lock_timeout_s
@@ -192,15 +182,6 @@ class Warehouse:
     def name(self) -> str:
         """The warehouse as a run names it (its report, log and runs row): a lake catalog's password redacted."""
         return lakes.redact_catalog(str(self.path))
-
-    @classmethod
-    def from_settings(cls, settings, path: str | Path | None = None) -> Warehouse:
-        """The configured storage; an explicit `path` always means that DuckDB file."""
-        if path is None and settings.storage == "ducklake":
-            cfg = settings.lake.config()
-            return cls(cfg.attach_target(), lock_timeout_s=settings.lock_timeout_s, lake=cfg)
-        return cls(path or settings.warehouse, lock_timeout_s=settings.lock_timeout_s,
-                   memory_limit=settings.duckdb_memory_limit)
 
     # -- connections -------------------------------------------------------
     @contextmanager
@@ -548,9 +529,9 @@ class Warehouse:
     def finish_run(self, run_id: str, *, status: str, counts: dict, timings: dict, error: str | None = None) -> None:
         with self.transaction() as con:
             con.execute(
-                "UPDATE runs SET finished_at = ?, status = ?, " + ", ".join(f"{c} = ?" for c in _RUN_COUNTS)
+                "UPDATE runs SET finished_at = ?, status = ?, " + ", ".join(f"{c} = ?" for c in RUN_COUNTS)
                 + ", timings = ?, error = ? WHERE run_id = ?",
-                [datetime.now(), status, *(counts.get(c, 0) for c in _RUN_COUNTS), json.dumps(timings, ensure_ascii=False), error, run_id],
+                [datetime.now(), status, *(counts.get(c, 0) for c in RUN_COUNTS), json.dumps(timings, ensure_ascii=False), error, run_id],
             )
 
     # -- the batch write ---------------------------------------------------------
@@ -652,9 +633,9 @@ class Warehouse:
             if stories is not None:
                 write_story_rows(con, run_id, stories, new_ids)
             if counts:
-                con.execute("UPDATE runs SET " + ", ".join(f"{c} = coalesce({c}, 0) + ?" for c in _RUN_COUNTS)
+                con.execute("UPDATE runs SET " + ", ".join(f"{c} = coalesce({c}, 0) + ?" for c in RUN_COUNTS)
                             + " WHERE run_id = ? AND status = 'running'",
-                            [counts.get(c, 0) for c in _RUN_COUNTS] + [run_id])
+                            [counts.get(c, 0) for c in RUN_COUNTS] + [run_id])
             if before_commit is not None:
                 before_commit()
 

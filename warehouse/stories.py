@@ -215,7 +215,7 @@ def _opening(doc: str) -> str:
     return f"CASE WHEN {doc}.title IS NULL THEN left(trim(regexp_replace({doc}.text, '\\s+', ' ', 'g')), 90) END"
 
 
-def list_stories(warehouse, limit: int = 20, min_articles: int = 2, terms: int = 8) -> tuple[list[str], list[tuple]]:
+def list_stories(warehouse, limit: int, min_articles: int, terms: int = 8) -> tuple[list[str], list[tuple]]:
     """Stories, biggest and latest first: size, outlets, date span (publication, else ingest; `dated`
     says which) and the terms that tie their articles together."""
     sql = f"""

@@ -42,7 +42,7 @@ def _holder(fd: int) -> str:
 
 
 @contextmanager
-def writer_lock(warehouse: str | Path, *, wait_s: float = 3600.0) -> Iterator[None]:
+def writer_lock(warehouse: str | Path, *, wait_s: float) -> Iterator[None]:
     """Hold the warehouse's writer lock; queue (poll with backoff) while another run holds it."""
     path = lock_path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,7 +98,7 @@ def _pg_holder(con) -> str:
 
 
 @contextmanager
-def pg_writer_lock(conninfo: str, *, wait_s: float = 3600.0) -> Iterator[None]:
+def pg_writer_lock(conninfo: str, *, wait_s: float) -> Iterator[None]:
     """Hold the lake's writer lock in its PostgreSQL catalog database; queue up to `wait_s`."""
     import socket
 

@@ -45,6 +45,7 @@ import numpy as np
 from tasks.text.clean import fingerprint_text
 from tasks.text.tokens import segmented
 from tasks.document import Document, sha256_hex
+from tasks.dedup import MINHASH_PERMUTATIONS, NEAR_DUP_THRESHOLD, SHINGLE_WORDS
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -84,11 +85,11 @@ def band_rows_and_index(band_id: int) -> tuple[int, int] | None:
 
 @dataclass(frozen=True)
 class DedupConfig:
-    threshold: float = 0.8  # true Jaccard needed to call two texts near-duplicates
-    num_perm: int = 112
+    threshold: float = NEAR_DUP_THRESHOLD
+    num_perm: int = MINHASH_PERMUTATIONS
     # chance that a pair at exactly `threshold` becomes a candidate: the banding follows the threshold
     candidate_recall: float = 0.99
-    shingle_words: int = 5
+    shingle_words: int = SHINGLE_WORDS
     # containment (truncated re-publication): share of the shorter text's shingles found in the longer
     containment_threshold: float = 0.9
     # below this many shingles a text is too short for containment to mean re-publication
@@ -258,14 +259,6 @@ def full_bands(band_ids: list[int], num_perm: int) -> list[tuple[int, int, int]]
         if decoded is not None and (decoded[1] + 1) * decoded[0] <= num_perm:
             out.append((band_id, *decoded))
     return out
-
-
-def minhash_signature(shingles: np.ndarray, num_perm: int) -> np.ndarray:
-    return minhash_signatures([np.unique(shingles)], num_perm)[0]
-
-
-def band_keys(signature: np.ndarray, bands: int, rows: int) -> list[tuple[int, int]]:
-    return [(b, int(k)) for b, k in enumerate(band_key_matrix(signature[None, :], bands, rows)[0])]
 
 
 def set_similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -445,6 +438,6 @@ def _mark(doc: Document, original: str, method: str, similarity: float) -> None:
 
 __all__ = [
     "DedupConfig", "DedupIndex", "EmptyIndex", "DedupOutcome", "deduplicate", "text_hash", "canonical_order",
-    "word_shingles", "shingle_hashes", "doc_shingles", "doc_text_hash", "minhash_signatures", "band_key_matrix", "minhash_signature", "band_keys",
+    "word_shingles", "shingle_hashes", "doc_shingles", "doc_text_hash", "minhash_signatures", "band_key_matrix",
     "jaccard", "set_similarity", "LEAD_BAND_BASE", "banding_for", "band_rows_and_index", "full_bands",
 ]

@@ -64,7 +64,7 @@ from tasks.dedup.terms import (
 @dataclass(frozen=True)
 class StoryConfig:
     """The story stage's knobs. Threshold, window, prior weight and centroid size are settings
-    (newsflow/settings.py StorySettings, NEWSFLOW_STORY__*), whose defaults are the tuned ones."""
+    (flows/settings.py StorySettings, NEWSFLOW_STORY__*), whose defaults are the tuned ones."""
 
     threshold: float  # centroid cosine at or above which an article joins a story
     max_gap_days: int  # the longest span of publication dates one story may cover; scores fade over it

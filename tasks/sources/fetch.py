@@ -78,7 +78,7 @@ import httpx
 from pydantic import BaseModel, BeforeValidator, Field, field_validator
 from pydantic_settings import NoDecode
 
-from tasks.sources.url_safety import DEFAULT_SECRET_PARAMS, UnsafeURL, check_ips, check_url_syntax, redact_text
+from tasks.sources.url_safety import DEFAULT_MAX_URL_LENGTH, DEFAULT_SECRET_PARAMS, UnsafeURL, check_ips, check_url_syntax, redact_text
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class FetchSettings(BaseModel):
     max_redirects: int = 5
     max_body_bytes: int = 10 * 1024 * 1024
     min_body_bytes: int = 10
-    max_url_length: int = 2083
+    max_url_length: int = DEFAULT_MAX_URL_LENGTH
     retries: int = 2
     backoff_base_s: float = 0.5
     backoff_max_s: float = 10.0

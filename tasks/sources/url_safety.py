@@ -1,11 +1,11 @@
 """SSRF guard: which URLs and addresses the fetcher may talk to.
 
-Two layers (see `tasks/fetch.py` for where each runs):
+Two layers (see `tasks/sources/fetch.py` for where each runs):
 
 * `check_url_syntax` — scheme (http/https only), length, host present, no
   credentials, and, when the host is an IP literal, the address check. Run before
   every request, including every redirect hop.
-* `resolve_checked` / the guarded network backend in `tasks/fetch.py` — resolve the
+* `resolve_checked` / the guarded network backend in `tasks/sources/fetch.py` — resolve the
   host name once, reject it if ANY resolved address is not public (fail closed,
   also on DNS errors), and connect to exactly the validated IP. Because the same
   resolution is used for the check and the connect there is no window for DNS

@@ -1,6 +1,6 @@
 """Web source: turn fetch results into Documents, Failures and fetch-log rows.
 
-The fetcher (`tasks/fetch.py`) knows HTTP; this module knows what a result
+The fetcher (`tasks/sources/fetch.py`) knows HTTP; this module knows what a result
 means for the pipeline: a new page version is a Document (the same
 clean → dedup → summarize → store path as files), a 304 or an identical body
 is "unchanged", and anything else is a Failure with the fetcher's reason.

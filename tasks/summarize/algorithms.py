@@ -2,7 +2,7 @@
 
 `summarize(text, title=..., algorithm=..., sentences=/ratio=/words=)` returns a
 `Summary` whose sentences are (position in the document, text) in document order.
-Positions index `tasks.sentences.split_sentences(text)`.
+Positions index `tasks.text.sentences.split_sentences(text)`.
 
 Algorithms
 ----------
@@ -45,7 +45,7 @@ from sumy.utils import get_stop_words
 
 from tasks.document import Summary
 from tasks.summarize.length import SummaryLength
-from tasks.summarize.registry import ALGORITHMS, SUMY_METHOD_NAMES
+from tasks.summarize.registry import ALGORITHMS, DEFAULT_ALGORITHM, SUMY_METHOD_NAMES
 from tasks.text import tokens
 from tasks.text.sentences import SumyTokenizer, ends_sentence, is_table_or_list_line, split_paragraphs
 from tasks.text.tokens import layout_words
@@ -106,10 +106,6 @@ class Rules:
 @lru_cache(maxsize=None)
 def rules(language: str | None) -> Rules:
     return Rules(language)
-
-
-def _stem(word: str) -> str:
-    return rules("en").stem(word)
 
 
 # ---------------------------------------------------------------------------
@@ -555,7 +551,7 @@ def summarize(
     text: str,
     *,
     title: str | None = None,
-    algorithm: str = "newsflow",
+    algorithm: str = DEFAULT_ALGORITHM,
     sentences: int | None = None,
     ratio: float | None = None,
     words: int | None = None,

@@ -4,5 +4,5 @@ and SciPy (about a second), so that reading settings or parsing a command costs 
 
 # sumy's methods, by the names users pick them with (`algorithms.SUMY_METHODS` maps them to classes)
 SUMY_METHOD_NAMES: tuple[str, ...] = ("lexrank", "textrank", "lsa", "luhn", "kl", "sumbasic")
-# "newsflow" (the tuned scorer) is the default
-ALGORITHMS: tuple[str, ...] = ("newsflow", "lead", *SUMY_METHOD_NAMES)
+DEFAULT_ALGORITHM = "newsflow"  # the tuned scorer
+ALGORITHMS: tuple[str, ...] = (DEFAULT_ALGORITHM, "lead", *SUMY_METHOD_NAMES)

@@ -511,13 +511,6 @@ _EMAIL_OR_URL = re.compile(r"^(?:https?:|www\.)|\S+@\S+\.\w+")
 _FIELD_SPLIT = re.compile(rf"\s*(?:[;|,/]|\s&\s|\s(?:{CONJUNCTION})\s)\s*", re.I)
 
 
-def _person_name(text: str) -> str | None:
-    """A person's name out of a byline element's text ("By Jane Doe | Reporter, 2 May 2024"),
-    or None when it does not look like one (2-4 capitalised words)."""
-    names = _person_names(text)
-    return names[0] if names else None
-
-
 def _one_name(s: str) -> str | None:
     s = _NAME_CUT.sub("", s).strip(" .:-–—")
     words = s.split()

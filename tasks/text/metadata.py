@@ -2,7 +2,7 @@
 
 Pure functions; month names come from CLDR (babel). Everything here is a *guess* used when the
 source (JSON record fields, HTML extractor) did not provide the value; callers pass
-known metadata to `tasks.clean.clean_document`, which always wins.
+known metadata to `tasks.text.clean.clean_document`, which always wins.
 
 Date conventions returned by `parse_date` (stored as `Document.date_convention`):
 

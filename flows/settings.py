@@ -23,10 +23,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from tasks.stage_names import FAULT_POINTS
 from tasks.sources.fetch import FetchSettings, TextList
-from tasks.summarize.registry import ALGORITHMS
+from tasks.summarize.registry import ALGORITHMS, DEFAULT_ALGORITHM
 from tasks.summarize.length import DEFAULT_SENTENCES, SENTENCES_RANGE, WORDS_RANGE, both_set
 from tasks.text.language import run_language
+from flows.runners import TaskRunnerKind
+from tasks.dedup import MINHASH_PERMUTATIONS, NEAR_DUP_THRESHOLD, SHINGLE_WORDS
 from warehouse.search import RefreshPolicy
+from warehouse import DEFAULT_LOCK_TIMEOUT_S, DEFAULT_MEMORY_LIMIT
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "newsflow.duckdb"
@@ -78,9 +81,9 @@ class SearchSettings(BaseModel):
     cannot add some): ~42 s at 100k documents, time a schedule every few minutes cannot spend
     each run. Small warehouses rebuild after every change; `newsflow reindex` rebuilds now."""
 
-    rebuild_below_documents: int = Field(20_000, ge=0)
-    rebuild_new_fraction: float = Field(0.05, ge=0)  # un-indexed documents per indexed one
-    rebuild_max_age_minutes: float = Field(60.0, ge=0)  # longest wait for new documents
+    rebuild_below_documents: int = Field(RefreshPolicy.always_below, ge=0)
+    rebuild_new_fraction: float = Field(RefreshPolicy.new_fraction, ge=0)  # un-indexed documents per indexed one
+    rebuild_max_age_minutes: float = Field(RefreshPolicy.max_age / timedelta(minutes=1), ge=0)  # longest wait for new documents
 
     def policy(self) -> RefreshPolicy:
         return RefreshPolicy(always_below=self.rebuild_below_documents, new_fraction=self.rebuild_new_fraction,
@@ -122,7 +125,7 @@ class StorySettings(BaseModel):
 
 
 class FaultSettings(BaseModel):
-    """A documented test seam (tests/integration/test_crash.py, bench/reliability.py): the run
+    """A documented test seam (tests/test_reliability_crash.py, bench/reliability.py): the run
     dies when batch `batch` reaches stage boundary `at`; see tasks/pipeline.FaultPoint."""
 
     at: FaultPoint | None = None
@@ -139,20 +142,20 @@ class Settings(BaseSettings):
     storage: Literal["duckdb", "ducklake"] = "duckdb"
     lake: LakeSettings = LakeSettings()
     # the run's defaults; a flow parameter or CLI flag given for a run wins
-    summary_algorithm: Algorithm = "newsflow"
+    summary_algorithm: Algorithm = DEFAULT_ALGORITHM
     summary_sentences: int = Field(DEFAULT_SENTENCES, ge=SENTENCES_RANGE[0], le=SENTENCES_RANGE[1])
     # either of these, when set, is the default length instead of summary_sentences
     summary_ratio: float | None = Field(None, gt=0, le=1)
     summary_words: int | None = Field(None, ge=WORDS_RANGE[0], le=WORDS_RANGE[1])
-    near_dup_threshold: float = Field(0.8, ge=NEAR_DUP_RANGE[0], le=NEAR_DUP_RANGE[1])
+    near_dup_threshold: float = Field(NEAR_DUP_THRESHOLD, ge=NEAR_DUP_RANGE[0], le=NEAR_DUP_RANGE[1])
     # ISO 639-1 code every document is taken to be in (a desk that ingests one language); empty:
     # detected per document from page markup and text (tasks/text/language.py)
     language: str | None = Field(None, pattern=LANGUAGE_PATTERN)
     max_file_bytes: int = Field(20 * 1024 * 1024, gt=0)
     # a symlink found in an input folder or glob may lead outside it (off: a failure row instead)
     follow_symlinks_outside: bool = False
-    minhash_permutations: int = Field(112, ge=16)
-    shingle_words: int = Field(5, ge=1)
+    minhash_permutations: int = Field(MINHASH_PERMUTATIONS, ge=16)
+    shingle_words: int = Field(SHINGLE_WORDS, ge=1)
     # files per batch; fewer, larger batches mean fewer lookups and commits: 1000 ran 25%
     # faster than 200 on the throughput corpus
     batch_size: int = Field(1000, ge=BATCH_SIZE_RANGE[0], le=BATCH_SIZE_RANGE[1])
@@ -161,12 +164,12 @@ class Settings(BaseSettings):
     # processes for the CPU stages (clean, summarize); 0 = every core this process may use
     workers: int = Field(0, ge=0)
     # how long opening the DuckDB file retries another process's lock
-    lock_timeout_s: float = Field(120.0, gt=0)
+    lock_timeout_s: float = Field(DEFAULT_LOCK_TIMEOUT_S, gt=0)
     # DuckDB's memory cap for the warehouse connection (it spills to a temp folder beyond it)
-    duckdb_memory_limit: str = "512MB"
+    duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
     # how long a run queues for another run's writer lock before it gives up
     writer_wait_s: float = Field(3600.0, gt=0)
-    task_runner: Literal["thread", "dask"] = "thread"
+    task_runner: TaskRunnerKind = "thread"
     dask_address: str | None = None
     inbox: Path = REPO_ROOT / "inbox"
     # `newsflow serve`: scheduled runs read the inbox plus these feeds; a cron expression wins over the interval
