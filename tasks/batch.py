@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from tasks.text.clean import HTML, PLAIN, clean_document, repeated_lines
+from tasks.text.clean import HTML, PLAIN, clean_document, repair_mojibake, repeated_lines
 from tasks.dedup.duplicates import doc_shingles, doc_text_hash
 from tasks.document import Document, Failure, Summary
 from tasks.parallel import map_chunks
@@ -112,7 +112,7 @@ def clean_docs(docs: list[Document], today: date | None = None, repeated: frozen
         # tasks/text/extract._pick_author) gives way to a "By Jane Doe" line
         weak = ":" in (doc.meta.get("author_source") or "")
         if doc.meta.get("author") and not (weak and cleaned.author):
-            doc.author, doc.author_source = doc.meta["author"], doc.meta.get("author_source") or "record"
+            doc.author, doc.author_source = repair_mojibake(doc.meta["author"]), doc.meta.get("author_source") or "record"
         else:
             doc.author, doc.author_source = cleaned.author, ("byline" if cleaned.author else None)
         guess = detect(cleaned.text, markup=doc.meta.get("language"), override=derive.language if derive else None)

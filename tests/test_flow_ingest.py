@@ -172,3 +172,27 @@ def test_a_records_url_is_stored_as_a_fetched_one_with_the_secrets_the_settings_
     assert report["documents_new"] == 1
     _, rows = Warehouse(tmp_path / "w.duckdb").query("SELECT url FROM documents")
     assert rows == [("https://example.org/c?mysecret=REDACTED&id=8",)]
+
+
+def test_a_page_published_with_mojibake_is_stored_as_its_writer_meant_it(tmp_path, warehouse_path):
+    """A CMS that read its UTF-8 as latin-1 or windows-1252 publishes "weâ€™ll" (7 of the 200
+    extraction dev pages): the stored text, headline and search said "weâll", the C1 bytes
+    dropped. Text that merely has accented letters before a curly quote stays as written."""
+    meant_title, meant = "Café staff say we’ll reopen — Español menu", "we’ll reopen the café’s terrace"
+    broken = (f"<html><head><title>{meant_title}</title></head><body><article><h1>{meant_title}</h1>"
+              f"<p>The owners said {meant} on Monday, after a long winter of repairs to the old building.</p>"
+              "<p>Staff were told their jobs were safe, and the kitchen will serve the same menu as before.</p>"
+              "</article></body></html>")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "latin1.html").write_text(broken.encode("utf-8").decode("latin-1"), encoding="utf-8")
+    (folder / "cp1252.txt").write_text(f"{meant_title}\n\nThe owners said {meant} on Monday, after a long winter "
+                                       "of repairs.\n".encode("utf-8").decode("cp1252"), encoding="utf-8")
+    (folder / "french.txt").write_text("Le café’s nouveau menu\n\nÀ Paris, le café’s terrasse rouvre: déjà "
+                                       "l’été, naïve idée, Ça va? Où êtes-vous?\n", encoding="utf-8")
+    run_ingest(paths=[str(folder)], warehouse=str(warehouse_path))
+    _, rows = Warehouse(warehouse_path).query("SELECT source, title, text FROM documents ORDER BY source")
+    by_name = {source.rsplit("/", 1)[-1]: (title, text) for source, title, text in rows}
+    assert by_name["latin1.html"][0] == meant_title and meant in by_name["latin1.html"][1]
+    assert meant in by_name["cp1252.txt"][1]
+    assert "À Paris, le café’s terrasse rouvre: déjà l’été, naïve idée, Ça va? Où êtes-vous?" in by_name["french.txt"][1]

@@ -194,15 +194,34 @@ _JOINABLE = r"(?:[^\W\d_]|[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F])"
 _ZWJ_STRAY_RE = re.compile(rf"(?<!{_JOINABLE})[\u200c\u200d]|[\u200c\u200d](?!{_JOINABLE})")
 
 
+# UTF-8 that was read as windows-1252 or latin-1 on its way here ("weâ€™ll", "EspaÃ±ol"; a page's
+# own bytes, broken before we got them): a UTF-8 lead byte's letter (Â-ô), then a continuation
+# byte's character. Only text with such a pair goes to ftfy, whose own check costs ~30 ms a page.
+_MOJIBAKE_PAIR = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+                            "\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030"
+                            "\u2039\u203a\u20ac\u2122]")
+
+
+def repair_mojibake(text: str) -> str:
+    """Text whose UTF-8 was decoded as a legacy code page, decoded as meant ("we’ll", "Español");
+    any other text as it is (ftfy's encoding fix, which leaves text it cannot explain alone)."""
+    if not _MOJIBAKE_PAIR.search(text):
+        return text
+    import ftfy
+
+    return ftfy.fix_encoding(text)
+
+
 def normalize_text(raw: str) -> str:
     """Meaning-preserving normalisation: drop BOM / zero-width / control characters, turn
     CRLF, CR and Unicode line separators into "\\n", NBSP and other spaces into " ",
     NFC-compose, unfold presentation-only compatibility forms (ligatures, fullwidth,
     math-alphanumerics), collapse runs of spaces, strip spaces at line ends and collapse
-    3+ newlines to a single blank line. Curly quotes, dashes, "…", "½", "²" stay."""
+    3+ newlines to a single blank line. Curly quotes, dashes, "…", "½", "²" stay. Mojibake is repaired first."""
     if not isinstance(raw, str) or not raw:
         return ""
-    s = raw.replace("\r\n", "\n").replace("\r", "\n")
+    # before control characters go: latin-1 mojibake keeps its bytes as C1 controls ("we\u00e2\x80\x99ll")
+    s = repair_mojibake(raw).replace("\r\n", "\n").replace("\r", "\n")
     table = _translate_table()
     if s.isascii():
         if _ASCII_CTRL_RE.search(s):
@@ -676,7 +695,7 @@ def clean_document(
     `rules` overrides that set (used to measure one rule's effect). Never raises on str input."""
     on = rules if rules is not None else RULES.get(kind, RULES[PLAIN])
     text = normalize_text(raw)
-    title = " ".join(title.split()) if isinstance(title, str) and title.strip() else None
+    title = " ".join(repair_mojibake(title).split()) if isinstance(title, str) and title.strip() else None
     outlet = " ".join(outlet.split()) if isinstance(outlet, str) and outlet.strip() else None
     published = published.strip() if isinstance(published, str) and published.strip() else None
     today = today or date.today()

@@ -40,6 +40,7 @@ from datetime import date, datetime
 import trafilatura
 from lxml import etree
 
+from tasks.text.clean import repair_mojibake
 from tasks.text.metadata import BYLINE_WORD, CONJUNCTION
 from tasks.text.sentences import TABLE_CELLS
 
@@ -873,6 +874,8 @@ def extract_html(html: str | bytes, url: str | None = None) -> Extracted:
     """Main text and metadata of an HTML page (see module docstring for the method)."""
     if not html or not html.strip():
         return Extracted(text="")
+    if isinstance(html, str):  # before parsing: the parser keeps latin-1 mojibake's C1 bytes nowhere
+        html = repair_mojibake(html)
     try:
         tree = trafilatura.load_html(html)
     except Exception:
