@@ -547,6 +547,9 @@ def _newsflow_rank(doc: _Prepared, cands: list[int]) -> list[int]:
 # ---------------------------------------------------------------------------
 
 
+MIN_FILL_WORDS = 6  # the shortest sentence that may fill a word budget's rest
+
+
 def summarize(
     text: str,
     *,
@@ -593,12 +596,16 @@ def summarize(
         if kind == "sentences":
             chosen = ranked[: int(amount)]
         else:
-            chosen, used = [], 0
+            chosen, used, overflowed = [], 0, False
             for i in ranked:
                 n = len(doc.sentences[i].split()) if doc.rules.english else len(doc.rules.tokenizer.to_words(doc.sentences[i]))
-                if used + n <= amount or not chosen:
+                # once a better sentence did not fit, the words left go to sentences, not to the
+                # lowest-ranked fragments that happen to fit ("Not at all!", "Plaque displayed 1932.")
+                if (used + n <= amount and (not overflowed or n >= MIN_FILL_WORDS)) or not chosen:
                     chosen.append(i)
                     used += n
+                else:
+                    overflowed = True
                 if used >= amount:
                     break
     chosen.sort()
