@@ -114,11 +114,31 @@ def test_a_closing_quote_pysbd_cut_off_goes_back_to_the_quotation_it_closes():
             "secured their first win on Saturday by grinding out an 18-10 win over Italy.")
     assert split_sentences(text) == [
         "Coach said the squad was improving.",
-        '"They have worked through the weekend and the reports are a bit more positive. "So we are getting a '
-        'couple back and that adds to the depth of the squad."',
+        '"They have worked through the weekend and the reports are a bit more positive.',
+        '"So we are getting a couple back and that adds to the depth of the squad."',
         "Scotland secured their first win on Saturday by grinding out an 18-10 win over Italy.",
     ]
-    assert not any(s.startswith('"') and not s.startswith('"They') for s in split_sentences(text))
+    assert not any(s.startswith('" ') for s in split_sentences(text))
+
+
+def test_a_quotation_reopened_at_each_paragraph_does_not_glue_the_rest_of_the_text():
+    """News copy reopens a quotation at each of its paragraphs and closes it once, at the end
+    ('... contacted me. "If they want to ...'). Counting quote marks two by two, that one mark put
+    every later sentence of the paragraph inside a quotation, and pysbd glued them: a BBC "sentence"
+    of four, and with --sentences 5 a summary that was the whole article. BBC dev summaries, scored
+    as stored: ROUGE-2 0.7292 -> 0.7389."""
+    text = ('Rinaldi told reporters: "I have to say that nobody from any London club has contacted me. "If they '
+            'want to, that is fine. I can tell them what the situation is." Adriano has scored 14 goals in 20 '
+            'games this season. And the coach had claimed he was in Milan on the day of the meeting. He said he was '
+            '"just practising my Portuguese". The club said nothing more.')
+    assert split_sentences(text) == [
+        'Rinaldi told reporters: "I have to say that nobody from any London club has contacted me.',
+        '"If they want to, that is fine. I can tell them what the situation is."',  # a quotation: one unit
+        "Adriano has scored 14 goals in 20 games this season.",
+        "And the coach had claimed he was in Milan on the day of the meeting.",
+        'He said he was "just practising my Portuguese".',
+        "The club said nothing more.",
+    ]
 
 
 @pytest.mark.parametrize("text, language, want", [

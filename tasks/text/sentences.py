@@ -192,6 +192,9 @@ def _pysbd(text: str) -> list[str]:
 # A boundary pysbd always takes: a full word of 3+ lowercase letters (not an abbreviation such
 # as "capt." or "dept."), the mark, a space, and a capitalised word, outside quotes and brackets.
 _CONFIDENT = re.compile(r"(?<=[a-z]{3}[.!?])\s+(?=[A-Z][a-z])")
+# ... and where a quotation's next paragraph opens ('... same direction. "That's happened ...'):
+# the boundary holds even though a quotation is open before it
+_REOPENED = re.compile(r"(?<=[a-z]{2}[.!?])\s+(?=\"[A-Z][a-z])")
 _WORD_BEFORE = re.compile(r"([A-Za-z]+)[.!?]$")
 _ABBREVIATIONS = frozenset(a.lower() for a in pysbd.lang.english.English.Abbreviation.ABBREVIATIONS)
 # what sends a piece to pysbd: a sentence mark, or a bracket/quote closing before a capital
@@ -199,12 +202,26 @@ _INNER_MARK = re.compile(r"[.!?…]|[)\]\"”'’]\s+[A-Z]")
 # pysbd reads "1. ", "2) " as list items from the whole paragraph: leave such paragraphs to it
 _LIST_ITEM = re.compile(r"(?:^|\s)\(?\d{1,3}[.)]\s")
 _OPENERS, _CLOSERS = "“([{", "”)]}"
+_STRAIGHT_QUOTE = re.compile('"')
 
 
 def _enclosed(text: str) -> bool:
-    """True when the end of `text` is inside a quotation or brackets."""
+    """True when the end of `text` is inside a quotation or brackets. A straight quote before a word
+    opens a quotation and one after a word closes it; one that opens while a quotation is open starts
+    the next paragraph of the same quotation ('... contacted me. "If they want to ...'), as a
+    quotation running over several paragraphs reopens at each: counting marks two by two, that one
+    mark put every later sentence of the paragraph "inside a quotation", and pysbd glued them all."""
     depth = sum(text.count(c) for c in _OPENERS) - sum(text.count(c) for c in _CLOSERS)
-    return depth > 0 or text.count('"') % 2 == 1
+    if depth > 0:
+        return True
+    quoted = False
+    for m in _STRAIGHT_QUOTE.finditer(text):
+        before, after = text[m.start() - 1: m.start()], text[m.end(): m.end() + 1]
+        if after[:1].strip() and not before.strip():  # before a word, after a space or the start
+            quoted = True
+        elif before.strip():  # after a word or mark: a closing quote
+            quoted = False
+    return quoted
 
 
 def _segment(text: str) -> list[str]:
@@ -216,21 +233,28 @@ def _segment(text: str) -> list[str]:
     about half of summarizing)."""
     if _LIST_ITEM.search(text):
         return _pysbd(text)
-    return _cut_at_confident_boundaries(text, _CONFIDENT.finditer(text), _WORD_BEFORE, _ABBREVIATIONS, _enclosed,
-                                        _pysbd, closers="\"'”’)]")
+    boundaries = sorted([*_CONFIDENT.finditer(text), *_REOPENED.finditer(text)], key=lambda m: m.start())
+    return _cut_at_confident_boundaries(text, boundaries, _WORD_BEFORE, _ABBREVIATIONS, _enclosed,
+                                        _pysbd, closers="\"'”’)]", reopens='"')
 
 
 def _cut_at_confident_boundaries(text: str, boundaries: Iterable[re.Match], word_end: re.Pattern,
                                  abbreviations: frozenset[str], enclosed: Callable[[str], bool],
-                                 pysbd_split: Callable[[str], list[str]], closers: str) -> list[str]:
-    """Cut `text` at the `boundaries` that follow no abbreviation and close no quote, then send
-    only the pieces that still hold a mark (abbreviations, numbers, quotes) through pysbd."""
+                                 pysbd_split: Callable[[str], list[str]], closers: str, reopens: str = "") -> list[str]:
+    """Cut `text` at the `boundaries` that follow no abbreviation and close no quote (unless the next
+    piece opens with a mark of `reopens`: a quotation's next paragraph), then send only the pieces
+    that still hold a mark (abbreviations, numbers, quotes) through pysbd."""
     pieces: list[str] = []
     start = 0
     for m in boundaries:
         left = text[start : m.start()]
         word = word_end.search(left)
-        if word and word.group(1).lower() in abbreviations or enclosed(left):
+        reopened = text[m.end(): m.end() + 1] in reopens
+        # a lower-case word before a reopened quotation ends a sentence even if it spells an
+        # abbreviation: "me." is Maine's in pysbd's list
+        if word and word.group(1).lower() in abbreviations and not (reopened and word.group(1).islower()):
+            continue
+        if enclosed(left) and not reopened:
             continue
         pieces.append(left)
         start = m.end()
