@@ -356,4 +356,10 @@ def describe(settings: Settings, environ: dict[str, str] | None = None, env_file
             rows.append({"setting": path + name, "variable": variable, "value": _redacted(shown), "source": source})
 
     walk(settings, ENV_PREFIX, "")
+    # one summary length is in force: a ratio or word budget set makes the sentence count unused
+    instead = next((f"{ENV_PREFIX}{name.upper()}" for name in ("summary_ratio", "summary_words")
+                    if getattr(settings, name) is not None), None)
+    for row in rows:
+        if instead and row["setting"] == "summary_sentences":
+            row["source"] += f" (not used: {instead} is set)"
     return rows

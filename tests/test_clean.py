@@ -645,13 +645,19 @@ def test_html_kind_still_removes_page_furniture():
 @pytest.mark.parametrize("notice", ["<Copyright ⓒ 한국일보. All rights reserved. 무단 전재 및 재배포 금지>",
                                     "<저작권자 © 연합뉴스, 무단 전재-재배포, AI 학습 및 활용 금지>",
                                     "ALSO READ: Brace for very bad weather in Joburg this weekend",
-                                    "READ NEXT - Cape Town heads into a weekend of shifting skies"])
+                                    "READ NEXT - Cape Town heads into a weekend of shifting skies",
+                                    # photo credits and skip links: the multilingual publishers' bodies
+                                    # never hold them; the extractor's text kept them
+                                    "Photo: AFP", "Image: Fouzia Van Der Fort", "Hauptinhalt",
+                                    "Zum Inhalt springen"])
 def test_html_kind_removes_closing_notices_and_labelled_teasers(notice):
     # a Korean outlet's copyright line in angle brackets was kept as "code"; an English labelled teaser
     # stayed where "Lesen Sie auch: ..." went
     c = clean_document("\n".join([LONG, notice, LONG.replace("Monday", "Friday")]), kind=HTML, today=TODAY)
     assert notice not in c.text and [line for line, _ in c.removed_lines] == [notice]
-    assert clean_document("\n".join([LONG, "<div>", "x = {a: 1}"]), kind=HTML, today=TODAY).removed_lines == []
+    # code and one-word cells stay, a credit-shaped YAML key among them
+    assert clean_document("\n".join([LONG, "<div>", "x = {a: 1}", "image: mailhog/mailhog", "PUBLISHED"]), kind=HTML,
+                          today=TODAY).removed_lines == []
 
 
 @pytest.mark.unit

@@ -291,6 +291,16 @@ def test_config_says_where_each_value_came_from_and_warns_on_unknown_names(tmp_p
     assert "NEWSFLOW_HOME" not in proc.stderr
 
 
+def test_config_says_which_summary_length_is_in_force(tmp_path):
+    """A ratio set made the sentence count unused, and `config` still showed "3, default" as if in force."""
+    proc = subprocess.run([str(NEWSFLOW), "config", "--json"], env=_env(tmp_path, NEWSFLOW_SUMMARY_RATIO="0.2"),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["setting"]: r for r in json.loads(proc.stdout)}
+    assert rows["summary_sentences"]["source"] == "default (not used: NEWSFLOW_SUMMARY_RATIO is set)"
+    assert rows["summary_ratio"]["value"] == 0.2 and rows["summary_ratio"]["source"] == "environment"
+
+
 @pytest.mark.parametrize("typed", ["127.0.0.1, .corp 10.1.0.0/16", '["127.0.0.1", ".corp", "10.1.0.0/16"]'])
 def test_list_settings_take_what_people_type(tmp_path, typed):
     env = _env(tmp_path, NEWSFLOW_FETCH__ALLOW_HOSTS=typed, NEWSFLOW_FEEDS="http://127.0.0.1:1/a.rss")

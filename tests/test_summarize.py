@@ -101,6 +101,12 @@ def test_non_content_sentences_are_dropped_even_when_asking_for_everything():
         "LONDON (Reuters) -",
         "Photo: Getty Images",
         "Click here to subscribe.",
+        # a summaries audit found these as summary sentences of dev pages
+        "Read the full Hyundai Ioniq 5 N review",
+        "Check out our full Fitbit Charge 6 review",
+        "See Technical SEO.",
+        "Related content: Check out the most anticipated books of the year.",
+        "visit RiskWire.com!",
     ],
 )
 def test_non_content_detector(line):
@@ -113,6 +119,8 @@ def test_non_content_detector(line):
         "The firm said it would read the report before making a decision.",
         "Watch makers in Switzerland reported record exports last year.",
         '"We are delighted," said the chairman.',
+        "The council said it would see the plan through to the end.",
+        "See you in court, he told the minister who had sued the paper.",
     ],
 )
 def test_content_is_kept(line):

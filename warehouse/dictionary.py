@@ -1,8 +1,8 @@
-"""The README data dictionary, generated from the schema's own COMMENT ON descriptions.
+"""The data dictionary (docs/schema.md), generated from the schema's own COMMENT ON descriptions.
 
     python -m warehouse.dictionary                 # print it
     python -m warehouse.dictionary --write docs/schema.md
-    python -m warehouse.dictionary --check docs/schema.md   # exit 1 if README or comments drifted
+    python -m warehouse.dictionary --check docs/schema.md   # exit 1 if the page or the comments drifted
 
 The schema is built from the migrations in a throwaway DuckDB file, so the dictionary describes
 what `migrate()` creates, not whatever a local warehouse happens to hold.
@@ -79,7 +79,7 @@ def schema_objects() -> list[dict]:
 def replace_section(text: str, section: str) -> str:
     marker = START.split(" (", 1)[0]  # the hand-written placeholder may carry no explanation
     if marker not in text or END not in text:
-        raise ValueError(f"README has no {marker} ... {END} markers")
+        raise ValueError(f"the page has no {marker} ... {END} markers")
     before, rest = text.split(marker, 1)
     _, after = rest.split(END, 1)
     return before + section + after
@@ -88,8 +88,8 @@ def replace_section(text: str, section: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m warehouse.dictionary", description=__doc__.splitlines()[0])
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--check", metavar="README", help="fail if README's dictionary differs from the comments")
-    group.add_argument("--write", metavar="README", help="rewrite the dictionary section of README")
+    group.add_argument("--check", metavar="PAGE", help="fail if the page's dictionary (docs/schema.md) differs from the comments")
+    group.add_argument("--write", metavar="PAGE", help="rewrite the dictionary section of the page (docs/schema.md)")
     args = parser.parse_args(argv)
     objects = schema_objects()
     section = render(objects)

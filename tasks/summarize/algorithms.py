@@ -124,6 +124,12 @@ _NON_CONTENT = [
     re.compile(r"\b(sign up|subscribe) (to|for) (our|the) .{0,40}(newsletter|alerts|podcast|channel)\b", re.I),
     re.compile(r"^\W*(read more|more:|related:|advertisement|sponsored|click here|share this|watch:)\W*", re.I),
     re.compile(r"^\W*watch\b.{0,120}\b(below|here|above)\W*:?\W*$", re.I),
+    # "Read the full Hyundai Ioniq 5 N review", "Check out our full ... review", "See Technical SEO.",
+    # "Related content: ...", "visit RiskWire.com!" (a summaries audit; no BBC dev sentence is one)
+    re.compile(r"^\W*(read|watch|listen to|see|view|check out)\s+(the|our)\s+(full|complete|whole|entire|latest)\b", re.I),
+    re.compile(r"^\W*(see|more on)\s+\S+(\s+\S+){0,3}[.!]?$", re.I),
+    re.compile(r"^\W*related (content|articles?|stories|coverage|reading|posts?|links?)\s*:", re.I),
+    re.compile(r"^\W*(visit|go to|head to|head over to)\s+\S+\.(com|org|net|co\.uk|io)\b.{0,40}$", re.I),
     re.compile(r"\b(follow us on|like us on facebook|copyright ©|all rights reserved)\b", re.I),
     # datelines: "LONDON (Reuters) -", "WASHINGTON, Jan 5 (AP) —", a bare "LONDON -"
     re.compile(r"^[A-Z][A-Z .,'-]{2,40}(\([A-Za-z .]+\))?\s*[-—–]+\s*$"),

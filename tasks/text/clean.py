@@ -102,11 +102,17 @@ HTML = "html"
 # "..., click here.", "Follow X on Instagram", "Watch the video above", "Image credit: ...").
 # In a dump they are teasers and widgets around the story; in the extractor's output they
 # sit where the page's markup put them, inside the article: rule "pattern:editorial" (off for HTML).
-_EDITORIAL_SECTIONS = frozenset({"read_more", "click_here", "follow", "watch_below", "newsletter_blurb", "media_label"})
+_EDITORIAL_SECTIONS = frozenset({"read_more", "click_here", "follow", "watch_below", "newsletter_blurb"})
 # One-word lines ("Monthly", "x") and code ("register: openssl_csr_result") that a pattern
 # matches: in a dump, widget words; in extractor output, table cells, list items and code
 # listings: rule "pattern:fragments" (off for HTML).
 _CODE_LINE_RE = re.compile(r"\w_\w|[{};=<>]|^\s*[\w.-]+:\s+\S+$")
+# ... except a skip link ("Hauptinhalt") and a credit ("Photo: AFP", "Image: © Jane Roe/Getty Images"):
+# furniture in any text, unless the credit is a lower-case key of code ("image: mailhog/mailhog", YAML)
+
+
+def _furniture_in_any_text(section: str, line: str) -> bool:
+    return section == "skip_link" or (section == "media_label" and " " in line and not line[:1].islower())
 ALL_RULES = frozenset({
     "unwrap", "title", "above_title", "cut_lead", "dateline", "byline", "pattern", "pattern:editorial", "pattern:fragments",
     "repeated_across_documents",
@@ -217,11 +223,10 @@ def normalize_text(raw: str) -> str:
     CRLF, CR and Unicode line separators into "\\n", NBSP and other spaces into " ",
     NFC-compose, unfold presentation-only compatibility forms (ligatures, fullwidth,
     math-alphanumerics), collapse runs of spaces, strip spaces at line ends and collapse
-    3+ newlines to a single blank line. Curly quotes, dashes, "…", "½", "²" stay. Mojibake is repaired first."""
+    3+ newlines to a single blank line. Curly quotes, dashes, "…", "½", "²" stay."""
     if not isinstance(raw, str) or not raw:
         return ""
-    # before control characters go: latin-1 mojibake keeps its bytes as C1 controls ("we\u00e2\x80\x99ll")
-    s = repair_mojibake(raw).replace("\r\n", "\n").replace("\r", "\n")
+    s = raw.replace("\r\n", "\n").replace("\r", "\n")
     table = _translate_table()
     if s.isascii():
         if _ASCII_CTRL_RE.search(s):
@@ -694,7 +699,9 @@ def clean_document(
     is (`PLAIN` dump or `HTML` extractor output) and picks the rules of `RULES[kind]`;
     `rules` overrides that set (used to measure one rule's effect). Never raises on str input."""
     on = rules if rules is not None else RULES.get(kind, RULES[PLAIN])
-    text = normalize_text(raw)
+    # before normalising, which drops control characters: latin-1 mojibake keeps its bytes as C1
+    # controls ("we\u00e2\x80\x99ll")
+    text = normalize_text(repair_mojibake(raw) if isinstance(raw, str) else raw)
     title = " ".join(repair_mojibake(title).split()) if isinstance(title, str) and title.strip() else None
     outlet = " ".join(outlet.split()) if isinstance(outlet, str) and outlet.strip() else None
     published = published.strip() if isinstance(published, str) and published.strip() else None
@@ -801,7 +808,8 @@ def clean_document(
             # a notice in angle brackets ("<Copyright ⓒ 한국일보. All rights reserved. 무단 전재 및 재배포
             # 금지>", as Korean outlets close an article) is not code for its brackets
             bare = lines[i][1:-1] if lines[i].startswith("<") and lines[i].endswith(">") else lines[i]
-            if "pattern:fragments" not in on and (" " not in lines[i] or _CODE_LINE_RE.search(bare)):
+            if "pattern:fragments" not in on and not _furniture_in_any_text(pat[i], lines[i]) and (
+                    " " not in lines[i] or _CODE_LINE_RE.search(bare)):
                 continue
             rule[i] = "pattern:" + pat[i]
 
