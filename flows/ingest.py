@@ -117,7 +117,7 @@ def ingest(
         paths: Files, folders (read recursively) or glob patterns to ingest (.txt, .md, .html, .json, .jsonl).
         urls: Article URLs to fetch (http/https).
         feeds: RSS/Atom feed or XML sitemap URLs; the article URLs they list are fetched.
-        url_file: A text file with one article URL per line (# comments allowed).
+        url_file: A text file of article URLs, one (or several, space-separated) per line; # starts a comment.
         warehouse: DuckDB file to write; empty means NEWSFLOW_WAREHOUSE (warehouse/newsflow.duckdb).
         algorithm: Summarizer; empty means NEWSFLOW_SUMMARY_ALGORITHM ("{default_algorithm}", the tuned default).
         summary_sentences: Summary length in sentences, {sentences}; empty means NEWSFLOW_SUMMARY_SENTENCES ({default_sentences}). Give at most one of the three lengths.

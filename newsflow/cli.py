@@ -112,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="article URL to fetch (repeatable)")
     ingest.add_argument("--feed", action="append", default=[], dest="feeds", metavar="URL",
                         help="RSS/Atom feed or sitemap URL whose articles are fetched (repeatable)")
-    ingest.add_argument("--url-file", help="file with one article URL per line")
+    ingest.add_argument("--url-file", help="text file of article URLs, one (or several, space-separated) a line; "
+                        "# starts a comment")
     ingest.add_argument("--warehouse", help="DuckDB file (default: warehouse/newsflow.duckdb or NEWSFLOW_WAREHOUSE)")
     length = ingest.add_mutually_exclusive_group()
     length.add_argument("--sentences", type=int, help=f"summary length in sentences (default: NEWSFLOW_SUMMARY_SENTENCES, {default('summary_sentences')})")
