@@ -19,9 +19,10 @@ from prefect.states import Failed
 from pydantic import Field
 
 from flows.artifacts import EveryItemFailed, RunReport, failure_reason, nothing_ingested
-from flows.parameters import check_warehouse, open_warehouse, read_urls, run_config
+from flows.parameters import check_warehouse, read_urls, run_config
 from flows.runners import on_dask
 from flows.settings import BATCH_SIZE_RANGE, LANGUAGE_PATTERN, NEAR_DUP_RANGE, Algorithm, Settings, load_settings
+from flows.storage import open_warehouse
 from tasks.parallel import shutdown_pool
 from tasks.pipeline import Pipeline, RunTotals
 from tasks.sources.files import discover_paths

@@ -17,16 +17,6 @@ from tasks.parallel import default_workers
 from tasks.pipeline import FaultPoint, RunConfig
 from tasks.summarize.length import SummaryLength, both_set
 from tasks.text.language import run_language
-from warehouse.store import Warehouse
-
-
-def open_warehouse(settings: Settings, path: str | Path | None = None) -> Warehouse:
-    """The configured storage; an explicit `path` always means that DuckDB file."""
-    if path is None and settings.storage == "ducklake":
-        cfg = settings.lake.config()
-        return Warehouse(cfg.attach_target(), lock_timeout_s=settings.lock_timeout_s, lake=cfg)
-    return Warehouse(path or settings.warehouse, lock_timeout_s=settings.lock_timeout_s,
-                     memory_limit=settings.duckdb_memory_limit)
 
 
 def default_length(settings: Settings) -> SummaryLength:

@@ -333,7 +333,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _store(args: argparse.Namespace, settings):
-    from flows.parameters import open_warehouse
+    from flows.storage import open_warehouse
 
     return open_warehouse(settings, args.warehouse)
 
@@ -359,7 +359,7 @@ def _warehouse_file(settings, warehouse: str | None) -> None:
     """Raise NotAWarehouse (a ValueError naming the file) if the DuckDB file to write is something else."""
     from pathlib import Path
 
-    from flows.parameters import open_warehouse
+    from flows.storage import open_warehouse
     from warehouse.store import check_database_file
 
     store = open_warehouse(settings, Path(warehouse).expanduser() if warehouse else None)

@@ -841,3 +841,20 @@ def test_a_date_line_below_the_first_paragraph_does_not_make_a_sub_heading_the_t
     c = clean_document(raw, today=TODAY)
     assert c.title is None
     assert "He said no." in paragraphs(c) and "What happens next" in paragraphs(c)
+
+
+@pytest.mark.unit
+def test_mojibake_is_repaired_word_by_word_and_before_lines_are_compared():
+    """One broken word made ftfy 'repair' a whole text: Portuguese AMANHÃ became AMANHà. A footer
+    repeated across a batch's documents was no longer found once the text was repaired and the
+    repeated lines were not."""
+    from tasks.text.clean import repair_mojibake
+
+    assert repair_mojibake("A IRMÃ DO PREFEITO: AMANHÃ VAI HAVER. CafÃ© reabre, weâ\x80\x99ll see.") == \
+        "A IRMÃ DO PREFEITO: AMANHÃ VAI HAVER. Café reabre, we’ll see."
+    assert repair_mojibake("Ã la carte, déjà vu, „Spaß“, José’s") == "Ã la carte, déjà vu, „Spaß“, José’s"
+    footer = "Visit CafÃ© SociÃ©tÃ© Weekly for the best stories from our newsroom"
+    texts = [f"Story {n}\n\n{BODY[n % len(BODY)]} Report number {n} of the day.\n\n{footer}" for n in range(3)]
+    rep = repeated_lines(texts)
+    assert all("Société" not in clean_document(t, repeated_lines=rep, today=TODAY).text for t in texts)
+    assert clean_document(BODY[0], outlet="Le CafÃ© Times", today=TODAY).outlet == "Le Café Times"

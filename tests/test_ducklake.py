@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from newsflow.cli import main
-from flows.parameters import open_warehouse
+from flows.storage import open_warehouse
 from flows.settings import get_settings
 from tasks.document import Failure
 from test_search import CORPUS, doc

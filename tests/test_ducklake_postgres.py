@@ -257,7 +257,7 @@ def test_data_files_on_s3_compatible_storage_through_httpfs(catalog, tmp_path, m
     import boto3
 
     from newsflow.cli import main
-    from flows.parameters import open_warehouse
+    from flows.storage import open_warehouse
     from flows.settings import get_settings
 
     port = pg_server.free_port()

@@ -270,7 +270,8 @@ def test_a_feed_link_that_is_not_http_is_a_failure_row_not_dropped_quietly(http_
     feed = f"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Example</title>
       <item><title>A</title><link>{http_server.url('/a')}</link></item>
       <item><title>B</title><link>file:///var/news/b.html</link></item>
-      <item><title>C</title><link>ftp://news.example/c.html</link></item></channel></rss>"""
+      <item><title>C</title><link>ftp://news.example/c.html</link></item>
+      <item><title>D</title><link>mailto:desk@news.example</link></item></channel></rss>"""
     http_server.route("/feed", Reply(200, feed, content_type="application/rss+xml"))
     http_server.route("/a", Reply(200, ARTICLE))
     report = ingest(feeds=[http_server.url("/feed")], warehouse=str(warehouse_path))
@@ -278,3 +279,11 @@ def test_a_feed_link_that_is_not_http_is_a_failure_row_not_dropped_quietly(http_
     _, failures = Warehouse(warehouse_path).query("SELECT source, reason, detail FROM failures")
     assert failures[0][0] == http_server.url("/feed") and failures[0][1] == "links_skipped"
     assert "2 listed link(s) not http(s)" in failures[0][2] and "file:///var/news/b.html" in failures[0][2]
+    # a feed with no other link is one failure, empty_feed, that names them
+    http_server.route("/only", Reply(200, feed.replace(http_server.url('/a'), "file:///var/news/a.html"),
+                                     content_type="application/rss+xml"))
+    with pytest.raises(EveryItemFailed) as failed:
+        ingest(feeds=[http_server.url("/only")], warehouse=str(warehouse_path))
+    assert failed.value.report["failures"] == 1, failed.value.report
+    _, rows = Warehouse(warehouse_path).query("SELECT reason, detail FROM failures WHERE source LIKE '%/only'")
+    assert rows[0][0] == "empty_feed" and "3 listed link(s) not http(s)" in rows[0][1], rows

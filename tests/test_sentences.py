@@ -139,6 +139,11 @@ def test_a_quotation_reopened_at_each_paragraph_does_not_glue_the_rest_of_the_te
         'He said he was "just practising my Portuguese".',
         "The club said nothing more.",
     ]
+    # a quotation opened right after a dash or colon is a quotation too; "vs." ends no sentence
+    assert split_sentences('He replied—"It is over. We lost." Then he left.') == [
+        'He replied—"It is over. We lost."', "Then he left."]
+    assert split_sentences('The film was compared vs. "Avatar" by critics. It lost.') == [
+        'The film was compared vs. "Avatar" by critics.', "It lost."]
 
 
 @pytest.mark.parametrize("text, language, want", [

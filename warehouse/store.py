@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import functools
 import json
-import random
 import re
 import threading
 import time
@@ -28,6 +27,7 @@ import pyarrow as pa
 
 from warehouse import DEFAULT_LOCK_TIMEOUT_S, DEFAULT_MEMORY_LIMIT, RUN_COUNTS, search
 from warehouse import lake as lakes
+from warehouse.backoff import Backoff
 from warehouse import run_owner
 from warehouse.probe import insert_new, insert_of_new_docs, probe, probe_table
 from warehouse.stories import write_story_rows
@@ -144,16 +144,13 @@ def _retry_write_conflicts(method):
 
     @functools.wraps(method)
     def wrapper(self: Warehouse, *args, **kwargs):
-        deadline = time.monotonic() + self.lock_timeout_s
-        delay = 0.05
+        pause = Backoff(self.lock_timeout_s)
         while True:
             try:
                 return method(self, *args, **kwargs)
             except duckdb.Error as exc:
-                if self.lake is None or not lakes.is_write_conflict(exc) or time.monotonic() >= deadline:
+                if self.lake is None or not lakes.is_write_conflict(exc) or not pause.wait():
                     raise
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 2.0)
 
     return wrapper
 
@@ -241,8 +238,7 @@ class Warehouse:
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         check_database_file(self.path)
-        deadline = time.monotonic() + self.lock_timeout_s
-        delay = 0.05
+        pause = Backoff(self.lock_timeout_s, cap=LOCK_POLL_S)
         while True:
             try:
                 con = duckdb.connect(str(self.path), read_only=read_only,
@@ -254,15 +250,14 @@ class Warehouse:
                 message = str(exc)
                 if "lock" not in message.lower():
                     raise
-                if time.monotonic() >= deadline:
+                if pause.expired():
                     raise WarehouseLocked(
                         f"warehouse {self.path} is locked by {_lock_holder(message)} "
                         f"for more than {self.lock_timeout_s:.0f}s; try again when it finishes"
                     ) from exc
                 if read_only:
                     self._say_reader_waits()
-                time.sleep(min(delay, max(0.0, deadline - time.monotonic())) * (0.5 + random.random()))
-                delay = min(delay * 2, LOCK_POLL_S)
+                pause.wait()
         return con
 
     def _reader_waiting(self) -> Path:

@@ -16,11 +16,11 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import random
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from warehouse.backoff import Backoff
 
 
 class WriterLockTimeout(RuntimeError):
@@ -48,8 +48,7 @@ def writer_lock(warehouse: str | Path, *, wait_s: float) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        deadline = time.monotonic() + wait_s
-        delay = 0.05
+        pause = Backoff(wait_s, cap=1.0)
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -57,13 +56,11 @@ def writer_lock(warehouse: str | Path, *, wait_s: float) -> Iterator[None]:
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                     raise
-                if time.monotonic() >= deadline:
+                if not pause.wait():
                     raise WriterLockTimeout(
                         f"warehouse {warehouse} is being written by {_holder(fd)} for more than {wait_s:.0f}s "
                         f"(lock file {path})"
                     ) from exc
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 1.0)
         # the holder's pid, for the message another waiting run gives
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)

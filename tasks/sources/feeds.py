@@ -38,6 +38,7 @@ __all__ = [
     "discover_article_entries_async",
 ]
 
+_NEVER_PAGES = re.compile(r"(?:mailto|javascript|tel|sms|data|about):", re.I)
 MAX_SITEMAP_DEPTH = 2
 MAX_CHILD_SITEMAPS = 50
 
@@ -299,16 +300,20 @@ async def discover_article_entries_async(
             else:
                 failures.append(_as_failure(r, "not_a_feed", f"root element {kind or '(unparseable)'!r}"))
                 continue
-            if skipped:  # said, not dropped quietly: a feed of file: or ftp: links would look like a quiet day
-                failures.append(_as_failure(r, "links_skipped", f"{len(skipped)} listed link(s) not http(s), not "
-                                            f"fetched: {', '.join(repr(h[:80]) for h in skipped[:3])}"
-                                            + (" ..." if len(skipped) > 3 else "")))
+            # links that could be pages, said rather than dropped quietly (mailto:, javascript: ... never are)
+            skipped = [h for h in skipped if not _NEVER_PAGES.match(h)]
+            said = (f"{len(skipped)} listed link(s) not http(s), not fetched: "
+                    f"{', '.join(repr(h[:80]) for h in skipped[:3])}{' ...' if len(skipped) > 3 else ''}")
             if not listed:
                 # an empty feed, or one whose content was stripped (entities left unexpanded,
                 # recovered XML), would otherwise look like a quiet day
                 what = "sitemap" if kind in ("urlset", "sitemapindex") else "feed"
-                failures.append(_as_failure(r, f"empty_{what}", f"<{kind}> lists no http(s) links"))
-            elif kind != "sitemapindex":
+                failures.append(_as_failure(r, f"empty_{what}", f"<{kind}> lists no http(s) links"
+                                            + (f"; {said}" if skipped else "")))
+                continue
+            if skipped:
+                failures.append(_as_failure(r, "links_skipped", said))
+            if kind != "sitemapindex":
                 entries.extend(listed)
     return _dedupe(entries), failures, fetched
 

@@ -202,20 +202,24 @@ _ZWJ_STRAY_RE = re.compile(rf"(?<!{_JOINABLE})[\u200c\u200d]|[\u200c\u200d](?!{_
 
 # UTF-8 that was read as windows-1252 or latin-1 on its way here ("weâ€™ll", "EspaÃ±ol"; a page's
 # own bytes, broken before we got them): a UTF-8 lead byte's letter (Â-ô), then a continuation
-# byte's character. Only text with such a pair goes to ftfy, whose own check costs ~30 ms a page.
+# byte's character. Only the words holding such a pair go to ftfy (its own check costs ~30 ms a page,
+# and on a whole text one broken word made it "repair" correct ones: Portuguese "AMANHÃ VAI").
 _MOJIBAKE_PAIR = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
                             "\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030"
                             "\u2039\u203a\u20ac\u2122]")
 
 
+_MOJIBAKE_WORD = re.compile(r"\S*(?:" + _MOJIBAKE_PAIR.pattern + r")\S*")
+
+
 def repair_mojibake(text: str) -> str:
-    """Text whose UTF-8 was decoded as a legacy code page, decoded as meant ("we’ll", "Español");
-    any other text as it is (ftfy's encoding fix, which leaves text it cannot explain alone)."""
+    """Text whose UTF-8 was decoded as a legacy code page, decoded as meant ("we’ll", "Español"),
+    word by word; any other text as it is (ftfy's encoding fix leaves what it cannot explain alone)."""
     if not _MOJIBAKE_PAIR.search(text):
         return text
     import ftfy
 
-    return ftfy.fix_encoding(text)
+    return _MOJIBAKE_WORD.sub(lambda m: ftfy.fix_encoding(m.group(0)), text)
 
 
 def normalize_text(raw: str) -> str:
@@ -305,7 +309,7 @@ def repeated_lines(texts: Iterable[str], min_documents: int = 3, min_chars: int 
             continue
         seen_docs.add(fp)
         keys = set()
-        for line in normalize_text(t).split("\n"):
+        for line in normalize_text(repair_mojibake(t)).split("\n"):  # the lines clean_document will see
             if len(line) < min_chars:
                 continue
             k = line_key(line)
@@ -703,7 +707,7 @@ def clean_document(
     # controls ("we\u00e2\x80\x99ll")
     text = normalize_text(repair_mojibake(raw) if isinstance(raw, str) else raw)
     title = " ".join(repair_mojibake(title).split()) if isinstance(title, str) and title.strip() else None
-    outlet = " ".join(outlet.split()) if isinstance(outlet, str) and outlet.strip() else None
+    outlet = " ".join(repair_mojibake(outlet).split()) if isinstance(outlet, str) and outlet.strip() else None
     published = published.strip() if isinstance(published, str) and published.strip() else None
     today = today or date.today()
     rep = repeated_lines if isinstance(repeated_lines, (set, frozenset)) else frozenset()

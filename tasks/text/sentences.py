@@ -203,6 +203,9 @@ _INNER_MARK = re.compile(r"[.!?…]|[)\]\"”'’]\s+[A-Z]")
 _LIST_ITEM = re.compile(r"(?:^|\s)\(?\d{1,3}[.)]\s")
 _OPENERS, _CLOSERS = "“([{", "”)]}"
 _STRAIGHT_QUOTE = re.compile('"')
+_OPENS_AFTER = "([{—–-:/"  # a straight quote right after one of these opens a quotation
+# lower-case abbreviations that do not end a sentence before a quotation ('compared vs. "Avatar"')
+_INSIDE_SENTENCE = frozenset({"vs", "cf", "ca", "approx", "incl", "viz", "vol", "pp", "ed", "eds", "tr", "trans"})
 
 
 def _enclosed(text: str) -> bool:
@@ -217,7 +220,7 @@ def _enclosed(text: str) -> bool:
     quoted = False
     for m in _STRAIGHT_QUOTE.finditer(text):
         before, after = text[m.start() - 1: m.start()], text[m.end(): m.end() + 1]
-        if after[:1].strip() and not before.strip():  # before a word, after a space or the start
+        if after.strip() and (not before.strip() or before in _OPENS_AFTER):  # 'said "We', 'replied—"We'
             quoted = True
         elif before.strip():  # after a word or mark: a closing quote
             quoted = False
@@ -252,7 +255,8 @@ def _cut_at_confident_boundaries(text: str, boundaries: Iterable[re.Match], word
         reopened = text[m.end(): m.end() + 1] in reopens
         # a lower-case word before a reopened quotation ends a sentence even if it spells an
         # abbreviation: "me." is Maine's in pysbd's list
-        if word and word.group(1).lower() in abbreviations and not (reopened and word.group(1).islower()):
+        if word and word.group(1).lower() in abbreviations and not (
+                reopened and word.group(1).islower() and word.group(1) not in _INSIDE_SENTENCE):
             continue
         if enclosed(left) and not reopened:
             continue
