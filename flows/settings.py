@@ -361,5 +361,5 @@ def describe(settings: Settings, environ: dict[str, str] | None = None, env_file
                     if getattr(settings, name) is not None), None)
     for row in rows:
         if instead and row["setting"] == "summary_sentences":
-            row["source"] += f" (not used: {instead} is set)"
+            row["note"] = f"not used: {instead} is set"
     return rows

@@ -278,7 +278,7 @@ def cmd_config(args: argparse.Namespace) -> int:
         return 0
     print_rows(["setting", "value", "source", "variable"],
                [(r["setting"], json.dumps(r["value"], default=str) if not isinstance(r["value"], str) else r["value"],
-                 r["source"], r["variable"]) for r in rows], width=80)
+                 r["source"] + (f" ({r['note']})" if r.get("note") else ""), r["variable"]) for r in rows], width=80)
     return 0
 
 

@@ -297,7 +297,11 @@ def test_config_says_which_summary_length_is_in_force(tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     rows = {r["setting"]: r for r in json.loads(proc.stdout)}
-    assert rows["summary_sentences"]["source"] == "default (not used: NEWSFLOW_SUMMARY_RATIO is set)"
+    assert rows["summary_sentences"]["source"] == "default"
+    assert rows["summary_sentences"]["note"] == "not used: NEWSFLOW_SUMMARY_RATIO is set"
+    table = subprocess.run([str(NEWSFLOW), "config"], env=_env(tmp_path, NEWSFLOW_SUMMARY_RATIO="0.2"), cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120).stdout
+    assert "default (not used: NEWSFLOW_SUMMARY_RATIO is set)" in table
     assert rows["summary_ratio"]["value"] == 0.2 and rows["summary_ratio"]["source"] == "environment"
 
 
