@@ -61,9 +61,37 @@ def _temporary_server_in_its_own_session(*, schedules: bool = False) -> None:
             if schedules and kwargs.get("env"):
                 kwargs["env"] = {k: v for k, v in kwargs["env"].items() if k != "PREFECT__SERVER_EPHEMERAL"}
             super().__init__(*args, **kwargs)
+            _stop_with_this_process(self.pid)
 
     prefect_server.subprocess = types.SimpleNamespace(**{**vars(subprocess), "Popen": OwnSessionPopen,
                                                          "own_session": True})
+
+
+# Waits for end of file on its standard input, then stops the process group named in argv[1].
+_REAPER = ("import os, signal, sys\nsys.stdin.buffer.read()\ntry:\n    os.killpg(int(sys.argv[1]), signal.SIGTERM)\n"
+           "except (ProcessLookupError, PermissionError):\n    pass\n")
+
+
+def _stop_with_this_process(server_pid: int) -> None:
+    """A server in a session of its own outlives a SIGKILLed or OOM-killed newsflow (no exit handler
+    runs): it was left running, orphaned. A tiny watcher holds the read end of a pipe only this process
+    can write to; the kernel closes it when this process ends, however it ends, and the watcher then
+    stops the server's session. (A parent-death signal would follow the thread that started the
+    server, which Prefect may end long before the run.) At a normal exit Prefect has stopped the
+    server already and the watcher finds nothing to stop."""
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()  # not inheritable: only this process holds the write end
+    try:
+        subprocess.Popen([sys.executable, "-c", _REAPER, str(server_pid)], stdin=read_end,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    finally:
+        os.close(read_end)
+    _REAPER_PIPES.append(write_end)  # kept open for the life of this process
+
+
+_REAPER_PIPES: list[int] = []
 
 
 def _exit_cleanly_on_sigterm() -> None:

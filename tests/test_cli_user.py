@@ -182,6 +182,19 @@ def test_sigterm_ends_the_run_recorded_and_leaves_no_server_behind(tmp_path):
     assert not _servers_from(tmp_path / "prefect")  # the temporary server stopped with the run
 
 
+def test_a_killed_ingest_leaves_no_server_behind(tmp_path):
+    """SIGKILL (an OOM kill, `kill -9`) runs no exit handler: Prefect's temporary server, in a session of
+    its own, was left running, orphaned, one more each time. The next run completes the work."""
+    import signal
+
+    code, _, _, (status, _, stored) = _ingest_stopped_at_batch_2(tmp_path, signal.SIGKILL, group=False)
+    assert code == -signal.SIGKILL and status == "running" and stored > 0
+    deadline = time.monotonic() + 30
+    while _servers_from(tmp_path / "prefect") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _servers_from(tmp_path / "prefect")
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_serve_without_a_prefect_server_runs_its_schedule_and_ctrl_c_lets_a_run_record_its_end(tmp_path):
