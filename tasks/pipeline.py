@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tasks.batch import FEED_DATE, Derive, attach_summaries, clean_docs_parallel, read_paths, summaries_for
-from tasks.dedup.duplicates import DedupConfig, deduplicate, doc_text_hash
+from tasks.dedup.duplicates import DedupConfig, deduplicate
 from tasks.dedup.stories import StoryConfig, assign_stories
 from tasks.dedup.story_index import WarehouseStoryIndex
 from tasks.dedup.terms import warm_prior
-from tasks.document import Document, Failure
+from tasks.document import Document, Failure, sha256_hex
 from tasks.parallel import release_freed_memory
 from tasks.sources.fetch import FetchSettings, HostMemory
 from tasks.sources.web import fetch_log_after_stages, stored_url
@@ -390,7 +390,9 @@ class Pipeline:
         for doc in docs:
             stored = latest.get(doc.source)
             if stored is not None:
-                if (doc_text_hash(doc), doc.title) == (stored.text_sha256, stored.title):
+                # to the character: the exact-copy fingerprint drops periods, and "$1.13bn" corrected
+                # to "$11.3bn" was the same text, the correction never stored
+                if (sha256_hex(doc.text.encode()), doc.title) == (stored.text_digest, stored.title):
                     continue
                 doc.meta["version"] = stored.version + 1
                 doc.meta["previous_doc_id"] = stored.doc_id

@@ -241,3 +241,24 @@ def test_one_article_under_two_outlets_furniture_is_one_article(tmp_path):
                           "JOIN documents o ON o.doc_id = x.duplicate_of ORDER BY d.source")
     got = {(Path(a).name, Path(b).name, m) for a, b, m in rows}
     assert got == {("b.txt", "a.txt", "exact"), ("c.txt", "a.txt", "contained")}, got
+
+
+def test_a_truncated_copy_with_a_wire_dateline_is_found():
+    """A re-publication that opens with "LONDON (Reuters) - " shifts its lead by a few words, so the
+    lead bands (how truncated copies are proposed) missed about one in seven of them."""
+    originals = [doc(f"orig{i}", article(500 + i)) for i in range(40)]
+    copies = [doc(f"copy{i}", "LONDON (Reuters) - " + " ".join(o.text.split()[:110])) for i, o in enumerate(originals)]
+    deduplicate(originals + copies, EmptyIndex())
+    assert [c.duplicate_of for c in copies] == [o.doc_id for o in originals]
+    assert all(c.duplicate_method == "contained" for c in copies)
+
+
+def test_walled_pages_stored_by_their_headline_are_nobodys_copies():
+    """Two days' "Morning briefing" behind one paywall are stored headline-only with one text: they
+    were exact copies of each other, and could have been found near copies of any page so headlined."""
+    walled = [doc(f"briefing-{day}", "Morning briefing") for day in (3, 4)]
+    for d in walled:
+        d.headline_only = True
+    full = doc("article", "Morning briefing")
+    deduplicate([*walled, full], EmptyIndex())
+    assert [d.duplicate_of for d in walled] == [None, None] and full.duplicate_of is None

@@ -142,6 +142,18 @@ def test_an_edited_article_is_the_current_text_searched_summarized_and_counted_o
                           "LEFT JOIN duplicates x USING (doc_id) ORDER BY d.version")
     assert rows == [(1, True, None), (2, True, None)]
 
+    # a corrected figure is a new version, though the exact-copy fingerprint, which drops periods,
+    # read "1.5 billion" and "15 billion" alike: the correction was counted unchanged and never stored
+    article.write_text(article.read_text(encoding="utf-8").replace("Friday", "Friday, worth 1.5 billion dollars,"),
+                       encoding="utf-8")
+    run_ingest(paths=[str(folder)], warehouse=str(warehouse_path))
+    article.write_text(article.read_text(encoding="utf-8").replace("1.5 billion", "15 billion"), encoding="utf-8")
+    report = run_ingest(paths=[str(folder)], warehouse=str(warehouse_path))
+    assert (report["documents_new"], report["unchanged"]) == (1, 0), report
+    _, latest = store.query("SELECT l.version, d.text LIKE '%worth 15 billion%' FROM latest_articles l "
+                            "JOIN documents d USING (doc_id)")
+    assert latest == [(4, True)]
+
 
 def test_file_batches_close_at_the_file_count_or_the_byte_budget(tmp_path):
     from tasks.pipeline import file_batches

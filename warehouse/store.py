@@ -50,6 +50,7 @@ class StoredVersion(NamedTuple):
     doc_ids: list[str]
     text_sha256: str | None
     title: str | None
+    text_digest: str | None  # SHA-256 of its clean text as stored, to the character (text_sha256 is of its fingerprint)
 
 
 class NewerWarehouse(RuntimeError):
@@ -434,7 +435,7 @@ class Warehouse:
     def latest_versions(self, sources: list[str]) -> dict[str, StoredVersion]:
         """source -> its newest stored version and every stored doc_id of the source."""
         rows = self._lookup("SELECT source, arg_max(doc_id, version), max(version), list(doc_id), "
-                            "arg_max(text_sha256, version), arg_max(title, version) FROM documents "
+                            "arg_max(text_sha256, version), arg_max(title, version), arg_max(sha256(text), version) FROM documents "
                             "WHERE source IN (SELECT source FROM probe) GROUP BY source", source=sources)
         return {row[0]: StoredVersion(*row[1:]) for row in rows}
 
