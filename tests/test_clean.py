@@ -345,9 +345,23 @@ def test_repeated_lines_counts_exact_duplicates_once_and_safeguard():
     # syndicated copies (near-identical) would make the whole body "repeated": safeguard keeps it
     docs = [doc + f"\n\nSyndicated by outlet number {i} of the network." for i in range(4)]
     rep = repeated_lines(docs)
-    assert line_key(BODY[0]) in rep
+    assert line_key(BODY[0]) not in rep  # most of a document: shared content, not furniture
     c = clean_document(docs[0], repeated_lines=rep, today=TODAY)
     assert paragraphs(c)[: len(BODY)] == BODY
+
+
+def test_a_full_report_keeps_the_lead_its_teasers_repeat():
+    """A full report and two teasers of it (its first paragraphs, a link line) in one batch: the lead,
+    in three documents, was removed from the full report as cross-document furniture (the teasers kept
+    it: it is most of their body), and the teasers were then no copies of it. A footer stays furniture."""
+    footer = "Copyright Coast Daily. All rights reserved. Sign up for our newsletter."
+    full = "\n\n".join(["Harbour storm report", *BODY, footer])
+    teasers = ["\n\n".join(["Latest: harbour storm", *BODY[:2], "Read the full story on our website.", footer]),
+               "\n\n".join(["Harbour storm", *BODY[:2], footer])]
+    rep = repeated_lines([full, *teasers])
+    assert line_key(footer) in rep and line_key(BODY[0]) not in rep
+    kept = clean_document(full, repeated_lines=rep, today=TODAY).text
+    assert BODY[0] in kept and BODY[1] in kept and footer not in kept
 
 
 def test_line_key_and_fingerprint():

@@ -287,6 +287,10 @@ def fingerprint_text(text: str) -> str:
     return _KEY_NONWORD_RE.sub(" ", s).strip()
 
 
+_PROSE_WORDS = 12  # a line of this many words that ends a sentence reads as an article paragraph
+_ENDS_SENTENCE_RE = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
+
+
 def repeated_lines(texts: Iterable[str], min_documents: int = 3, min_chars: int = 20) -> frozenset[str]:
     """`line_key`s of lines that occur in at least `min_documents` distinct documents.
 
@@ -301,6 +305,7 @@ def repeated_lines(texts: Iterable[str], min_documents: int = 3, min_chars: int 
     """
     counts: dict[str, int] = {}
     seen_docs: set[str] = set()
+    docs: list[tuple[dict[str, int], int, set[str]]] = []  # (chars per line key, chars, prose keys)
     for t in texts:
         if not isinstance(t, str) or not t:
             continue
@@ -308,16 +313,30 @@ def repeated_lines(texts: Iterable[str], min_documents: int = 3, min_chars: int 
         if fp in seen_docs:
             continue
         seen_docs.add(fp)
-        keys = set()
-        for line in normalize_text(repair_mojibake(t)).split("\n"):  # the lines clean_document will see
+        keys: dict[str, int] = {}
+        prose: set[str] = set()
+        lines = normalize_text(repair_mojibake(t)).split("\n")  # the lines clean_document will see
+        for line in lines:
             if len(line) < min_chars:
                 continue
             k = line_key(line)
             if len(k) >= min_chars:
-                keys.add(k)
+                keys[k] = len(line)
+                if layout_words(line) >= _PROSE_WORDS and _ENDS_SENTENCE_RE.search(line):
+                    prose.add(k)
         for k in keys:
             counts[k] = counts.get(k, 0) + 1
-    return frozenset(k for k, c in counts.items() if c >= max(1, min_documents))
+        docs.append((keys, sum(map(len, lines)), prose))
+    repeated = {k for k, c in counts.items() if c >= max(1, min_documents)}
+    # Article paragraphs that most of some document is made of are shared content, not furniture: a
+    # full report and two teasers of it in one batch lost their lead to this rule in the full report
+    # (whose body the lead is not most of), and the teasers were then no copies of it.
+    shared: set[str] = set()
+    for keys, chars, prose in docs:
+        hits = [k for k in keys if k in repeated]
+        if prose & set(hits) and sum(keys[k] for k in hits) > 0.5 * chars:
+            shared |= prose & set(hits)
+    return frozenset(repeated - shared)
 
 
 # ------------------------------------------------------------------ pattern list
