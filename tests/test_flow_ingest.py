@@ -208,3 +208,29 @@ def test_a_page_published_with_mojibake_is_stored_as_its_writer_meant_it(tmp_pat
     assert by_name["latin1.html"][0] == meant_title and meant in by_name["latin1.html"][1]
     assert meant in by_name["cp1252.txt"][1]
     assert "À Paris, le café’s terrasse rouvre: déjà l’été, naïve idée, Ça va? Où êtes-vous?" in by_name["french.txt"][1]
+
+
+@pytest.mark.parametrize("copy_name", ["a_copy.txt", "z_copy.txt"])
+def test_an_edited_file_with_a_copy_elsewhere_is_its_new_version_in_any_file_order(seeds_dir, tmp_path,
+                                                                                  warehouse_path, copy_name):
+    """Run 2 holds an edited file and another file with the same edited text: when the copy came first
+    in file order, the edit was stored as a near copy of its own first version and latest_articles
+    kept showing the old text (copies audit)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    text = sorted(seeds_dir.glob("*.txt"))[0].read_text(encoding="utf-8")
+    (folder / "p.txt").write_text(text, encoding="utf-8")
+    run_ingest(paths=[str(folder)], warehouse=str(warehouse_path))
+    edited = text.replace("Thursday", "Friday", 1)
+    assert edited != text
+    (folder / "p.txt").write_text(edited, encoding="utf-8")
+    (folder / copy_name).write_text(edited, encoding="utf-8")
+    run_ingest(paths=[str(folder)], warehouse=str(warehouse_path))
+    store = Warehouse(warehouse_path)
+    _, rows = store.query("SELECT regexp_extract(d.source, '[^/]+$'), d.version, d.is_canonical, x.method, "
+                          "regexp_extract(o.source, '[^/]+$') FROM documents d LEFT JOIN duplicates x USING (doc_id) "
+                          "LEFT JOIN documents o ON o.doc_id = x.duplicate_of ORDER BY 1, 2")
+    assert rows == sorted([("p.txt", 1, True, None, None), ("p.txt", 2, True, None, None),
+                           (copy_name, 1, False, "exact", "p.txt")]), rows
+    _, latest = store.query("SELECT regexp_extract(source, '[^/]+$'), version FROM latest_articles")
+    assert latest == [("p.txt", 2)]

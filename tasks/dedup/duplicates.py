@@ -337,7 +337,11 @@ def deduplicate(docs: list[Document], index: DedupIndex, config: DedupConfig = D
 
     batch_exact: dict[str, str] = {}
     remaining: list[Document] = []
-    for i in canonical_order(docs):
+    # a new version of a stored source first: a copy of its text elsewhere in the batch is its copy (in
+    # file order after it, that copy was canonical, turned out a near copy of the source's old text,
+    # and took the new version along with it: an edit stored as a copy of itself)
+    versions_first = sorted(canonical_order(docs), key=lambda i: not docs[i].meta.get("earlier_versions"))
+    for i in versions_first:
         doc = docs[i]
         if doc.headline_only:
             # a walled page's headline alone: no article text to be a copy of or to be copied (two
