@@ -67,9 +67,11 @@ def _temporary_server_in_its_own_session(*, schedules: bool = False) -> None:
                                                          "own_session": True})
 
 
-# Waits for end of file on its standard input, then stops the process group named in argv[1].
-_REAPER = ("import os, signal, sys\nsys.stdin.buffer.read()\ntry:\n    os.killpg(int(sys.argv[1]), signal.SIGTERM)\n"
-           "except (ProcessLookupError, PermissionError):\n    pass\n")
+# Leaves its parent at once (forks and exits: it is no child of newsflow, which `serve` would wait for
+# on Ctrl-C as a flow run), waits for end of file on its standard input, then stops the process group
+# named in argv[1].
+_REAPER = ("import os, signal, sys\nif os.fork():\n    os._exit(0)\nsys.stdin.buffer.read()\ntry:\n"
+           "    os.killpg(int(sys.argv[1]), signal.SIGTERM)\nexcept (ProcessLookupError, PermissionError):\n    pass\n")
 
 
 def _stop_with_this_process(server_pid: int) -> None:
@@ -85,7 +87,7 @@ def _stop_with_this_process(server_pid: int) -> None:
     read_end, write_end = os.pipe()  # not inheritable: only this process holds the write end
     try:
         subprocess.Popen([sys.executable, "-c", _REAPER, str(server_pid)], stdin=read_end,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True).wait()
     finally:
         os.close(read_end)
     _REAPER_PIPES.append(write_end)  # kept open for the life of this process

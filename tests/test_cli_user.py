@@ -235,12 +235,15 @@ def test_serve_without_a_prefect_server_runs_its_schedule_and_ctrl_c_lets_a_run_
             raise
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        (status, error, new, flow_run_id), = con.execute(
-            "SELECT status, error, documents_new, flow_run_id FROM runs").fetchall()
+        # on a loaded machine the next scheduled run may have started (and queued for the writer) too:
+        # every run is ended, and the one that was writing is checked below
+        runs = con.execute("SELECT status, error, documents_new, flow_run_id FROM runs "
+                           "ORDER BY documents_new DESC").fetchall()
     finally:
         con.close()
-    assert (status, error) == ("failed", "interrupted (Ctrl-C / SIGINT)"), log.read_text()[-3000:]
-    assert 100 <= new < 2000
+    assert all((status, error) == ("failed", "interrupted (Ctrl-C / SIGINT)") for status, error, _, _ in runs), runs
+    _, _, new, flow_run_id = runs[0]
+    assert 100 <= new < 2000 and sum(r[2] for r in runs[1:]) < 2000 - new
     prefect_db = sqlite3.connect(tmp_path / "prefect" / "prefect.db")
     try:
         state = prefect_db.execute("SELECT state_type FROM flow_run WHERE id = ?", [flow_run_id]).fetchone()
