@@ -113,6 +113,8 @@ _CODE_LINE_RE = re.compile(r"\w_\w|[{};=<>]|^\s*[\w.-]+:\s+\S+$")
 
 def _furniture_in_any_text(section: str, line: str) -> bool:
     return section == "skip_link" or (section == "media_label" and " " in line and not line[:1].islower())
+
+
 ALL_RULES = frozenset({
     "unwrap", "title", "above_title", "cut_lead", "dateline", "byline", "pattern", "pattern:editorial", "pattern:fragments",
     "repeated_across_documents",
@@ -207,8 +209,6 @@ _ZWJ_STRAY_RE = re.compile(rf"(?<!{_JOINABLE})[\u200c\u200d]|[\u200c\u200d](?!{_
 _MOJIBAKE_PAIR = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
                             "\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030"
                             "\u2039\u203a\u20ac\u2122]")
-
-
 _MOJIBAKE_WORD = re.compile(r"\S*(?:" + _MOJIBAKE_PAIR.pattern + r")\S*")
 
 
@@ -287,10 +287,6 @@ def fingerprint_text(text: str) -> str:
     return _KEY_NONWORD_RE.sub(" ", s).strip()
 
 
-_PROSE_WORDS = 12  # a line of this many words that ends a sentence reads as an article paragraph
-_ENDS_SENTENCE_RE = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
-
-
 def repeated_lines(texts: Iterable[str], min_documents: int = 3, min_chars: int = 20) -> frozenset[str]:
     """`line_key`s of lines that occur in at least `min_documents` distinct documents.
 
@@ -322,7 +318,7 @@ def repeated_lines(texts: Iterable[str], min_documents: int = 3, min_chars: int 
             k = line_key(line)
             if len(k) >= min_chars:
                 keys[k] = len(line)
-                if layout_words(line) >= _PROSE_WORDS and _ENDS_SENTENCE_RE.search(line):
+                if _body_paragraph(line):
                     prose.add(k)
         for k in keys:
             counts[k] = counts.get(k, 0) + 1
@@ -333,9 +329,9 @@ def repeated_lines(texts: Iterable[str], min_documents: int = 3, min_chars: int 
     # (whose body the lead is not most of), and the teasers were then no copies of it.
     shared: set[str] = set()
     for keys, chars, prose in docs:
-        hits = [k for k in keys if k in repeated]
-        if prose & set(hits) and sum(keys[k] for k in hits) > 0.5 * chars:
-            shared |= prose & set(hits)
+        hits = repeated.intersection(keys)
+        if prose & hits and sum(keys[k] for k in hits) > 0.5 * chars:
+            shared |= prose & hits
     return frozenset(repeated - shared)
 
 
