@@ -8,7 +8,6 @@ leaves whole batches behind and the next run picks up the rest. The choreography
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +21,7 @@ from flows.artifacts import EveryItemFailed, RunReport, failure_reason, nothing_
 from flows.parameters import check_warehouse, read_urls, run_config
 from flows.runners import on_dask
 from flows.settings import BATCH_SIZE_RANGE, LANGUAGE_PATTERN, NEAR_DUP_RANGE, Algorithm, Settings, load_settings
+from flows.signals import lost_signals_raised, signals_held
 from flows.storage import open_warehouse
 from tasks.parallel import shutdown_pool
 from tasks.pipeline import Pipeline, RunTotals
@@ -50,34 +50,6 @@ def crash_in_prefect(abandoned: list[tuple[str, str]], logger) -> None:
                     client.set_flow_run_state(uuid.UUID(flow_run_id), Crashed(message=why), force=True)
     except Exception as exc:  # noqa: BLE001 - e.g. the flow run was deleted, or another server ran it
         logger.warning("could not mark abandoned flow runs crashed in Prefect: %s", exc)
-
-
-@contextmanager
-def signals_held(logger):
-    """Ctrl-C signals every process of the terminal's group, and a stopping `newsflow serve` sends its
-    runs SIGTERM as well: that second signal cut short the interrupted run's last words (its runs row,
-    its Crashed state, its report), and it stayed `running` in the warehouse and Running in Prefect for
-    good. While the run records its end, one more signal is let pass; a further one (someone pressing
-    Ctrl-C again, say while a dead API is retried) interrupts the recording."""
-    import signal
-
-    extra = []
-
-    def hold(signum, frame):
-        extra.append(signum)
-        if len(extra) > 1:
-            raise KeyboardInterrupt
-        logger.info("%s while the run records its end: it finishes recording first", signal.Signals(signum).name)
-
-    try:
-        previous = [(s, signal.signal(s, hold)) for s in (signal.SIGINT, signal.SIGTERM)]
-    except ValueError:  # not the main thread: signals go elsewhere
-        previous = []
-    try:
-        yield
-    finally:
-        for s, handler in previous:
-            signal.signal(s, handler)
 
 
 def _with_limits(fn):
@@ -134,63 +106,68 @@ def ingest(
     # a run that fails from here on still leaves its report: why, and what it committed before
     report = RunReport(run_id, warehouse or "(the configured warehouse)", RunTotals())
     started = False
-    try:
-        # what types cannot say, checked before any work: a bad UI form fails here, not half-way
-        check_warehouse(warehouse)
-        settings = load_settings()
-        config = run_config(settings, algorithm=algorithm, summary_sentences=summary_sentences,
-                            summary_ratio=summary_ratio, summary_words=summary_words,
-                            near_dup_threshold=near_dup_threshold, batch_size=batch_size, language=language,
-                            on_dask=on_dask())
-        listed_urls = read_urls(url_file)
-        store = open_warehouse(settings, Path(warehouse) if warehouse else None)
-        report.warehouse = store.name
-        pipeline = Pipeline(store, config, PrefectStages(on_dask=on_dask()), run_id)
-        report.totals = pipeline.totals
-        store.migrate(wait_s=config.writer_wait_s)  # queues here behind another run's batches too
-        secret = settings.fetch.redact_query_params  # run parameters are stored: no credentials in them
-        abandoned = store.start_run(run_id, flow_run.id, {
-            "paths": paths, "urls": [redact_url(u, secret) for u in urls], "feeds": [redact_url(u, secret) for u in feeds],
-            "url_file": url_file, "warehouse": store.name, **config.describe()}, wait_s=config.writer_wait_s,
-            started_at=began)
-        started = True
-        crash_in_prefect(abandoned, logger)
-        files, missing = discover_paths(paths, follow_symlinks_outside=settings.follow_symlinks_outside)
-        file_readers = pipeline.read_files(files, missing)
-        logger.info("ingesting %d files in %d batches into %s", len(files), len(file_readers), store.name)
-        report.expect(len(files) + len(missing))
-        for result in pipeline.run_batches(file_readers):
-            report.advance(result, logger)
-        article_urls = list(urls) + listed_urls
-        if feeds:
-            found, feed_failures = pipeline.discover_feeds(feeds)
-            article_urls += found
-            for result in pipeline.run_batches([lambda: feed_failures] if feed_failures else []):
-                report.advance(result, logger)
-        article_urls = unique_article_urls(article_urls)  # one article, one source: no tracking tags
-        url_readers = pipeline.fetch_urls(article_urls)
-        report.expect(len(article_urls))
-        for result in pipeline.run_batches(url_readers):
-            report.advance(result, logger)
-        shutdown_pool()  # the workers' memory back before the index build, the run's largest allocation
-        report.search_index = pipeline.refresh_search_index().describe()
-        logger.info("search index %s", report.search_index)
-    except BaseException as caught:
-        exc = signal_behind(caught) or caught  # Ctrl-C during a warehouse query is an interrupt too
-        with signals_held(logger):
-            if started:
-                try:
-                    store.finish_run(run_id, status="failed", counts=report.counts, timings=report.timings,
-                                     error=failure_reason(exc))
-                except Exception as record_exc:  # noqa: BLE001 - the run fails with its own reason, not this one
-                    logger.warning("could not record the failed run in the warehouse: %s", record_exc)
-            if not isinstance(exc, Exception):  # an interrupt or SIGTERM: Prefect hears it from us, now
-                crash_in_prefect([(flow_run.id, failure_reason(exc))] if flow_run.id else [], logger)
-            # the run's own checks (parameters, settings, URL file, warehouse path) raise ValueError before it starts
-            report.publish_failure(exc, logger, refused=not started and isinstance(exc, ValueError))
-        if exc is caught:
-            raise
-        raise exc from None
+    with lost_signals_raised() as stop_if_signalled:  # a signal Python lost still stops the run
+        try:
+            # what types cannot say, checked before any work: a bad UI form fails here, not half-way
+            check_warehouse(warehouse)
+            settings = load_settings()
+            config = run_config(settings, algorithm=algorithm, summary_sentences=summary_sentences,
+                                summary_ratio=summary_ratio, summary_words=summary_words,
+                                near_dup_threshold=near_dup_threshold, batch_size=batch_size, language=language,
+                                on_dask=on_dask())
+            listed_urls = read_urls(url_file)
+            store = open_warehouse(settings, Path(warehouse) if warehouse else None)
+            report.warehouse = store.name
+            pipeline = Pipeline(store, config, PrefectStages(on_dask=on_dask()), run_id)
+            report.totals = pipeline.totals
+            store.migrate(wait_s=config.writer_wait_s)  # queues here behind another run's batches too
+            secret = settings.fetch.redact_query_params  # run parameters are stored: no credentials in them
+            abandoned = store.start_run(run_id, flow_run.id, {
+                "paths": paths, "urls": [redact_url(u, secret) for u in urls], "feeds": [redact_url(u, secret) for u in feeds],
+                "url_file": url_file, "warehouse": store.name, **config.describe()}, wait_s=config.writer_wait_s,
+                started_at=began)
+            started = True
+
+            def ingest_batches(readers) -> None:
+                for result in pipeline.run_batches(readers):
+                    report.advance(result, logger)
+                    stop_if_signalled()
+
+            crash_in_prefect(abandoned, logger)
+            files, missing = discover_paths(paths, follow_symlinks_outside=settings.follow_symlinks_outside)
+            file_readers = pipeline.read_files(files, missing)
+            logger.info("ingesting %d files in %d batches into %s", len(files), len(file_readers), store.name)
+            report.expect(len(files) + len(missing))
+            ingest_batches(file_readers)
+            article_urls = list(urls) + listed_urls
+            if feeds:
+                found, feed_failures = pipeline.discover_feeds(feeds)
+                article_urls += found
+                ingest_batches([lambda: feed_failures] if feed_failures else [])
+            article_urls = unique_article_urls(article_urls)  # one article, one source: no tracking tags
+            url_readers = pipeline.fetch_urls(article_urls)
+            report.expect(len(article_urls))
+            ingest_batches(url_readers)
+            shutdown_pool()  # the workers' memory back before the index build, the run's largest allocation
+            report.search_index = pipeline.refresh_search_index().describe()
+            logger.info("search index %s", report.search_index)
+            stop_if_signalled()
+        except BaseException as caught:
+            exc = signal_behind(caught) or caught  # Ctrl-C during a warehouse query is an interrupt too
+            with signals_held(logger):
+                if started:
+                    try:
+                        store.finish_run(run_id, status="failed", counts=report.counts, timings=report.timings,
+                                         error=failure_reason(exc))
+                    except Exception as record_exc:  # noqa: BLE001 - the run fails with its own reason, not this one
+                        logger.warning("could not record the failed run in the warehouse: %s", record_exc)
+                if not isinstance(exc, Exception):  # an interrupt or SIGTERM: Prefect hears it from us, now
+                    crash_in_prefect([(flow_run.id, failure_reason(exc))] if flow_run.id else [], logger)
+                # the run's own checks (parameters, settings, URL file, warehouse path) raise ValueError before it starts
+                report.publish_failure(exc, logger, refused=not started and isinstance(exc, ValueError))
+            if exc is caught:
+                raise
+            raise exc from None
     store.finish_run(run_id, status="completed", counts=report.counts, timings=report.timings)
     published = report.publish()
     if nothing_ingested(published):  # went to its end, and yet a dead feed is a failed run to the UI
