@@ -209,7 +209,7 @@ _ZWJ_STRAY_RE = re.compile(rf"(?<!{_JOINABLE})[\u200c\u200d]|[\u200c\u200d](?!{_
 _MOJIBAKE_PAIR = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
                             "\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030"
                             "\u2039\u203a\u20ac\u2122]")
-_MOJIBAKE_WORD = re.compile(r"\S*(?:" + _MOJIBAKE_PAIR.pattern + r")\S*")
+_WORD = re.compile(r"\S+")
 
 
 def repair_mojibake(text: str) -> str:
@@ -219,7 +219,9 @@ def repair_mojibake(text: str) -> str:
         return text
     import ftfy
 
-    return _MOJIBAKE_WORD.sub(lambda m: ftfy.fix_encoding(m.group(0)), text)
+    # word by word, each looked at once: a pattern finding the pair inside a word backtracked over
+    # every start of a long word (173 s on a page with a 184 KB script line; 0.02 s now)
+    return _WORD.sub(lambda m: ftfy.fix_encoding(m.group()) if _MOJIBAKE_PAIR.search(m.group()) else m.group(), text)
 
 
 def normalize_text(raw: str) -> str:
