@@ -388,6 +388,18 @@ def test_the_outlet_is_the_site_not_the_web_pages_name(page_name):
     assert extract_html(page).sitename == "The Daily Example"
 
 
+@pytest.mark.parametrize("slug", ["dailyexample", "@thedailyexample", "the-daily-example"])
+def test_an_outlet_given_as_a_slug_is_named_as_its_publisher_writes_it(slug):
+    """og:site_name "nationalpost", twitter:site "@nationalpost": the outlet column, search results and
+    story outlet lists showed the slug where the page's JSON-LD publisher says "National Post"."""
+    page = ARTICLE.replace('content="The Daily Example"', f'content="{slug}"').replace(
+        '"headline": "Council expands riverside park"}',
+        '"headline": "Council expands riverside park", "publisher": {"@type": "NewsMediaOrganization", '
+        '"name": "The Daily Example"}}').replace("<title>Council expands riverside park | The Daily Example</title>",
+                                                 "<title>Council expands riverside park</title>")
+    assert extract_html(page).sitename == ("The Daily Example" if slug != "dailyexample" else "dailyexample")
+
+
 def test_ruby_readings_stay_inline_in_their_paragraph():
     # furigana over a name: trafilatura cut the paragraph at each <ruby>, and the summary's
     # sentence began without its subject ("大統領は…")

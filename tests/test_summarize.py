@@ -352,3 +352,17 @@ def test_a_short_repeated_fragment_is_in_a_summary_once():
             "金融庁は経営陣の対応の不備を問題視していた。\n\n（1月14日就任。）")
     got = _summary_texts(text, language="ja", words=200)
     assert got.count("（1月14日就任。）") <= 1 and len(got) == 3
+
+
+def test_a_list_item_in_a_summary_reads_as_a_sentence_without_its_marker():
+    """Key points above an article are list items in the stored text ("- Tiktok weist ... zurück.");
+    a summary took them with the marker (30 summary sentences of 297 audit pages began "- ")."""
+    text = ("Darum gehts\n\n"
+            "- Die Europäische Kommission untersucht den Einfluss von Tiktok auf die Wahlen in Rumänien.\n\n"
+            "- Tiktok weist die Vorwürfe zurück und betont, keine bezahlte politische Werbung zu akzeptieren.\n\n"
+            "Die Kommission hat ein Verfahren gegen die Plattform eröffnet, teilte sie in Brüssel mit.")
+    summary = summarize(text, title="Brüssel prüft Einfluss von Tiktok", sentences=5, language="de")
+    sentences = [s for _, s in summary.sentences]
+    assert "Tiktok weist die Vorwürfe zurück und betont, keine bezahlte politische Werbung zu akzeptieren." \
+        in sentences
+    assert not any(s.startswith("- ") for s in sentences), sentences

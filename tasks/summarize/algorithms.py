@@ -47,7 +47,7 @@ from tasks.document import Summary
 from tasks.summarize.length import SummaryLength
 from tasks.summarize.registry import ALGORITHMS, DEFAULT_ALGORITHM, SUMY_METHOD_NAMES
 from tasks.text import tokens
-from tasks.text.sentences import SumyTokenizer, ends_sentence, is_table_or_list_line, split_paragraphs
+from tasks.text.sentences import LIST_ITEM, SumyTokenizer, ends_sentence, is_table_or_list_line, split_paragraphs
 from tasks.text.tokens import layout_words
 
 __all__ = [
@@ -615,5 +615,6 @@ def summarize(
                 if used >= amount:
                     break
     chosen.sort()
-    return Summary(algorithm=algorithm, sentences=[(i, doc.sentences[i]) for i in chosen], language=language,
-                   note=note)
+    # a list item's marker is the text's layout, not the sentence's ("- Tiktok weist die Vorwürfe zurück.")
+    return Summary(algorithm=algorithm, sentences=[(i, doc.sentences[i].removeprefix(LIST_ITEM)) for i in chosen],
+                   language=language, note=note)

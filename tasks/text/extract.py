@@ -358,11 +358,13 @@ def _metadata(tree, url: str | None) -> dict:
             ld = extract_meta_json(tree, _MetaDoc())
         except Exception:
             ld = _MetaDoc()
-        sitename = _site_name([ld.sitename, meta.sitename, extract_sitename(tree)], [ld.title, meta.title])
+        jsonld = _jsonld_authors(tree)
+        sitename = _spelled_out(_site_name([ld.sitename, meta.sitename, extract_sitename(tree)], [ld.title, meta.title]),
+                                jsonld[2])
         out["sitename"] = sitename
         out["description"] = ld.description or meta.description
         out["title"], out["title_source"] = _pick_title(tree, ld.title, sitename)
-        out["author"], out["author_source"] = _pick_author(tree, ld.author, meta.author, sitename)
+        out["author"], out["author_source"] = _pick_author(tree, jsonld, ld.author, meta.author, sitename)
         out["date"], out["date_raw"] = _published_date(tree)
         if out["date"] is None:
             try:
@@ -397,6 +399,15 @@ def _site_name(names: list[str | None], titles: list[str | None]) -> str | None:
 
     # a blog's site name is its page title too: kept when nothing else names the site
     return next((n for n in found if not headline(n)), found[0] if found else None)
+
+
+def _spelled_out(sitename: str | None, publishers: list[str]) -> str | None:
+    """The publisher's name as it writes it for a site name that is its slug ("nationalpost",
+    "@nationalpost": og:site_name and twitter:site) when the page's JSON-LD publisher is "National Post"."""
+    if not sitename or " " in sitename.strip():
+        return sitename
+    key = re.sub(r"\W|_", "", sitename.casefold())
+    return next((p for p in publishers if " " in p.strip() and re.sub(r"\W|_", "", p.casefold()) == key), sitename)
 
 
 def _trim_title(title: str | None, sitename: str | None, guess: bool = True) -> str | None:
@@ -703,8 +714,8 @@ def _credited_name(text: str) -> str | None:
     return s
 
 
-def _pick_author(tree, jsonld_author: str | None, meta_author: str | None,
-                 sitename: str | None = None) -> tuple[str | None, str | None]:
+def _pick_author(tree, jsonld: tuple[list[str], list[str], list[str], bool], jsonld_author: str | None,
+                 meta_author: str | None, sitename: str | None = None) -> tuple[str | None, str | None]:
     """The article's author(s), "; "-joined, and the markup they came from.
 
     Persons first, in source order: JSON-LD author (every entry; a single word is taken there,
@@ -721,7 +732,7 @@ def _pick_author(tree, jsonld_author: str | None, meta_author: str | None,
 
     `jsonld_author` / `meta_author` (trafilatura's readings) are used only when the JSON-LD is not
     valid JSON / when the page has no author meta tag this reader knows."""
-    persons, orgs, publishers, parsed = _jsonld_authors(tree)
+    persons, orgs, publishers, parsed = jsonld  # _jsonld_authors(tree)
     if not parsed and not persons and jsonld_author:
         persons = _clean_field(jsonld_author)
     sites = _site_names(tree, sitename, publishers)
