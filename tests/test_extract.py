@@ -236,6 +236,9 @@ def test_jsonld_authors_are_read_whole(page, author, source):
                '<div class="comments"><div class="comment-author vcard">Mark Commenter</div></div>'),
          "Shannon", "meta:single-word"),
         (_page(before_body='<span class="post-author">By Anthony</span>'), "Anthony", "byline-markup:single-word"),
+        # a site's team in its author fields is no person ("Our Editors" stored as one before)
+        (_page('<meta name="author" content="Our Editors">'), None, None),
+        (_page(before_body='<div class="field-author-org">Your Part-Time Controller</div>'), None, None),
     ],
 )
 def test_author_prefers_a_person_and_says_what_it_is(page, author, source):

@@ -494,7 +494,7 @@ _NAME_CUT = re.compile(
 _NAMES_JOIN = re.compile(rf"\s+(?:{CONJUNCTION}|&)\s+", re.I)
 # widget and team words that look like a capitalised name in an author box ("Sign In", "Our Team")
 _WIDGET_WORDS = frozenset(
-    "sign log in out up share follow view more posts post read about all our us home menu search "
+    "sign log in out up share follow view more posts post read about all our your us home menu search "
     "subscribe contact admin guest author authors comments reply website profile".split()
 )
 # "News" and "Newsroom" in the languages of the bylines (tasks.text.metadata.BYLINE_WORDS): a CMS
@@ -505,6 +505,10 @@ _NEWSROOM_WORDS = frozenset(
     "notícias redação redacao wiadomości redakcja uutiset toimitus новости редакция".split()
 )
 _NOT_NAME_WORDS = _WIDGET_WORDS | _NEWSROOM_WORDS | {"the", "team", "editors", "editorial", "staff"}
+# words no person's name holds ("Our Editors", "Your Part-Time Controller"); widget words are
+# surnames too (Read, Post, More), and a newsroom or staff a page credits stays credited ("Redaktion
+# hessenschau.de", "Guardian staff reporter")
+_NEVER_IN_A_NAME = frozenset({"our", "your", "editors"})
 # words that make a name an organisation's (a credited newsroom, agency or company), not a person's
 _ORG_WORDS = _NEWSROOM_WORDS | frozenset(
     "inc ltd llc gmbh ag corp corporation plc company media agency "
@@ -691,6 +695,8 @@ def _is_person(name: str, sites: list[list[str]], single_word_ok: bool, org_word
     if _is_site(name, sites, org_words) or any(_WORD_RE.sub("", w) == w for w in words):  # a bare "-" or "&"
         return False
     if len(words) == 1 and (not single_word_ok or name.casefold() in _NOT_NAME_WORDS):
+        return False
+    if any(w.casefold().strip(".,:") in _NEVER_IN_A_NAME for w in words):
         return False
     return len(words) <= 6 and not re.search(r"\d", name)
 
