@@ -223,8 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
         "ATTACH/DETACH, LOAD/INSTALL), 3 warehouse locked by a run beyond NEWSFLOW_LOCK_TIMEOUT_S."))
     sql.add_argument("query", help='e.g. "SELECT * FROM run_history" or "FROM search_articles(\'flood\')"')
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table", help=(
-        "table (default): NULL shows as NULL, an empty string as blank; the last line counts the rows, or "
-        "says they were cut at NEWSFLOW_SQL__MAX_ROWS. csv: NULL is an empty cell. json: an array of objects, "
+        "table (default): NULL shows as NULL, an empty string as blank, a cell of more than 60 characters is cut "
+        "(a line says so); the last line counts the rows, or says they were cut at NEWSFLOW_SQL__MAX_ROWS. csv: NULL is an empty cell. json: an array of objects, "
         "one key per column: a name the result repeats gets _2, _3... (doc_id, doc_id_2); NaN and infinities "
         "are null. Lists and structs are JSON (text in a csv or table cell), BLOBs base64"))
     sql.add_argument("--warehouse", help="DuckDB file (default: the configured storage)")
@@ -428,9 +428,12 @@ def _json_text(value) -> str:
 
 
 def _cell_text(value) -> str | None:
-    """One csv or table cell: None for NULL; bytes as base64; lists and structs as JSON text."""
+    """One csv or table cell: None for NULL; booleans as SQL and JSON write them (true, false);
+    bytes as base64; lists and structs as JSON text."""
     if value is None:
         return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, (bytes, bytearray, memoryview)):
         return _plain(value)
     if isinstance(value, (list, tuple, dict)):
@@ -470,6 +473,7 @@ def print_rows(columns: list[str], rows: list[tuple], fmt: str = "table", width:
         from rich.cells import cell_len, set_cell_size
 
         cells = [[NULL_CELL if v is None else _cell_text(v).replace("\n", " ") for v in row] for row in rows]
+        cut = any(cell_len(v) > width for row in cells for v in row)
         cells = [[v if cell_len(v) <= width else set_cell_size(v, width - 1).rstrip() + "…" for v in row]
                  for row in cells]
         widths = [max([cell_len(c)] + [cell_len(row[i]) for row in cells]) for i, c in enumerate(columns)]
@@ -482,6 +486,8 @@ def print_rows(columns: list[str], rows: list[tuple], fmt: str = "table", width:
         for row in cells:
             print(line(row))
         print(footer or f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+        if cut:  # a summary read as 60 characters and "…" looked like the stored summary
+            print(f"(cells longer than {width} characters end in …: --format csv or json prints them whole)")
 
 
 def cmd_search(args: argparse.Namespace) -> int:

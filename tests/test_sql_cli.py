@@ -56,6 +56,19 @@ def test_sql_csv_cells_are_data_not_python_reprs(wh, capsys):
     assert "None" not in out and "b'x'" not in out
 
 
+def test_sql_booleans_read_as_sql_writes_them_and_a_cut_cell_says_so(wh, capsys):
+    """csv and table printed Python's True/False (json: true/false); the table cuts a long cell at 60
+    characters with "…", and a summary read so looked like the stored one: a line says how to get it whole."""
+    assert main(["sql", "SELECT true AS yes, false AS no", "--warehouse", str(wh), "--format", "csv"]) == 0
+    assert list(csv.reader(io.StringIO(capsys.readouterr().out))) == [["yes", "no"], ["true", "false"]]
+    assert main(["sql", "SELECT true AS yes, repeat('word ', 30) AS long", "--warehouse", str(wh)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].startswith("true ") and lines[2].endswith("…")
+    assert lines[-2:] == ["(1 row)", "(cells longer than 60 characters end in …: --format csv or json prints them whole)"]
+    assert main(["sql", "SELECT 'short' AS s", "--warehouse", str(wh)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "(1 row)"
+
+
 def test_sql_table_shows_null_apart_from_an_empty_string(wh, capsys):
     assert main(["sql", MIXED, "--warehouse", str(wh)]) == 0
     header, _, row, footer = capsys.readouterr().out.splitlines()
