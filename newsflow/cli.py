@@ -704,12 +704,16 @@ def cmd_stories(args: argparse.Namespace) -> int:
 
     import duckdb
 
+    from functools import partial
+
+    from tasks.dedup.terms import heaviest_terms
     from warehouse.stories import explain_document, list_stories, sources_ending, storyless
     from warehouse.store import WarehouseLocked
 
     settings = _settings()
     if settings is None:
         return 2
+    rank_terms = partial(heaviest_terms, prior_docs=settings.story.prior_docs)
     try:
         store = _store(args, settings)
         if _no_warehouse(store, "stories"):
@@ -717,15 +721,16 @@ def cmd_stories(args: argparse.Namespace) -> int:
         doc, named = (args.doc or "").strip(), []  # a doc_id pasted from csv output keeps its \r
         keys = _doc_keys(doc, settings.fetch.redact_query_params) if doc else []
         if doc:
-            columns, rows = explain_document(store, keys)
+            columns, rows = explain_document(store, keys, rank_terms)
             other = None if rows else storyless(store, keys)
             named = [] if rows or other or "://" in doc else sources_ending(store, doc.removeprefix("./"))
             if len(named) == 1:  # a file name, or a path typed from another folder
                 doc_id, source = named[0]
-                columns, rows = explain_document(store, [doc_id]) if doc_id else (columns, [])
+                columns, rows = explain_document(store, [doc_id], rank_terms) if doc_id else (columns, [])
                 other = None if rows else storyless(store, [doc_id or source])
         else:
-            columns, rows = list_stories(store, limit=args.limit + 1, min_articles=args.min_articles)
+            columns, rows = list_stories(store, limit=args.limit + 1, min_articles=args.min_articles,
+                                          rank_terms=rank_terms)
     except (WarehouseLocked, duckdb.Error) as exc:
         hint = ("; run `newsflow ingest` first" if isinstance(exc, duckdb.CatalogException)
                 else "; the warehouse's schema is older than this newsflow: the next `newsflow ingest` upgrades it"

@@ -431,3 +431,30 @@ def test_a_story_of_articles_without_headlines_is_listed_by_its_opening_words(tm
     assert "2 articles" in done.stdout and "(untitled)" not in done.stdout
     opening = next(line for line in done.stdout.splitlines() if line.lstrip().startswith("1."))
     assert "(no headline) " in opening and ("Valencia flood: army sent" in opening or "Army reaches Paiporta" in opening)
+
+
+def test_the_terms_that_tie_a_small_warehouses_story_are_the_events_not_its_grammar(tmp_path, newsflow):
+    """Tying terms were ranked by the warehouse's own counts: with four articles, "wurd" (from
+    "wurde", which sumy's German stop list lacks) tied a German story as much as its names. They are
+    ranked as the story stage weighs them, its word-frequency prior included."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "de1.txt").write_text(
+        "Bankenaufsicht prüft Payvest\n\nDie Finanzaufsicht Bafin hat am Montag eine Sonderprüfung bei der "
+        "Zahlungsfirma Payvest eingeleitet. Es wurde bekannt, dass die Firma Kundengelder in Höhe von 340 Millionen "
+        "Euro nicht nachweisen konnte. Der Vorstand wurde zu einer Stellungnahme aufgefordert.\n", encoding="utf-8")
+    (folder / "de2.txt").write_text(
+        "Payvest: Bafin leitet Sonderprüfung ein\n\nNach Hinweisen auf fehlende Kundengelder hat die Bafin bei "
+        "Payvest eine Sonderprüfung angeordnet. Es geht um 340 Millionen Euro, wie die Behörde mitteilte. Der "
+        "Vorstand wurde aufgefordert, bis Freitag Unterlagen vorzulegen.\n", encoding="utf-8")
+    for n, (place, day) in enumerate((("Kallo", "Tuesday"), ("Kallo", "Tuesday"))):
+        (folder / f"en{n}.txt").write_text(
+            f"Flood closes {place} bridge\n\nHeavy rain flooded the harbour bridge in {place} on {day} and officials "
+            f"closed it{' to traffic' * n}. The mayor said repairs would take weeks.\n", encoding="utf-8")
+    ingest_files(sorted(folder.iterdir()), tmp_path / "news.duckdb")
+    listed = newsflow(tmp_path, "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    german = next(s for s in json.loads(listed.stdout) if "payv" in s["tying_terms"])
+    assert german["tying_terms"][:3] == ["payv", "sonderpruf", "bafin"] and "wurd" not in german["tying_terms"]
+    shared = explain(newsflow, tmp_path, str(folder / "de2.txt"))["shared_terms"]
+    assert shared[:3] == ["payv", "sonderpruf", "bafin"] and "wurd" not in shared

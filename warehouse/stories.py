@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import duckdb
@@ -187,26 +188,44 @@ def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome, new_i
 
 
 # -- what `newsflow stories` shows (read-only SQL through Warehouse.query) ---------------------------
-# A stored term's IDF over the canonical articles given a story (inside a GROUP BY term joined to
-# story_term_df as f): what ranks the tying terms of a story and the terms a document shares with it
-_IDF = ("ln((SELECT count(*) + 1 FROM story_members WHERE method <> 'duplicate') "
-        "/ (coalesce(any_value(f.df), 0) + 1.0))")
-# A story's tying terms: the stored terms two or more of its articles hold, heaviest first (summed
-# counts times the warehouse's IDF, `_IDF`).
+# A story's tying terms: the stored terms two or more of its articles hold, with their summed counts
+# and document frequency, for the caller's ranking (`rank_terms`: the story stage's own IDF, whose
+# word-frequency prior SQL does not hold; ranked by the warehouse's counts alone, a 4-article
+# warehouse put "wurd", from "wurde", among the terms that tie a German story).
 _TYING = """
 tied AS (
-    SELECT m.story_id, t.term, count(DISTINCT t.doc_id) AS docs,
-           sum(t.weight) * {idf} AS weight
+    SELECT m.story_id, t.term, sum(t.weight) AS count, coalesce(any_value(f.df), 0) AS df,
+           mode(d.language) AS language
     FROM story_members m
     JOIN story_terms t ON t.doc_id = m.doc_id
+    JOIN documents d ON d.doc_id = m.doc_id
     LEFT JOIN story_term_df f ON f.term = t.term
     WHERE m.method <> 'duplicate' AND m.story_id IN (SELECT story_id FROM chosen)
     GROUP BY m.story_id, t.term
     HAVING count(DISTINCT t.doc_id) >= 2
 ),
 ties AS (
-    SELECT story_id, list(term ORDER BY weight DESC, term)[1:{terms}] AS terms FROM tied GROUP BY story_id
+    SELECT story_id, list((term, count, df) ORDER BY term) AS terms, any_value(language) AS language
+    FROM tied GROUP BY story_id
 )"""
+
+# ranks (term, summed count, df) candidates, given the canonical documents clustered and the language
+RankTerms = Callable[[list[tuple[str, float, int]], int, "str | None"], list[str]]
+
+
+def _ranked(warehouse, columns: list[str], rows: list[tuple], column: str, rank_terms: RankTerms,
+            limit: int) -> list[tuple]:
+    """`column` (candidates) of each row as its `limit` heaviest terms, the `language` column used and dropped."""
+    clustered = warehouse.query("SELECT count(*) FROM story_members WHERE method <> 'duplicate'")[1][0][0]
+    at, lang = columns.index(column), columns.index("language")
+    out = []
+    for row in rows:
+        row = list(row)
+        row[at] = rank_terms([tuple(c.values()) if isinstance(c, dict) else tuple(c) for c in row[at] or []],
+                             clustered, row[lang])[:limit]
+        del row[lang]
+        out.append(tuple(row))
+    return out
 
 
 def _opening(doc: str) -> str:
@@ -215,31 +234,34 @@ def _opening(doc: str) -> str:
     return f"CASE WHEN {doc}.title IS NULL THEN left(trim(regexp_replace({doc}.text, '\\s+', ' ', 'g')), 90) END"
 
 
-def list_stories(warehouse, limit: int, min_articles: int, terms: int = 8) -> tuple[list[str], list[tuple]]:
+def list_stories(warehouse, limit: int, min_articles: int, rank_terms: RankTerms,
+                 terms: int = 8) -> tuple[list[str], list[tuple]]:
     """Stories, biggest and latest first: size, outlets, date span (publication, else ingest; `dated`
-    says which) and the terms that tie their articles together."""
+    says which) and the terms that tie their articles together, heaviest first (`rank_terms`)."""
     sql = f"""
 WITH chosen AS (
     SELECT story_id FROM story_overview WHERE articles >= ?
     ORDER BY articles DESC, coalesce(last_published, CAST(last_ingested AS DATE)) DESC, story_id LIMIT ?
-),{_TYING.format(terms=int(terms), idf=_IDF)}
+),{_TYING}
 SELECT o.story_id, o.articles, o.documents, o.outlets,
        coalesce(o.first_published, CAST(o.first_ingested AS DATE)) AS first_day,
        coalesce(o.last_published, CAST(o.last_ingested AS DATE)) AS last_day,
        o.last_published IS NOT NULL AS dated,
-       o.title, coalesce(x.terms, []) AS tying_terms,
+       o.title, coalesce(x.terms, []) AS tying_terms, x.language,
        {_opening("sd")} AS opening
 FROM story_overview o JOIN chosen c ON c.story_id = o.story_id LEFT JOIN ties x ON x.story_id = o.story_id
 LEFT JOIN stories s ON s.story_id = o.story_id LEFT JOIN documents sd ON sd.doc_id = s.seed_doc_id
 ORDER BY o.articles DESC, last_day DESC, o.story_id"""
-    return warehouse.query(sql, [min_articles, limit])
+    columns, rows = warehouse.query(sql, [min_articles, limit])
+    return [c for c in columns if c != "language"], _ranked(warehouse, columns, rows, "tying_terms", rank_terms, terms)
 
 
-def explain_document(warehouse, keys: list[str], terms: int = 12) -> tuple[list[str], list[tuple]]:
+def explain_document(warehouse, keys: list[str], rank_terms: RankTerms,
+                     terms: int = 12) -> tuple[list[str], list[tuple]]:
     """Why one document (its doc_id, or its source as stored; `keys` are the spellings to try, the
     newest version of a source wins) is in its story: how it joined, with which similarity and
     closest member, when, and the stored terms it shares with the story's other articles, heaviest
-    first (summed counts times the warehouse's IDF, as the story list ranks them)."""
+    first (`rank_terms`, as the story list ranks them)."""
     marks = ", ".join("?" for _ in keys)
     sql = f"""
 WITH me AS (
@@ -253,8 +275,7 @@ member AS (
     FROM story_members m JOIN me ON me.doc_id = m.doc_id JOIN documents d ON d.doc_id = m.doc_id
 ),
 shared AS (
-    SELECT t.term, count(DISTINCT o.doc_id) AS members,
-           sum(t.weight * o.weight) * {_IDF} AS weight
+    SELECT t.term, sum(t.weight * o.weight) AS count, coalesce(any_value(f.df), 0) AS df
     FROM member mm
     JOIN story_terms t ON t.doc_id = mm.vector_doc
     JOIN story_members om ON om.story_id = mm.story_id AND om.method <> 'duplicate' AND om.doc_id <> mm.vector_doc
@@ -279,7 +300,7 @@ SELECT m.doc_id, d.title, d.source, d.outlet, d.published_at, d.headline_only, d
        d.ingested_at AS stored_at, m.assigned_at,
        -- stored by an earlier run (alone, or in a story it was tied to less closely), it joined this one later
        (m.method = 'similar' AND m.run_id IS DISTINCT FROM d.run_id) AS joined_later,
-       (SELECT list(term ORDER BY weight DESC, members DESC, term)[1:{int(terms)}] FROM shared) AS shared_terms
+       (SELECT list((term, count, df) ORDER BY term) FROM shared) AS shared_terms, d.language
 FROM member m
 JOIN documents d ON d.doc_id = m.doc_id
 JOIN stories s ON s.story_id = m.story_id
@@ -288,7 +309,8 @@ LEFT JOIN stories ls ON ls.story_id = m.moved_from_story_id
 LEFT JOIN documents sd ON sd.doc_id = s.seed_doc_id
 LEFT JOIN documents lsd ON lsd.doc_id = m.moved_from_story_id
 LEFT JOIN duplicates dup ON dup.doc_id = m.doc_id AND m.method = 'duplicate'"""
-    return warehouse.query(sql, [*keys, *keys, *keys])
+    columns, rows = warehouse.query(sql, [*keys, *keys, *keys])
+    return [c for c in columns if c != "language"], _ranked(warehouse, columns, rows, "shared_terms", rank_terms, terms)
 
 
 def storyless(warehouse, keys: list[str]) -> tuple[str, list[tuple]] | None:

@@ -57,7 +57,8 @@ from scipy import sparse
 
 from tasks.document import Document
 from tasks.dedup.terms import (
-    DEFAULT_LANGUAGE, LEAD_WORDS, doc_term_counts, language_of, prior_fraction, prior_fractions, story_text, term_counts,
+    DEFAULT_LANGUAGE, LEAD_WORDS, doc_term_counts, idf, language_of, prior_fraction, prior_fractions, story_text,
+    term_counts,
 )
 
 
@@ -181,11 +182,6 @@ def rank_candidates(queries: dict[str, list[str]], posting_terms: pa.Array | pa.
 
 def _combined(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-
-
-def idf(df: int | float, n_docs: int, prior: float, prior_docs: float) -> float:
-    """The blended IDF of one term (see the module doc): log((n + m) / (m·p + df))."""
-    return math.log((n_docs + prior_docs) / max(prior_docs * prior + df, 1e-9))
 
 
 def tfidf(counts: dict[str, float], df: dict[str, int], n_docs: int, prior_docs: float,

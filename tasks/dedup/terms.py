@@ -226,6 +226,26 @@ def prior_fraction(term: str, code: str = DEFAULT_LANGUAGE) -> float:
     return table.get(term, floor)
 
 
+MIN_TYING_SHARE = 0.05  # of the heaviest term's weight, below which a shared term is not shown as tying
+
+
+def idf(df: int | float, n_docs: int, prior: float, prior_docs: float) -> float:
+    """The blended IDF of one term (tasks.dedup.stories): log((n + m) / (m·p + df)), n documents
+    clustered, df of them holding the term, p its prior share, m = `prior_docs` pseudo-documents."""
+    return math.log((n_docs + prior_docs) / max(prior_docs * prior + df, 1e-9))
+
+
+def heaviest_terms(candidates: list[tuple[str, float, int]], n_docs: int, language: str | None,
+                   prior_docs: float) -> list[str]:
+    """(term, count, df) candidates by count times the blended IDF, heaviest first: the terms that tie
+    a story as the story stage weighs them (`newsflow stories`)."""
+    code = language_of(language)
+    weight = {term: count * idf(df, n_docs, prior_fraction(term, code), prior_docs) for term, count, df in candidates}
+    # a word every text uses weighs next to nothing ("wurd", 0.3 % of "payv" in a German story): it ties nothing
+    floor = max(weight.values(), default=0.0) * MIN_TYING_SHARE
+    return sorted((t for t, w in weight.items() if w > floor), key=lambda t: (-weight[t], t))
+
+
 def prior_fractions(terms: list[str], language_of_term: dict[str, str]) -> list[float]:
     """`prior_fraction` of many terms at once (each in its language, default English)."""
     out = []
