@@ -81,9 +81,39 @@ def make_inbox(settings: Settings) -> None:
                        f"({exc.strerror or exc})") from None
 
 
+class AlreadyServed(RuntimeError):
+    """Another live process serves the deployment (a second `newsflow serve` with the same settings)."""
+
+
+def refuse_if_served_elsewhere(deployment: str) -> None:
+    """Raise AlreadyServed when a runner asked the server for `deployment`'s runs lately. A second
+    serve of one deployment replaced its schedule with its own, and stopping it paused the
+    deployment: the first serve lived on and never ran again, without a word."""
+    from datetime import datetime, timezone
+
+    from prefect import get_client
+    from prefect.settings import PREFECT_RUNNER_POLL_FREQUENCY
+
+    try:
+        with get_client(sync_client=True) as client:
+            polled = client.read_deployment_by_name(deployment).last_polled
+    except Exception:  # noqa: BLE001 - not deployed yet, or no server: serve itself says what is wrong
+        return
+    if polled is None:
+        return
+    recent = max(3 * PREFECT_RUNNER_POLL_FREQUENCY.value(), 30)  # a live runner polls every few seconds
+    age = (datetime.now(timezone.utc) - polled).total_seconds()
+    if age < recent:
+        raise AlreadyServed(
+            f"{deployment} is served by another process (it asked for runs {max(age, 0):.0f} s ago): a second "
+            "serve would take over its schedule and pause it when stopped. Stop the other one first (stopped "
+            f"just now? try again in {recent - max(age, 0):.0f} s), or give this one its own NEWSFLOW_DEPLOYMENT_NAME")
+
+
 def serve_ingest(settings: Settings, *, limit: int | None = None) -> None:
     """Serve the ingest deployment until interrupted (Ctrl-C pauses its schedule). `settings` are
-    the ones the CLI built and checked (`newsflow serve`)."""
+    the ones the CLI built and checked (`newsflow serve`). Raises AlreadyServed when another process
+    serves it on the same Prefect server."""
     import os
 
     from prefect import serve
@@ -91,6 +121,9 @@ def serve_ingest(settings: Settings, *, limit: int | None = None) -> None:
 
     make_inbox(settings)
     if PREFECT_API_URL.value():
+        from flows.ingest import ingest
+
+        refuse_if_served_elsewhere(f"{ingest.name}/{settings.deployment_name}")
         with runs_finish_on_ctrl_c():
             serve(build_deployment(settings), limit=limit)
         return

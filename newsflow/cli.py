@@ -348,7 +348,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from flows.deploy import BadInbox, serve_ingest
+    from flows.deploy import AlreadyServed, BadInbox, serve_ingest
 
     settings = _settings()  # checked as every command checks them, before anything is served
     if settings is None:
@@ -358,6 +358,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         serve_ingest(settings, limit=args.limit)  # makes the inbox before it serves anything
     except BadInbox as exc:
         print(f"newsflow: bad setting: {exc}", file=sys.stderr)
+        return 2
+    except AlreadyServed as exc:
+        print(f"newsflow serve: {exc}", file=sys.stderr)
         return 2
     return 0
 

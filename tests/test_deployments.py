@@ -114,7 +114,7 @@ def served(prefect_server, tmp_path_factory):
                 return client.read_deployment_by_name(f"ingest/{DEPLOYMENT}")
 
         _wait(deployment, 120, "served deployment", proc, log)
-        yield {"root": root, "log": log, "proc": proc}
+        yield {"root": root, "log": log, "proc": proc, "env": env}
     finally:
         _stop(proc)
 
@@ -156,6 +156,25 @@ def _artifacts(flow_run_id) -> dict:
 def test_serve_checks_the_settings_as_every_command_does(served):
     assert ("newsflow: warning: NEWSFLOW_SUMARY_SENTENCES is not a newsflow setting and is ignored; "
             "did you mean NEWSFLOW_SUMMARY_SENTENCES?") in served["log"].read_text()
+
+
+def test_a_second_serve_of_the_same_deployment_refuses_and_leaves_the_first_serving(served):
+    """A second `newsflow serve` with the same settings took over the deployment's schedule, and its
+    Ctrl-C paused the deployment: the first serve lived on without a word and never ran again."""
+    from prefect import get_client
+
+    def polled():
+        with get_client(sync_client=True) as client:
+            return client.read_deployment_by_name(f"ingest/{DEPLOYMENT}").last_polled
+
+    _wait(polled, 60, "the first serve's poll", served["proc"], served["log"])
+    second = subprocess.run([str(BIN / "newsflow"), "serve"], cwd=served["root"], env=served["env"],
+                            capture_output=True, text=True, timeout=120)
+    assert second.returncode == 2, second.stdout[-2000:] + second.stderr[-2000:]
+    assert f"newsflow serve: ingest/{DEPLOYMENT} is served by another process" in second.stderr
+    with get_client(sync_client=True) as client:
+        assert not client.read_deployment_by_name(f"ingest/{DEPLOYMENT}").paused
+    assert served["proc"].poll() is None
 
 
 def test_served_deployment_has_its_schedule_and_a_typed_form(served):
