@@ -161,7 +161,8 @@ class EveryItemFailed(Exception):
 
     def __init__(self, report: dict):
         listed = failures_by_reason(report.get("failed_items") or [], most=5)
-        super().__init__(f"every item failed: {report['failures']} failures ({listed}); nothing was stored or "
+        n = report["failures"]
+        super().__init__(f"every item failed: {n} failure{'' if n == 1 else 's'} ({listed}); nothing was stored or "
                          "found unchanged")
         self.report = report
 

@@ -113,6 +113,18 @@ def _exit_cleanly_on_sigterm() -> None:
         pass
 
 
+def _language_tag(value: str) -> str:
+    """A tag some language has, as given (the run reads it): "klingon" was refused by the flow's
+    parameter pattern, in regex ("String should match pattern '^[A-Za-z]{2,3}…'")."""
+    from tasks.text.language import run_language
+
+    try:
+        run_language(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
 def _positive_int(value: str) -> int:
     try:
         number = int(value)
@@ -156,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
                              f"{default('near_dup_threshold')})")
     ingest.add_argument("--batch-size", type=int, default=None,
                         help=f"files or URLs per batch (default: NEWSFLOW_BATCH_SIZE, {default('batch_size')})")
-    ingest.add_argument("--language", help="ISO 639-1 code all documents are in, e.g. de "
+    ingest.add_argument("--language", type=_language_tag, help="ISO 639-1 code all documents are in, e.g. de "
                         "(default: NEWSFLOW_LANGUAGE, else detected per document)")
     ingest.add_argument("--json", action="store_true", help="print the run report as JSON")
     ingest.add_argument("--task-runner", choices=get_args(TaskRunnerKind), default=None,
@@ -534,8 +546,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not rows:
         print("no matching articles")
     if lag:
-        print(f"note: {lag} documents stored since the index was built are not searched yet; "
-              "`newsflow reindex` rebuilds it now", file=sys.stderr)
+        print(f"note: {_plural(lag, 'document')} stored since the index was built {'is' if lag == 1 else 'are'} "
+              "not searched yet; `newsflow reindex` rebuilds it now", file=sys.stderr)
     return 0
 
 

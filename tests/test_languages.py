@@ -402,3 +402,18 @@ def test_a_scraped_page_under_site_furniture_is_stored_by_its_headline(tmp_path)
     assert (title, day) == ("東京・渋谷で火災 けが人なし", "2025-12-05")
     assert "ログイン" not in text and text.count("出火した") == 1 and "けが人はいなかった。" in text
     assert summary.count("出火した") <= 1
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("tag", ["klingon", "German", "xx"])
+def test_ingest_language_no_language_has_is_one_line_naming_the_option(tag, tmp_path, capsys):
+    """`--language klingon` was refused by the flow's parameter pattern, in regex ("String should
+    match pattern '^[A-Za-z]{2,3}…'"), after Prefect had started; now as 'xx' was, before anything runs."""
+    from newsflow.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["ingest", str(tmp_path), "--language", tag, "--warehouse", str(tmp_path / "w.duckdb")])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --language: {tag!r} is not a language code; give an ISO 639-1 code" in err
+    assert "pattern" not in err and not (tmp_path / "w.duckdb").exists()

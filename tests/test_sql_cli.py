@@ -268,7 +268,7 @@ def test_search_says_what_the_index_misses_and_reindex_catches_up(wh, capsys):
     assert main(["search", "zeppelin", "--warehouse", str(wh)]) == 0
     captured = capsys.readouterr()
     assert "no matching articles" in captured.out
-    assert "note: 1 documents stored since the index was built are not searched yet" in captured.err
+    assert "note: 1 document stored since the index was built is not searched yet" in captured.err
     assert main(["reindex", "--warehouse", str(wh)]) == 0
     assert "search index rebuilt: 5 documents" in capsys.readouterr().out
     assert main(["search", "zeppelin", "--warehouse", str(wh)]) == 0
