@@ -822,7 +822,11 @@ def cmd_sql(args: argparse.Namespace) -> int:
               "(NEWSFLOW_SQL__MEMORY_LIMIT); narrow the query or raise the limit", file=sys.stderr)
         return 1
     except (duckdb.PermissionException, duckdb.InvalidInputException) as exc:
-        if "read-only" in str(exc) or "disabled by configuration" in str(exc) or "locked" in str(exc):
+        if "disabled by configuration" in str(exc):  # read_csv('/etc/passwd'), query(): not a data change
+            print(f"newsflow sql: refused, queries here read the warehouse's tables only "
+                  f"({str(exc).splitlines()[0]})", file=sys.stderr)
+            return 2
+        if "read-only" in str(exc) or "locked" in str(exc):
             print(f"newsflow sql: refused, queries here are read-only ({exc}). "
                   "Data changes go through `newsflow ingest`.", file=sys.stderr)
             return 2

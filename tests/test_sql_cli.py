@@ -213,6 +213,10 @@ def test_sql_cannot_write_files_or_reenable_access(wh, tmp_path, capsys):
     assert not target.exists()
     assert main(["sql", "SET enable_external_access = true", "--warehouse", str(wh)]) == 2
     capsys.readouterr()
+    # reading another file is no data change: the refusal says what is allowed, not to ingest
+    assert main(["sql", "SELECT * FROM read_csv('/etc/passwd')", "--warehouse", str(wh)]) == 2
+    err = capsys.readouterr().err
+    assert "refused, queries here read the warehouse's tables only" in err and "ingest" not in err
 
 
 def test_sql_error_is_reported_not_raised(wh, capsys):
