@@ -417,3 +417,36 @@ def test_ingest_language_no_language_has_is_one_line_naming_the_option(tag, tmp_
     err = capsys.readouterr().err
     assert f"argument --language: {tag!r} is not a language code; give an ISO 639-1 code" in err
     assert "pattern" not in err and not (tmp_path / "w.duckdb").exists()
+
+
+HINDI = """लखनऊ से आगरा जा रही सरकारी बस पलटी, 27 यात्री घायल
+
+लखनऊ से आगरा जा रही उत्तर प्रदेश परिवहन निगम की एक सरकारी बस मंगलवार सुबह एक्सप्रेसवे पर पलट गई। पुलिस के अनुसार बस में 52 यात्री सवार थे और 27 लोग घायल हुए हैं। घायलों को पास के अस्पताल में भर्ती कराया गया है। परिवहन मंत्री ने घटना की जांच के आदेश दिए हैं।
+"""
+PERSIAN = """زمین‌لرزه در کرمان
+
+زمین‌لرزه‌ای به بزرگی ۵٫۲ ریشتر صبح امروز شهر کرمان را لرزاند. به گفته مسئولان، چند خانه‌ قدیمی آسیب دیده‌اند اما تلفات جانی گزارش نشده است. تیم‌های امدادی به منطقه اعزام شده‌اند و بررسی خسارت‌ها ادامه دارد.
+"""
+
+
+def test_words_of_scripts_with_vowel_signs_and_joiners_are_whole_and_found(tmp_path, capsys):
+    """`\\w` leaves combining marks out: a Hindi word was cut at each vowel sign ("आगरा" stored as
+    "आगर"), so "क्रिकेट" (cricket, in no article) found the bus crash. A zero-width non-joiner parted
+    Persian words in text files while HTML extraction drops it: "زمینلرزه" typed without it found
+    only the page."""
+    from newsflow.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "hi.txt").write_text(HINDI, encoding="utf-8")
+    (folder / "fa.txt").write_text(PERSIAN, encoding="utf-8")
+    store = _ingest([folder], tmp_path / "news.duckdb")
+    (search_text,) = store.query("SELECT search_text FROM documents WHERE language = 'hi'")[1][0]
+    assert "आगरा" in search_text.split() and "सरकारी" in search_text.split()
+    wh = ["--warehouse", str(tmp_path / "news.duckdb")]
+    assert main(["search", "क्रिकेट", "--language", "hi", *wh]) == 0
+    assert capsys.readouterr().out.strip() == "no matching articles"
+    assert main(["search", "आगरा", "--language", "hi", *wh]) == 0
+    assert "लखनऊ से आगरा जा रही सरकारी बस पलटी" in capsys.readouterr().out
+    assert main(["search", "زمینلرزه", "--language", "fa", *wh]) == 0  # typed without the joiner
+    assert "زمین‌لرزه در کرمان" in capsys.readouterr().out

@@ -40,8 +40,26 @@ _HAN_KANA_CHARS = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\u
 # ... with Thai, Lao, Myanmar, Khmer and Hangul: the scripts cut into bigrams
 _UNSPACED_CHARS = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\uac00-\ud7af\u1100-\u11ff" + _HAN_KANA_CHARS
 _UNSPACED_RUN = re.compile(f"[{_UNSPACED_CHARS}]+")
-# a word: a run of word characters outside those scripts (digits kept: "2024", "G7" count)
-_TOKEN = re.compile(f"[{_UNSPACED_CHARS}]+|(?:(?![{_UNSPACED_CHARS}])\\w)+", re.UNICODE)
+
+
+def _combining_marks() -> str:
+    """The combining marks (Unicode category M) of the Basic Multilingual Plane, as the body of a
+    character class: `\\w` leaves them out, and Hindi, Bengali or Tamil words were cut at every vowel
+    sign and virama ("आगरा" -> "आगर", "सरकार" -> "सरक"), so a search matched words no article held."""
+    import unicodedata
+
+    ranges: list[tuple[int, int]] = []
+    for cp in range(0x10000):  # 10 ms at import
+        if unicodedata.category(chr(cp))[0] == "M":
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    return "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+
+
+# a word: a run of word characters and combining marks outside those scripts (digits kept: "2024", "G7" count)
+_TOKEN = re.compile(f"[{_UNSPACED_CHARS}]+|(?:(?![{_UNSPACED_CHARS}])[\\w{_combining_marks()}])+", re.UNICODE)
 
 
 # each Han or kana character is counted as a word, as word processors count Chinese and Japanese
@@ -93,7 +111,9 @@ def words(text: str, language: str | None = None) -> list[str]:
     The cut follows the script, not `language`: a Japanese article quoting an English name, or an
     English one quoting a Chinese place, gets each part cut its own way, and text whose language is
     unknown is cut the same as when it is known."""
-    text = text.casefold()
+    # a zero-width (non-)joiner shapes letters, it does not part words: Persian "زمین‌لرزه" is one word
+    # with it or without (HTML extraction drops it, people type it either way)
+    text = text.casefold().replace("\u200c", "").replace("\u200d", "")
     if not _UNSPACED_RUN.search(text):
         return _TOKEN.findall(text)
     out: list[str] = []
