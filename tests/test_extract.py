@@ -426,3 +426,12 @@ def test_text_only_screen_readers_get_is_not_article_text():
     assert "Laut Quelle und der Stadt wird gebaut." in text
     assert not any(w in text for w in ("Fenster", "Anzeige", "Weiterlesen"))
     assert "Seen on phones." in text
+
+
+@pytest.mark.parametrize("name", ["سارة المنصوري", "נועה לוי", "अंकित शर्मा", "Ірина Коваленко", "Łukasz Żak",
+                                  "Katarzyna Zielińska"])
+def test_a_byline_names_a_person_in_any_script(name):
+    """A name word had to start with a Latin capital (A-Z, À-Þ): an author link in Arabic, Hebrew or
+    Hindi, and "Ірина", "Łukasz Żak", were no names, and those pages stored no author."""
+    page = _page(before_body=f'<div class="byline"><a rel="author" href="/a/1">{name}</a></div>')
+    assert extract_html(page).author == name

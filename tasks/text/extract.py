@@ -43,6 +43,7 @@ from lxml import etree
 from tasks.text.clean import repair_mojibake
 from tasks.text.metadata import BYLINE_WORD, CONJUNCTION
 from tasks.text.sentences import TABLE_CELLS
+from tasks.text.tokens import COMBINING_MARKS
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 logging.getLogger("htmldate").setLevel(logging.CRITICAL)
@@ -514,7 +515,19 @@ _ORG_WORDS = _NEWSROOM_WORDS | frozenset(
     "inc ltd llc gmbh ag corp corporation plc company media agency "
     "presse verlag group desk editorial staff online team".split()
 )
-_NAME_WORD = re.compile(r"^(?:[A-ZÀ-ÖØ-Þ][\w'’.-]*|[A-ZÀ-ÖØ-Þ]\.|(?:de|da|del|van|von|der|den|la|le|bin|al|dos|du)\b)$")
+_NAME_PARTICLE = re.compile(r"^(?:de|da|del|van|von|der|den|la|le|bin|al|dos|du)$")
+_NAME_CHARS = re.compile(rf"^[\w{COMBINING_MARKS}'’.-]+$")
+
+
+def _capital(char: str) -> bool:
+    """A capital letter, or a letter of a script without case (Arabic, Hebrew, Devanagari, Han...):
+    a range of Latin capitals left out "Łukasz Żak", "Ірина" and every name in those scripts."""
+    return char.isupper() or (char.isalpha() and not char.islower())
+
+
+def _name_word(word: str) -> bool:
+    """One word of a person's name: capitalised ("Jane", "O'Neil", "J."), or a particle ("van", "de")."""
+    return bool(_NAME_PARTICLE.match(word) or (_capital(word[0]) and _NAME_CHARS.match(word)))
 _ARTICLES = frozenset("the der die das le la les el los il lo de het".split())
 _IN_COMMENTS = etree.XPath(
     'boolean(ancestor-or-self::*[not(self::body or self::html)]'
@@ -532,7 +545,7 @@ def _one_name(s: str) -> str | None:
     words = s.split()
     if not 2 <= len(words) <= 4 or len(s) > 60:
         return None
-    if not all(_NAME_WORD.match(w) for w in words) or not words[-1][0].isupper():
+    if not all(_name_word(w) for w in words) or not _capital(words[-1][0]):
         return None
     if any(w.casefold().strip(".") in _NOT_NAME_WORDS or w.casefold().strip(".") in _ORG_WORDS for w in words):
         return None
@@ -711,7 +724,7 @@ def _credited_name(text: str) -> str | None:
     words = s.split()
     if not 1 <= len(words) <= 4 or len(s) > 60 or (len(words) == 1 and not explicit):
         return None
-    if not all(_NAME_WORD.match(w) for w in words) or not words[-1][0].isupper():
+    if not all(_name_word(w) for w in words) or not _capital(words[-1][0]):
         return None
     if any(w.casefold().strip(".").removesuffix("'s").removesuffix("’s") in _WIDGET_WORDS for w in words):
         return None

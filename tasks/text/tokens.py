@@ -58,8 +58,9 @@ def _combining_marks() -> str:
     return "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
 
 
+COMBINING_MARKS = _combining_marks()
 # a word: a run of word characters and combining marks outside those scripts (digits kept: "2024", "G7" count)
-_TOKEN = re.compile(f"[{_UNSPACED_CHARS}]+|(?:(?![{_UNSPACED_CHARS}])[\\w{_combining_marks()}])+", re.UNICODE)
+_TOKEN = re.compile(f"[{_UNSPACED_CHARS}]+|(?:(?![{_UNSPACED_CHARS}])[\\w{COMBINING_MARKS}])+", re.UNICODE)
 
 
 # each Han or kana character is counted as a word, as word processors count Chinese and Japanese
