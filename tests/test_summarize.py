@@ -366,3 +366,16 @@ def test_a_list_item_in_a_summary_reads_as_a_sentence_without_its_marker():
     assert "Tiktok weist die Vorwürfe zurück und betont, keine bezahlte politische Werbung zu akzeptieren." \
         in sentences
     assert not any(s.startswith("- ") for s in sentences), sentences
+
+
+@pytest.mark.parametrize("language,note", [
+    ("fa", "no stemmer or stop words for 'fa': summarised with unstemmed words"),
+    ("hi", "no stemmer or stop words for 'hi': summarised with unstemmed words"),
+    ("th", "no sentence rules for 'th'"),
+    ("tr", "no language rules for 'tr': summarised language-neutrally (punctuation sentences, unstemmed words, "
+           "no stop words)"),
+])
+def test_a_summarys_note_says_what_its_language_lacked_and_only_that(language, note):
+    """Persian and Hindi summaries said 'punctuation sentences' though pysbd's rules cut them; a Thai
+    summary (no sentence ends to cut at: a paragraph is one sentence) said nothing."""
+    assert summarize("Word one here. Word two there.", sentences=1, language=language).note == note

@@ -47,7 +47,7 @@ from tasks.document import Summary
 from tasks.summarize.length import SummaryLength
 from tasks.summarize.registry import ALGORITHMS, DEFAULT_ALGORITHM, SUMY_METHOD_NAMES
 from tasks.text import tokens
-from tasks.text.sentences import LIST_ITEM, SumyTokenizer, ends_sentence, is_table_or_list_line, split_paragraphs
+from tasks.text.sentences import LIST_ITEM, PYSBD_LANGUAGES, SumyTokenizer, ends_sentence, is_table_or_list_line, split_paragraphs
 from tasks.text.tokens import layout_words
 
 __all__ = [
@@ -94,13 +94,20 @@ class Rules:
         self.stop_words = tokens.stop_words(language)
         if language is None:
             self.note = "language unknown: summarised language-neutrally (punctuation sentences, unstemmed words)"
+        elif not tokens.has_rules(language) and language in PYSBD_LANGUAGES:  # Persian, Hindi: pysbd's sentences
+            self.note = f"no stemmer or stop words for {language!r}: summarised with unstemmed words"
         elif not tokens.has_rules(language):
             self.note = (f"no language rules for {language!r}: summarised language-neutrally "
                          "(punctuation sentences, unstemmed words, no stop words)")
         else:
             missing = [what for what, have in (("stemmer", stem is not None or language in tokens.UNSPACED),
-                                               ("stop words", bool(self.stop_words))) if not have]
+                                               ("stop words", bool(self.stop_words)),
+                                               # Thai marks no sentence end: a paragraph is one sentence
+                                               ("sentence rules", language not in _NO_SENTENCE_MARKS)) if not have]
             self.note = f"no {' or '.join(missing)} for {language!r}" if missing else None
+
+
+_NO_SENTENCE_MARKS = frozenset({"th", "lo", "km", "my"})  # scripts whose sentences end in a space, not a mark
 
 
 @lru_cache(maxsize=None)
