@@ -168,3 +168,18 @@ def test_an_opening_quote_is_not_given_back(text, language, want):
 def test_a_cjk_aside_in_brackets_is_one_sentence():
     text = "（1月14日就任。小林裕明社長は解任）\n\n木坂氏は就任した。次の文です。"
     assert split_paragraphs(text, "ja") == [["（1月14日就任。小林裕明社長は解任）"], ["木坂氏は就任した。", "次の文です。"]]
+
+
+def test_an_arabic_sentence_is_not_cut_at_its_commas_or_a_colon():
+    """pysbd's Arabic rules cut at the Arabic comma and at ':': summaries stored "وقال والي الجهة،"
+    as a sentence of its own."""
+    text = ("وقال والي الجهة، إن فرق الوقاية المدنية تدخلت بسرعة. ونُقل 12 مصاباً إلى المستشفى الجامعي في "
+            "الرباط، على بعد 250 كيلومتراً. وأضاف: إن التحقيق مستمر.")
+    assert split_sentences(text, "ar") == [
+        "وقال والي الجهة، إن فرق الوقاية المدنية تدخلت بسرعة.",
+        "ونُقل 12 مصاباً إلى المستشفى الجامعي في الرباط، على بعد 250 كيلومتراً.",
+        "وأضاف: إن التحقيق مستمر."]
+
+
+def test_a_hindi_word_keeps_its_vowel_signs_for_the_summarizer():
+    assert tokenize_words("लखनऊ से आगरा जा रही सरकारी बस") == ["लखनऊ", "से", "आगरा", "जा", "रही", "सरकारी", "बस"]

@@ -30,6 +30,8 @@ from functools import lru_cache
 import pysbd
 import pysbd.languages
 
+from tasks.text.tokens import COMBINING_MARKS
+
 __all__ = ["split_sentences", "split_paragraphs", "tokenize_words", "SumyTokenizer", "TABLE_CELLS", "LIST_ITEM",
            "is_table_or_list_line", "ends_sentence"]
 
@@ -531,9 +533,24 @@ def _split_paragraphs_other(text: str, language: str | None) -> list[list[str]]:
                 found = [piece for s in found for piece in _split_neutral(s.strip())]
         else:
             found = _split_neutral(chunk)
-        return [s.strip() for s in found if s.strip()]
+        return _rejoined([s.strip() for s in found if s.strip()])
 
     return _paragraphs(text, split_chunk)
+
+
+# a sentence never ends in a comma or a colon: pysbd's Arabic (and Persian, Urdu) rules cut at the
+# Arabic comma "،" and at ":" ("وقال والي الجهة،" | "إن فرق الوقاية…"), and summaries took the halves
+_NOT_AN_END = ("،", ",", ":", "؛", ";")
+
+
+def _rejoined(pieces: list[str]) -> list[str]:
+    out: list[str] = []
+    for piece in pieces:
+        if out and out[-1].endswith(_NOT_AN_END):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -541,7 +558,8 @@ def _split_paragraphs_other(text: str, language: str | None) -> list[list[str]]:
 # ---------------------------------------------------------------------------
 
 # Same notion of a word as sumy's Tokenizer (letters, inner apostrophes/hyphens).
-_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-][^\W\d_])*", re.UNICODE)
+_LETTER = f"(?:[^\\W\\d_]|[{COMBINING_MARKS}])"  # a vowel sign or virama is part of its word (Hindi)
+_WORD = re.compile(f"{_LETTER}(?:{_LETTER}|['’-]{_LETTER})*", re.UNICODE)
 
 
 def tokenize_words(sentence: str) -> list[str]:
