@@ -183,3 +183,13 @@ def test_an_arabic_sentence_is_not_cut_at_its_commas_or_a_colon():
 
 def test_a_hindi_word_keeps_its_vowel_signs_for_the_summarizer():
     assert tokenize_words("लखनऊ से आगरा जा रही सरकारी बस") == ["लखनऊ", "से", "आगरा", "जा", "रही", "सरकारी", "बस"]
+
+
+@pytest.mark.parametrize("language,text", [
+    ("hi", "बस मंगलवार सुबह एक्सप्रेसवे पर पलट गई। पुलिस के अनुसार 27 लोग घायल हुए हैं। मंत्री ने जांच के आदेश दिए हैं।"),
+    ("bn", "ঢাকায় বাস দুর্ঘটনায় ১২ জন আহত হয়েছেন। পুলিশ জানিয়েছে তদন্ত চলছে। মন্ত্রী শোক প্রকাশ করেছেন।"),
+])
+def test_a_danda_ends_a_sentence(language, text):
+    """The Devanagari and Bengali full stop '।' was no sentence end: a paragraph of five Hindi sentences
+    was one, and its summary one paragraph."""
+    assert len(split_sentences(text, language)) == 3

@@ -200,7 +200,10 @@ _REOPENED = re.compile(r"(?<=[a-z]{2}[.!?])\s+(?=\"[A-Z][a-z])")
 _WORD_BEFORE = re.compile(r"([A-Za-z]+)[.!?]$")
 _ABBREVIATIONS = frozenset(a.lower() for a in pysbd.lang.english.English.Abbreviation.ABBREVIATIONS)
 # what sends a piece to pysbd: a sentence mark, or a bracket/quote closing before a capital
-_INNER_MARK = re.compile(r"[.!?…]|[)\]\"”'’]\s+[A-Z]")
+# a mark pysbd may cut at: besides . ! ? …, the sentence ends of other scripts (Devanagari danda,
+# Arabic question mark, Urdu full stop, Armenian, Ethiopic, Burmese): a Hindi paragraph of five
+# sentences stayed one, never shown to pysbd
+_INNER_MARK = re.compile(r"[.!?…\u0964\u0965\u061f\u06d4\u0589\u1362\u104b]|[)\]\"”'’]\s+[A-Z]")
 # pysbd reads "1. ", "2) " as list items from the whole paragraph: leave such paragraphs to it
 _LIST_ITEM = re.compile(r"(?:^|\s)\(?\d{1,3}[.)]\s")
 _OPENERS, _CLOSERS = "“([{", "”)]}"
@@ -458,7 +461,7 @@ PYSBD_LANGUAGES = frozenset(pysbd.languages.LANGUAGE_CODES) - {"en"}
 # A boundary any alphabet shares: ., !, ? or … (plus closing quotes/brackets) and a space; taken
 # unless the next word starts in lower case or the mark ends a number or a single letter
 # ("am 3. Oktober", "J. Smith"). Sentence marks of CJK text end a sentence with no space after.
-_NEUTRAL_MARK = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+|[。！？]+[」』”’）)]*\s*|[۔؟]+\s*")
+_NEUTRAL_MARK = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+|[。！？]+[」』”’）)]*\s*|[۔؟\u0964\u0965]+\s*")
 _NUMBER_OR_INITIAL = re.compile(r"(?:^|\s)(?:\d+|\w)[.]$")
 
 
