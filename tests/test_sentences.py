@@ -193,3 +193,14 @@ def test_a_danda_ends_a_sentence(language, text):
     """The Devanagari and Bengali full stop '।' was no sentence end: a paragraph of five Hindi sentences
     was one, and its summary one paragraph."""
     assert len(split_sentences(text, language)) == 3
+
+
+def test_a_short_abbreviation_before_a_lower_case_word_ends_no_sentence():
+    """pysbd's Polish list lacks "r." (year) and "tys." (thousand): "… 2025 r." and "doszło do …" were
+    two summary sentences."""
+    text = ("We wtorek 7 października 2025 r. doszło do poważnej awarii wodociągu. Bez wody zostało około "
+            "200 tys. mieszkańców dzielnic Krzyki i Fabryczna. Naprawa potrwa do czwartku.")
+    assert split_sentences(text, "pl") == [
+        "We wtorek 7 października 2025 r. doszło do poważnej awarii wodociągu.",
+        "Bez wody zostało około 200 tys. mieszkańców dzielnic Krzyki i Fabryczna.",
+        "Naprawa potrwa do czwartku."]

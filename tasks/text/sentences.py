@@ -544,12 +544,15 @@ def _split_paragraphs_other(text: str, language: str | None) -> list[list[str]]:
 # a sentence never ends in a comma or a colon: pysbd's Arabic (and Persian, Urdu) rules cut at the
 # Arabic comma "،" and at ":" ("وقال والي الجهة،" | "إن فرق الوقاية…"), and summaries took the halves
 _NOT_AN_END = ("،", ",", ":", "؛", ";")
+# nor in a short abbreviation before a lower-case word: pysbd's Polish list lacks "r." (year) and
+# "tys." (thousand), and "7 października 2025 r." | "doszło do awarii…" were two sentences
+_ABBREVIATED_END = re.compile(r"(?:^|\s)\w{1,4}\.$")
 
 
 def _rejoined(pieces: list[str]) -> list[str]:
     out: list[str] = []
     for piece in pieces:
-        if out and out[-1].endswith(_NOT_AN_END):
+        if out and (out[-1].endswith(_NOT_AN_END) or (piece[:1].islower() and _ABBREVIATED_END.search(out[-1]))):
             out[-1] = f"{out[-1]} {piece}"
         else:
             out.append(piece)
