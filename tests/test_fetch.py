@@ -387,3 +387,16 @@ def test_one_page_typed_with_and_without_percent_escapes_is_one_source():
     assert article_urls(["https://x.test/a/café", "https://x.test/a/caf%c3%a9", "https://x.test/a/caf%C3%A9#top",
                          "https://x.test/s?q=ü"]) == ["https://x.test/a/caf%C3%A9", "https://x.test/s?q=%C3%BC"]
     assert article_urls(["https://x.test/a%2Fb"]) == ["https://x.test/a%2Fb"]
+
+
+def test_an_interrupt_during_a_fetch_reads_as_itself_not_as_a_missing_event_loop():
+    """Ctrl-C on `serve` mid-fetch printed 'RuntimeError: no running event loop' above the
+    KeyboardInterrupt: the fetch loop was started inside the `except` that found no loop running."""
+    from tasks.sources.fetch import _run_sync
+
+    async def interrupted():
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt) as caught:
+        _run_sync(interrupted())
+    assert caught.value.__context__ is None

@@ -677,6 +677,10 @@ def _run_sync(coro):
     try:
         asyncio.get_running_loop()
     except RuntimeError:
+        loop_here = False
+    else:
+        loop_here = True
+    if not loop_here:  # run outside the `except`: a Ctrl-C's traceback read "no running event loop"
         return asyncio.run(coro)
     box: dict[str, object] = {}
 
