@@ -119,12 +119,13 @@ def serve_ingest(settings: Settings, *, limit: int | None = None) -> None:
     from prefect import serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    from flows.ingest import ingest
+
+    deployment = f"{ingest.name}/{settings.deployment_name}"
     make_inbox(settings)
     if PREFECT_API_URL.value():
-        from flows.ingest import ingest
-
-        refuse_if_served_elsewhere(f"{ingest.name}/{settings.deployment_name}")
-        with runs_finish_on_ctrl_c():
+        refuse_if_served_elsewhere(deployment)
+        with runs_finish_on_ctrl_c(on_stop=lambda: pause(deployment)):
             serve(build_deployment(settings), limit=limit)
         return
     # Prefect would serve against a throwaway server whose UI nobody can open.
@@ -140,22 +141,37 @@ def serve_ingest(settings: Settings, *, limit: int | None = None) -> None:
     server = SubprocessASGIServer()
     server.start()
     os.environ["PREFECT_API_URL"] = server.api_url
-    with temporary_settings({PREFECT_API_URL: server.api_url}), runs_finish_on_ctrl_c(server):
+    with temporary_settings({PREFECT_API_URL: server.api_url}), runs_finish_on_ctrl_c(
+            server, on_stop=lambda: pause(deployment)):
         serve(build_deployment(settings), limit=limit)
+
+
+def pause(deployment: str) -> None:
+    """Pause `deployment` (which deletes its scheduled runs), as serve does when it stops: a run due
+    while serve waited for its runs to end was started, then killed as serve exited."""
+    from prefect import get_client
+
+    try:
+        with get_client(sync_client=True) as client:
+            client.pause_deployment(client.read_deployment_by_name(deployment).id)
+    except Exception as exc:  # noqa: BLE001 - serve still stops; Prefect pauses it on its way out
+        print(f"could not pause {deployment} at once: {exc}", file=sys.stderr)
 
 
 RUNS_FINISH_S = 60  # an interrupted run records its end in a second or two; a stuck one is left behind
 
 
 @contextmanager
-def runs_finish_on_ctrl_c(server=None, timeout: float = RUNS_FINISH_S):
+def runs_finish_on_ctrl_c(server=None, timeout: float = RUNS_FINISH_S, on_stop=None):
     """Ctrl-C stops `serve` once its flow runs (its child processes, but `server`'s) have recorded their
     end. Prefect's serve stops its event loop at the first SIGINT, and asyncio kills (SIGKILL) the child
     processes still running then: a run the same Ctrl-C had interrupted died while writing its runs row
     or its Crashed state, and stayed `running` in the warehouse and Running in Prefect for good. The
     first Ctrl-C now waits for them (at most `timeout` seconds; the runs got the same Ctrl-C, being in
-    the terminal's process group); a second one stops at once."""
+    the terminal's process group); a second one stops at once. `on_stop` runs first, in the
+    background (serve pauses its deployment: no new run starts while these end)."""
     import _thread
+    import contextvars
     import signal
     import threading
 
@@ -165,6 +181,8 @@ def runs_finish_on_ctrl_c(server=None, timeout: float = RUNS_FINISH_S):
     waiting: list[threading.Thread] = []
 
     def wait_then_stop(runs: list) -> None:
+        if on_stop is not None:
+            on_stop()
         psutil.wait_procs(runs, timeout=timeout)
         _thread.interrupt_main(signal.SIGINT)  # back in the handler, which now raises
 
@@ -176,7 +194,9 @@ def runs_finish_on_ctrl_c(server=None, timeout: float = RUNS_FINISH_S):
             raise KeyboardInterrupt
         print(f"stopping: waiting up to {timeout:g} s for {len(runs)} flow run(s) to record their end "
               "(Ctrl-C again stops at once)", file=sys.stderr)
-        waiting.append(threading.Thread(target=wait_then_stop, args=(runs,), daemon=True))
+        # in this context: the temporary server's address is a context setting, which a thread lacks
+        waiting.append(threading.Thread(target=contextvars.copy_context().run, args=(wait_then_stop, runs),
+                                        daemon=True))
         waiting[0].start()
 
     previous = signal.signal(signal.SIGINT, on_sigint)

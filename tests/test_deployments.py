@@ -177,6 +177,19 @@ def test_a_second_serve_of_the_same_deployment_refuses_and_leaves_the_first_serv
     assert served["proc"].poll() is None
 
 
+def test_serve_pauses_its_deployment_on_the_real_server(served):
+    """What serve's first Ctrl-C calls (`flows.deploy.pause`), against the fixture's Prefect server."""
+    from prefect import get_client
+
+    from flows.deploy import pause
+
+    pause(f"ingest/{DEPLOYMENT}")
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name(f"ingest/{DEPLOYMENT}")
+        assert deployment.paused
+        client.resume_deployment(deployment.id)  # the other tests use the served schedule
+
+
 def test_served_deployment_has_its_schedule_and_a_typed_form(served):
     from prefect import get_client
 
@@ -317,3 +330,24 @@ def test_prefect_yaml_deploys_to_a_process_work_pool(prefect_server, tmp_path):
     assert deployment.pull_steps == [
         {"prefect.deployments.steps.set_working_directory": {"directory": "{{ $NEWSFLOW_HOME }}"}}]
     assert "summary_words" in deployment.parameter_openapi_schema["properties"]
+
+
+def test_the_first_ctrl_c_on_serve_stops_new_runs_before_it_waits_for_running_ones():
+    """Serve's first Ctrl-C waits for its runs to record their end; a scheduled run due meanwhile was
+    started, then killed as serve exited (its runs row `running`). Serve pauses its deployment (which
+    deletes its scheduled runs) first now: `on_stop` runs while the run is still running."""
+    from flows.deploy import runs_finish_on_ctrl_c
+
+    events = []
+    run = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(2)"])
+    try:
+        with pytest.raises(KeyboardInterrupt), runs_finish_on_ctrl_c(
+                timeout=10, on_stop=lambda: events.append(("paused", run.poll()))):
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:  # serve's loop
+                time.sleep(0.05)
+        events.append(("stopped", run.poll()))
+    finally:
+        run.kill()
+    assert events == [("paused", None), ("stopped", 0)]
