@@ -334,20 +334,6 @@ def repeated_lines(texts: Iterable[str], min_documents: int = 3, min_chars: int 
         hits = repeated.intersection(keys)
         if prose & hits and sum(keys[k] for k in hits) > 0.5 * chars:
             shared |= prose & hits
-    # So are the paragraphs of one article in copies of it: an article, its page and a lightly edited
-    # copy in one batch lost every paragraph the three share from the two others (the edit kept the
-    # copies from being exact). Two documents that also share an article paragraph no third one
-    # holds are copies; a site's furniture, however long, is all the different articles share.
-    holders: dict[str, list[int]] = {}
-    for i, (_, _, prose) in enumerate(docs):
-        for k in prose:
-            holders.setdefault(k, []).append(i)
-    copies = {(a, b) for k, held in holders.items() if k not in repeated and len(held) == 2 for a, b in [held]}
-    if copies:
-        for k in repeated & holders.keys():
-            held = holders[k]
-            if any((a, b) in copies for n, a in enumerate(held) for b in held[n + 1:]):
-                shared.add(k)
     return frozenset(repeated - shared)
 
 
