@@ -881,7 +881,7 @@ def test_a_paragraph_two_articles_share_does_not_keep_a_sites_furniture_in_the_o
     furniture = ("The Valley Courier is an independent newspaper founded in 1887 and owned by its readers "
                  "through a cooperative trust.")
     bio = "Jane Doe is a senior reporter who has covered climate and energy for the Valley Courier since 2015."
-    texts = [f"Story {n}\n\n{BODY[n % len(BODY)]} Report number {n} of the day.\n\n"
+    texts = [f"Story {n}\n\n" + f"{BODY[n % len(BODY)]} Report number {n} of the day.\n\n" * 3
              + (f"{bio}\n\n" if n < 2 else "") + furniture for n in range(5)]
     rep = repeated_lines(texts)
     assert all(furniture not in clean_document(t, repeated_lines=rep, today=TODAY).text for t in texts)
