@@ -405,7 +405,7 @@ def test_a_scraped_page_under_site_furniture_is_stored_by_its_headline(tmp_path)
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("tag", ["klingon", "German", "xx"])
+@pytest.mark.parametrize("tag", ["klingon", "German", "xx", "de_DE.UTF-8"])
 def test_ingest_language_no_language_has_is_one_line_naming_the_option(tag, tmp_path, capsys):
     """`--language klingon` was refused by the flow's parameter pattern, in regex ("String should
     match pattern '^[A-Za-z]{2,3}…'"), after Prefect had started; now as 'xx' was, before anything runs."""
@@ -450,3 +450,14 @@ def test_words_of_scripts_with_vowel_signs_and_joiners_are_whole_and_found(tmp_p
     assert "लखनऊ से आगरा जा रही सरकारी बस पलटी" in capsys.readouterr().out
     assert main(["search", "زمینلرزه", "--language", "fa", *wh]) == 0  # typed without the joiner
     assert "زمین‌لرزه در کرمان" in capsys.readouterr().out
+
+
+@pytest.mark.unit
+def test_story_and_search_words_keep_combining_marks_but_not_emoji_selectors():
+    """A diff review: story terms had a tokenizer of their own that still cut Hindi words, and an emoji's
+    variation selector (a combining mark) became a search word of its own."""
+    from tasks.dedup.terms import tokens
+
+    assert tokens("आगरा में सरकारी बस", "hi") == ["आगरा", "में", "सरकारी", "बस"]
+    assert tokens("زمین\u200cلرزه در کرمان", "fa") == ["زمینلرزه", "در", "کرمان"]
+    assert words("I ❤️ Paris ☀️ today 1️⃣") == ["i", "paris", "today", "1"]

@@ -204,3 +204,8 @@ def test_a_short_abbreviation_before_a_lower_case_word_ends_no_sentence():
         "We wtorek 7 października 2025 r. doszło do poważnej awarii wodociągu.",
         "Bez wody zostało około 200 tys. mieszkańców dzielnic Krzyki i Fabryczna.",
         "Naprawa potrwa do czwartku."]
+
+
+def test_a_brand_in_lower_case_after_an_abbreviation_like_word_still_starts_a_sentence():
+    assert split_sentences("Die Firma heißt eBay. iPhone-Verkäufe steigen stark an.", "de") == [
+        "Die Firma heißt eBay.", "iPhone-Verkäufe steigen stark an."]

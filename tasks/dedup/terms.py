@@ -39,7 +39,8 @@ PRIOR_DOC_WORDS = 400
 # counts recur; the warehouse's own counts take over as it grows
 NUMBER_DOC_FRACTION = 0.02
 
-_WORD = re.compile(r"[^\W\d_]+|\d+(?:[.,:/-]\d+)*", re.UNICODE)
+# letters with their combining marks (a Hindi word's vowel signs), or a number
+_WORD = re.compile(rf"(?:[^\W\d_]|[{text_tokens.COMBINING_MARKS}])+|\d+(?:[.,:/-]\d+)*", re.UNICODE)
 _NUMBER = re.compile(r"\d")
 
 
@@ -55,7 +56,9 @@ def tokens(text: str, language: str | None = None) -> list[str]:
     """Word and number tokens of `text`, in order: the single tokenizer of story terms. Scripts
     written without spaces (Chinese, Japanese, Korean, Thai) come out as character bigrams, as
     everywhere else in the pipeline (`tasks.text.tokens.words`)."""
-    return text_tokens.words(text, language) if text_tokens.unspaced(text) else _WORD.findall(text)
+    if text_tokens.unspaced(text):
+        return text_tokens.words(text, language)
+    return _WORD.findall(text.replace("\u200c", "").replace("\u200d", ""))  # joiners part no word
 
 
 def _unchanged(word: str) -> str:

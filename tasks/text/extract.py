@@ -520,9 +520,9 @@ _NAME_CHARS = re.compile(rf"^[\w{COMBINING_MARKS}'’.-]+$")
 
 
 def _capital(char: str) -> bool:
-    """A capital letter, or a letter of a script without case (Arabic, Hebrew, Devanagari, Han...):
-    a range of Latin capitals left out "Łukasz Żak", "Ірина" and every name in those scripts."""
-    return char.isupper() or (char.isalpha() and not char.islower())
+    """A capital letter of any cased script: a range of Latin capitals left out "Łukasz Żak" and
+    "Ірина". (A script without case gives no sign of a name: "डिजिटल डेस्क", Digital Desk, would pass.)"""
+    return char.isupper()
 
 
 def _name_word(word: str) -> bool:

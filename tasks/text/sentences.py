@@ -552,7 +552,10 @@ _ABBREVIATED_END = re.compile(r"(?:^|\s)\w{1,4}\.$")
 def _rejoined(pieces: list[str]) -> list[str]:
     out: list[str] = []
     for piece in pieces:
-        if out and (out[-1].endswith(_NOT_AN_END) or (piece[:1].islower() and _ABBREVIATED_END.search(out[-1]))):
+        first = piece.split(None, 1)[0] if piece.strip() else ""
+        # a word all in lower case, not a brand ("iPhone-Verkäufe", "eBay")
+        if out and (out[-1].endswith(_NOT_AN_END) or (first.islower() and first[:1].isalpha()
+                                                         and _ABBREVIATED_END.search(out[-1]))):
             out[-1] = f"{out[-1]} {piece}"
         else:
             out.append(piece)

@@ -43,14 +43,16 @@ _UNSPACED_RUN = re.compile(f"[{_UNSPACED_CHARS}]+")
 
 
 def _combining_marks() -> str:
-    """The combining marks (Unicode category M) of the Basic Multilingual Plane, as the body of a
-    character class: `\\w` leaves them out, and Hindi, Bengali or Tamil words were cut at every vowel
-    sign and virama ("आगरा" -> "आगर", "सरकार" -> "सरक"), so a search matched words no article held."""
+    """The combining marks (Unicode categories Mn, Mc) of the Basic Multilingual Plane, as the body of
+    a character class: `\\w` leaves them out, and Hindi, Bengali or Tamil words were cut at every vowel
+    sign and virama ("आगरा" -> "आगर", "सरकार" -> "सरक"), so a search matched words no article held.
+    Not the emoji variation selectors (U+FE00-FE0F) nor enclosing marks (a keycap): alone, they made
+    "❤️" a word."""
     import unicodedata
 
     ranges: list[tuple[int, int]] = []
     for cp in range(0x10000):  # 10 ms at import
-        if unicodedata.category(chr(cp))[0] == "M":
+        if unicodedata.category(chr(cp)) in ("Mn", "Mc") and not 0xFE00 <= cp <= 0xFE0F:
             if ranges and ranges[-1][1] == cp - 1:
                 ranges[-1] = (ranges[-1][0], cp)
             else:
