@@ -117,12 +117,12 @@ def _language_tag(value: str) -> str:
     """A tag some language has, as given (the run reads it): "klingon" was refused by the flow's
     parameter pattern, in regex ("String should match pattern '^[A-Za-z]{2,3}…'")."""
     from flows.settings import LANGUAGE_PATTERN
-    from tasks.text.language import run_language
+    from tasks.text.language import not_a_language, run_language
 
     try:
         run_language(value)
         if not re.match(LANGUAGE_PATTERN, value):  # what the flow's parameter takes ("de_DE.UTF-8" is $LANG's)
-            raise ValueError(f"{value!r} is not a language code; give an ISO 639-1 code such as de, fr or pt-BR")
+            raise not_a_language(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return value

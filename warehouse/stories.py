@@ -194,19 +194,24 @@ def write_story_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome, new_i
 # warehouse put "wurd", from "wurde", among the terms that tie a German story).
 _TYING = """
 tied AS (
-    SELECT m.story_id, t.term, sum(t.weight) AS count, coalesce(any_value(f.df), 0) AS df,
-           mode(d.language) AS language
+    SELECT m.story_id, t.term, sum(t.weight) AS count, coalesce(any_value(f.df), 0) AS df
     FROM story_members m
     JOIN story_terms t ON t.doc_id = m.doc_id
-    JOIN documents d ON d.doc_id = m.doc_id
     LEFT JOIN story_term_df f ON f.term = t.term
     WHERE m.method <> 'duplicate' AND m.story_id IN (SELECT story_id FROM chosen)
     GROUP BY m.story_id, t.term
     HAVING count(DISTINCT t.doc_id) >= 2
 ),
+-- the language most of its articles are in, whose prior weighs the terms
+spoken AS (
+    SELECT m.story_id, mode(d.language) AS language
+    FROM story_members m JOIN documents d ON d.doc_id = m.doc_id
+    WHERE m.method <> 'duplicate' AND m.story_id IN (SELECT story_id FROM chosen)
+    GROUP BY m.story_id
+),
 ties AS (
-    SELECT story_id, list((term, count, df) ORDER BY term) AS terms, any_value(language) AS language
-    FROM tied GROUP BY story_id
+    SELECT t.story_id, list((t.term, t.count, t.df) ORDER BY t.term) AS terms, any_value(s.language) AS language
+    FROM tied t JOIN spoken s USING (story_id) GROUP BY t.story_id
 )"""
 
 # ranks (term, summed count, df) candidates, given the canonical documents clustered and the language

@@ -40,7 +40,7 @@ PRIOR_DOC_WORDS = 400
 NUMBER_DOC_FRACTION = 0.02
 
 # letters with their combining marks (a Hindi word's vowel signs), or a number
-_WORD = re.compile(rf"(?:[^\W\d_]|[{text_tokens.COMBINING_MARKS}])+|\d+(?:[.,:/-]\d+)*", re.UNICODE)
+_WORD = re.compile(rf"{text_tokens.LETTER}+|\d+(?:[.,:/-]\d+)*", re.UNICODE)
 _NUMBER = re.compile(r"\d")
 
 
@@ -58,7 +58,7 @@ def tokens(text: str, language: str | None = None) -> list[str]:
     everywhere else in the pipeline (`tasks.text.tokens.words`)."""
     if text_tokens.unspaced(text):
         return text_tokens.words(text, language)
-    return _WORD.findall(text.replace("\u200c", "").replace("\u200d", ""))  # joiners part no word
+    return _WORD.findall(text_tokens.without_joiners(text))
 
 
 def _unchanged(word: str) -> str:

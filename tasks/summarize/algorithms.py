@@ -94,11 +94,11 @@ class Rules:
         self.stop_words = tokens.stop_words(language)
         if language is None:
             self.note = "language unknown: summarised language-neutrally (punctuation sentences, unstemmed words)"
-        elif not tokens.has_rules(language) and language in PYSBD_LANGUAGES:  # Persian, Hindi: pysbd's sentences
-            self.note = f"no stemmer or stop words for {language!r}: summarised with unstemmed words"
         elif not tokens.has_rules(language):
-            self.note = (f"no language rules for {language!r}: summarised language-neutrally "
-                         "(punctuation sentences, unstemmed words, no stop words)")
+            self.note = (f"no stemmer or stop words for {language!r}: summarised with unstemmed words"
+                         if language in PYSBD_LANGUAGES  # Persian, Hindi: pysbd's sentences still cut it
+                         else f"no language rules for {language!r}: summarised language-neutrally "
+                              "(punctuation sentences, unstemmed words, no stop words)")
         else:
             missing = [what for what, have in (("stemmer", stem is not None or language in tokens.UNSPACED),
                                                ("stop words", bool(self.stop_words)),

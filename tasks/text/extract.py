@@ -751,7 +751,7 @@ def _pick_author(tree, jsonld: tuple[list[str], list[str], list[str], bool], jso
 
     `jsonld_author` / `meta_author` (trafilatura's readings) are used only when the JSON-LD is not
     valid JSON / when the page has no author meta tag this reader knows."""
-    persons, orgs, publishers, parsed = jsonld  # _jsonld_authors(tree)
+    persons, orgs, publishers, parsed = jsonld
     if not parsed and not persons and jsonld_author:
         persons = _clean_field(jsonld_author)
     sites = _site_names(tree, sitename, publishers)

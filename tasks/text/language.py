@@ -68,6 +68,10 @@ def normalise(tag: str | None) -> str | None:
     return _ALIASES.get(primary, primary)
 
 
+def not_a_language(tag: str) -> ValueError:
+    return ValueError(f"{tag!r} is not a language code; give an ISO 639-1 code such as de, fr or pt-BR")
+
+
 def run_language(tag: str | None) -> str | None:
     """The bare code of a language a run or a setting names ('pt-BR' -> 'pt', 'nb' -> 'no'); None
     when none is named. ValueError for a tag no language has ('xx', 'ge' for German): every
@@ -76,7 +80,7 @@ def run_language(tag: str | None) -> str | None:
         return None
     code = normalise(tag)
     if code is None or code not in _iso_639_codes():
-        raise ValueError(f"{tag!r} is not a language code; give an ISO 639-1 code such as de, fr or pt-BR")
+        raise not_a_language(tag)
     return code
 
 

@@ -30,7 +30,7 @@ from functools import lru_cache
 import pysbd
 import pysbd.languages
 
-from tasks.text.tokens import COMBINING_MARKS
+from tasks.text.tokens import LETTER
 
 __all__ = ["split_sentences", "split_paragraphs", "tokenize_words", "SumyTokenizer", "TABLE_CELLS", "LIST_ITEM",
            "is_table_or_list_line", "ends_sentence"]
@@ -567,8 +567,7 @@ def _rejoined(pieces: list[str]) -> list[str]:
 # ---------------------------------------------------------------------------
 
 # Same notion of a word as sumy's Tokenizer (letters, inner apostrophes/hyphens).
-_LETTER = f"(?:[^\\W\\d_]|[{COMBINING_MARKS}])"  # a vowel sign or virama is part of its word (Hindi)
-_WORD = re.compile(f"{_LETTER}(?:{_LETTER}|['’-]{_LETTER})*", re.UNICODE)
+_WORD = re.compile(f"{LETTER}(?:{LETTER}|['’-]{LETTER})*", re.UNICODE)
 
 
 def tokenize_words(sentence: str) -> list[str]:

@@ -61,6 +61,8 @@ def _combining_marks() -> str:
 
 
 COMBINING_MARKS = _combining_marks()
+# a letter of a word: a letter, or a combining mark of its script (a Hindi vowel sign or virama)
+LETTER = f"(?:[^\\W\\d_]|[{COMBINING_MARKS}])"
 # a word: a run of word characters and combining marks outside those scripts (digits kept: "2024", "G7" count)
 _TOKEN = re.compile(f"[{_UNSPACED_CHARS}]+|(?:(?![{_UNSPACED_CHARS}])[\\w{COMBINING_MARKS}])+", re.UNICODE)
 
@@ -108,15 +110,19 @@ def _bigrams(run: str) -> list[str]:
     return [run[i : i + 2] for i in range(len(run) - 1)]
 
 
+def without_joiners(text: str) -> str:
+    """`text` without zero-width (non-)joiners: they shape letters, they do not part words. Persian
+    "زمین‌لرزه" is one word with one or without (HTML extraction drops it, people type it either way)."""
+    return text.replace("\u200c", "").replace("\u200d", "")
+
+
 def words(text: str, language: str | None = None) -> list[str]:
     """Lower-cased word tokens of `text`; runs of unspaced scripts as character bigrams.
 
     The cut follows the script, not `language`: a Japanese article quoting an English name, or an
     English one quoting a Chinese place, gets each part cut its own way, and text whose language is
     unknown is cut the same as when it is known."""
-    # a zero-width (non-)joiner shapes letters, it does not part words: Persian "زمین‌لرزه" is one word
-    # with it or without (HTML extraction drops it, people type it either way)
-    text = text.casefold().replace("\u200c", "").replace("\u200d", "")
+    text = without_joiners(text.casefold())
     if not _UNSPACED_RUN.search(text):
         return _TOKEN.findall(text)
     out: list[str] = []
