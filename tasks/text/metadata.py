@@ -262,6 +262,12 @@ def dateline_match(line: str, *, today: date | None = None) -> tuple[date, str, 
 def find_date_line(lines: Sequence[str], *, today: date | None = None, scan: int = DATELINE_SCAN_LINES):
     """(index, date, raw date text, convention) of the first dateline among the first `scan`
     non-empty lines, or None. `index` is the position in `lines`."""
+    found = _first_in_lead(lines, scan, lambda line: dateline_match(line.strip(), today=today))
+    return None if found is None else (found[0], *found[1])
+
+
+def _first_in_lead(lines: Sequence[str], scan: int, match):
+    """(index, match) of the first of the first `scan` non-empty lines that `match` gives a value for."""
     seen = 0
     for i, line in enumerate(lines):
         if not isinstance(line, str) or not line.strip():
@@ -269,9 +275,9 @@ def find_date_line(lines: Sequence[str], *, today: date | None = None, scan: int
         seen += 1
         if seen > scan:
             break
-        got = dateline_match(line.strip(), today=today)
-        if got is not None:
-            return i, got[0], got[1], got[2]
+        got = match(line)
+        if got:
+            return i, got
     return None
 
 
@@ -492,17 +498,7 @@ def byline_author(line: str) -> str | None:
 
 
 def find_byline(lines: Sequence[str], scan: int = DATELINE_SCAN_LINES) -> tuple[int, str] | None:
-    seen = 0
-    for i, line in enumerate(lines):
-        if not isinstance(line, str) or not line.strip():
-            continue
-        seen += 1
-        if seen > scan:
-            break
-        a = byline_author(line)
-        if a:
-            return i, a
-    return None
+    return _first_in_lead(lines, scan, byline_author)
 
 
 # ---------------------------------------------------------------- outlet
