@@ -13,6 +13,7 @@ from typing import Any
 from flows.settings import Settings
 from tasks.dedup.duplicates import DedupConfig
 from tasks.dedup.stories import StoryConfig
+from tasks.document import printable
 from tasks.parallel import default_workers
 from tasks.pipeline import FaultPoint, RunConfig
 from tasks.summarize.length import SummaryLength, both_set
@@ -112,12 +113,24 @@ def check_run(flow, settings: Settings, parameters: dict[str, Any]) -> dict[str,
         raise ValueError(_one_line(exc)) from None
     finally:
         flow_logger.disabled = was_disabled
+    _check_encodable(validated)
     check_warehouse(validated.get("warehouse"))
     run_config(settings, **{k: validated.get(k) for k in (
         "algorithm", "summary_sentences", "summary_ratio", "summary_words", "near_dup_threshold", "batch_size",
         "language")})
     read_urls(validated.get("url_file"))
     return validated
+
+
+def _check_encodable(parameters: dict[str, Any]) -> None:
+    """A run's parameters travel as JSON, which holds no undecodable bytes: a file name typed in
+    another encoding than UTF-8 reaches Python as lone surrogates, and failed the run whole."""
+    for name, value in parameters.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and printable(item) != item:
+                raise ValueError(f"{name}: '{printable(item)}' is not valid UTF-8 (bytes of another encoding); "
+                                 "give a file's folder (names inside are read whatever their bytes) or "
+                                 "percent-encode a URL")
 
 
 def _one_line(exc: Exception) -> str:

@@ -29,7 +29,10 @@ def read_paths(paths: list[Path], max_bytes: int) -> tuple[list[Document], list[
     docs: list[Document] = []
     failures: list[Failure] = []
     for path in paths:
-        got, failed = read_file(path, max_bytes=max_bytes)
+        try:
+            got, failed = read_file(path, max_bytes=max_bytes)
+        except Exception as exc:  # noqa: BLE001 - a reader's bug is this file's failure, not the batch's
+            got, failed = [], [Failure(str(path), "read", "reader_error", f"{type(exc).__name__}: {exc}"[:300])]
         docs.extend(got)
         failures.extend(failed)
     return docs, failures

@@ -15,8 +15,20 @@ from datetime import date, datetime
 
 def sha256_hex(data: str | bytes) -> str:
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        data = data.encode("utf-8", "surrogatepass")  # the same bytes as utf-8 for every valid string
     return hashlib.sha256(data).hexdigest()
+
+
+def printable(text: str) -> str:
+    """`text` as valid Unicode, so that it can be hashed and stored. Python keeps a file name's
+    undecodable bytes as lone surrogates ('bad\\udcffname.txt'): they become '\\xff' escapes, the
+    same each run; any other lone surrogate (a JSON "\\ud800") becomes U+FFFD."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return "".join(f"\\x{ord(ch) - 0xDC00:02x}" if 0xDC80 <= ord(ch) <= 0xDCFF
+                       else "\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
 
 
 @dataclass
@@ -77,6 +89,9 @@ class Document:
     # (source, raw_sha256, doc_id): stages ask for doc_id hundreds of thousands of times per run
     _id_memo: tuple | None = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        self.source = printable(self.source)
+
     @property
     def doc_id(self) -> str:
         """Stable id: same source with the same bytes gives the same id, so re-runs are idempotent."""
@@ -94,3 +109,6 @@ class Failure:
     reason: str  # short machine-friendly class, e.g. "binary", "empty", "too_large", "http_404"
     detail: str = ""
     at: datetime = field(default_factory=datetime.now)
+
+    def __post_init__(self) -> None:
+        self.source, self.detail = printable(self.source), printable(self.detail)

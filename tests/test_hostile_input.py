@@ -337,6 +337,49 @@ def test_hostile_corpus_through_the_flow(tmp_path, http_server, prefect_harness,
     assert SECRET not in warehouse_text(wh)
 
 
+def test_poison_files_fail_alone_and_the_rest_is_stored(tmp_path, prefect_harness):
+    """Files that once failed the whole batch, on every run: a JSON number of 5,000 digits (Python's
+    int limit raises a plain ValueError), a JSON lone surrogate (unhashable, unstorable), a file name
+    whose bytes are not UTF-8, and records whose text is a number, a list or an object."""
+    from flows.ingest import ingest
+    from tasks.document import printable
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "good.txt").write_text(GOOD_TEXT)
+    (folder / "big.json").write_text('{"text": "a b c", "n": ' + "9" * 5000 + "}")
+    (folder / "surrogate.json").write_text('{"title": "Harbour", "text": "' + GOOD_TEXT.replace("\n", " ")
+                                           + ' \\ud800 the end."}')
+    (folder / "odd.jsonl").write_text('{"text": 1}\n{"text": ["Ferries", "cancelled"]}\n{"text": {"x": 1}}\n')
+    bad_name = os.fsdecode(os.fsencode(folder) + b"/bad\xffname.txt")
+    Path(bad_name).write_text(GOOD_TEXT.replace("storm", "gale"))
+    wh = tmp_path / "w.duckdb"
+    report = ingest(paths=[str(folder)], warehouse=str(wh))
+    with duckdb.connect(str(wh), read_only=True) as con:
+        stored = dict(con.execute("SELECT source, text FROM documents").fetchall())
+        failed = dict(con.execute("SELECT source, reason FROM failures").fetchall())
+        assert con.execute("SELECT list(status) FROM runs").fetchone()[0] == ["completed"]
+    assert report["failures"] == 3
+    assert failed == {str(folder / "big.json"): "invalid_json", f"{folder}/odd.jsonl#L1": "empty",
+                      f"{folder}/odd.jsonl#L3": "empty"}
+    assert set(stored) == {str(folder / "good.txt"), printable(bad_name), f"{folder}/surrogate.json#0",
+                           f"{folder}/odd.jsonl#L2"}
+    assert printable(bad_name).endswith("bad\\xffname.txt")
+    assert "\ufffd the end" in stored[f"{folder}/surrogate.json#0"]
+    again = ingest(paths=[str(folder)], warehouse=str(wh))
+    assert (again["documents_new"], again["unchanged"]) == (0, 4), again
+
+
+def test_a_path_or_url_argument_that_is_not_utf8_is_refused_in_one_line(tmp_path, capsys):
+    from newsflow.cli import main
+
+    bad = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.txt")
+    for args in ([bad], ["--url", os.fsdecode(b"http://127.0.0.1:9/caf\xe9")]):
+        assert main(["ingest", *args, "--warehouse", str(tmp_path / "w.duckdb")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "caf\\xe9" in err and "not valid UTF-8" in err, err
+
+
 # -- the command line: bad warehouse file, sql limits ---------------------------------------------
 
 def test_ingest_names_a_warehouse_file_that_is_not_duckdb(tmp_path, capsys):

@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from tasks.document import Document, Failure, sha256_hex
+from tasks.document import Document, Failure, printable, sha256_hex
 from tasks.sources.content import ReadError, check_bytes, check_text
 
 __all__ = ["ReadError", "discover_paths", "decode_bytes", "detect_encoding", "sniff_utf16", "strip_nul", "read_file",
@@ -542,12 +542,15 @@ def strip_markdown(text: str) -> str:
 
 
 def _first_field(record: dict, name: str):
+    """The record's first string under one of the field's names (a list of strings joined); a number,
+    a boolean or an object is no text ({"text": 1} was stored as an article reading "1")."""
     for key in RECORD_FIELDS[name]:
         value = record.get(key)
-        if value not in (None, "", []):
-            if isinstance(value, list):
-                value = ", ".join(str(v) for v in value)
-            return strip_nul(str(value))  # a JSON "\u0000" is no more text than a NUL byte
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            value = ", ".join(value)
+        if isinstance(value, str) and value:
+            # a JSON "\u0000" is no more text than a NUL byte; a lone "\ud800" cannot be stored
+            return printable(strip_nul(value))
     return None
 
 
@@ -561,7 +564,7 @@ def record_to_document(source: str, record: object, encoding: str) -> Document:
         raise ReadError("invalid_record", f"expected a JSON object, got {type(record).__name__}")
     text = _first_field(record, "text")
     if text is None or not text.strip():
-        raise ReadError("empty", "record has no text/body/content field")
+        raise ReadError("empty", "record has no text/body/content field holding a string")
     doc = Document(
         source=source, source_kind="record", raw_text=text,
         raw_sha256=sha256_hex(json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)),
@@ -577,7 +580,7 @@ def record_to_document(source: str, record: object, encoding: str) -> Document:
 def _parse_json(source: str, text: str, encoding: str) -> tuple[list[Document], list[Failure]]:
     try:
         payload = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # a decode error, or a number > 4,300 digits
         raise ReadError("invalid_json", str(exc)[:200]) from exc
     records = payload if isinstance(payload, list) else [payload]
     return _records_to_documents(source, ((i, r) for i, r in enumerate(records)), encoding, "#")
@@ -590,7 +593,7 @@ def _parse_jsonl(source: str, text: str, encoding: str) -> tuple[list[Document],
                 continue
             try:
                 yield lineno, json.loads(line)
-            except (json.JSONDecodeError, RecursionError) as exc:
+            except (ValueError, RecursionError) as exc:  # a decode error, or a number > 4,300 digits
                 yield lineno, ReadError("invalid_json", f"line {lineno}: {str(exc)[:160]}")
 
     return _records_to_documents(source, lines(), encoding, "#L")
