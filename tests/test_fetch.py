@@ -216,6 +216,23 @@ def test_windows_1252_page_decoded(http_server):
         assert r.encoding == "cp1252", (path, r.encoding)
 
 
+def test_a_utf8_page_under_a_wrong_legacy_label_is_read_as_utf8(http_server):
+    """A legacy codec decodes any bytes without an error, so a wrong label made mojibake
+    ('BrГјcke') that search could not find; valid multi-byte UTF-8 is UTF-8 whatever the label."""
+    text = "Über die Brücke fuhr Müller am Dienstag — zum ersten Mal seit März. " * 5
+    body = f"<html><head><meta charset='utf-8'><title>x</title></head><body><p>{text}</p></body></html>".encode()
+    for label in ("windows-1251", "koi8-r", "iso-8859-2", "utf-16"):
+        http_server.route(f"/{label}", Reply(200, body, content_type=f"text/html; charset={label}"))
+        r = one(http_server.url(f"/{label}"))
+        assert r.ok and r.encoding == "utf-8" and text in r.text, (label, r.encoding, r.text[:80])
+    # a real legacy page under its own label is still read by the label
+    cyrillic = "Над мостом через реку прошёл первый трамвай, сообщили в мэрии города. " * 5
+    http_server.route("/cp1251", Reply(200, f"<p>{cyrillic}</p>".encode("cp1251"),
+                                       content_type="text/html; charset=windows-1251"))
+    r = one(http_server.url("/cp1251"))
+    assert r.encoding == "cp1251" and cyrillic in r.text
+
+
 def test_xml_declaration_charset():
     body = '<?xml version="1.0" encoding="ISO-8859-15"?><rss><t>\u20ac</t></rss>'.encode("iso8859_15")
     text, enc = decode_body(body, "application/rss+xml")

@@ -321,6 +321,14 @@ def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str]
     wide = None if bom else sniff_utf16(body)
     if bom or wide:
         candidates.insert(0, bom or wide)  # a BOM or a NUL every other byte outranks any label
+    elif not body.isascii():
+        # Bytes that are valid UTF-8 with multi-byte characters are UTF-8 whatever a label says: a legacy
+        # label (windows-1251, koi8-r, latin-2) decodes anything without an error, so a wrong one was
+        # stored as mojibake; and a UTF-16 label with no BOM and no NUL pattern is wrong too
+        try:
+            return strip_nul(body.decode("utf-8")), "utf-8"
+        except UnicodeDecodeError:
+            candidates = [enc for enc in candidates if not (enc or "").startswith(("utf-16", "utf-32"))]
     head = body[:4096]
     m = _XML_DECL.search(head) or _META_CHARSET.search(head)
     if m:
