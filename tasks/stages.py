@@ -81,8 +81,20 @@ def _stage_function(stage: str) -> Callable:
 
 # a lost connection or lock at commit is worth two more tries; the write is one transaction
 _RETRIES = {"store": 2}
+# ...a full or read-only disk is not: the retry met the failed commit's keys on the same database and
+# reported "Duplicate key" in place of "No space left on device"
+_NOT_WORTH_RETRYING = ("No space left on device", "Disk quota exceeded", "Read-only file system",
+                       "database has been invalidated")
+
+
+def worth_retrying(_task, _task_run, state) -> bool:
+    """Prefect's retry condition for the stages with retries: not when the disk refused the write."""
+    error = state.data if isinstance(state.data, BaseException) else state.result(raise_on_failure=False)
+    return not any(marker in str(error) for marker in _NOT_WORTH_RETRYING)
+
+
 TASKS = {name: task(_stage_function(name), name=name, task_run_name=name + " {label}", cache_policy=NO_CACHE,
-                    retries=_RETRIES.get(name, 0), retry_delay_seconds=2)
+                    retries=_RETRIES.get(name, 0), retry_delay_seconds=2, retry_condition_fn=worth_retrying)
          for name in STAGES}
 
 

@@ -254,3 +254,46 @@ def test_a_sigterm_python_drops_in_a_finalizer_still_stops_the_run_after_the_bat
             ("failed", "terminated (SIGTERM)", 1)]
     finally:
         con.close()
+
+
+def test_a_full_disk_at_commit_is_reported_as_such_and_not_retried(tmp_path, monkeypatch):
+    """A write the disk refused was retried on the same database, which still held the failed
+    commit's keys: the run ended on 'Duplicate key ... violates primary key constraint' instead of the
+    disk's own error. Batch 2's commit fails as DuckDB reports a full disk: the run fails with that
+    message, once, batch 1 stays, and the next run completes the work."""
+    import duckdb
+
+    import tasks.pipeline as pipeline
+    from flows.ingest import ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for n, thing in enumerate(("harbour", "bridge", "station")):
+        (corpus / f"{n}.txt").write_text(f"The {thing} reopens\n\nThe {thing} reopened on Thursday after a storm "
+                                         f"closed it for {n + 2} days, officials said. Repairs to the {thing} "
+                                         "will take weeks, the council said on Friday.\n")
+    wh = tmp_path / "w.duckdb"
+    original, writes = pipeline._write, []
+    full = 'IO Error: Could not write all bytes to file "w.duckdb.wal": No space left on device'
+
+    def write(store, run_id, docs, failures, band_keys, length_label, batch, stories, before_commit, counts):
+        writes.append(batch.label)
+
+        def disk_full():
+            if len(writes) >= 2:
+                raise duckdb.IOException(full)
+            before_commit()
+
+        original(store, run_id, docs, failures, band_keys, length_label, batch, stories, disk_full, counts)
+
+    monkeypatch.setattr(pipeline, "_write", write)
+    with pytest.raises(duckdb.IOException, match="No space left on device"):
+        ingest(paths=[str(corpus)], warehouse=str(wh), batch_size=1)
+    assert len(writes) == 2  # not retried
+    with duckdb.connect(str(wh), read_only=True) as con:
+        status, error = con.execute("SELECT status, error FROM runs").fetchone()
+        assert status == "failed" and "No space left on device" in error, error
+        assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == 1
+    monkeypatch.setattr(pipeline, "_write", original)
+    ingest(paths=[str(corpus)], warehouse=str(wh), batch_size=1)
+    assert Warehouse(wh).counts()["documents"] == 3
