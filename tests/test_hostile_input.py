@@ -181,6 +181,27 @@ def test_special_files_named_directly_fail_at_once(tmp_path):
 
 
 @pytest.mark.unit
+def test_a_file_swapped_for_a_link_after_discovery_is_not_followed(tmp_path):
+    """Discovery refuses a link that leads outside the folder, but a file replaced by one between
+    discovery and reading (a 20,000-file inbox takes minutes) was read through it: /etc/passwd was
+    stored as an article."""
+    from tasks.batch import read_paths
+
+    folder, outside = tmp_path / "inbox", tmp_path / "secret.txt"
+    folder.mkdir()
+    outside.write_text(GOOD_TEXT.replace("harbour", "vault"))
+    (folder / "a.txt").write_text(GOOD_TEXT)
+    (folder / "b.txt").write_text(GOOD_TEXT.replace("storm", "gale"))
+    paths, failures = discover_paths([str(folder)])
+    assert failures == [] and len(paths) == 2
+    (folder / "b.txt").unlink()
+    (folder / "b.txt").symlink_to(outside)
+    docs, failed = read_paths(paths, max_bytes=100_000)
+    assert [d.source for d in docs] == [str(folder / "a.txt")]
+    assert [(f.source, f.reason) for f in failed] == [(str(folder / "b.txt"), "changed_since_discovery")]
+
+
+@pytest.mark.unit
 def test_a_hung_read_is_cut_by_the_deadline(tmp_path, monkeypatch):
     import tasks.sources.files as files
 

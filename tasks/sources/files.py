@@ -459,15 +459,19 @@ def _read_regular(path: Path, max_bytes: int) -> bytes:
     """The file's bytes, if it is a regular file no larger than `max_bytes`. Raises ReadError.
 
     Opened non-blocking and checked on the open descriptor, so a FIFO or device put where
-    a file was after discovery is refused instead of blocking the run."""
+    a file was after discovery is refused instead of blocking the run. Discovery resolved every
+    link already, so a link here was put in place since (to /etc/passwd, say): it is not followed."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise ReadError("not_found", "file vanished before it was read") from None
     except IsADirectoryError:
         raise ReadError("unreadable", "is a directory") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
+            if os.path.islink(path):
+                raise ReadError("changed_since_discovery", "became a symbolic link after discovery; not followed") \
+                    from None
             raise ReadError("symlink_loop", "symbolic link loop") from None
         if exc.errno == errno.ENXIO:  # opening a socket
             raise ReadError("not_regular_file", "socket, not a regular file") from None
