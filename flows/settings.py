@@ -14,11 +14,11 @@ from datetime import timedelta
 from pathlib import Path
 import difflib
 import os
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from tasks.stage_names import FAULT_POINTS
@@ -29,7 +29,7 @@ from tasks.text.language import run_language
 from flows.runners import TaskRunnerKind
 from tasks.dedup import MINHASH_PERMUTATIONS, NEAR_DUP_THRESHOLD, SHINGLE_WORDS
 from warehouse.search import RefreshPolicy
-from warehouse import DEFAULT_LOCK_TIMEOUT_S, DEFAULT_MEMORY_LIMIT
+from warehouse import DEFAULT_LOCK_TIMEOUT_S, DEFAULT_MEMORY_LIMIT, checked_memory_limit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "newsflow.duckdb"
@@ -90,11 +90,15 @@ class SearchSettings(BaseModel):
                              max_age=timedelta(minutes=self.rebuild_max_age_minutes))
 
 
+# a DuckDB memory limit ("512MB", "2GiB"), checked by DuckDB when the settings are read
+MemoryLimit = Annotated[str, AfterValidator(checked_memory_limit)]
+
+
 class SqlSettings(BaseModel):
     """Bounds on one `newsflow sql` query, so an analyst's query cannot run or grow without end."""
 
     timeout_s: float = Field(60.0, gt=0)
-    memory_limit: str = "1GB"  # DuckDB's cap for the query (it spills to disk beyond it where it can)
+    memory_limit: MemoryLimit = "1GB"  # DuckDB's cap for the query (it spills to disk beyond it where it can)
     max_rows: int = Field(100_000, ge=1)  # rows printed; more is a note (export is `newsflow export`)
 
 
@@ -166,7 +170,7 @@ class Settings(BaseSettings):
     # how long opening the DuckDB file retries another process's lock
     lock_timeout_s: float = Field(DEFAULT_LOCK_TIMEOUT_S, gt=0)
     # DuckDB's memory cap for the warehouse connection (it spills to a temp folder beyond it)
-    duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
+    duckdb_memory_limit: MemoryLimit = DEFAULT_MEMORY_LIMIT
     # how long a run queues for another run's writer lock before it gives up
     writer_wait_s: float = Field(3600.0, gt=0)
     task_runner: TaskRunnerKind = "thread"

@@ -346,6 +346,10 @@ def test_list_settings_take_what_people_type(tmp_path, typed):
     ("NEWSFLOW_WAREHOUSE", ".", "NEWSFLOW_WAREHOUSE: . is a folder"),
     # every scheduled run failed it as a failure row, and serve started as if all were well
     ("NEWSFLOW_FEEDS", "https://example.com/rss.xml notaurl", "NEWSFLOW_FEEDS: notaurl: a feed is an http(s) address"),
+    # accepted, then every URL failed (fetch/http_None) or ingest died mid-start with DuckDB's traceback
+    ("NEWSFLOW_FETCH__RETRIES", "-1", "NEWSFLOW_FETCH__RETRIES: Input should be greater than or equal to 0"),
+    ("NEWSFLOW_DUCKDB_MEMORY_LIMIT", "lots", "NEWSFLOW_DUCKDB_MEMORY_LIMIT: 'lots' is not a memory size"),
+    ("NEWSFLOW_SQL__MEMORY_LIMIT", "80%", "NEWSFLOW_SQL__MEMORY_LIMIT: '80%' is not a memory size"),
 ])
 @pytest.mark.parametrize("command", ["config", "serve"])
 def test_a_malformed_setting_is_one_line_not_a_traceback(tmp_path, name, value, says, command):

@@ -10,3 +10,18 @@ DEFAULT_MEMORY_LIMIT = "512MB"
 DEFAULT_LOCK_TIMEOUT_S = 120.0  # how long opening the file retries another process's lock (NEWSFLOW_LOCK_TIMEOUT_S)
 # the runs table's count columns; a run's report counts are named after them (tasks.stage_names.COUNTS)
 RUN_COUNTS = ("items_seen", "documents_new", "unchanged", "duplicates", "summaries", "failures")
+
+
+def checked_memory_limit(value: str) -> str:
+    """`value` if DuckDB takes it as a memory limit ('512MB', '1.5GiB'), else ValueError: checked when
+    the settings are read, not met as a traceback mid-run (as 'lots' was)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET memory_limit = '{value.replace(chr(39), chr(39) * 2)}'")
+    except duckdb.Error:
+        raise ValueError(f"{value!r} is not a memory size DuckDB takes, such as 512MB or 2GiB") from None
+    finally:
+        con.close()
+    return value

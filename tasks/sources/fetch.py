@@ -135,19 +135,20 @@ TextList = Annotated[list[str], NoDecode, BeforeValidator(_list_from_text)]
 
 class FetchSettings(BaseModel):
     user_agent: str = f"newsflow/{_installed_version()} (+https://github.com/newsflow/newsflow)"
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 15.0
-    total_timeout_s: float = 30.0
-    max_redirects: int = 5
-    max_body_bytes: int = 10 * 1024 * 1024
-    min_body_bytes: int = 10
-    max_url_length: int = DEFAULT_MAX_URL_LENGTH
-    retries: int = 2
-    backoff_base_s: float = 0.5
-    backoff_max_s: float = 10.0
-    global_concurrency: int = 8
-    per_host_concurrency: int = 2
-    per_host_delay_s: float = 1.0
+    # bounded: a negative retry count or timeout was accepted, and then failed every URL of every run
+    connect_timeout_s: float = Field(5.0, gt=0)
+    read_timeout_s: float = Field(15.0, gt=0)
+    total_timeout_s: float = Field(30.0, gt=0)
+    max_redirects: int = Field(5, ge=0)
+    max_body_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    min_body_bytes: int = Field(10, ge=0)
+    max_url_length: int = Field(DEFAULT_MAX_URL_LENGTH, gt=0)
+    retries: int = Field(2, ge=0)
+    backoff_base_s: float = Field(0.5, ge=0)
+    backoff_max_s: float = Field(10.0, ge=0)
+    global_concurrency: int = Field(8, ge=1)
+    per_host_concurrency: int = Field(2, ge=1)
+    per_host_delay_s: float = Field(1.0, ge=0)
     obey_robots: bool = True
     # an article a feed or sitemap lists again is fetched again (for an edit) once its last good
     # fetch is this old; 0 = every run. URLs given by --url / --url-file are always fetched.
