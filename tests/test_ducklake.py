@@ -67,7 +67,7 @@ def test_same_schema_views_search_and_sql_on_ducklake(tmp_path, monkeypatch, cap
     _, rows = store.query("SELECT occurrences, first_run_id, last_run_id FROM failures")
     assert rows == [(2, "r1", "r2")]
     _, rows = store.query("SELECT comment FROM duckdb_views() WHERE view_name = 'latest_articles'")
-    assert rows[0][0].startswith("Newest version")
+    assert rows[0][0].startswith("The canonical articles the sources hold now")
     assert list((tmp_path / "data").rglob("*.parquet"))  # data really lives in Parquet files
 
     assert store.refresh_search_index().rebuilt is True and store.refresh_search_index().rebuilt is False

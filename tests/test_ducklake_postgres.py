@@ -65,7 +65,7 @@ def test_same_schema_views_search_sql_and_export_on_a_postgres_catalog(catalog, 
     store.write_batch("r2", docs, [], {}, summary_length="sentences=1")  # stored once: no keys, anti-joins
     assert store.counts()["documents"] == 4
     _, rows = store.query("SELECT comment FROM duckdb_views() WHERE view_name = 'latest_articles'")
-    assert rows[0][0].startswith("Newest version")
+    assert rows[0][0].startswith("The canonical articles the sources hold now")
     assert list((tmp_path / "data").rglob("*.parquet"))
 
     # the catalog really is in Postgres: its tables are there, and no catalog file was written
