@@ -437,3 +437,41 @@ def test_a_byline_names_a_person_in_any_cased_script(name, author):
     in Hindi, "editorial team" in Arabic stay no person's (a diff review caught them stored so)."""
     page = _page(before_body=f'<div class="byline"><a rel="author" href="/a/1">{name}</a></div>')
     assert extract_html(page).author == author
+
+
+PLAIN_DIV_PAGE = """<html><head><title>Five tools for small firms</title></head><body>
+<div class="top"><a href="/">Home</a> <a href="/news">News</a> <a href="/about">About us</a></div>
+<div class="c93x">
+<h1>Five accounting tools for small firms</h1>
+<p>Small firms spend hours each month on their books, and the right software can cut that time in half, according to a survey of owners published this week by the chamber of commerce.</p>
+<h2>1. Ledgerly</h2>
+<p>Ledgerly links to most banks and sorts transactions on its own, which owners in the survey said saved them the most time of any tool they tried over the year.</p>
+<ul><li>Bank feeds from more than forty banks</li><li>Invoices with reminders sent by itself</li><li>Payroll for up to ten staff members</li></ul>
+<h2>2. Countwise</h2>
+<p>Countwise is cheaper and simpler, and suits a sole trader who sends a handful of invoices a month and wants a clear view of what is owed and when it falls due.</p>
+<ul><li>Free plan for one user and one bank</li><li>Receipts read from a phone photo</li></ul>
+<p>The chamber said owners should try two tools on a month of real books before choosing, since a switch later costs far more time than the trial.</p>
+</div>
+<div class="foot"><a href="/privacy">Privacy policy</a> <a href="/terms">Terms of use</a></div>
+</body></html>"""
+
+
+def test_an_article_in_a_plain_div_keeps_its_lists():
+    """With no container trafilatura knows (<article>, "entry-content"), its fast pass falls back to a
+    search that keeps only <p>, tables and quotes: the list items of 12 % of held-out pages (WCXB) were
+    lost. That fallback now takes the recall search's text, less lines that are one link's text."""
+    text = extract_html(PLAIN_DIV_PAGE).text
+    assert "- Bank feeds from more than forty banks" in text and "- Receipts read from a phone photo" in text
+    assert "sole trader" in text and "try two tools" in text
+    assert not any(word in text for word in ("Privacy policy", "Terms of use", "About us"))
+
+
+@pytest.mark.parametrize("byline, author", [
+    ('<div class="byline"><div class="name">Scott Matton</div><div class="date">March 3, 2025</div></div>',
+     "Scott Matton"),
+    ('<div class="byline"><span>By</span><div class="name">Maria Stoyanova</div></div>', "Maria Stoyanova"),
+])
+def test_a_byline_made_of_boxes_is_read_word_by_word(byline, author):
+    """An element's text glued the text of adjacent boxes: "Scott MattonMarch", "ByMaria Stoyanova"
+    were stored as authors (about 20 of 1,079 held-out pages)."""
+    assert extract_html(_page(before_body=byline)).author == author

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from html import unescape as unescape_entities
 from datetime import date, datetime
@@ -445,9 +446,38 @@ _BYLINE_ELEMENTS = etree.XPath(
 )
 
 
+# phrasing elements: their text runs on with the text around them ("<b>By</b> <a>Jane Doe</a>");
+# any other element is a box of its own, and its text is a word apart from its neighbours'
+_INLINE_TAGS = frozenset(
+    "a abbr b bdi bdo cite code data dfn em font i ins kbd label mark q s samp small span strike "
+    "strong sub sup time tt u var".split())
+
+
 def _text_of(el) -> str:
+    """An element's text as a reader sees it. `text_content()` glued the text of adjacent boxes:
+    "<div>Scott Matton</div><div>March 3, 2025</div>" gave the author "Scott MattonMarch"
+    (`_NAME_CUT` needs a word boundary), "<span>By</span><div>Maria Stoyanova</div>" gave
+    "ByMaria Stoyanova"; a space now separates the text of block elements and <br>."""
     try:
-        return " ".join(el.text_content().split())
+        parts: list[str] = []
+        stack = [(el, False)]
+        while stack:
+            node, closing = stack.pop()
+            tag = node.tag.lower() if isinstance(node.tag, str) else None  # None: a comment, its tail counts
+            box = tag is not None and tag not in _INLINE_TAGS
+            if closing:
+                if box:
+                    parts.append(" ")
+                if node is not el and node.tail:
+                    parts.append(node.tail)
+                continue
+            if box:
+                parts.append(" ")
+            if tag is not None and node.text:
+                parts.append(node.text)
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(node))
+        return " ".join("".join(parts).split())
     except Exception:
         return ""
 
@@ -807,12 +837,46 @@ def _page_text_chars(tree) -> int:
         return 0
 
 
-def _trafilatura_text(tree, url: str | None, fast: bool) -> str:
+def _trafilatura_text(tree, url: str | None, fast: bool, recall: bool = False) -> str:
     try:
-        doc = trafilatura.bare_extraction(tree, url=url, fast=fast, **_TRAFILATURA_KWARGS)
+        doc = trafilatura.bare_extraction(tree, url=url, fast=fast, favor_recall=recall, **_TRAFILATURA_KWARGS)
     except Exception:  # trafilatura/lxml raise on some malformed inputs
         return ""
     return (doc.text or "") if doc is not None else ""
+
+
+# trafilatura's main pass looks for the article in known containers (<article>, class "entry-content"
+# ...); when none holds 250 characters it falls back to `recover_wild_text`, which in the default
+# focus keeps only the page's <p>, tables, code and quotes: headings and lists are lost (a page
+# whose article sits in a plain <div>: "1. QuickBooks" and its bullet list gone), and the fast pass
+# has nothing to compare with. The fallback is seen by wrapping that module function.
+_WILD = threading.local()
+try:
+    import trafilatura.main_extractor as _traf_main
+
+    _recover_wild_text = _traf_main.recover_wild_text
+
+    def _seen_recover_wild_text(*args, **kwargs):
+        _WILD.used = True
+        return _recover_wild_text(*args, **kwargs)
+
+    _traf_main.recover_wild_text = _seen_recover_wild_text
+except (ImportError, AttributeError):  # another trafilatura layout: no signal, the fast text stays
+    pass
+
+
+def _wild_text_recall(tree, url: str | None, text: str) -> str:
+    """The fast pass found no article container: the recall focus's wild-text search also keeps
+    headings, lists and divs. It keeps menus and link lists too: a line it adds that is nothing
+    but one link's text ("- Home", a related headline) goes."""
+    recall = _trafilatura_text(tree, url, fast=True, recall=True)
+    if not recall:
+        return text
+    links = {" ".join(_WORDS.findall(_text_of(a).lower())) for a in _ANCHORS(tree)}
+    links.discard("")
+    had = set(text.split("\n"))
+    return "\n".join(ln for ln in recall.split("\n")
+                     if ln in had or " ".join(_WORDS.findall(ln.lower())) not in links) or text
 
 
 def _prose_chars(text: str) -> int:
@@ -835,7 +899,10 @@ def _main_text(tree, url: str | None) -> str:
       element the main extractor prunes, such as <aside>); the full text is taken only
       when it holds more prose, so a real list- or table-shaped article stays as it was.
     """
+    _WILD.used = False
     text = _trafilatura_text(tree, url, fast=True)
+    if _WILD.used:
+        text = _wild_text_recall(tree, url, text)
     small = len(text) < _ESCALATE_MIN_CHARS or len(text) < _ESCALATE_SHARE * _page_text_chars(tree)
     prose = _prose_chars(text)
     if small or prose < _ESCALATE_PROSE_SHARE * len(text):
