@@ -48,6 +48,13 @@ ARABIC = """الحكومة تعلن خطة جديدة لدعم المزارعي�
 ومن المتوقع أن تبدأ المرحلة الأولى من الخطة في بداية العام المقبل.
 """
 
+HEBREW = """הממשלה אישרה תוכנית חדשה לבניית דירות
+
+הממשלה אישרה ביום ראשון תוכנית חדשה לבניית עשרות אלפי דירות בצפון הארץ. לדברי שר השיכון, העבודות יתחילו בשנה הבאה.
+
+התוכנית כוללת הלוואות לזוגות צעירים והקלות במס לקבלנים. ארגוני הדיירים בירכו על ההחלטה, אך דרשו להגדיל את מספר הדירות להשכרה.
+"""
+
 SWAHILI = """Serikali yatangaza mpango mpya wa maji
 
 Serikali imetangaza mpango mpya wa kusambaza maji safi katika vijiji vya mkoa wa kaskazini. Waziri wa maji alisema kazi itaanza mwezi ujao.
@@ -312,17 +319,20 @@ def test_an_index_built_before_languages_is_rebuilt(tmp_path):
 
 
 def test_datelines_in_other_languages_become_publication_dates(tmp_path):
-    """A scraped dump's dateline in German, Spanish or Russian is read as its date (month names
-    from CLDR), stored in `published_at` and taken out of the text, as an English one is."""
+    """A scraped dump's dateline in German, Spanish, Russian, Arabic or Hebrew is read as its date
+    (month names from CLDR; Hebrew's "in" written onto the month), stored in `published_at` and taken
+    out of the text, as an English one is."""
     lines = {"de.txt": ("München, 3. Juni 2024", GERMAN), "es.txt": ("Madrid, 14 de marzo de 2023", SPANISH),
-             "ru.txt": ("Москва, 5 октября 2022 года", RUSSIAN)}
+             "ru.txt": ("Москва, 5 октября 2022 года", RUSSIAN), "ar.txt": ("القاهرة، 15 مارس 2024", ARABIC),
+             "he.txt": ("פורסם: 15 במרץ 2024, 10:30", HEBREW)}
     for name, (dateline, text) in lines.items():
         title, body = text.split("\n", 1)
         (tmp_path / name).write_text(f"{title}\n\n{dateline}\n{body}", encoding="utf-8")
     store = _ingest([tmp_path], tmp_path / "news.duckdb")
     got = {Path(src).name: (str(day), bool(raw) and raw in text) for src, day, text, raw in _rows(
         store, "SELECT source, published_at, text, published_raw FROM documents")}
-    assert got == {"de.txt": ("2024-06-03", False), "es.txt": ("2023-03-14", False), "ru.txt": ("2022-10-05", False)}
+    assert got == {"de.txt": ("2024-06-03", False), "es.txt": ("2023-03-14", False), "ru.txt": ("2022-10-05", False),
+                   "ar.txt": ("2024-03-15", False), "he.txt": ("2024-03-15", False)}
 
 
 def test_japanese_near_copy_arriving_in_a_later_run_is_flagged(tmp_path):

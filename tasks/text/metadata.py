@@ -36,13 +36,14 @@ MIN_YEAR = 1900
 
 # English abbreviations CLDR does not list ("Sept.") beside the month names of the languages
 # below, from CLDR through babel (already installed by trafilatura's courlan): "3. Juni 2024",
-# "3 juin 2024", "3 de junio de 2024", "3 июня 2024 года", "26 Eylül 2013".
+# "3 juin 2024", "3 de junio de 2024", "3 июня 2024 года", "26 Eylül 2013", "15 مارس 2024".
 _ENGLISH_MONTHS = {"sept": 9}
 DATE_LOCALES = ("en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "nb", "nn", "fi", "is", "pl", "cs", "sk",
-                "sl", "hr", "hu", "ro", "tr", "id", "ms", "ca", "et", "lv", "lt", "ru", "uk", "bg", "el")
+                "sl", "hr", "hu", "ro", "tr", "id", "ms", "ca", "et", "lv", "lt", "ru", "uk", "bg", "el",
+                "ar", "fa", "he")
 # cldr_month_names() written out (tests/test_metadata.py checks it against the installed babel):
-# babel keeps every locale it loads whole, and the 31 above held ~36 MiB in each pool worker
-# (and in the flow process when a small batch is cleaned there) for the 514 names used
+# babel keeps every locale it loads whole, and the 31 locales of this list then held ~36 MiB in each
+# pool worker (and in the flow process when a small batch is cleaned there) for 514 names (548 now)
 MONTH_NAMES_PATH = Path(__file__).with_name("data") / "month_names.txt"
 
 
@@ -166,7 +167,7 @@ def find_date(s: str, *, today: date | None = None) -> tuple[date, str, int, int
 
     first(_NUM_RE, num)
     def text(m: re.Match):
-        month = month_names().get(m["mon"].lower())
+        month = _month_number(m["mon"])
         return None if month is None else _ok(_mk(int(m["y"]), month, int(m["d"]), today), "text")
 
     first(_TEXT_MDY_RE, text)
@@ -175,6 +176,13 @@ def find_date(s: str, *, today: date | None = None) -> tuple[date, str, int, int
         return None
     start, end, d, conv = min(cands, key=lambda c: c[0])
     return d, conv, start, end
+
+
+def _month_number(word: str) -> int | None:
+    word = word.lower()
+    names = month_names()
+    # Hebrew writes its "in" onto the month ("15 במרץ 2024": CLDR's pattern is "d בMMMM y")
+    return names.get(word) or (names.get(word[1:]) if word.startswith("ב") else None)
 
 
 def _ok(d: date | None, conv: str):
