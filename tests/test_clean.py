@@ -885,3 +885,18 @@ def test_a_paragraph_two_articles_share_does_not_keep_a_sites_furniture_in_the_o
              + (f"{bio}\n\n" if n < 2 else "") + furniture for n in range(5)]
     rep = repeated_lines(texts)
     assert all(furniture not in clean_document(t, repeated_lines=rep, today=TODAY).text for t in texts)
+
+
+# ------------------------------------------------------------------ scraped pages (seeds audit)
+
+def stored(tmp_path: Path, pages: dict[str, str]) -> dict:
+    """What an ingest stores for these scraped pages, by file name: the files read and cleaned as the
+    flow does it (`tasks.batch.read_paths` + `clean_docs`, one batch)."""
+    from tasks.batch import clean_docs, read_paths
+
+    for name, text in pages.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    docs, failures = read_paths([tmp_path / name for name in pages], 10_000_000)
+    kept, failed = clean_docs(docs, today=TODAY)
+    assert not failures and not failed
+    return {Path(d.source).name: d for d in kept}

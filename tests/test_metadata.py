@@ -242,3 +242,18 @@ def test_an_ambiguous_slash_date_is_read_day_first_in_a_language_that_writes_it_
         "published_raw FROM documents ORDER BY 1")
     assert rows == [("en", "en", "2025-05-03", "MDY-ambiguous", "05/03/2025"),
                     ("fr", "fr", "2025-03-05", "DMY-ambiguous", "05/03/2025")]
+
+
+def test_the_date_a_page_names_as_published_wins_over_an_updated_one_above_it(tmp_path):
+    """A page that shows "Updated 12 March 2021" above "Published 10 March 2021" was stored as published
+    on the 12th. A "First published on" line under the story is not the header's and changes nothing."""
+    from tests.test_clean import BODY, stored
+
+    header = "\n\n".join(["US to rule on Yukos refuge call", "Updated 12 March 2021, 08:15 GMT\nPublished 10 March 2021, 07:00 GMT",
+                           *BODY])
+    footer = "\n\n".join(["Council backs new harbour plan", "Updated: Mar 12, 2021 10:00 IST", *BODY,
+                           "First published on: 10-03-2021 at 07:00 IST"])
+    got = stored(tmp_path, {"header.txt": header, "footer.txt": footer})
+    assert (str(got["header.txt"].published_at), got["header.txt"].published_raw) == ("2021-03-10", "10 March 2021")
+    assert str(got["footer.txt"].published_at) == "2021-03-12"
+    assert "Published 10 March 2021, 07:00 GMT" not in got["header.txt"].text

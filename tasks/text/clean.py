@@ -17,7 +17,8 @@ Rules, in priority order (the first one that fires names the removal):
 ``title``                     the title line (given, or guessed by `metadata.guess_title`)
 ``dateline``                  a short line that is mostly a date near the top
                               ("Syria resolution news - 09/26/2013", "Published 26 Sep 2013");
-                              the first one gives the date, later ones ("Updated ...") go too
+                              the first one gives the date, later ones ("Updated ...") go too;
+                              a date after "Published" in one of them, above the article, wins
 ``byline``                    "By Jane Doe" near the top (sets `author`)
 ``pattern:<section>``         a regex of tasks/text/data/boilerplate_patterns.txt (browser
                               warnings, newsletter/subscription/donation/cookie/share/follow
@@ -795,15 +796,29 @@ def clean_document(
     if dl is not None:
         i, d, raw_date, conv = dl
         rule[i] = "dateline"
-        if out.published_at is None:
+        dated_here = out.published_at is None
+        if dated_here:
             out.published_at, out.published_raw, out.date_convention = d, raw_date, conv
         a = md.byline_author(lines[i])
         if a:
             out.author = a
         # a second date line near the top ("Last modified on ...", "Actualizado: ...") is furniture too
+        dated = [i]
         for j in range(i + 1, min(n, i + md.DATELINE_SCAN_LINES)):
             if rule[j] is None and md.dateline_match(lines[j], today=today) is not None:
                 rule[j] = "dateline"
+                dated.append(j)
+        # ... and when one of the header's date lines says which date is the publication's ("Updated 12 March
+        # 2021" above "Published 10 March 2021"), that one is; not a footer's "First published on ..."
+        # under a short story, which may be a syndicated copy's first date
+        if dated_here:
+            for j in dated:
+                if any(rule[k] is None and _body_paragraph(lines[k]) for k in range(i + 1, j)):
+                    break
+                got = md.publication_date(lines[j], today=today)
+                if got is not None:
+                    out.published_at, out.published_raw, out.date_convention = got
+                    break
     if published and out.published_raw is None:
         out.published_raw = published  # unparseable source value: keep it visible
     bl = md.find_byline([x if rule[i] is None else "" for i, x in enumerate(lines)]) if "byline" in on else None

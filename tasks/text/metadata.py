@@ -229,11 +229,13 @@ _TIME_RE = re.compile(
 )
 _WEEKDAY_RE = re.compile(r"\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|urday|rsday)?\b\.?", re.IGNORECASE)
 # words that open a date line, in the languages the cleaner knows: "Published", "Mis à jour le",
-# "Aktualisiert am", "Actualizado:", "Опубликовано"
+# "Aktualisiert am", "Actualizado:", "Опубликовано"; _PUBLISHED_WORDS name the publication's date
+_PUBLISHED_WORDS = (r"first published|published|posted|publié|veröffentlicht|publicado|pubblicato|gepubliceerd"
+                    r"|publicerad|publisert|publiceret|опубликовано")
 _DATELINE_LEAD_RE = re.compile(
-    r"^\W*(?:published|updated|last updated|posted|date|dated|first published|modified|last modified"
-    r"|publié|mis à jour|actualisé|veröffentlicht|aktualisiert|stand|publicado|actualizado|atualizado"
-    r"|pubblicato|aggiornato|gepubliceerd|bijgewerkt|publicerad|uppdaterad|опубликовано|обновлено)\b",
+    rf"^\W*(?:{_PUBLISHED_WORDS}|updated|last updated|date|dated|modified|last modified"
+    r"|mis à jour|actualisé|aktualisiert|stand|actualizado|atualizado"
+    r"|aggiornato|bijgewerkt|uppdaterad|oppdatert|opdateret|обновлено)\b",
     re.IGNORECASE,
 )
 _WORD_RE = re.compile(r"[^\W\d_][\w'’-]*")
@@ -265,6 +267,24 @@ def dateline_match(line: str, *, today: date | None = None) -> tuple[date, str, 
     if len(words) > (12 if lead else 8) or (len(lower) > 3 and not lead):
         return None
     return d, line[start:end], conv
+
+
+# "Published 10 March 2021", "First published: ...", "Publié le ...", "Veröffentlicht am ..."
+_PUBLISHED_RE = re.compile(rf"\b(?:{_PUBLISHED_WORDS})\b(?:\s+(?:on|am|le|el|il|op|den))?\s*:?\s*", re.IGNORECASE)
+
+
+def publication_date(line: str, *, today: date | None = None) -> tuple[date, str, str] | None:
+    """(date, raw date text, convention) of the date a date line names as the publication's, right
+    after a word such as "Published" ("Updated 12 March 2021 | Published 10 March 2021" -> 10 March),
+    or None when it names none that way."""
+    if not line or len(line) > DATELINE_MAX_CHARS:
+        return None
+    for m in _PUBLISHED_RE.finditer(line):
+        found = find_date(line[m.end():m.end() + 80], today=today)
+        if found is not None and found[2] <= 40:  # the date after the word, not one further on
+            d, conv, start, end = found
+            return d, line[m.end() + start:m.end() + end], conv
+    return None
 
 
 def find_date_line(lines: Sequence[str], *, today: date | None = None, scan: int = DATELINE_SCAN_LINES):
