@@ -803,6 +803,7 @@ def test_menus_are_never_headlines():
 
     assert not title_candidate("Tech | Gadgets | Science | Reviews")
     assert not title_candidate("Startseite > Politik > Deutschland")
+    assert not title_candidate("Home › Wirtschaft › Konjunktur")
     assert title_candidate("Rose Parade 2020 | CNN")
     assert title_candidate("北海道で記録的な大雪 札幌で観測史上最多の積雪")
 

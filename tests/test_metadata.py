@@ -16,6 +16,7 @@ from tasks.text.metadata import (
     guess_title,
     parse_date,
 )
+from tests.test_clean import stored
 
 TODAY = date(2026, 1, 1)
 
@@ -247,7 +248,7 @@ def test_an_ambiguous_slash_date_is_read_day_first_in_a_language_that_writes_it_
 def test_the_date_a_page_names_as_published_wins_over_an_updated_one_above_it(tmp_path):
     """A page that shows "Updated 12 March 2021" above "Published 10 March 2021" was stored as published
     on the 12th. A "First published on" line under the story is not the header's and changes nothing."""
-    from tests.test_clean import BODY, stored
+    from tests.test_clean import BODY
 
     header = "\n\n".join(["US to rule on Yukos refuge call", "Updated 12 March 2021, 08:15 GMT\nPublished 10 March 2021, 07:00 GMT",
                            *BODY])
@@ -257,3 +258,63 @@ def test_the_date_a_page_names_as_published_wins_over_an_updated_one_above_it(tm
     assert (str(got["header.txt"].published_at), got["header.txt"].published_raw) == ("2021-03-10", "10 March 2021")
     assert str(got["footer.txt"].published_at) == "2021-03-12"
     assert "Published 10 March 2021, 07:00 GMT" not in got["header.txt"].text
+
+
+GERMAN_BODY = [
+    ("Nach der Beschlagnahme eines Öltankers vor der Küste Venezuelas hat der Präsident erneut über Einsätze an "
+     "Land gesprochen, ohne dabei konkret zu werden."),
+    "Er nannte weder ein Land noch einen Zeitpunkt. Auch zur Art der möglichen Einsätze äußerte er sich nicht.",
+    "Die Opposition forderte eine Abstimmung im Kongress, bevor Soldaten in ein anderes Land geschickt werden.",
+]
+ENGLISH_BODY = [
+    "A strike on the city's underground has caused traffic chaos and long queues at bus stops across the capital.",
+    "Workers walked out last week demanding a pay rise and in protest against new automatic ticket machines.",
+    "The operator has offered an 8% increase in wages and promised that no jobs would be lost.",
+]
+RUSSIAN_BODY = [
+    "Как развеселили себя президент и премьер-министр на встрече в Кремле, выяснял наш специальный корреспондент.",
+    "Главная интрига содержалась в самом конце, когда лидеры двух стран уже зачитали свои заявления.",
+]
+
+
+def _page(*blocks: str) -> str:
+    return "\n\n".join(blocks)
+
+
+TITLE_PAGES = {
+    # a date line above the headline, under a breadcrumb with "›" between its items
+    "date_above.txt": (_page("Startseite › Politik › Ausland", "Stand: 12.12.2025 05:07 Uhr",
+                             "Trump spricht nach Tanker-Stürmung über Bodeneinsätze",
+                             GERMAN_BODY[0][:70], *GERMAN_BODY), "Trump spricht nach Tanker-Stürmung über Bodeneinsätze"),
+    # a one-sentence tagline above the headline; the standfirst is cut off with no ellipsis
+    "tagline.txt": (_page("AP is a global news agency that offers unbiased and factual news.",
+                          "Underground strike grips the capital", ENGLISH_BODY[0][:60],
+                          "Updated 3:04 PM GMT, March 5, 2020", *ENGLISH_BODY), "Underground strike grips the capital"),
+    # the paragraph the standfirst repeats opens with an agency's dateline in ordinary case
+    "agency.txt": (_page("Präsident spricht über Einsätze an Land", GERMAN_BODY[0][:60], "12.07.2025, 14:30 Uhr",
+                         "Berlin (dpa) - " + GERMAN_BODY[0], *GERMAN_BODY[1:]), "Präsident spricht über Einsätze an Land"),
+    # a headline of two words right above the cut standfirst, a byline and a date line under it
+    "two_words.txt": (_page("Легкий троннинг", RUSSIAN_BODY[0][:45], "Автор: Андрей Колесников\n14.05.2025, 20:28",
+                            *RUSSIAN_BODY), "Легкий троннинг"),
+    # the page's age instead of its date under the headline, under the site's name and menu
+    "age.txt": (_page("Skip to content\nBritish Broadcasting Corporation\nHome\nNews\nSport",
+                      "Underground strike grips the capital", "2 hours ago\nShare\nSave", *ENGLISH_BODY),
+                "Underground strike grips the capital"),
+    "age_de.txt": (_page("Nachrichten aus aller Welt", "Präsident spricht über Einsätze an Land", "vor 3 Stunden",
+                         *GERMAN_BODY), "Präsident spricht über Einsätze an Land"),
+    # a blog's excerpt mark "[…]" ends the standfirst
+    "excerpt.txt": (_page("Underground strike grips the capital", ENGLISH_BODY[0][:70] + " […]",
+                          "Posted on September 5, 2004", *ENGLISH_BODY), "Underground strike grips the capital"),
+}
+
+
+def test_the_headline_of_a_scraped_page_is_found_under_its_furniture_and_above_its_standfirst(tmp_path):
+    """Seed-like pages (a seeds audit) stored furniture, a cut standfirst or nothing as the title: a
+    breadcrumb with "›", a tagline above the headline, a standfirst that a "Berlin (dpa) -" paragraph
+    repeats, a two-word headline, "2 hours ago" where the date goes, a blog excerpt's "[…]". The
+    standfirst is not article text either."""
+    got = stored(tmp_path, {name: text for name, (text, _) in TITLE_PAGES.items()})
+    assert {name: doc.title for name, doc in got.items()} == {name: title for name, (_, title) in TITLE_PAGES.items()}
+    for name, doc in got.items():
+        opening = next(b[:40] for b in (GERMAN_BODY[0], ENGLISH_BODY[0], RUSSIAN_BODY[0]) if b[:40] in doc.text)
+        assert doc.text.count(opening) == 1, name

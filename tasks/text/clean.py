@@ -29,11 +29,11 @@ Rules, in priority order (the first one that fires names the removal):
                               would remove more than half of the body's characters (that is a
                               syndicated/duplicate story, left to the deduplicator).
 ``duplicate_paragraph``       exact repeat (same `line_key`, >= 40 chars) of an earlier line
-``truncated_prefix``          a line of >= 30 chars (trailing "..."/"…" ignored) that is a
+``truncated_prefix``          a line of >= 30 chars (trailing "..."/"…"/"[…]" ignored) that is a
                               strict prefix of another, longer line: a cut-off teaser/lead
 ``short_line_run``            2+ consecutive short lines (<= 4 words, <= 40 chars, no
                               sentence punctuation at the end): menus, widget words
-``menu_line``                 one line of 3+ short items separated by | • · /
+``menu_line``                 one line of 3+ short items separated by | • · / › →
 ``short_line``                an isolated line of <= 2 words without sentence punctuation
                               (3-4 word isolated lines are kept: probably sub-headings)
 ``access_wall``               a line over 400 chars (a page dumped on one line) that is a
@@ -557,8 +557,9 @@ _HEAD = 15  # characters of a paragraph's key that index it for the truncated-pr
 
 
 def _local_key(line: str) -> str:
+    # a teaser's ellipsis ("...", "…", a blog excerpt's "[…]") is not part of the text it repeats
     s = line.casefold()
-    return s[:-3].rstrip() if s.endswith("...") else s[:-1].rstrip() if s.endswith("…") else s
+    return md.ELLIPSIS_END_RE.sub("", s).rstrip() if s.endswith(("...", "…", "]", ")")) else s
 
 
 def _ends_sentence(line: str) -> bool:

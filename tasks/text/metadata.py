@@ -232,10 +232,21 @@ _WEEKDAY_RE = re.compile(r"\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:d
 # "Aktualisiert am", "Actualizado:", "Опубликовано"; _PUBLISHED_WORDS name the publication's date
 _PUBLISHED_WORDS = (r"first published|published|posted|publié|veröffentlicht|publicado|pubblicato|gepubliceerd"
                     r"|publicerad|publisert|publiceret|опубликовано")
-_DATELINE_LEAD_RE = re.compile(
-    rf"^\W*(?:{_PUBLISHED_WORDS}|updated|last updated|date|dated|modified|last modified"
-    r"|mis à jour|actualisé|aktualisiert|stand|actualizado|atualizado"
-    r"|aggiornato|bijgewerkt|uppdaterad|oppdatert|opdateret|обновлено)\b",
+_DATELINE_LEAD = (rf"(?:{_PUBLISHED_WORDS}|updated|last updated|date|dated|modified|last modified"
+                  r"|mis à jour|actualisé|aktualisiert|stand|actualizado|atualizado"
+                  r"|aggiornato|bijgewerkt|uppdaterad|oppdatert|opdateret|обновлено)")
+_DATELINE_LEAD_RE = re.compile(rf"^\W*{_DATELINE_LEAD}\b", re.IGNORECASE)
+# a page's age where others give its date, under the headline: "2 hours ago", "Updated 5 mins ago",
+# "vor 5 Stunden", "il y a 3 heures", "hace 5 horas", "3 timmar sedan", "3時間前", "3시간 전", "5 часов назад"
+_RELATIVE_TIME_RE = re.compile(
+    rf"^\W*(?:{_DATELINE_LEAD}\s*:?\s*)?"
+    r"(?:\d+\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|h|days?|weeks?|months?)\s+ago"
+    r"|vor\s+\d+\s+(?:sekunden|minuten|stunden|tagen|wochen|monaten)"
+    r"|il y a\s+\d+\s+(?:secondes?|minutes?|heures?|jours?|semaines?|mois)"
+    r"|hace\s+\d+\s+(?:segundos?|minutos?|horas?|días?|semanas?|meses)"
+    r"|\d+\s+(?:sekunder|minuter|minutter|timmar|timme|timer|time|dagar|dager|dage)\s+(?:sedan|siden)"
+    r"|\d+\s*(?:秒|分|時間|日)前|\d+\s*(?:초|분|시간|일)\s*전"
+    r"|\d+\s+(?:секунд\w*|минут\w*|час\w*|дн\w*|день)\s+назад)\W*$",
     re.IGNORECASE,
 )
 _WORD_RE = re.compile(r"[^\W\d_][\w'’-]*")
@@ -318,12 +329,12 @@ TITLE_SCAN_LINES = 15
 _ABBREV_END_RE = re.compile(r"(?:\b[A-Z]\.){2,}$|\b(?:Inc|Co|Corp|Ltd|Jr|Sr|St|Dr|Mr|Mrs|Ms|Gen|Gov|Sen|Rep)\.$")
 
 
-_MENU_SPLIT_RE = re.compile(r"\s+[|•·/>»]\s+|\s*[|•·»]\s*")
+_MENU_SPLIT_RE = re.compile(r"\s+[|•·/>»›‹→]\s+|\s*[|•·»›]\s*")
 
 
 def menu_line(line: str) -> bool:
     """Navigation, not prose: three or more items of at most three words between separators
-    ("Tech | Gadgets | Science", "Startseite > Politik > Deutschland")."""
+    ("Tech | Gadgets | Science", "Startseite > Politik > Deutschland", "Home › Wirtschaft › Konjunktur")."""
     if len(line) > 200:
         return False
     items = [x for x in _MENU_SPLIT_RE.split(line) if x.strip()]
@@ -408,9 +419,13 @@ def guess_title_index(lines: Sequence[str], *, today: date | None = None, boiler
     return fallback
 
 
+# "…", "...", and the excerpt marks of blog software: "[…]", "[...]", "(...)"
+ELLIPSIS_END_RE = re.compile(r"\s*(?:[\[(](?:…|\.\.\.)[\])]|…|\.\.\.)$")
+
+
 def cut_off(line: str) -> bool:
     """A sentence cut off with an ellipsis, eight words or more: a scraped standfirst or teaser."""
-    return line.rstrip().endswith(("…", "...")) and layout_words(line) >= 8
+    return ELLIPSIS_END_RE.search(line.rstrip()) is not None and layout_words(line) >= 8
 
 
 def _article_begun(kind: str, line: str) -> bool:
@@ -418,13 +433,11 @@ def _article_begun(kind: str, line: str) -> bool:
     return kind == "other" and layout_words(line) >= 12 and line.endswith(tuple(".!?\"”’"))
 
 
-def _cut_lead(line: str, later, i: int) -> bool:
-    """A standfirst as scraped pages repeat it above the article: cut off with an ellipsis, or
-    the opening of a later, longer paragraph (`later(i, head)`: the lines after line i that open
-    with `head`, casefolded, wire datelines taken off)."""
-    if cut_off(line):
-        return True
-    key = line.casefold().rstrip(".… ")
+def _opens_later(line: str, later, i: int) -> bool:
+    """A standfirst as scraped pages repeat it above the article: the opening of a later, longer
+    paragraph, with or without an ellipsis (`later(i, head)`: the lines after line i that open with
+    `head`, casefolded, wire datelines taken off)."""
+    key = ELLIPSIS_END_RE.sub("", line.casefold()).rstrip(".… ")
     return len(key) >= 30 and any(len(x) > len(key) and x.startswith(key) for x in later(i, key[:30]))
 
 
@@ -432,8 +445,18 @@ def _title_above_lead(top: list[tuple[int, str]], kinds: list[str], dated: list[
                       lines: Sequence[str]) -> int | None:
     """The headline of a scraped page sits right above its standfirst or its date line; lines
     further up are site furniture however headline-shaped ("Keyboard shortcuts for audio player",
-    a section or outlet name). So the first headline-shaped line within three lines above such an
-    anchor (skipping bylines and other furniture) is the title, wherever the page starts."""
+    a section or outlet name). So the first headline-shaped line above such an anchor, with at most
+    three other lines between, is the title, wherever the page starts; bylines, date lines (a page's
+    age, "2 hours ago", too), a second teaser and other known furniture between do not count.
+
+    A standfirst (cut off with an ellipsis, or the opening of a later paragraph) is the stronger
+    anchor and is tried first: a date line may sit above the headline ("Stand: 12.12.2025" under a
+    skip link). Right above a standfirst a headline of one or two words is a headline too ("Легкий
+    троннинг"). A standfirst is never the title itself: cut off, it may lack its final full stop, as a
+    headline does. Only the page's top holds anchors: its lines down to the first body paragraph (a
+    long headline ending with a quote looks like one: the line under it still counts), or down to a
+    standfirst that a later paragraph opens with (the article starts below that, and a one-sentence
+    tagline or consent notice above it is none of its paragraphs)."""
     # the page's lines casefolded without wire datelines, by their first 30 characters (made when first needed)
     by_head: dict[str, list[tuple[int, str]]] = {}
 
@@ -444,19 +467,39 @@ def _title_above_lead(top: list[tuple[int, str]], kinds: list[str], dated: list[
                 by_head.setdefault(x[:30], []).append((j, x))
         return [x for j, x in by_head.get(head, ()) if j > i]
 
-    for k, (i, line) in enumerate(top[:TITLE_SCAN_LINES]):
-        if dated[k] or _cut_lead(line, later, i):
-            for c in range(k - 1, max(k - 4, -1), -1):
-                above = top[c][1]
-                if kinds[c] == "bp":
-                    continue
-                if title_candidate(above):
-                    return top[c][0]
-                if layout_words(above) < 12:
-                    break  # a short non-headline line between: not the layout this rule knows
-        if _article_begun(kinds[k], line):
-            break  # a date line or sub-heading further down is not the page's top
+    window = top[:TITLE_SCAN_LINES]
+    top_end = next((k + 1 for k, (_i, line) in enumerate(window) if _article_begun(kinds[k], line)), len(window))
+    # (a teaser cut off right under the first long line: that line was a long headline, not a paragraph)
+    cut = [_opens_later(line, later, i) or (k <= top_end and cut_off(line)) for k, (i, line) in enumerate(window)]
+    top_end = max([top_end] + [k + 1 for k, c in enumerate(cut) if c])
+    timed = [k < top_end and (dated[k] or _RELATIVE_TIME_RE.match(line) is not None)
+             for k, (_i, line) in enumerate(window)]
+
+    def headline_above(k: int) -> int | None:
+        between = 0
+        for c in range(k - 1, -1, -1):
+            line = top[c][1]
+            if kinds[c] == "bp" or cut[c] or timed[c]:
+                continue
+            if title_candidate(line) or (cut[k] and c == k - 1 and _short_headline(line)):
+                return top[c][0]
+            between += 1
+            if layout_words(line) < 12 or between == 3:
+                return None  # a short non-headline line between: not the layout this rule knows
+        return None
+
+    for anchors in (cut, timed):
+        for k, anchor in enumerate(anchors):
+            got = headline_above(k) if anchor else None
+            if got is not None:
+                return got
     return None
+
+
+def _short_headline(line: str) -> bool:
+    """One or two words with a letter, no final full stop, comma or colon, not a menu."""
+    return (0 < layout_words(line) < TITLE_MIN_WORDS and len(line) <= 60 and any(ch.isalpha() for ch in line)
+            and not line.endswith((".", ",", ";", ":", "。")) and not menu_line(line))
 
 
 # ---------------------------------------------------------------- author
@@ -545,9 +588,22 @@ _OUTLET_SELF = [
     (("newsletter",), re.compile(rf"\bnewsletter\b.{{0,120}}?\bfrom\s+{_ONAME}")),
     (("thank you",), re.compile(rf"\bThank\s+you\s+for\s+(?:reading|supporting)\s+{_ONAME}")),
 ]
-_WIRE_NAMES = {"Reuters": "Reuters", "AP": "Associated Press", "AFP": "AFP", "UPI": "UPI", "dpa": "dpa",
-               "CNN": "CNN", "Xinhua": "Xinhua", "PTI": "PTI", "IANS": "IANS", "ANI": "ANI", "EFE": "EFE",
-               "ANSA": "ANSA", "Kyodo": "Kyodo", "Yonhap": "Yonhap", "AAP": "AAP", "Bloomberg": "Bloomberg"}
+
+NEWS_AGENCIES_PATH = Path(__file__).with_name("data") / "news_agencies.txt"
+
+
+@lru_cache(maxsize=1)
+def news_agencies() -> dict[str, str]:
+    """A news agency's short name as a dateline gives it in brackets, casefolded ("dpa", "ap") -> the
+    name its stories' outlet is stored under (tasks/text/data/news_agencies.txt)."""
+    table = {}
+    for line in NEWS_AGENCIES_PATH.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            short, name = line.split("\t")
+            table[short.casefold()] = name
+    return table
+
+
 # A dateline opening a story: "KUALA LUMPUR (Reuters) -", "SANTIAGO, Dec 1 (Reuters) -",
 # "NAIROBI, Kenya (AP) —", "WASHINGTON —": the place in capitals, an optional region or date after a
 # comma, an optional agency in brackets, a dash
@@ -555,11 +611,23 @@ _WIRE_DATELINE_RE = re.compile(
     r"^[A-Z][A-Z .'’/-]{1,40}(?:,\s*[A-Z][\w .'’]{0,30})?\s*(?:\((?P<agency>[A-Za-z]{2,10})\)\s*)?[-—–]+\s+")
 
 
+# ... and as most European agencies and papers write it, the place in ordinary case: "Berlin (dpa) -",
+# "Paris (AFP) –", "Frankfurt/Main (dpa/lhe) -", "İSTANBUL (AA) -"; only with a known agency in brackets
+_AGENCY_DATELINE_RE = re.compile(
+    r"^[^\W\d_][\w .,'’/-]{0,40}?\s*\((?P<agency>[A-Za-z]{2,10}(?:/[A-Za-z]{2,10})?)\)\s*[-—–]+\s+")
+
+
 def strip_wire_dateline(line: str) -> str:
     """The paragraph without its opening dateline ("SANTIAGO, Dec 1 (Reuters) - Chile's …" ->
-    "Chile's …"), for comparing it with a standfirst that repeats it without one."""
+    "Chile's …", "Berlin (dpa) - Die …" -> "Die …"), for comparing it with a standfirst that repeats
+    it without one."""
     m = _WIRE_DATELINE_RE.match(line)
-    return line[m.end():] if m and (m["agency"] or m.end() <= 40) else line
+    if m and (m["agency"] or m.end() <= 40):
+        return line[m.end():]
+    m = _AGENCY_DATELINE_RE.match(line)
+    if m and line[:1].isupper() and m["agency"].split("/")[0].casefold() in news_agencies():
+        return line[m.end():]
+    return line
 
 
 _OUTLET_STOP = {
@@ -689,8 +757,8 @@ def guess_outlet(lines: Sequence[str], raw: str = "") -> str | None:
     # Wire-service dateline at the start of a paragraph: "KUALA LUMPUR (Reuters) -"
     for raw_line in all_lines[:40]:
         m = _WIRE_DATELINE_RE.match(raw_line)
-        if m and m["agency"] in _WIRE_NAMES:
-            return _WIRE_NAMES[m["agency"]]
+        if m and m["agency"] and m["agency"].casefold() in news_agencies():
+            return news_agencies()[m["agency"].casefold()]
 
     text = raw if isinstance(raw, str) and raw else "\n".join(all_lines)
     text = " ".join(text[:OUTLET_TEXT_LIMIT].split())
