@@ -154,6 +154,17 @@ def test_byline_author_in_other_languages():
     assert byline_author("Di Maio ha detto che il governo cadrà.") is None
 
 
+def test_bylines_name_their_authors_not_their_newsroom_or_job():
+    assert byline_author("By Jane Doe, BBC News") == "Jane Doe"
+    assert byline_author("By Jane Doe and John Roe, Associated Press") == "Jane Doe; John Roe"
+    assert byline_author("By Jane Doe, Political Correspondent") == "Jane Doe"
+    assert byline_author("By Jane Doe, John Roe") == "Jane Doe; John Roe"
+    assert byline_author("Por Chus del Pino") == "Chus del Pino"
+    assert byline_author("Door Kees van der Berg") == "Kees van der Berg"
+    assert byline_author("Von Łukasz Żuk und Şule Çelik") == "Łukasz Żuk; Şule Çelik"
+    assert byline_author("Автор: Ігор Петренко") == "Ігор Петренко"
+
+
 def test_bylines_that_name_the_author_without_by():
     assert byline_author("Author: Elena Kuznetsova") == "Elena Kuznetsova"
     assert byline_author("Report by Tom Ellery at Vale Park") == "Tom Ellery"
@@ -318,3 +329,35 @@ def test_the_headline_of_a_scraped_page_is_found_under_its_furniture_and_above_i
     for name, doc in got.items():
         opening = next(b[:40] for b in (GERMAN_BODY[0], ENGLISH_BODY[0], RUSSIAN_BODY[0]) if b[:40] in doc.text)
         assert doc.text.count(opening) == 1, name
+
+
+AUTHOR_PAGES = {
+    "newsroom.txt": (_page("Underground strike grips the capital", "By Jane Doe, BBC News", "5 March 2020", *ENGLISH_BODY),
+                     "Jane Doe"),
+    "particle.txt": (_page("El Gobierno aprueba la subida del salario mínimo", "Por Chus del Pino",
+                           "14 de marzo de 2023", *ENGLISH_BODY), "Chus del Pino"),
+    # a name alone above the date line; a name and the writer's job; a name under the date line
+    "bare.txt": (_page("Präsident spricht über Einsätze an Land", "Michelle de Oliveira\n06.11.2025, 12:26 Uhr",
+                       *GERMAN_BODY), "Michelle de Oliveira"),
+    "job.txt": (_page("Underground strike grips the capital", ENGLISH_BODY[0][:60],
+                      "Peter O'Neill\nPolitical correspondent\nThu 10 Jun 2004 05.19 GMT", *ENGLISH_BODY), "Peter O'Neill"),
+    "job_comma.txt": (_page("Underground strike grips the capital", "Jane Reid, Business reporter\n"
+                            "Published 4:22 PM EST, Tue May 4, 2004", *ENGLISH_BODY), "Jane Reid"),
+    "below.txt": (_page("Underground strike grips the capital", "March 6, 2004 6:18 PM ET", "Laura Nakamura",
+                        *ENGLISH_BODY), "Laura Nakamura"),
+    # neither a newsroom alone nor the standfirst next to the date line is an author
+    "none.txt": (_page("Underground strike grips the capital", ENGLISH_BODY[0][:60], "BBC News\n5 March 2020",
+                       *ENGLISH_BODY), None),
+}
+
+
+def test_a_scraped_pages_author_is_read_from_its_byline_with_or_without_by(tmp_path):
+    """Seed-like pages (a seeds audit): "By Jane Doe, BBC News" stored "Jane Doe; BBC News", "Por Chus
+    del Pino" nothing (the particle "de" was read as "de" and "l Pino"), and a byline without "By" next
+    to the date line ("Jane Doe", "Jane Doe, Business reporter", the job on a line under it) nothing.
+    The byline and the job are not article text."""
+    got = stored(tmp_path, {name: text for name, (text, _) in AUTHOR_PAGES.items()})
+    assert {name: doc.author for name, doc in got.items()} == {name: a for name, (_, a) in AUTHOR_PAGES.items()}
+    assert got["bare.txt"].title == "Präsident spricht über Einsätze an Land"  # was the name
+    for name, doc in got.items():
+        assert doc.text.split("\n\n")[0] in (ENGLISH_BODY[0], GERMAN_BODY[0]), name

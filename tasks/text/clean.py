@@ -19,7 +19,9 @@ Rules, in priority order (the first one that fires names the removal):
                               ("Syria resolution news - 09/26/2013", "Published 26 Sep 2013");
                               the first one gives the date, later ones ("Updated ...") go too;
                               a date after "Published" in one of them, above the article, wins
-``byline``                    "By Jane Doe" near the top (sets `author`)
+``byline``                    "By Jane Doe" near the top, or a name alone next to the date
+                              line under the headline ("Jane Doe", "Jane Doe, Business
+                              reporter"), and a job or bio line under it (sets `author`)
 ``pattern:<section>``         a regex of tasks/text/data/boilerplate_patterns.txt (browser
                               warnings, newsletter/subscription/donation/cookie/share/follow
                               prompts, payment widgets, "Read more", "Watch ... below:",
@@ -678,6 +680,26 @@ def looks_like_caption(line: str, *, before_body: bool = False) -> bool:
     return True
 
 
+def _bare_byline(lines: list[str], rule: list[str | None], pat: list[str | None], t_idx: int,
+                 anchor: int | None) -> tuple[int, str] | None:
+    """(index, author) of a byline without its "By" ("Jane Doe" alone, "Jane Doe, Business reporter"):
+    the line next to the page's date line (or its age, "2 hours ago": `anchor`), above or below it,
+    under the headline; lines a rule or pattern took already and a job line between do not count."""
+    if anchor is None:
+        return None
+    for step in (-1, 1):
+        j = anchor + step
+        while t_idx < j < len(lines):
+            if rule[j] is None and pat[j] is None:
+                author = md.bare_name_author(lines[j])
+                if author:
+                    return j, author
+                if not md.job_line(lines[j]):
+                    break
+            j += step
+    return None
+
+
 # ------------------------------------------------------------------ main entry point
 
 _CAPTION_LABEL_RE = re.compile(r"^(?:image|media|photo|video) caption\s*[,:]?$", re.IGNORECASE)
@@ -823,13 +845,19 @@ def clean_document(
     if published and out.published_raw is None:
         out.published_raw = published  # unparseable source value: keep it visible
     bl = md.find_byline([x if rule[i] is None else "" for i, x in enumerate(lines)]) if "byline" in on else None
+    if bl is None and "byline" in on and t_idx is not None:
+        bl = _bare_byline(lines, rule, pat, t_idx, dl[0] if dl is not None else next(
+            (j for j in range(t_idx + 1, min(n, t_idx + md.DATELINE_SCAN_LINES)) if md.RELATIVE_TIME_RE.match(lines[j])),
+            None))
     if bl is not None:
         rule[bl[0]] = "byline"
         out.author = out.author or bl[1]
-        # the author's one-line bio under the byline ("Daniel Okafor covers city government ...")
+        # the author's job or one-line bio under the byline ("Political correspondent", "Daniel Okafor
+        # covers city government ...")
         first_name = bl[1].split("; ")[0]
         for j in range(bl[0] + 1, min(n, bl[0] + 3)):
-            if rule[j] is None and len(lines[j]) <= 300 and lines[j].startswith(first_name + " "):
+            if rule[j] is None and (md.job_line(lines[j]) or (
+                    len(lines[j]) <= 300 and lines[j].startswith(first_name + " "))):
                 rule[j] = "byline"
                 break
 

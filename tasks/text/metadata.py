@@ -238,7 +238,7 @@ _DATELINE_LEAD = (rf"(?:{_PUBLISHED_WORDS}|updated|last updated|date|dated|modif
 _DATELINE_LEAD_RE = re.compile(rf"^\W*{_DATELINE_LEAD}\b", re.IGNORECASE)
 # a page's age where others give its date, under the headline: "2 hours ago", "Updated 5 mins ago",
 # "vor 5 Stunden", "il y a 3 heures", "hace 5 horas", "3 timmar sedan", "3時間前", "3시간 전", "5 часов назад"
-_RELATIVE_TIME_RE = re.compile(
+RELATIVE_TIME_RE = re.compile(
     rf"^\W*(?:{_DATELINE_LEAD}\s*:?\s*)?"
     r"(?:\d+\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|h|days?|weeks?|months?)\s+ago"
     r"|vor\s+\d+\s+(?:sekunden|minuten|stunden|tagen|wochen|monaten)"
@@ -453,10 +453,13 @@ def _title_above_lead(top: list[tuple[int, str]], kinds: list[str], dated: list[
     anchor and is tried first: a date line may sit above the headline ("Stand: 12.12.2025" under a
     skip link). Right above a standfirst a headline of one or two words is a headline too ("Легкий
     троннинг"). A standfirst is never the title itself: cut off, it may lack its final full stop, as a
-    headline does. Only the page's top holds anchors: its lines down to the first body paragraph (a
-    long headline ending with a quote looks like one: the line under it still counts), or down to a
-    standfirst that a later paragraph opens with (the article starts below that, and a one-sentence
-    tagline or consent notice above it is none of its paragraphs)."""
+    headline does. A name alone ("Michelle de Oliveira") under a headline-shaped line is the byline
+    without its "By", not the headline.
+
+    Only the page's top holds anchors: its lines down to the first body paragraph (a long headline
+    ending with a quote looks like one: the line under it still counts), or down to a standfirst that
+    a later paragraph opens with (the article starts below that, and a one-sentence tagline or consent
+    notice above it is none of its paragraphs)."""
     # the page's lines casefolded without wire datelines, by their first 30 characters (made when first needed)
     by_head: dict[str, list[tuple[int, str]]] = {}
 
@@ -472,21 +475,28 @@ def _title_above_lead(top: list[tuple[int, str]], kinds: list[str], dated: list[
     # (a teaser cut off right under the first long line: that line was a long headline, not a paragraph)
     cut = [_opens_later(line, later, i) or (k <= top_end and cut_off(line)) for k, (i, line) in enumerate(window)]
     top_end = max([top_end] + [k + 1 for k, c in enumerate(cut) if c])
-    timed = [k < top_end and (dated[k] or _RELATIVE_TIME_RE.match(line) is not None)
+    timed = [k < top_end and (dated[k] or RELATIVE_TIME_RE.match(line) is not None)
              for k, (_i, line) in enumerate(window)]
 
     def headline_above(k: int) -> int | None:
         between = 0
+        found = None
         for c in range(k - 1, -1, -1):
             line = top[c][1]
             if kinds[c] == "bp" or cut[c] or timed[c]:
                 continue
+            if found is not None:
+                # a name alone over the date line, under a headline: the byline without its "By"
+                return top[c][0] if title_candidate(line) and bare_name_author(line) is None else found
             if title_candidate(line) or (cut[k] and c == k - 1 and _short_headline(line)):
-                return top[c][0]
+                if not bare_name_author(line):
+                    return top[c][0]
+                found = top[c][0]
+                continue
             between += 1
             if layout_words(line) < 12 or between == 3:
                 return None  # a short non-headline line between: not the layout this rule knows
-        return None
+        return found
 
     for anchors in (cut, timed):
         for k, anchor in enumerate(anchors):
@@ -522,6 +532,17 @@ BYLINE_WORDS: dict[str, tuple[str, ...]] = {
     "id": ("oleh",),
     "ru": ("автор",),
 }
+# ... and what a byline may name after a comma instead of another author, the writer's job ("By Jane Doe,
+# Political Correspondent", "Von Anna Fink, Korrespondentin in Paris"); a newsroom is a media name
+# (`_KNOWN_MEDIA`, `_MEDIA_SUFFIXES`: "By Jane Doe, BBC News", "By Jane Doe and John Roe, Associated Press")
+BYLINE_ROLES: dict[str, tuple[str, ...]] = {
+    "en": ("correspondent", "reporter", "editor", "writer", "staff", "contributor", "producer", "analyst",
+           "columnist", "journalist", "photographer", "presenter", "anchor", "desk", "team", "bureau", "newsroom"),
+    "de": ("redaktion", "redakteur", "redakteurin", "korrespondent", "korrespondentin", "reporterin", "autorin"),
+    "fr": ("rédaction", "rédacteur", "rédactrice", "correspondant", "correspondante", "envoyé", "envoyée", "journaliste"),
+    "es": ("redacción", "corresponsal", "enviado", "enviada", "periodista"),
+    "it": ("redazione", "inviato", "inviata", "corrispondente", "giornalista"),
+}
 NAME_CONJUNCTIONS: dict[str, tuple[str, ...]] = {
     "en": ("and",), "de": ("und",), "fr": ("et",), "es": ("y",), "pt": ("e",), "it": ("e",), "nl": ("en",),
     "sv": ("och",), "no": ("og",), "da": ("og",), "id": ("dan",), "ru": ("и",),
@@ -535,10 +556,14 @@ def _alternation(words) -> str:
 
 BYLINE_WORD = _alternation(w for ws in BYLINE_WORDS.values() for w in ws)
 CONJUNCTION = _alternation(w for ws in NAME_CONJUNCTIONS.values() for w in ws)
+_ROLE_WORDS = frozenset(w for ws in BYLINE_ROLES.values() for w in ws)
 _NAME_PARTICLES = frozenset("van von de der da del la le bin dos du".split())
-# a name word starts with a capital: Latin, Greek or Cyrillic
-_CAPITAL = "A-ZÀ-ÖØ-ÞΑ-ΩА-ЯЁ"
-_NAME = rf"[{_CAPITAL}][\w'’.-]*(?:\s+(?:[{_CAPITAL}][\w'’.-]*|van|von|de|der|da|del|la|le|bin|al-\w+)){{1,3}}"
+# a name word starts with a capital: Latin (Extended-A and -B too: "Łukasz Żuk", "Şule Çelik"), Greek or
+# Cyrillic ("Ігор"); the lower-case letters these ranges hold are refused by the capital check below
+_CAPITAL = "A-ZÀ-ÖØ-ÞĀ-ɏΑ-ΩЀ-Я"
+# a particle is a whole word: "del Pino" is not "de" and "l Pino", "van der Berg" not "van de" and "r Berg"
+_NAME = (rf"[{_CAPITAL}][\w'’.-]*(?:\s+(?:[{_CAPITAL}][\w'’.-]*|(?:van|von|der|del|de|da|la|le|bin)(?![\w'’.-])"
+         rf"|al-\w+)){{1,3}}")
 _NAME_JOIN = rf"\s*(?:,|&|\b(?:{CONJUNCTION})\b)\s*"  # between two names: "," "&" "and" "und" ...
 _BYLINE_RE = re.compile(rf"^(?i:{BYLINE_WORD})\s*:?\s+(?P<names>{_NAME}(?:{_NAME_JOIN}{_NAME})*)(?P<rest>.*)$")
 _NAMES_SPLIT = re.compile(_NAME_JOIN)
@@ -547,25 +572,62 @@ _JOIN_SPLIT = re.compile(rf"{_NAME_JOIN}|\s+")
 
 def byline_author(line: str) -> str | None:
     """Author name(s) from a byline like "By Jane Doe", "By Jane Doe and John Roe, Reuters",
-    "By JANE DOE | Sept. 26, 2013". Names must be 2-4 capitalised words; the line must be
-    short (<= 120 chars) so a body sentence starting with "By" is not taken."""
+    "By JANE DOE | Sept. 26, 2013", "By Jane Doe, BBC News" (the newsroom is no author). Names must
+    be 2-4 capitalised words; the line must be short (<= 120 chars) so a body sentence starting with
+    "By" is not taken."""
     line = line.strip()
     if not line or len(line) > 120:
         return None
     m = _BYLINE_RE.match(line)
     if not m:
         return None
-    names = m["names"]
-    # IGNORECASE lets [A-Z] match lowercase: re-check capitalisation of every name word.
-    for w in _JOIN_SPLIT.split(names):
-        if w and w not in _NAME_PARTICLES and not w.startswith("al-"):
-            if not w[0].isupper():
-                return None
     rest = m["rest"].strip()
     if rest and not re.match(r"^(?:[|,–—\-/·•(]|on\b|for\b|at\b|in\b|updated\b|published\b)", rest, re.IGNORECASE):
         return None
-    # several authors are stored "; "-joined, as the HTML path stores them
-    return "; ".join(n.strip().rstrip(".,") for n in _NAMES_SPLIT.split(names) if n.strip().rstrip(".,"))
+    return _authors(m["names"])
+
+
+def _authors(names: str) -> str | None:
+    """The names of a byline "; "-joined, as the HTML path stores several authors; None unless every
+    name word is capitalised (particles aside). A newsroom or the writer's job after the last comma is
+    no author ("Jane Doe, BBC News", "Jane Doe, Political Correspondent")."""
+    for w in _JOIN_SPLIT.split(names):
+        if w and w not in _NAME_PARTICLES and not w.startswith("al-") and not w[0].isupper():
+            return None
+    head, comma, last = names.rpartition(",")
+    if comma and _newsroom_or_job(last.strip()):
+        names = head
+    return "; ".join(n.strip().rstrip(".,") for n in _NAMES_SPLIT.split(names) if n.strip().rstrip(".,")) or None
+
+
+def _newsroom_or_job(name: str) -> bool:
+    """A media name ("BBC News", "Associated Press", "The Times") or a job ("Political Correspondent")
+    where a byline lists its names."""
+    words = name.split()
+    return bool(words) and (name in _KNOWN_MEDIA or words[0] in ("The", "the") or words[-1] in _MEDIA_SUFFIXES
+                            or any(w.casefold() in _ROLE_WORDS for w in words))
+
+
+_BARE_NAMES_RE = re.compile(rf"^(?P<names>{_NAME}(?:{_NAME_JOIN}{_NAME})*)(?:,(?P<job>[^,]{{1,60}}))?$")
+
+
+def bare_name_author(line: str) -> str | None:
+    """Author name(s) of a line that holds nothing but them, or them and the writer's job or newsroom
+    after a comma ("Jane Doe", "Anna Fink und Jan Marchart", "Jane Doe, Business reporter"): a byline
+    without its "By". Only the caller knows that the line sits where a byline does; a media name or a
+    job alone ("BBC News", "Political Correspondent") is no author."""
+    line = line.strip()
+    m = _BARE_NAMES_RE.match(line) if len(line) <= 80 else None
+    if m is None or (m["job"] and not _newsroom_or_job(m["job"].strip())):
+        return None
+    found = _authors(m["names"])
+    return None if found is None or any(_newsroom_or_job(n) for n in found.split("; ")) else found
+
+
+def job_line(line: str) -> bool:
+    """A writer's job on a line of its own under a byline: "Political correspondent", "Staff Writer"."""
+    words = line.split()
+    return 0 < len(words) <= 5 and any(w.casefold().strip(".,:") in _ROLE_WORDS for w in words)
 
 
 def find_byline(lines: Sequence[str], scan: int = DATELINE_SCAN_LINES) -> tuple[int, str] | None:
