@@ -446,6 +446,9 @@ def test_boilerplate_patterns_match(line):
         "Once the resolution passes, inspectors will travel to Damascus.",
         "He said the court would hear the case next month, and that he expected to win.",
         "Registered voters will be able to cast ballots on Sunday.",
+        "We and our partners will keep investing in the region, the chief executive said.",
+        "По теме встречи стороны так и не договорились.",
+        "The second half lasted 45 minutes",
     ],
 )
 def test_boilerplate_patterns_spare_body_lines(line):
@@ -677,7 +680,8 @@ def test_html_kind_removes_closing_notices_and_labelled_teasers(notice):
 @pytest.mark.unit
 def test_rule_sets_per_kind():
     assert RULES[HTML] < RULES[PLAIN]
-    assert not {"short_line_run", "menu_line", "short_line", "duplicate_paragraph", "truncated_prefix"} & RULES[HTML]
+    assert not {"short_line_run", "menu_line", "short_line", "duplicate_paragraph", "truncated_prefix",
+                "tail_teasers"} & RULES[HTML]
     # an unknown kind is treated as a plain dump (the cautious choice for unknown text)
     assert clean_document(EXTRACTED, kind="something", today=TODAY).text == clean_document(EXTRACTED, today=TODAY).text
 
@@ -901,3 +905,60 @@ def stored(tmp_path: Path, pages: dict[str, str]) -> dict:
     kept, failed = clean_docs(docs, today=TODAY)
     assert not failures and not failed
     return {Path(d.source).name: d for d in kept}
+
+
+DANISH_BODY = [
+    ("Et stort flertal af den grønlandske befolkning ønsker ikke, at Grønland træder ud af rigsfællesskabet, "
+     "viser en ny måling."),
+    "Alligevel svarer knap halvdelen, at de ser den amerikanske interesse for Grønland som en mulighed.",
+    "Skal man vælge mellem dansk og amerikansk statsborgerskab, foretrækker langt størstedelen det danske.",
+]
+TURKISH_BODY = [
+    ("Merkez Bankası faiz kararını açıkladı ve politika faizini yüzde 50 seviyesinde sabit tuttu, piyasalar "
+     "kararı yakından izledi."),
+    ("Ekonomistler kararın beklentilere uygun olduğunu ve enflasyonun yılın ikinci yarısında düşmesinin "
+     "beklendiğini söyledi."),
+]
+
+
+def test_a_pages_furniture_in_other_languages_and_its_closing_headline_list_are_not_article_text(tmp_path):
+    """Seed-like pages (a seeds audit): reading time, "listen to this article", newsletter prompts and
+    "read also" teasers in Danish, Icelandic, Turkish, Indonesian, Russian, Japanese and Korean; the IAB
+    consent text, a gallery's "Item 1 of 2", "Related article <headline>", a blog's like button and post
+    footer; the list of headlines a page ends with under a furniture line ("Mer om saken"), none of which
+    were known. The headlines an article ends with itself, under no furniture line, stay."""
+    # (body, furniture under the date line, furniture after the first paragraph, furniture at the end)
+    spec = {
+        "da.txt": (DANISH_BODY, ["Lyt til artiklen", "3 min. læsetid"], ["Læs også: Storm rammer Vestjylland"],
+                   ["Tilmeld dig vores nyhedsbrev."]),
+        "is.txt": (DANISH_BODY, ["Hlusta", "3 mín lestur"], ["Lesa einnig: Eldgos hafið á Reykjanesskaga"],
+                   ["Skráðu þig á póstlistann okkar."]),
+        "tr.txt": (TURKISH_BODY, ["Haberi dinle", "Okuma süresi: 3 dk"], ["İlgili Haber: Dolar güne yükselişle başladı"],
+                   ["E-bültenimize abone olun, gündemi kaçırmayın.", "İlgili Haberler", "Meteoroloji'den sağanak uyarısı",
+                    "Altın fiyatları yeni rekor kırdı"]),
+        "id.txt": (DANISH_BODY, ["Dengarkan berita", "Waktu baca 3 menit"], ["Baca juga: Banjir rendam ribuan rumah di Bekasi"],
+                   ["Dapatkan berita terbaru setiap hari di email Anda."]),
+        "ru.txt": (DANISH_BODY, ["Слушать статью", "Время чтения: 5 мин"], ["По теме: В Москве ожидаются сильные морозы"],
+                   ["Подписывайтесь на нашу рассылку."]),
+        "ja.txt": (DANISH_BODY, ["音声で聴く", "3分で読めます"], ["関連記事：台風10号、週末にかけて接近"], ["ニュースレターの登録はこちら"]),
+        "ko.txt": (DANISH_BODY, ["기사 듣기", "3분 읽기"], ["관련기사: 정부, 내년 예산안 발표"], ["뉴스레터를 구독하세요"]),
+        "no.txt": (DANISH_BODY, ["Lytt til saken", "Lesetid: 2 min"], [],
+                   ["Mer om saken", "Strømprisen stiger igjen på Østlandet", "Ny rekord på Oslo Børs i dag"]),
+        "de.txt": (DANISH_BODY, ["Artikel anhören", "Lesezeit: 4 Min."], [],
+                   ["Lesen Sie auch", "Unwetter in Bayern sorgt für Chaos", "Neue Regeln für Mieter ab Januar",
+                    "© 2025 Verlagsgruppe Nord GmbH"]),
+        "en.txt": (BODY, [("We and our partners store and/or access information on a device, such as cookies and process "
+                           "personal data, such as unique identifiers and standard information sent by a device."),
+                          "Item 1 of 2 A view of the company's headquarters. REUTERS/Dado Ruvic/File Photo"],
+                   ["Related article Markets slide as oil prices jump"],
+                   ["Like this:", "Like Loading...", "Posted in News | Tagged economy, local", "Leave a Reply Cancel reply"]),
+    }
+    pages = {name: "\n\n".join([f"Headline of the {name[:2]} page for this test", "5 March 2025", *head, body[0], *mid,
+                                 *body[1:], *tail]) for name, (body, head, mid, tail) in spec.items()}
+    # an article that ends with its own list of headline-shaped lines
+    listed = BODY + ["The candidates standing in the ward are:", "Jane Doe of the Labour Party",
+                     "John Roe of the Green Party", "Mary Major of the Liberal Democrats"]
+    pages["list.txt"] = "\n\n".join(["Three candidates stand in the ward by-election", "5 March 2025", *listed])
+    got = stored(tmp_path, pages)
+    assert {name: got[name].text.split("\n\n") for name in spec} == {name: body for name, (body, *_) in spec.items()}
+    assert got["list.txt"].text.split("\n\n") == listed

@@ -50,6 +50,9 @@ Rules, in priority order (the first one that fires names the removal):
                               least 70% of the block's lines and 50% of its characters are
                               boilerplate (flagged by a rule above, appeal vocabulary
                               addressed to the reader, or headline-like link lines).
+``tail_teasers``              (plain text) two or more headline-shaped lines (<= 15 words, no
+                              final punctuation) and short lines ending the page under a line
+                              a pattern took ("Most viewed", "Les også", a newsletter prompt)
 ``cut_lead``                  (plain text) a teaser under the headline cut off with an ellipsis
                               that the page does not repeat whole (half a sentence)
 ``above_title``               (plain text) what is left above a guessed headline that is not
@@ -122,12 +125,13 @@ ALL_RULES = frozenset({
     "unwrap", "title", "above_title", "cut_lead", "dateline", "byline", "pattern", "pattern:editorial", "pattern:fragments",
     "repeated_across_documents",
     "duplicate_paragraph", "truncated_prefix", "short_line_run", "menu_line", "short_line",
-    "trailing_block", "access_wall",
+    "trailing_block", "access_wall", "tail_teasers",
 })
 RULES: dict[str, frozenset[str]] = {
     PLAIN: ALL_RULES,
     HTML: ALL_RULES - {"unwrap", "above_title", "cut_lead", "pattern:editorial", "pattern:fragments", "repeated_across_documents",
-                       "duplicate_paragraph", "truncated_prefix", "short_line_run", "menu_line", "short_line"},
+                       "duplicate_paragraph", "truncated_prefix", "short_line_run", "menu_line", "short_line",
+                       "tail_teasers"},
 }
 
 
@@ -536,7 +540,7 @@ def boilerplate_rule(line: str, walls_only: bool = False) -> str | None:
     if not line or len(line) > PATTERN_MAX_LINE_CHARS:
         return None
     p = _patterns()
-    first = line[0].lower()
+    first = line[0].lower()[:1]  # Turkish "İ" lowers to two characters, "i" and a dot above
     rx = p.anchored_for("0" if first.isdigit() else first, walls_only)
     m = rx.match(line) if rx is not None else None
     if m is not None:
@@ -571,6 +575,12 @@ def _ends_sentence(line: str) -> bool:
 def _body_paragraph(line: str) -> bool:
     """Prose: twelve words or more ending as a sentence does."""
     return layout_words(line) >= 12 and _ends_sentence(line)
+
+
+def _teaser_headline(line: str) -> bool:
+    """A linked headline: headline-shaped (`metadata.title_candidate`), at most 15 words, one sentence
+    and no final punctuation."""
+    return md.title_candidate(line) and not _ends_sentence(line) and layout_words(line) <= 15 and ". " not in line
 
 
 def _is_short(line: str) -> bool:
@@ -703,7 +713,8 @@ def _bare_byline(lines: list[str], rule: list[str | None], pat: list[str | None]
 # ------------------------------------------------------------------ main entry point
 
 _CAPTION_LABEL_RE = re.compile(r"^(?:image|media|photo|video) caption\s*[,:]?$", re.IGNORECASE)
-_SOFT_RULES = {"above_title", "short_line", "short_line_run", "menu_line", "trailing_block", "repeated_across_documents"}
+_SOFT_RULES = {"above_title", "short_line", "short_line_run", "menu_line", "trailing_block", "repeated_across_documents",
+               "tail_teasers"}
 _ADDRESS_RE = re.compile(r"\b(?:we|our|us|you|your|you're|yours)\b", re.IGNORECASE)
 _TITLE_SUFFIX_SEP_RE = re.compile(r"\s+[|–—-]\s+")
 
@@ -975,6 +986,23 @@ def clean_document(
                     if rule[k] is None:
                         rule[k] = "trailing_block"
                 break
+
+    # -- the headlines a page lists under the article, below a line a pattern took ("Mehr zum Thema" under
+    # another name, "Most viewed", "Read also: …", a newsletter prompt) where no header section starts a
+    # trailing block: two or more headline-shaped lines from that line to the end of the text, with
+    # only furniture and short lines among them. Not without such a line: the list an article ends with
+    if "tail_teasers" in on and first_body is not None:
+        tail: list[int] = []  # from the end up: unflagged headline-shaped or short lines
+        headed = 0  # how many of them lie below the top pattern line with two headlines under it
+        for i in range(n - 1, first_body, -1):
+            if rule[i] is None:
+                if not (_teaser_headline(lines[i]) or _is_short(lines[i])):
+                    break
+                tail.append(i)
+            elif rule[i].startswith("pattern:") and sum(_teaser_headline(lines[j]) for j in tail) >= 2:
+                headed = len(tail)
+        for i in tail[:headed]:
+            rule[i] = "tail_teasers"
 
     # -- a teaser cut off under the headline whose whole text the page does not repeat (when it
     # does, the truncated-prefix rule took it): half a sentence is no article text
