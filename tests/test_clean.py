@@ -681,7 +681,7 @@ def test_html_kind_removes_closing_notices_and_labelled_teasers(notice):
 def test_rule_sets_per_kind():
     assert RULES[HTML] < RULES[PLAIN]
     assert not {"short_line_run", "menu_line", "short_line", "duplicate_paragraph", "truncated_prefix",
-                "tail_teasers"} & RULES[HTML]
+                "tail_teasers", "caption_credit"} & RULES[HTML]
     # an unknown kind is treated as a plain dump (the cautious choice for unknown text)
     assert clean_document(EXTRACTED, kind="something", today=TODAY).text == clean_document(EXTRACTED, today=TODAY).text
 
@@ -962,3 +962,35 @@ def test_a_pages_furniture_in_other_languages_and_its_closing_headline_list_are_
     got = stored(tmp_path, pages)
     assert {name: got[name].text.split("\n\n") for name in spec} == {name: body for name, (body, *_) in spec.items()}
     assert got["list.txt"].text.split("\n\n") == listed
+
+
+SWEDISH_BODY = [
+    "18-åriga Hanna försvann i Uddevalla i tisdags, och polisen har nu inlett en särskild händelse.",
+    "– Allmänheten har hittat kläder som kan tillhöra henne, säger en talesperson för polisen.",
+    "Polisen ber alla som har sett henne sedan tisdagen att höra av sig.",
+]
+
+
+def test_a_caption_that_ends_with_its_photo_credit_is_no_article_text_in_any_language(tmp_path):
+    """Seed-like pages (a seeds audit): a Swedish page's summary opened with its photo caption
+    ("Polisen på plats i Uddevalla. Foto: TT"); the summarizer's caption patterns are English. A
+    paragraph of wire copy that ends with its agency ("(ANSA).") or names a paper ("laut Bild/BamS")
+    is article text, and so is a line that points at the photo ("(see photo above)")."""
+    from tasks.batch import compute_summaries
+    from tasks.summarize.length import SummaryLength
+
+    captions = {"sv.txt": "Polisen på plats i Uddevalla. Foto: TT",
+                "de.txt": "Demonstranten versammeln sich vor dem Reichstag in Berlin. Foto: dpa/Michael Kappeler",
+                "en.txt": "A man walks past a shuttered shop in Manchester, England. (AP Photo/Evan Vucci)",
+                "tr.txt": "Maç sonrası futbolcular sevinç yaşadı. Fotoğraf: AA"}
+    wire = ["Il governo ha approvato il decreto sulle bollette, che entrerà in vigore da lunedì. (ANSA).",
+            "Wie die Zeitung laut Bild/BamS berichtet, will der Minister noch in dieser Woche zurücktreten.",
+            "Look for the new energy labels on the packaging (see photo above)"]
+    pages = {name: "\n\n".join(["Hanna, 18, försvunnen i Uddevalla", "8 januari 2025 kl. 13.14", caption, *SWEDISH_BODY])
+             for name, caption in captions.items()}
+    pages["wire.txt"] = "\n\n".join(["Bollette, il decreto è legge", "8 gennaio 2025", *wire, *SWEDISH_BODY])
+    got = stored(tmp_path, pages)
+    assert {name: got[name].text.split("\n\n") for name in captions} == {name: SWEDISH_BODY for name in captions}
+    assert got["wire.txt"].text.split("\n\n") == wire + SWEDISH_BODY
+    summaries, _ = compute_summaries([got["sv.txt"]], "newsflow", SummaryLength(sentences=2))
+    assert "på plats" not in summaries[got["sv.txt"].doc_id].text

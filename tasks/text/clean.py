@@ -65,7 +65,8 @@ removed only by the soft structural rules, the document is kept as is.
 
 Photo captions: KEPT in `text` by default and listed in `Cleaned.captions` (the summarizer
 also filters them); `clean_document(..., drop_captions=True)` removes them with rule
-``caption``. A caption is a short single sentence with a photo credit ("(AP Photo/...)",
+``caption``, and in plain text (rule set ``caption_credit``) so does a caption that ends with
+its photo's credit in any language ("... Foto: TT", "(AP Photo/Evan Vucci)"). A caption is a short single sentence with a photo credit ("(AP Photo/...)",
 "Getty Images", "Photo: ..."), or one ending with a date ("... Aleppo, Sept. 20, 2013."), or
 a present-tense scene description ("Residents walk past ...") placed before the first
 body paragraph, or the line after a bare "Image caption," label (BBC). A label with the
@@ -125,13 +126,13 @@ ALL_RULES = frozenset({
     "unwrap", "title", "above_title", "cut_lead", "dateline", "byline", "pattern", "pattern:editorial", "pattern:fragments",
     "repeated_across_documents",
     "duplicate_paragraph", "truncated_prefix", "short_line_run", "menu_line", "short_line",
-    "trailing_block", "access_wall", "tail_teasers",
+    "trailing_block", "access_wall", "tail_teasers", "caption_credit",
 })
 RULES: dict[str, frozenset[str]] = {
     PLAIN: ALL_RULES,
     HTML: ALL_RULES - {"unwrap", "above_title", "cut_lead", "pattern:editorial", "pattern:fragments", "repeated_across_documents",
                        "duplicate_paragraph", "truncated_prefix", "short_line_run", "menu_line", "short_line",
-                       "tail_teasers"},
+                       "tail_teasers", "caption_credit"},
 }
 
 
@@ -667,6 +668,20 @@ _SCENE_VERB_RE = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END_RE = re.compile(r"[.!?](?:\s+[A-Z\"“]|$)")
+
+
+# the credit a caption ends with, in any of the cleaner's languages: "... Foto: dpa/Michael Kappeler",
+# "... Photograph: Toby Melville/Reuters", "... Fotoğraf: AA", "(AP Photo/Evan Vucci)", "(ANTARA/Foto)",
+# "写真：共同". Only at the end, after a sentence ("laut Bild/BamS" and "described the image: a world in
+# chaos" are no credit), with a photo word (a paragraph of wire copy may end with "(Reuters)." or
+# "(ANSA).") and, in brackets, a credit's "/" or ":" or Getty ("eco labels (see photo above)" is text)
+_CREDIT_END_RE = re.compile(
+    r"\((?=[^()]*(?:[/:]|getty))(?:[^()]{0,60}\b(?:photo|foto|getty|pool|credit)\b[^()]{0,60})\)\.?$"
+    r"|(?:^|[.!?]\s+)(?:photo(?:graph)?|image|picture|foto|bild(?:quelle)?|ljósmynd|kuva|фото|zdjęcie|fotoğraf)"
+    r"\s*(?:credit)?\s*[:/]\s*[^.!?:]{1,80}$"
+    r"|(?:写真|사진)\s*[:：/][^。]{1,40}$",
+    re.IGNORECASE,
+)
 _SAID_RE = re.compile(r"\b(?:said|says|told|according to|will|would|could)\b|[\"“”]", re.IGNORECASE)
 
 
@@ -677,7 +692,7 @@ def looks_like_caption(line: str, *, before_body: bool = False) -> bool:
     if not line or len(line) > 300 or len(line.split()) < 4:
         return False
     low = line.lower()
-    if any(k in low for k in _CREDIT_HINTS) and _CREDIT_RE.search(line):
+    if (any(k in low for k in _CREDIT_HINTS) and _CREDIT_RE.search(line)) or _CREDIT_END_RE.search(line):
         return True
     if not line.endswith("."):
         return False
@@ -1032,7 +1047,9 @@ def clean_document(
         labelled = i > 0 and rule[i - 1] == "pattern:media_label" and _CAPTION_LABEL_RE.match(lines[i - 1])
         if labelled or looks_like_caption(lines[i], before_body=first_long is None or i < first_long):
             out.captions.append(lines[i])
-            if drop_captions:
+            # a caption that ends with its photo's credit ("Polisen på plats i Uddevalla. Foto: TT") is the
+            # page's picture, not its text, in any language; a summary of a Swedish page opened with it
+            if drop_captions or ("caption_credit" in on and _CREDIT_END_RE.search(lines[i])):
                 rule[i] = "caption"
 
     out.removed_lines = [(lines[i], r) for i, r in enumerate(rule) if r is not None] + sentence_removed
