@@ -361,3 +361,22 @@ def test_a_scraped_pages_author_is_read_from_its_byline_with_or_without_by(tmp_p
     assert got["bare.txt"].title == "Präsident spricht über Einsätze an Land"  # was the name
     for name, doc in got.items():
         assert doc.text.split("\n\n")[0] in (ENGLISH_BODY[0], GERMAN_BODY[0]), name
+
+
+@pytest.mark.parametrize("line, author", [
+    ("Jane Smith", "Jane Smith"), ("Michelle de Oliveira", "Michelle de Oliveira"),
+    ("New York", None), ("Hong Kong", None), ("Local Weather Update", None), ("Good Morning America", None),
+])
+def test_a_capitalised_line_by_the_date_is_an_author_only_when_no_place_or_heading(line, author):
+    """A name alone next to the date line is a byline without its "By", but a dateline's place or a
+    section heading sits there too: one named again in the text (Hong Kong) or made of everyday words
+    (New York, Local Weather Update) is no author."""
+    from tasks.batch import clean_docs
+    from tasks.document import Document
+
+    body = ("A storm hit the Hong Kong coast overnight, cutting power to thousands of homes, officials said on "
+            "Wednesday morning.\n\nCrews worked through the night to restore lines, and most homes had power "
+            "again by noon, the utility said.")
+    text = f"Storm hits the coast overnight\n{line}\nMarch 3, 2021\n\n{body}"
+    kept, _ = clean_docs([Document(source="a.txt", source_kind="file", raw_text=text, raw_sha256="x")])
+    assert kept[0].author == author and kept[0].title == "Storm hits the coast overnight"
