@@ -146,6 +146,17 @@ def test_http_faults_are_each_a_failure_and_the_rest_completes(http_server, ware
     assert report["documents_new"] == 5 and report["failures"] == 4
 
 
+def _three_articles(tmp_path: Path) -> Path:
+    """A folder of three short articles: one batch each at batch_size=1."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for n, thing in enumerate(("harbour", "bridge", "station")):
+        (corpus / f"{n}.txt").write_text(f"The {thing} reopens\n\nThe {thing} reopened on Thursday after a storm "
+                                         f"closed it for {n + 2} days, officials said. Repairs to the {thing} "
+                                         "will take weeks, the council said on Friday.\n")
+    return corpus
+
+
 def test_ctrl_c_while_a_batch_is_in_a_warehouse_query_stops_the_run_as_an_interrupt(tmp_path, monkeypatch):
     """DuckDB answers a Ctrl-C that lands mid-query with RuntimeError('Query interrupted'), raised
     while handling the KeyboardInterrupt (DuckDB 1.4; seen in 6 of 12 Ctrl-Cs of a real run). The
@@ -159,12 +170,7 @@ def test_ctrl_c_while_a_batch_is_in_a_warehouse_query_stops_the_run_as_an_interr
     import tasks.pipeline as pipeline
     from flows.ingest import ingest
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for n, thing in enumerate(("harbour", "bridge", "station")):
-        (corpus / f"{n}.txt").write_text(f"The {thing} reopens\n\nThe {thing} reopened on Thursday after a storm "
-                                         f"closed it for {n + 2} days, officials said. Repairs to the {thing} "
-                                         "will take weeks, the council said on Friday.\n")
+    corpus = _three_articles(tmp_path)
     wh = tmp_path / "w.duckdb"
     original, writes = pipeline._write, []
 
@@ -266,12 +272,7 @@ def test_a_full_disk_at_commit_is_reported_as_such_and_not_retried(tmp_path, mon
     import tasks.pipeline as pipeline
     from flows.ingest import ingest
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for n, thing in enumerate(("harbour", "bridge", "station")):
-        (corpus / f"{n}.txt").write_text(f"The {thing} reopens\n\nThe {thing} reopened on Thursday after a storm "
-                                         f"closed it for {n + 2} days, officials said. Repairs to the {thing} "
-                                         "will take weeks, the council said on Friday.\n")
+    corpus = _three_articles(tmp_path)
     wh = tmp_path / "w.duckdb"
     original, writes = pipeline._write, []
     full = 'IO Error: Could not write all bytes to file "w.duckdb.wal": No space left on device'
