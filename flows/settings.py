@@ -92,13 +92,15 @@ class SearchSettings(BaseModel):
 
 # a DuckDB memory limit ("512MB", "2GiB"), checked by DuckDB when the settings are read
 MemoryLimit = Annotated[str, AfterValidator(checked_memory_limit)]
+# ...or empty, for a query: no cap of its own (the connection's stays)
+QueryMemoryLimit = Annotated[str, AfterValidator(lambda value: checked_memory_limit(value) if value else value)]
 
 
 class SqlSettings(BaseModel):
     """Bounds on one `newsflow sql` query, so an analyst's query cannot run or grow without end."""
 
     timeout_s: float = Field(60.0, gt=0)
-    memory_limit: MemoryLimit = "1GB"  # DuckDB's cap for the query (it spills to disk beyond it where it can)
+    memory_limit: QueryMemoryLimit = "1GB"  # DuckDB's cap for the query (it spills to disk beyond it where it can)
     max_rows: int = Field(100_000, ge=1)  # rows printed; more is a note (export is `newsflow export`)
 
 

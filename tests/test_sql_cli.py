@@ -308,3 +308,12 @@ def test_search_and_export_exit_3_on_a_locked_warehouse_and_export_leaves_no_fol
     finally:
         holder.terminate()
         holder.join()
+
+
+@pytest.mark.parametrize("limit, code", [("", 0), ("2GiB", 0), ("1.5GB", 0), ("lots", 2)])
+def test_the_query_memory_limit_setting_may_be_empty_for_none(wh, capsys, monkeypatch, limit, code):
+    """An empty NEWSFLOW_SQL__MEMORY_LIMIT means no cap of the query's own (the query sets none); the
+    check that refuses 'lots' when settings are read refused it too (a diff review)."""
+    monkeypatch.setenv("NEWSFLOW_SQL__MEMORY_LIMIT", limit)
+    assert main(["sql", "SELECT count(*) FROM documents", "--warehouse", str(wh)]) == code
+    assert ("not a memory size" in capsys.readouterr().err) == (code == 2)
