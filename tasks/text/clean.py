@@ -717,7 +717,7 @@ def _bare_byline(lines: list[str], rule: list[str | None], pat: list[str | None]
         while t_idx < j < len(lines):
             if rule[j] is None and pat[j] is None:
                 author = md.bare_name_author(lines[j])
-                if author and ("," in lines[j] or _name_not_place(lines[j], lines[j + 1:])):
+                if author and _named_as_a_writer(lines, j):
                     return j, author
                 if not md.job_line(lines[j]):
                     break
@@ -725,22 +725,13 @@ def _bare_byline(lines: list[str], rule: list[str | None], pat: list[str | None]
     return None
 
 
-# A bare capitalised line next to the date is a writer's name or a dateline's place or a section's
-# heading ("New York", "Hong Kong", "Local Weather Update"), and nothing in the line tells which. A
-# place is named again in the text and a heading is made of everyday words; a writer's name seldom is
-# either. Zipf 5 is a word used about once in 100,000 (wordfreq): "new", "local", "white", "live";
-# names such as "John" (5.4) are lost with them, no author rather than a wrong one.
-_EVERYDAY_ZIPF = 5.0
-
-
-def _name_not_place(line: str, rest: list[str]) -> bool:
-    from wordfreq import zipf_frequency
-
-    name = " ".join(line.split())
-    if any(name in other for other in rest):
-        return False
-    # the capitalised words: a particle ("de", "van") is an everyday word and part of many names
-    return all(zipf_frequency(word.casefold(), "en") < _EVERYDAY_ZIPF for word in name.split() if word[:1].isupper())
+# A capitalised line alone next to the date is a writer's name, a dateline's place, an outlet or a
+# section's heading ("Jane Smith", "San Francisco", "Le Monde", "Budget Battle"), and nothing in the line
+# tells which (word frequencies and "named again in the text" both let places and outlets through, and
+# lost "John Roberts"). It is the byline only with the writer's job after a comma or on the line next
+# to it: no author rather than a wrong one.
+def _named_as_a_writer(lines: list[str], j: int) -> bool:
+    return "," in lines[j] or any(0 <= k < len(lines) and md.job_line(lines[k]) for k in (j - 1, j + 1))
 
 
 # ------------------------------------------------------------------ main entry point
