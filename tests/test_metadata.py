@@ -367,6 +367,7 @@ def test_a_scraped_pages_author_is_read_from_its_byline_with_or_without_by(tmp_p
 
 @pytest.mark.parametrize("line, author", [
     ("Jane Smith", None), ("San Francisco", None), ("Le Monde", None), ("Budget Battle", None),
+    ("New York, New York", None), ("Buenos Aires, Capital Federal", None),
     ("Jane Smith, Business reporter", "Jane Smith"), ("Jane Smith\nBusiness reporter", "Jane Smith"),
     ("Political correspondent\nJane Smith", "Jane Smith"),
 ])

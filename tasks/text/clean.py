@@ -19,9 +19,9 @@ Rules, in priority order (the first one that fires names the removal):
                               ("Syria resolution news - 09/26/2013", "Published 26 Sep 2013");
                               the first one gives the date, later ones ("Updated ...") go too;
                               a date after "Published" in one of them, above the article, wins
-``byline``                    "By Jane Doe" near the top, or a name alone next to the date
-                              line under the headline ("Jane Doe", "Jane Doe, Business
-                              reporter"), and a job or bio line under it (sets `author`)
+``byline``                    "By Jane Doe" near the top, or a name next to the date line
+                              under the headline with the writer's job beside it ("Jane Doe,
+                              Business reporter"), and a job or bio line under it (sets `author`)
 ``pattern:<section>``         a regex of tasks/text/data/boilerplate_patterns.txt (browser
                               warnings, newsletter/subscription/donation/cookie/share/follow
                               prompts, payment widgets, "Read more", "Watch ... below:",
@@ -707,9 +707,9 @@ def looks_like_caption(line: str, *, before_body: bool = False) -> bool:
 
 def _bare_byline(lines: list[str], rule: list[str | None], pat: list[str | None], t_idx: int,
                  anchor: int | None) -> tuple[int, str] | None:
-    """(index, author) of a byline without its "By" ("Jane Doe" alone, "Jane Doe, Business reporter"):
-    the line next to the page's date line (or its age, "2 hours ago": `anchor`), above or below it,
-    under the headline; lines a rule or pattern took already and a job line between do not count."""
+    """(index, author) of a byline without its "By" ("Jane Doe, Business reporter", or the job on a line
+    of its own): the line next to the page's date line (or its age, "2 hours ago": `anchor`), above or
+    below it, under the headline; lines a rule or pattern took already and a job line between do not count."""
     if anchor is None:
         return None
     for step in (-1, 1):
@@ -731,7 +731,7 @@ def _bare_byline(lines: list[str], rule: list[str | None], pat: list[str | None]
 # lost "John Roberts"). It is the byline only with the writer's job after a comma or on the line next
 # to it: no author rather than a wrong one.
 def _named_as_a_writer(lines: list[str], j: int) -> bool:
-    return "," in lines[j] or any(0 <= k < len(lines) and md.job_line(lines[k]) for k in (j - 1, j + 1))
+    return md.job_after_comma(lines[j]) or any(0 <= k < len(lines) and md.job_line(lines[k]) for k in (j - 1, j + 1))
 
 
 # ------------------------------------------------------------------ main entry point

@@ -594,10 +594,15 @@ def _authors(names: str) -> str | None:
     for w in _JOIN_SPLIT.split(names):
         if w and w not in _NAME_PARTICLES and not w.startswith("al-") and not w[0].isupper():
             return None
-    head, comma, last = names.rpartition(",")
-    if comma and _newsroom_or_job(last.strip()):
-        names = head
+    if job_after_comma(names):
+        names = names.rpartition(",")[0]
     return "; ".join(n.strip().rstrip(".,") for n in _NAMES_SPLIT.split(names) if n.strip().rstrip(".,")) or None
+
+
+def job_after_comma(line: str) -> bool:
+    """A byline's last comma is followed by the writer's newsroom or job, not another name."""
+    _, comma, last = line.rpartition(",")
+    return bool(comma) and _newsroom_or_job(last.strip())
 
 
 def _newsroom_or_job(name: str) -> bool:
