@@ -872,8 +872,7 @@ def _wild_text_recall(tree, url: str | None, text: str) -> str:
     recall = _trafilatura_text(tree, url, fast=True, recall=True)
     if not recall:
         return text
-    links = {" ".join(_WORDS.findall(_text_of(a).lower())) for a in _ANCHORS(tree)}
-    links.discard("")
+    links = {" ".join(words) for words in _link_words(tree)}
     had = set(text.split("\n"))
     return "\n".join(ln for ln in recall.split("\n")
                      if ln in had or " ".join(_WORDS.findall(ln.lower())) not in links) or text
@@ -917,6 +916,11 @@ _WORDS = re.compile(r"\w+")
 _LINK_TEXT_MAX_WORDS = 300  # a menu the extractors fell back to is short; longer texts are not checked
 
 
+def _link_words(tree) -> list[list[str]]:
+    """Each link's text on the page as its lower-cased words (links without words left out)."""
+    return [words for a in _ANCHORS(tree) if (words := _WORDS.findall(_text_of(a).lower()))]
+
+
 def _only_link_text(tree, text: str) -> bool:
     """True when `text` is nothing but the page's link texts one after another ("Home News" from a
     <nav>): what readability/justext fall back to on a page with no article. Every word must be
@@ -924,7 +928,7 @@ def _only_link_text(tree, text: str) -> bool:
     words = _WORDS.findall(text.lower())
     if not words or len(words) > _LINK_TEXT_MAX_WORDS:
         return False
-    links = {tuple(w) for a in _ANCHORS(tree) if 0 < len(w := _WORDS.findall(_text_of(a).lower())) <= 40}
+    links = {tuple(words) for words in _link_words(tree) if len(words) <= 40}
     lengths = sorted({len(link) for link in links})
     reach = [True] + [False] * len(words)
     for i in range(len(words)):
