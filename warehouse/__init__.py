@@ -1,5 +1,7 @@
 """The warehouse: DuckDB (a file or a DuckLake) behind `warehouse.store.Warehouse`, all SQL inside."""
 
+from functools import lru_cache
+
 # DuckDB's own default is 80 % of RAM, and its joins, aggregates and buffer cache use what they are
 # allowed: a 100k-document run peaked at 2.6 GiB. A batch's lookups and write join one batch against
 # the tables (the heaviest, the story postings scan, reads only terms in at most 1,000 documents, and
@@ -12,9 +14,11 @@ DEFAULT_LOCK_TIMEOUT_S = 120.0  # how long opening the file retries another proc
 RUN_COUNTS = ("items_seen", "documents_new", "unchanged", "duplicates", "summaries", "failures")
 
 
+@lru_cache(maxsize=16)
 def checked_memory_limit(value: str) -> str:
     """`value` if DuckDB takes it as a memory limit ('512MB', '1.5GiB'), else ValueError: checked when
-    the settings are read, not met as a traceback mid-run (as 'lots' was)."""
+    the settings are read, not met as a traceback mid-run (as 'lots' was). DuckDB itself checks it, on
+    a throwaway connection (~10 ms), once per value and process: settings are read at every start."""
     import duckdb
 
     con = duckdb.connect()
