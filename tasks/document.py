@@ -86,20 +86,32 @@ class Document:
     # per-text values computed once, in a pool worker, for the stages that run in the main process
     # (shingle hashes, story term counts; see tasks/batch.derive_features); never stored
     derived: dict = field(default_factory=dict, repr=False, compare=False)
-    # (source, raw_sha256, doc_id): stages ask for doc_id hundreds of thousands of times per run
+    # set when these bytes are an older version's coming back (an edit undone): the version they
+    # are stored as, which the id includes, since the older version keeps the bytes' own id
+    returns_as_version: int | None = None
+    # (source, raw_sha256, returns_as_version, doc_id): stages ask for doc_id hundreds of thousands of times per run
     _id_memo: tuple | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.source = printable(self.source)
 
     @property
+    def bytes_id(self) -> str:
+        """The id of this source with these bytes, the first time it holds them."""
+        return sha256_hex(f"{self.source}\x00{self.raw_sha256}")[:32]
+
+    @property
     def doc_id(self) -> str:
-        """Stable id: same source with the same bytes gives the same id, so re-runs are idempotent."""
+        """Stable id: same source with the same bytes gives the same id, so re-runs are idempotent;
+        bytes a source held before and holds again after another version get one for that return."""
         memo = self._id_memo
-        if memo is None or memo[0] != self.source or memo[1] != self.raw_sha256:
-            memo = (self.source, self.raw_sha256, sha256_hex(f"{self.source}\x00{self.raw_sha256}")[:32])
+        key = (self.source, self.raw_sha256, self.returns_as_version)
+        if memo is None or memo[:3] != key:
+            doc_id = self.bytes_id if self.returns_as_version is None else sha256_hex(
+                f"{self.source}\x00{self.raw_sha256}\x00{self.returns_as_version}")[:32]
+            memo = (*key, doc_id)
             self._id_memo = memo
-        return memo[2]
+        return memo[3]
 
 
 @dataclass

@@ -159,10 +159,13 @@ def chunked(items: list, size: int) -> Iterator[list]:
 
 def _write(store, run_id: str, docs, failures, band_keys, length_label: str, batch: BatchInput, stories,
            before_commit, counts: dict[str, int]) -> None:
-    stored = {d.doc_id for d in docs}  # a page found unchanged after cleaning keeps no bytes
+    # a page found unchanged after cleaning keeps no bytes; the fetch named a page by its bytes' id,
+    # which a page back to an earlier version's bytes is not stored under
+    stored = {d.bytes_id: d.doc_id for d in docs}
+    pages = [(stored[page[0]], *page[1:]) for page in batch.raw_pages if page[0] in stored]
+    fetch_log = [{**e, "doc_id": stored.get(e["doc_id"], e["doc_id"])} for e in batch.fetch_log]
     store.write_batch(run_id, docs, failures, band_keys, summary_length=length_label, stories=stories,
-                      raw_pages=[page for page in batch.raw_pages if page[0] in stored],
-                      fetch_log=fetch_log_after_stages(batch.fetch_log, failures, stored),
+                      raw_pages=pages, fetch_log=fetch_log_after_stages(fetch_log, failures, set(stored.values())),
                       before_commit=before_commit, counts=counts)
 
 
@@ -375,9 +378,21 @@ class Pipeline:
 
     # -- versions --
     def _drop_stored(self, docs: list[Document]) -> tuple[list[Document], int]:
-        """Documents already stored (same source, same bytes) go; returns the rest and how many went."""
+        """Documents already stored (same source, same bytes) go, unless their source has stored
+        other bytes since: those bytes are back (an edit undone, a page returned to its earlier
+        text), and are the source's next version. Returns the rest and how many went."""
+        for doc in docs:  # asked afresh: under the writer's lock, another run may have stored since
+            doc.returns_as_version = None
         known = self.store.known_doc_ids([d.doc_id for d in docs])
-        fresh = [d for d in docs if d.doc_id not in known]
+        newest = self.store.latest_versions(sorted({d.source for d in docs if d.doc_id in known}))
+        fresh = []
+        for doc in docs:
+            if doc.doc_id in known:
+                stored = newest.get(doc.source)
+                if stored is None or stored.raw_sha256 == doc.raw_sha256:
+                    continue
+                doc.returns_as_version = stored.version + 1
+            fresh.append(doc)
         return fresh, len(docs) - len(fresh)
 
     def _follow_versions(self, docs: list[Document]) -> tuple[list[Document], int]:

@@ -192,6 +192,38 @@ def test_an_edited_article_is_the_current_text_searched_summarized_and_counted_o
     assert latest == [(4, True)]
 
 
+def test_an_edit_undone_is_the_current_text_again(seeds_dir, tmp_path, warehouse_path, capsys):
+    """A file edited and then put back (the edit undone, the old copy restored) holds bytes stored
+    before: they were counted unchanged, and latest_articles, search and the summary kept the undone
+    edit. They are the source's next version now, its own exact copy of nothing; the same again is
+    unchanged, and the edit coming back is the version after."""
+    from newsflow.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    article = folder / "deal.txt"
+    original = sorted(seeds_dir.glob("*.txt"))[0].read_text(encoding="utf-8")
+    edit = original + "\nUpdate: the ministers later withdrew from the agreement after a row over tariffs.\n"
+    reports = []
+    for text in (original, edit, original, original, edit):
+        article.write_text(text, encoding="utf-8")
+        reports.append(run_ingest(paths=[str(folder)], warehouse=str(warehouse_path)))
+    assert [(r["documents_new"], r["unchanged"], r["duplicates"]) for r in reports] == [
+        (1, 0, 0), (1, 0, 0), (1, 0, 0), (0, 1, 0), (1, 0, 0)]
+    store = Warehouse(warehouse_path)
+    _, rows = store.query("SELECT version, is_canonical, text LIKE '%withdrew%' FROM documents ORDER BY version")
+    assert rows == [(1, True, False), (2, True, True), (3, True, False), (4, True, True)]
+    article.write_text(original, encoding="utf-8")
+    run_ingest(paths=[str(folder)], warehouse=str(warehouse_path))
+    _, latest = store.query("SELECT l.version, d.text LIKE '%withdrew%', l.summary IS NOT NULL FROM latest_articles l "
+                            "JOIN documents d USING (doc_id)")
+    assert latest == [(5, False, True)]
+    _, stories = store.query("SELECT articles FROM story_overview")
+    assert stories == [(1,)]
+    assert main(["search", "withdrew tariffs", "--warehouse", str(warehouse_path)]) == 0
+    assert " 1. " not in capsys.readouterr().out
+
+
 def test_file_batches_close_at_the_file_count_or_the_byte_budget(tmp_path):
     from tasks.pipeline import file_batches
 

@@ -113,6 +113,34 @@ def test_a_page_whose_bytes_change_around_the_same_article_is_unchanged(http_ser
     assert pages == [(2,)]
 
 
+def test_a_page_back_to_its_earlier_text_is_what_the_warehouse_shows(http_server, warehouse_path):  # noqa: F811
+    """A page edited and then restored (a correction withdrawn) serves the first version's bytes
+    again. Those bytes were counted `unchanged` (their id was stored), so latest_articles and search
+    kept the withdrawn edit. They are the page's third version now, with the fetch and the raw page
+    pointing at it; fetched again, unchanged."""
+    from flows.ingest import ingest
+
+    edited = ARTICLE.replace("several weeks", "three months")
+    page = {"body": ARTICLE}
+    http_server.route("/a", lambda req: Reply(200, page["body"]))
+    reports = []
+    for body in (ARTICLE, edited, ARTICLE, ARTICLE):
+        page["body"] = body
+        reports.append(ingest(urls=[http_server.url("/a")], warehouse=str(warehouse_path)))
+    assert [(r["documents_new"], r["unchanged"]) for r in reports] == [(1, 0), (1, 0), (1, 0), (0, 1)]
+    store = Warehouse(warehouse_path)
+    _, rows = store.query("SELECT version, is_canonical, text LIKE '%several weeks%', "
+                          "previous_doc_id = lag(doc_id) OVER (ORDER BY version) FROM documents ORDER BY version")
+    assert rows == [(1, True, True, None), (2, True, False, True), (3, True, True, True)]
+    _, latest = store.query("SELECT version FROM latest_articles")
+    assert latest == [(3,)]
+    _, pointers = store.query("SELECT (SELECT doc_id FROM raw_pages r WHERE r.doc_id = d.doc_id), "
+                              "(SELECT count(*) FROM fetch_log f WHERE f.doc_id = d.doc_id) "
+                              "FROM documents d ORDER BY version")
+    assert [p[0] is not None for p in pointers] == [True, True, True]
+    assert [p[1] for p in pointers] == [0, 0, 1]  # the URL's last fetch (the fourth) is of the third version
+
+
 def test_tracking_tags_and_fragments_do_not_make_another_source(http_server, warehouse_path):  # noqa: F811
     """A feed lists one article four ways (campaign tags, a click id, a #comments anchor): one
     request, one document, under the plain URL; another query parameter is another page."""
@@ -210,7 +238,7 @@ def test_a_redirect_to_a_tracking_url_stores_the_plain_url(http_server, warehous
 
 
 def test_a_host_that_asked_for_no_requests_is_left_alone_for_the_rest_of_the_run(  # noqa: F811
-        http_server, warehouse_path):
+        http_server, warehouse_path):  # noqa: F811
     """Retry-After beyond what a run waits closes the host for the run: the URLs of later batches
     were requested anyway, and robots.txt was fetched again for every batch."""
     from flows.ingest import ingest

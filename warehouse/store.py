@@ -51,6 +51,7 @@ class StoredVersion(NamedTuple):
     text_sha256: str | None
     title: str | None
     text_digest: str | None  # SHA-256 of its clean text as stored, to the character (text_sha256 is of its fingerprint)
+    raw_sha256: str | None = None  # of its bytes
 
 
 class NewerWarehouse(RuntimeError):
@@ -435,7 +436,8 @@ class Warehouse:
     def latest_versions(self, sources: list[str]) -> dict[str, StoredVersion]:
         """source -> its newest stored version and every stored doc_id of the source."""
         rows = self._lookup("SELECT source, arg_max(doc_id, version), max(version), list(doc_id), "
-                            "arg_max(text_sha256, version), arg_max(title, version), arg_max(sha256(text), version) FROM documents "
+                            "arg_max(text_sha256, version), arg_max(title, version), arg_max(sha256(text), version), "
+                            "arg_max(raw_sha256, version) FROM documents "
                             "WHERE source IN (SELECT source FROM probe) GROUP BY source", source=sources)
         return {row[0]: StoredVersion(*row[1:]) for row in rows}
 
