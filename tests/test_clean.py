@@ -743,6 +743,52 @@ def test_news_about_passwords_trials_and_cookies_is_not_a_wall(line):
     assert line in c.text and not c.headline_only
 
 
+@pytest.mark.parametrize("wall", [
+    "We'll send breaking news and news alerts to you as they happen!\n\nSign up!",
+    "Subscribing to our services is a three step process. First you have to create an account and then you have "
+    "to pick if you want to subscribe to digital and or print.\n\nSome people only want to be a digital subscriber "
+    "to get access online and others want to also receive the print edition.\n\nIf you are already a print "
+    "subscriber and want online access, it is free, you simply have to create an online account.",
+    "If you already subscribe to our print edition, sign up for FREE access to our online edition. Thanks for "
+    "reading The Courier.",
+    "We hope you have enjoyed your complimentary access for the month.\n\nTo continue viewing content on "
+    "example.com, please sign in with your existing account or subscribe.",
+    "We noticed you’re blocking ads!\n\nKeep supporting great journalism by turning off your ad blocker. Or "
+    "purchase a subscription for unlimited access to real news you can count on.",
+    "Thank you for Reading! On your next view you will be asked to log in to your subscriber account or create an "
+    "account and subscribe.",
+    "Once registered, you can:\n\n- Read additional free articles each month\n\n- Comment on articles and featured "
+    "creative work\n\n- Get our curated newsletters delivered to your inbox\n\nAre you a print subscriber? "
+    "Activate your account.",
+    "Close Get email notifications on {{subject}} daily!\n\nYour notification has been saved.\n\nThere was a "
+    "problem saving your notification.\n\nEmail notifications are only sent once a day, and only if there are "
+    "new matching items.",
+    "Want to enjoy 'Zen' reading - with no ads and just the article? Subscribe today\n\nBack to page",
+    "Tweet with a location\n\nYou can add location information to your Tweets, such as your city or precise "
+    "location, from the web and via third-party applications.",
+])
+def test_a_sign_up_box_metered_wall_or_unloaded_post_in_place_of_the_article_leaves_the_headline(wall):
+    """What scrapers of news sites often got instead of the article (11 of the 690 SemEval-2022 English
+    texts): stored as the article, two different reports behind one outlet's sign-up box were exact
+    copies of each other, and a subscription page's words tied unrelated reports into a story."""
+    headline = "Apes, monkeys among 30 animals killed in German zoo fire"
+    c = clean_document(f"{headline}\n{wall}", title=headline, today=TODAY)
+    assert c.headline_only and c.text == headline, c.text
+
+
+@pytest.mark.parametrize("line", [
+    "We will send the latest figures to the ministry next week, the spokesman said.",
+    "If you already subscribe to a streaming service, the new tax will add about $2 a month, analysts said.",
+    "Subscribing to the newspaper costs $5 a month, its publisher said, and print subscribers fell by a fifth.",
+    "When you sign up, you can choose a plan for one or two years, the company said in a statement.",
+    "The singer told fans on Tuesday that she would subscribe now to a greener way of touring.",
+])
+def test_news_about_subscriptions_and_sign_ups_is_not_a_wall(line):
+    c = clean_document(f"Headline of the story\n\n{line}\n\nA second paragraph of the article follows here.",
+                       title="Headline of the story", today=TODAY)
+    assert line in c.text and not c.headline_only
+
+
 @pytest.mark.parametrize("headline, wall", [
     ("Regierung beschließt Haushalt", "Dieser Artikel ist nur für Abonnenten verfügbar. Um diesen Artikel zu lesen, "
      "benötigen Sie ein Abo oder müssen sich anmelden."),

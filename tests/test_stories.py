@@ -432,6 +432,35 @@ def test_a_paywalled_outlets_headline_joins_the_story_of_the_full_article(tmp_pa
     assert summarized == [("full.txt",), ("other.txt",)]  # a headline is not summarized
 
 
+def test_two_reports_behind_one_sign_up_box_are_two_headlines_not_copies_or_a_story(tmp_path):
+    """A scraper got an outlet's sign-up box for two of its reports: stored as their text, the zoo fire
+    and the e-cigarette ban were exact copies of each other (one kept no summary, and a search for
+    the ban found the fire); two subscription pages formed a story on "subscrib print onlin edit"."""
+    from tests.test_dedup import ingest_files
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    box = "We'll send breaking news and news alerts to you as as they happen!\n\nSign up!\n"
+    (folder / "zoo.txt").write_text("Apes, monkeys among 30 animals killed in German zoo fire\n" + box, encoding="utf-8")
+    (folder / "ban.txt").write_text("E-cigarette ban now in place in Lincoln\n" + box, encoding="utf-8")
+    (folder / "climate.txt").write_text(
+        "Climate change conversation to shift dramatically, research shows\nSubscribing to our services is a three "
+        "step process. First you have to create an account and then you have to pick if you want to subscribe to "
+        "digital and or print.\n\nIf you are already a print subscriber and want online access, it is free.\n",
+        encoding="utf-8")
+    (folder / "oil.txt").write_text(
+        "Oceaneering International, Inc. Announces Financial and Operational Update\nIf you already subscribe to our "
+        "print edition, sign up for FREE access to our online edition. Thanks for reading The Henderson News.\n",
+        encoding="utf-8")
+    store = ingest_files(sorted(folder.iterdir()), tmp_path / "w.duckdb")
+    _, rows = store.query("SELECT regexp_extract(source, '[^/]+$'), headline_only, is_canonical FROM documents "
+                          "ORDER BY 1")
+    assert rows == [("ban.txt", True, True), ("climate.txt", True, True), ("oil.txt", True, True),
+                    ("zoo.txt", True, True)]
+    _, stories = store.query("SELECT count(DISTINCT story_id) FROM story_members")
+    assert stories == [(4,)]
+
+
 FLOOD_FIRST = ("Valencia floods after river bursts its banks. The Turia river burst its banks in Valencia on Monday "
                "night, flooding streets in the old town; the mayor said schools would stay shut and firefighters "
                "rescued drivers trapped in their cars.")
