@@ -365,6 +365,10 @@ def test_story_terms_come_from_one_tokenizer_in_the_documents_language(monkeypat
     assert {"haus", "erdbeb", "amatric"} <= set(german) and "die" not in german  # German stems, German stop words
     assert terms.term_counts("2,500 houses; 6.2 magnitude; 1 dead")["#2500"] == 2  # numbers count (lead twice)
     assert terms.language_of(None) == terms.language_of("xx-unknown") == "en"
+    # no stemmer: an alphabetic word's first five letters, in every case the language inflects it to
+    assert terms.term_counts("Prezydent Trzaskowski; prezydenta Trzaskowskiego", language="pl") == {
+        "prezy": 4, "trzas": 4}
+    assert set(terms.term_counts("प्रधानमंत्री मोदी", language="hi")) == {"प्रधानमंत्री", "मोदी"}  # not five code points
     assert terms.prior_fraction("year") > 0.1 > 100 * terms.prior_fraction("amatric")  # common vs rare
     monkeypatch.setattr(terms, "tokens", lambda text, language: ["Erdbeben"])  # the one-line swap for CJK
     assert terms.term_counts("日本の地震", language="ja") == {"erdbeben": 2}
@@ -459,6 +463,39 @@ def test_two_reports_behind_one_sign_up_box_are_two_headlines_not_copies_or_a_st
                     ("zoo.txt", True, True)]
     _, stories = store.query("SELECT count(DISTINCT story_id) FROM story_members")
     assert stories == [(4,)]
+
+
+FLOOD_PL = ("Powódź we Wrocławiu: Odra przerwała wał przy Kozanowie\n"
+            "Woda z Odry przerwała w nocy wał przeciwpowodziowy na osiedlu Kozanów we Wrocławiu. Prezydent "
+            "Wrocławia Jacek Sutryk zarządził ewakuację mieszkańców trzech ulic. Strażacy i żołnierze układali "
+            "worki z piaskiem do rana. Według hydrologów fala kulminacyjna dotrze do miasta w czwartek.\n")
+EVACUATION_PL = ("Ewakuacja Kozanowa. Zdaniem Sutryka sytuacja jest poważna\n"
+                 "Mieszkańców Kozanowa ewakuowano po przerwaniu wału na Odrze. Według Jacka Sutryka, prezydenta "
+                 "miasta, do pomocy skierowano wojsko. Żołnierzom i strażakom pomagają wolontariusze napełniający "
+                 "worek za workiem. Hydrolodzy zapowiadają kulminację fali powodziowej we Wrocławiu za trzy dni.\n")
+BUDGET_PL = ("Sejm przyjął budżet na przyszły rok\n"
+             "Posłowie przegłosowali ustawę budżetową po całonocnej debacie. Minister finansów zapowiedział, że "
+             "deficyt nie przekroczy trzech procent produktu krajowego brutto. Opozycja krytykowała wydatki na "
+             "administrację i zapowiedziała skargę do Trybunału Konstytucyjnego.\n")
+
+
+def test_two_polish_reports_of_one_flood_form_one_story_in_an_empty_warehouse(tmp_path):
+    """Polish has no Snowball stemmer: its words were story terms as written, so "Kozanów" and
+    "Kozanowa", "Sutryk" and "Sutryka", "Odry" and "Odrze" shared nothing, and two reports of one
+    flood stayed apart. A word of a language without a stemmer is now its first five
+    letters (tasks/dedup/terms.py)."""
+    from tests.test_dedup import ingest_files
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, text in (("flood.txt", FLOOD_PL), ("evacuation.txt", EVACUATION_PL), ("budget.txt", BUDGET_PL)):
+        (folder / name).write_text(text, encoding="utf-8")
+    store = ingest_files(sorted(folder.iterdir()), tmp_path / "w.duckdb")
+    _, rows = store.query("SELECT regexp_extract(d.source, '[^/]+$'), d.language, m.story_id FROM story_members m "
+                          "JOIN documents d USING (doc_id) ORDER BY 1")
+    assert [r[1] for r in rows] == ["pl", "pl", "pl"]
+    story = {name: story_id for name, _, story_id in rows}
+    assert story["flood.txt"] == story["evacuation.txt"] != story["budget.txt"]
 
 
 FLOOD_FIRST = ("Valencia floods after river bursts its banks. The Turia river burst its banks in Valencia on Monday "
