@@ -384,14 +384,14 @@ class Pipeline:
         for doc in docs:  # asked afresh: under the writer's lock, another run may have stored since
             doc.returns_as_version = None
         known = self.store.known_doc_ids([d.doc_id for d in docs])
-        newest = self.store.latest_versions(sorted({d.source for d in docs if d.doc_id in known}))
+        newest = self.store.newest_bytes(sorted({d.source for d in docs if d.doc_id in known}))
         fresh = []
         for doc in docs:
             if doc.doc_id in known:
-                stored = newest.get(doc.source)
-                if stored is None or stored.raw_sha256 == doc.raw_sha256:
+                version, raw_sha256 = newest.get(doc.source, (0, doc.raw_sha256))
+                if raw_sha256 == doc.raw_sha256:
                     continue
-                doc.returns_as_version = stored.version + 1
+                doc.returns_as_version = version + 1
             fresh.append(doc)
         return fresh, len(docs) - len(fresh)
 

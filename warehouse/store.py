@@ -51,7 +51,6 @@ class StoredVersion(NamedTuple):
     text_sha256: str | None
     title: str | None
     text_digest: str | None  # SHA-256 of its clean text as stored, to the character (text_sha256 is of its fingerprint)
-    raw_sha256: str | None = None  # of its bytes
 
 
 class NewerWarehouse(RuntimeError):
@@ -436,10 +435,15 @@ class Warehouse:
     def latest_versions(self, sources: list[str]) -> dict[str, StoredVersion]:
         """source -> its newest stored version and every stored doc_id of the source."""
         rows = self._lookup("SELECT source, arg_max(doc_id, version), max(version), list(doc_id), "
-                            "arg_max(text_sha256, version), arg_max(title, version), arg_max(sha256(text), version), "
-                            "arg_max(raw_sha256, version) FROM documents "
+                            "arg_max(text_sha256, version), arg_max(title, version), arg_max(sha256(text), version) FROM documents "
                             "WHERE source IN (SELECT source FROM probe) GROUP BY source", source=sources)
         return {row[0]: StoredVersion(*row[1:]) for row in rows}
+
+    def newest_bytes(self, sources: list[str]) -> dict[str, tuple[int, str]]:
+        """source -> (its newest version number, the SHA-256 of that version's bytes)."""
+        rows = self._lookup("SELECT source, max(version), arg_max(raw_sha256, version) FROM documents "
+                            "WHERE source IN (SELECT source FROM probe) GROUP BY source", source=sources)
+        return {source: (version, raw) for source, version, raw in rows}
 
     def find_exact(self, text_hashes: list[str]) -> dict[str, str]:
         return dict(self._lookup(
