@@ -158,12 +158,13 @@ def chunked(items: list, size: int) -> Iterator[list]:
 
 
 def _write(store, run_id: str, docs, failures, band_keys, length_label: str, batch: BatchInput, stories,
-           before_commit, counts: dict[str, int]) -> None:
+           before_commit, counts: dict[str, int], current_ids: dict[str, str]) -> None:
     # a page found unchanged after cleaning keeps no bytes; the fetch named a page by its bytes' id,
     # which a page back to an earlier version's bytes is not stored under
     stored = {d.bytes_id: d.doc_id for d in docs}
     pages = [(stored[page[0]], *page[1:]) for page in batch.raw_pages if page[0] in stored]
-    fetch_log = [{**e, "doc_id": stored.get(e["doc_id"], e["doc_id"])} for e in batch.fetch_log]
+    named = {**current_ids, **stored}
+    fetch_log = [{**e, "doc_id": named.get(e["doc_id"], e["doc_id"])} for e in batch.fetch_log]
     store.write_batch(run_id, docs, failures, band_keys, summary_length=length_label, stories=stories,
                       raw_pages=pages, fetch_log=fetch_log_after_stages(fetch_log, failures, set(stored.values())),
                       before_commit=before_commit, counts=counts)
@@ -199,6 +200,7 @@ class _InFlight:
     number: int
     cleaning: Pending
     unchanged: int
+    current_ids: dict[str, str]  # bytes id -> the stored version holding those bytes now (_drop_stored)
 
 
 class Pipeline:
@@ -316,11 +318,12 @@ class Pipeline:
 
     def _start(self, batch: BatchInput, number: int) -> _InFlight:
         self._reached("read", number)
+        current: dict[str, str] = {}
         with self.store.session():
-            docs, unchanged = self._drop_stored(batch.docs)
+            docs, unchanged = self._drop_stored(batch.docs, current)
         cleaning = self.stages.submit("clean", clean_docs_parallel, docs, self.config.workers, self._derive,
                                       label=batch.label)
-        return _InFlight(batch, number, cleaning, unchanged + batch.unchanged)
+        return _InFlight(batch, number, cleaning, unchanged + batch.unchanged, current)
 
     def run_batch(self, flight: _InFlight, start_next: Callable[[], _InFlight] | None = None
                   ) -> tuple[BatchResult, _InFlight | None]:
@@ -333,8 +336,8 @@ class Pipeline:
             self._reached("clean", number)
             failures = batch.failures + failures
             # asked again under the lock: another run may have stored some since `_start` looked
-            docs, unchanged = self._drop_stored(docs)
-            docs, same_text = self._follow_versions(docs)
+            docs, unchanged = self._drop_stored(docs, flight.current_ids)
+            docs, same_text = self._follow_versions(docs, flight.current_ids)
             unchanged += same_text + flight.unchanged
             # duplicates found meanwhile are summarized for nothing and keep no summary
             summarizing = self.stages.submit("summarize", summaries_for, docs, cfg.algorithm, cfg.length,
@@ -358,7 +361,7 @@ class Pipeline:
                       "summaries": sum(1 for d in docs if d.summary is not None), "failures": len(failures)}
             self._stage("store", _write, self.store, self.run_id, docs, failures, outcome.band_keys,
                         cfg.length.label(), batch, stories, lambda: self._reached("store", number), counts,
-                        label=label)
+                        flight.current_ids, label=label)
             self._reached("committed", number)
         self._reached("stored", number)
         self.store.let_readers_in()  # an analyst's query waits one batch, not the whole run
@@ -377,10 +380,12 @@ class Pipeline:
             self._time("search-index", started)
 
     # -- versions --
-    def _drop_stored(self, docs: list[Document]) -> tuple[list[Document], int]:
+    def _drop_stored(self, docs: list[Document], current: dict[str, str]) -> tuple[list[Document], int]:
         """Documents already stored (same source, same bytes) go, unless their source has stored
         other bytes since: those bytes are back (an edit undone, a page returned to its earlier
-        text), and are the source's next version. Returns the rest and how many went."""
+        text), and are the source's next version. Returns the rest and how many went; `current`
+        learns which stored version holds a dropped document's bytes now, when that is not the
+        version first stored with them (the fetch log names it)."""
         for doc in docs:  # asked afresh: under the writer's lock, another run may have stored since
             doc.returns_as_version = None
         known = self.store.known_doc_ids([d.doc_id for d in docs])
@@ -388,18 +393,20 @@ class Pipeline:
         fresh = []
         for doc in docs:
             if doc.doc_id in known:
-                version, raw_sha256 = newest.get(doc.source, (0, doc.raw_sha256))
+                version, raw_sha256, newest_id = newest.get(doc.source, (0, doc.raw_sha256, doc.doc_id))
                 if raw_sha256 == doc.raw_sha256:
+                    if newest_id != doc.doc_id:
+                        current[doc.doc_id] = newest_id
                     continue
                 doc.returns_as_version = version + 1
             fresh.append(doc)
         return fresh, len(docs) - len(fresh)
 
-    def _follow_versions(self, docs: list[Document]) -> tuple[list[Document], int]:
+    def _follow_versions(self, docs: list[Document], current: dict[str, str]) -> tuple[list[Document], int]:
         """A document from a source stored before is that source's next version, unless its
         headline and clean text are its newest version's: new bytes around the same article (a
         page's per-request token, an ad slot, a re-saved file) are `unchanged`, not a row per run.
-        Returns the rest and how many went."""
+        Returns the rest and how many went; `current` learns the version that holds such a text."""
         latest = self.store.latest_versions(sorted({d.source for d in docs}))
         kept: list[Document] = []
         for doc in docs:
@@ -408,6 +415,7 @@ class Pipeline:
                 # to the character: the exact-copy fingerprint drops periods, and "$1.13bn" corrected
                 # to "$11.3bn" was the same text, the correction never stored
                 if (sha256_hex(doc.text.encode()), doc.title) == (stored.text_digest, stored.title):
+                    current[doc.doc_id] = stored.doc_id
                     continue
                 doc.meta["version"] = stored.version + 1
                 doc.meta["previous_doc_id"] = stored.doc_id

@@ -782,6 +782,15 @@ def test_a_sign_up_box_metered_wall_or_unloaded_post_in_place_of_the_article_lea
     "Subscribing to the newspaper costs $5 a month, its publisher said, and print subscribers fell by a fifth.",
     "When you sign up, you can choose a plan for one or two years, the company said in a statement.",
     "The singer told fans on Tuesday that she would subscribe now to a greener way of touring.",
+    # a review of the patterns found each of these removed, and a one-paragraph brief stored headline-only
+    "To continue enjoying free bus travel, people over 60 will have to register for a new pass by April, the council said.",
+    "To continue reading the meter remotely, the supplier says customers need to register online.",
+    "On your next visit to the pharmacy you will be asked to register for the new NHS app, officials said.",
+    "We hope you have enjoyed your free trip to the museum, the letter to residents said.",
+    "Users are told to disable your ad blocker or pay for YouTube Premium.",
+    "Google said users who want to keep watching should pause your ad blocker, in a help page criticised by privacy groups.",
+    "Are you a member? The club says refunds will be paid by Friday.",
+    "If you already subscribe to our rivals, you will get a discount, the broadcaster said.",
 ])
 def test_news_about_subscriptions_and_sign_ups_is_not_a_wall(line):
     c = clean_document(f"Headline of the story\n\n{line}\n\nA second paragraph of the article follows here.",

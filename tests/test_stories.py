@@ -368,6 +368,7 @@ def test_story_terms_come_from_one_tokenizer_in_the_documents_language(monkeypat
     # no stemmer: an alphabetic word's first five letters, in every case the language inflects it to
     assert terms.term_counts("Prezydent Trzaskowski; prezydenta Trzaskowskiego", language="pl") == {
         "prezy": 4, "trzas": 4}
+    assert terms.term_counts("İstanbul istanbul İsrailli", language="tr") == {"istan": 4, "israi": 2}  # "İ" folds to "i"
     assert set(terms.term_counts("प्रधानमंत्री मोदी", language="hi")) == {"प्रधानमंत्री", "मोदी"}  # not five code points
     assert terms.prior_fraction("year") > 0.1 > 100 * terms.prior_fraction("amatric")  # common vs rare
     monkeypatch.setattr(terms, "tokens", lambda text, language: ["Erdbeben"])  # the one-line swap for CJK

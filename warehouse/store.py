@@ -439,11 +439,11 @@ class Warehouse:
                             "WHERE source IN (SELECT source FROM probe) GROUP BY source", source=sources)
         return {row[0]: StoredVersion(*row[1:]) for row in rows}
 
-    def newest_bytes(self, sources: list[str]) -> dict[str, tuple[int, str]]:
-        """source -> (its newest version number, the SHA-256 of that version's bytes)."""
-        rows = self._lookup("SELECT source, max(version), arg_max(raw_sha256, version) FROM documents "
-                            "WHERE source IN (SELECT source FROM probe) GROUP BY source", source=sources)
-        return {source: (version, raw) for source, version, raw in rows}
+    def newest_bytes(self, sources: list[str]) -> dict[str, tuple[int, str, str]]:
+        """source -> (its newest version number, the SHA-256 of that version's bytes, its doc_id)."""
+        rows = self._lookup("SELECT source, max(version), arg_max(raw_sha256, version), arg_max(doc_id, version) "
+                            "FROM documents WHERE source IN (SELECT source FROM probe) GROUP BY source", source=sources)
+        return {source: (version, raw, doc_id) for source, version, raw, doc_id in rows}
 
     def find_exact(self, text_hashes: list[str]) -> dict[str, str]:
         return dict(self._lookup(

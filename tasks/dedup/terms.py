@@ -1,6 +1,7 @@
 """The terms of a document's story vector, and the document-frequency prior that weighs them.
 
-Terms: content words, lower-cased and Snowball-stemmed in the document's language, plus numbers
+Terms: content words, lower-cased and Snowball-stemmed in the document's language (cut to five letters
+in an alphabetic language without a stemmer: Polish, Turkish...), plus numbers
 (scores, counts, dates: an event's own figures), counted. Every story term comes out of one
 function, `tokens(text, language)`: a tokenizer for scripts without spaces (CJK) plugs in there.
 
@@ -62,7 +63,7 @@ def tokens(text: str, language: str | None = None) -> list[str]:
 
 
 # letters kept of a word in a language without a Snowball stemmer (Polish, Turkish, Czech, Ukrainian,
-# Greek, Hebrew...): fixed-prefix stemming. Five letters did as well as a full morphological stemmer
+# Greek...): fixed-prefix stemming. Five letters did as well as a full morphological stemmer
 # for Turkish retrieval (Can et al., JASIST 59(3), 2008, "F5") and came close to Snowball across
 # European languages (McNamee, Nicholas and Mayfield, SIGIR 2009); left whole, a Polish or Turkish
 # name in another case ("Trzaskowskiego", "Erdoğan'ın") shared nothing with itself.
@@ -107,7 +108,8 @@ def _term(token: str, code: str) -> str | None:
     if _NUMBER.match(token):
         digits = token.replace(",", "")
         return "#" + digits if len(digits) >= 2 else None  # one digit names nothing
-    word = token.casefold()
+    # Turkish "İ" folds to "i" and a combining dot: "İstanbul" opening a sentence is "istanbul"
+    word = token.casefold().replace("i\u0307", "i")
     # a character bigram of an unspaced script is a word-sized unit; elsewhere <= 2 letters name nothing
     if (len(word) <= 2 and not text_tokens.unspaced(word)) or word in stop_words(code):
         return None
