@@ -174,7 +174,8 @@ def test_ctrl_c_while_a_batch_is_in_a_warehouse_query_stops_the_run_as_an_interr
     wh = tmp_path / "w.duckdb"
     original, writes = pipeline._write, []
 
-    def write(store, run_id, docs, failures, band_keys, length_label, batch, stories, before_commit, counts):
+    def write(store, run_id, docs, failures, band_keys, length_label, batch, stories, before_commit, counts,
+              current_ids):
         writes.append(batch.label)
 
         def interrupted_mid_query():
@@ -186,7 +187,7 @@ def test_ctrl_c_while_a_batch_is_in_a_warehouse_query_stops_the_run_as_an_interr
             before_commit()
 
         original(store, run_id, docs, failures, band_keys, length_label, batch, stories, interrupted_mid_query,
-                 counts)
+                 counts, current_ids)
 
     monkeypatch.setattr(pipeline, "_write", write)
     with pytest.raises(KeyboardInterrupt):
@@ -277,7 +278,8 @@ def test_a_full_disk_at_commit_is_reported_as_such_and_not_retried(tmp_path, mon
     original, writes = pipeline._write, []
     full = 'IO Error: Could not write all bytes to file "w.duckdb.wal": No space left on device'
 
-    def write(store, run_id, docs, failures, band_keys, length_label, batch, stories, before_commit, counts):
+    def write(store, run_id, docs, failures, band_keys, length_label, batch, stories, before_commit, counts,
+              current_ids):
         writes.append(batch.label)
 
         def disk_full():
@@ -285,7 +287,8 @@ def test_a_full_disk_at_commit_is_reported_as_such_and_not_retried(tmp_path, mon
                 raise duckdb.IOException(full)
             before_commit()
 
-        original(store, run_id, docs, failures, band_keys, length_label, batch, stories, disk_full, counts)
+        original(store, run_id, docs, failures, band_keys, length_label, batch, stories, disk_full, counts,
+                 current_ids)
 
     monkeypatch.setattr(pipeline, "_write", write)
     with pytest.raises(duckdb.IOException, match="No space left on device"):
