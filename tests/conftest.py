@@ -41,7 +41,7 @@ def warehouse_path(tmp_path) -> Path:
 UNIT_MODULES = {
     "test_clean", "test_dedup", "test_extract", "test_metadata", "test_read", "test_sentences",
     "test_summarize", "test_url_safety", "test_feeds", "test_fetch", "test_progress", "test_settings",
-    "test_parallel_units", "test_schema_docs", "test_warehouse",
+    "test_parallel_units", "test_schema_docs", "test_warehouse", "test_bench_pairs",
 }
 
 
