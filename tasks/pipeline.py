@@ -415,7 +415,7 @@ class Pipeline:
                 # to the character: the exact-copy fingerprint drops periods, and "$1.13bn" corrected
                 # to "$11.3bn" was the same text, the correction never stored
                 if (sha256_hex(doc.text.encode()), doc.title) == (stored.text_digest, stored.title):
-                    current[doc.doc_id] = stored.doc_id
+                    current[doc.bytes_id] = stored.doc_id  # the fetch log names a page by its bytes
                     continue
                 doc.meta["version"] = stored.version + 1
                 doc.meta["previous_doc_id"] = stored.doc_id
