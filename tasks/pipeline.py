@@ -396,7 +396,7 @@ class Pipeline:
                 version, raw_sha256, newest_id = newest.get(doc.source, (0, doc.raw_sha256, doc.doc_id))
                 if raw_sha256 == doc.raw_sha256:
                     if newest_id != doc.doc_id:
-                        current[doc.doc_id] = newest_id
+                        current[doc.bytes_id] = newest_id
                     continue
                 doc.returns_as_version = version + 1
             fresh.append(doc)
