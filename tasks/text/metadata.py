@@ -47,16 +47,17 @@ DATE_LOCALES = ("en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "nb", "nn"
 MONTH_NAMES_PATH = Path(__file__).with_name("data") / "month_names.txt"
 
 
+def _table_rows(path: Path) -> list[tuple[str, str]]:
+    """The (key, value) rows of one of tasks/text/data's two-column tables: key<TAB>value, "#" comments."""
+    return [tuple(line.rsplit("\t", 1)) for line in path.read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")]
+
+
 @lru_cache(maxsize=1)
 def month_names() -> dict[str, int]:
     """Lower-cased month name or abbreviation -> month number, across `DATE_LOCALES`
     (tasks/text/data/month_names.txt, from `cldr_month_names`)."""
-    names = {}
-    for line in MONTH_NAMES_PATH.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            name, number = line.rsplit("\t", 1)
-            names[name] = int(number)
-    return {**names, **_ENGLISH_MONTHS}
+    return {**{name: int(number) for name, number in _table_rows(MONTH_NAMES_PATH)}, **_ENGLISH_MONTHS}
 
 
 def cldr_month_names() -> dict[str, int]:
@@ -663,12 +664,7 @@ NEWS_AGENCIES_PATH = Path(__file__).with_name("data") / "news_agencies.txt"
 def news_agencies() -> dict[str, str]:
     """A news agency's short name as a dateline gives it in brackets, casefolded ("dpa", "ap") -> the
     name its stories' outlet is stored under (tasks/text/data/news_agencies.txt)."""
-    table = {}
-    for line in NEWS_AGENCIES_PATH.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            short, name = line.split("\t")
-            table[short.casefold()] = name
-    return table
+    return {short.casefold(): name for short, name in _table_rows(NEWS_AGENCIES_PATH)}
 
 
 # A dateline opening a story: "KUALA LUMPUR (Reuters) -", "SANTIAGO, Dec 1 (Reuters) -",
