@@ -71,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--out", type=Path, required=True)
     args = parser.parse_args(argv)
     first, _, second = args.lang.partition("-")
-    dev_texts = ([t for line in args.dev.open(encoding="utf-8") for t in (json.loads(line)["a"], json.loads(line)["b"])]
-                 if args.dev.is_file() else [])
+    dev_pairs = [json.loads(line) for line in args.dev.open(encoding="utf-8")] if args.dev.is_file() else []
+    dev_texts = [pair[side] for pair in dev_pairs for side in ("a", "b")]
     kept, dropped = pairs(args.csv, (first, second or first), dev_texts)
     with args.out.open("w", encoding="utf-8") as f:
         for pair in kept:

@@ -98,7 +98,7 @@ class Document:
     @property
     def bytes_id(self) -> str:
         """The id of this source with these bytes, the first time it holds them."""
-        return sha256_hex(f"{self.source}\x00{self.raw_sha256}")[:32]
+        return _id(self.source, self.raw_sha256)
 
     @property
     def doc_id(self) -> str:
@@ -107,11 +107,14 @@ class Document:
         memo = self._id_memo
         key = (self.source, self.raw_sha256, self.returns_as_version)
         if memo is None or memo[:3] != key:
-            doc_id = self.bytes_id if self.returns_as_version is None else sha256_hex(
-                f"{self.source}\x00{self.raw_sha256}\x00{self.returns_as_version}")[:32]
-            memo = (*key, doc_id)
+            memo = (*key, _id(*key))
             self._id_memo = memo
         return memo[3]
+
+
+def _id(source: str, raw_sha256: str, returns_as_version: int | None = None) -> str:
+    parts = (source, raw_sha256) if returns_as_version is None else (source, raw_sha256, str(returns_as_version))
+    return sha256_hex("\x00".join(parts))[:32]
 
 
 @dataclass
