@@ -499,6 +499,86 @@ def test_two_polish_reports_of_one_flood_form_one_story_in_an_empty_warehouse(tm
     assert story["flood.txt"] == story["evacuation.txt"] != story["budget.txt"]
 
 
+# two reports of one typhoon in different words (hand-written), and an unrelated one
+TYPHOON_ZH = ("台风“海葵”登陆福建沿海 数万人紧急转移\n"
+              "强台风“海葵”周三凌晨在福建省漳浦县沿海登陆，登陆时中心附近最大风力达十四级。当地政府已紧急转移沿海居民三万多人，"
+              "厦门和漳州的学校停课，机场取消了大部分航班。气象部门表示，台风将继续向西北方向移动，强度逐渐减弱，"
+              "但未来两天福建南部和广东东部仍将出现大暴雨，部分地区可能发生山洪和泥石流。")
+TYPHOON_XIAMEN_ZH = ("“海葵”过境厦门 全城停电停航\n"
+                     "今年第十一号台风“海葵”周三清晨在漳浦登陆后，狂风暴雨一路袭击厦门。高崎机场两百多个航班被迫取消，"
+                     "轮渡全部停航，三万多名居民已被转移。记者在市区看到，不少街道的树木被大风吹倒，环卫工人冒雨清理路面。"
+                     "一位开了二十年出租车的司机说，他从没见过这么大的风，早上出门时连车门都很难推开。"
+                     "附近一家超市的店员告诉记者，前一天晚上就有很多市民来买面包、饮用水和蜡烛，货架几乎被搬空。"
+                     "电力公司说，已有十几万户停电，抢修队伍正在加紧恢复供电，预计周四晚上前大部分地区可以来电。")
+BUDGET_ZH = ("市政府公布明年财政预算 教育支出增加一成\n"
+             "市财政局周二公布明年预算草案，全年支出预计增加百分之六，其中教育和医疗支出增幅最大。"
+             "财政局长表示，政府将继续控制行政开支，并通过发行债券为地铁和医院建设筹集资金。议员将在下月审议预算。")
+
+
+def test_two_chinese_reports_of_one_typhoon_form_one_story_in_an_empty_warehouse(tmp_path):
+    """Chinese story terms are character bigrams, and a bigram across two words ("的街", "了圣" of
+    "英国的街道上堆满了圣诞垃圾") weighed like a rare name: most of a vector was such noise, so two reports of
+    one typhoon scored 0.16 and stayed apart. Now only bigrams found inside listed words count
+    (tasks/dedup/terms.py `_known_bigrams`): 0.22, one story, and the budget stays apart."""
+    from tests.test_dedup import ingest_files
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, text in (("typhoon.txt", TYPHOON_ZH), ("xiamen.txt", TYPHOON_XIAMEN_ZH), ("budget.txt", BUDGET_ZH)):
+        (folder / name).write_text(text + "\n", encoding="utf-8")
+    store = ingest_files(sorted(folder.iterdir()), tmp_path / "w.duckdb")
+    _, rows = store.query("SELECT regexp_extract(d.source, '[^/]+$'), d.language, m.story_id FROM story_members m "
+                          "JOIN documents d USING (doc_id) ORDER BY 1")
+    assert [r[1] for r in rows] == ["zh", "zh", "zh"]
+    story = {name: story_id for name, _, story_id in rows}
+    assert story["typhoon.txt"] == story["xiamen.txt"] != story["budget.txt"]
+
+
+# two reports of one dyke breach, one in compounds (hand-written), and an unrelated one
+DYKE_DE = ("Deichbruch an der Elbe: Hunderte Bewohner verlassen ihre Häuser\n"
+           "Nach tagelangem Regen ist in der Nacht zum Mittwoch bei Wittenberge ein Elbdeich gebrochen. "
+           "Der Landrat ließ die Ortsteile am Fluss räumen, Feuerwehrleute und Soldaten füllten bis zum Morgen Sandsäcke. "
+           "Der Pegel der Elbe soll nach Angaben der Hochwasserzentrale bis Freitag weiter steigen.")
+FLOOD_DEFENCES_DE = ("Hochwasserlage in Wittenberge spitzt sich zu\n"
+                     "Die Hochwasserschutzanlagen an der Elbe halten dem Wasser nicht mehr stand: Nach dem Bruch eines Deiches "
+                     "wurden in Wittenberge Hunderte Menschen in Sicherheit gebracht. Der Krisenstab des Landkreises rechnet mit "
+                     "steigenden Wasserständen bis zum Wochenende. Bundeswehrsoldaten unterstützen die Feuerwehr beim Sandsackfüllen.")
+BUDGET_DE = ("Landtag beschließt Haushalt für das kommende Jahr\n"
+             "Nach einer langen Debatte haben die Abgeordneten den Landeshaushalt verabschiedet. Der Finanzminister "
+             "kündigte an, die Neuverschuldung zu begrenzen. Die Opposition kritisierte die Ausgaben für die Verwaltung.")
+
+
+def test_two_german_reports_of_one_dyke_breach_form_one_story_in_an_empty_warehouse(tmp_path):
+    """German writes "Hochwasserschutzanlagen", "Deichbruch", "Bundeswehrsoldaten" as one word each:
+    one report's compounds shared no term with the other's "Hochwasser", "Deiches", "Soldaten", and two
+    reports of one breach scored 0.12 and stayed apart. A compound's parts now count as story terms
+    too (tasks/dedup/terms.py `_compound_parts`): 0.27, one story; the budget stays apart."""
+    from tests.test_dedup import ingest_files
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, text in (("dyke.txt", DYKE_DE), ("defences.txt", FLOOD_DEFENCES_DE), ("budget.txt", BUDGET_DE)):
+        (folder / name).write_text(text + "\n", encoding="utf-8")
+    store = ingest_files(sorted(folder.iterdir()), tmp_path / "w.duckdb")
+    _, rows = store.query("SELECT regexp_extract(d.source, '[^/]+$'), d.language, m.story_id FROM story_members m "
+                          "JOIN documents d USING (doc_id) ORDER BY 1")
+    assert [r[1] for r in rows] == ["de", "de", "de"]
+    story = {name: story_id for name, _, story_id in rows}
+    assert story["dyke.txt"] == story["defences.txt"] != story["budget.txt"]
+
+
+def test_a_german_compound_counts_its_parts_and_other_words_stay_whole():
+    from tasks.dedup.terms import _compound_parts, term_counts
+
+    assert _compound_parts("hochwasserschutz", "de") == ("hochwasser", "schutz")
+    assert _compound_parts("bundesregierung", "de") == ("bund", "regierung")  # linking "es" dropped
+    assert _compound_parts("regierung", "de") == _compound_parts("donnerstag", "de") == ()
+    counts = term_counts("Der Hochwasserschutz hält.", language="de")
+    assert {"hochwasserschutz", "hochwass", "schutz"} <= set(counts)
+    # English writes "waterfront" and "policeman" too, but its compounds are not split
+    assert set(term_counts("The waterfront policeman.", language="en")) == {"waterfront", "policeman"}
+
+
 FLOOD_FIRST = ("Valencia floods after river bursts its banks. The Turia river burst its banks in Valencia on Monday "
                "night, flooding streets in the old town; the mayor said schools would stay shut and firefighters "
                "rescued drivers trapped in their cars.")
