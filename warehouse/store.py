@@ -435,7 +435,7 @@ class Warehouse:
     def latest_versions(self, sources: list[str]) -> dict[str, StoredVersion]:
         """source -> its newest stored version and every stored doc_id of the source."""
         rows = self._lookup("SELECT source, arg_max(doc_id, version), max(version), list(doc_id), "
-                            "arg_max(text_sha256, version), arg_max(title, version), arg_max(sha256(text), version) FROM documents "
+                            "arg_max(text_sha256, version), arg_max(title, version), sha256(arg_max(text, version)) FROM documents "
                             "WHERE source IN (SELECT source FROM probe) GROUP BY source", source=sources)
         return {row[0]: StoredVersion(*row[1:]) for row in rows}
 
