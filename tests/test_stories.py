@@ -480,25 +480,6 @@ BUDGET_PL = ("Sejm przyjął budżet na przyszły rok\n"
              "administrację i zapowiedziała skargę do Trybunału Konstytucyjnego.\n")
 
 
-def test_two_polish_reports_of_one_flood_form_one_story_in_an_empty_warehouse(tmp_path):
-    """Polish has no Snowball stemmer: its words were story terms as written, so "Kozanów" and
-    "Kozanowa", "Sutryk" and "Sutryka", "Odry" and "Odrze" shared nothing, and two reports of one
-    flood stayed apart. A word of a language without a stemmer is now its first five
-    letters (tasks/dedup/terms.py)."""
-    from tests.test_dedup import ingest_files
-
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for name, text in (("flood.txt", FLOOD_PL), ("evacuation.txt", EVACUATION_PL), ("budget.txt", BUDGET_PL)):
-        (folder / name).write_text(text, encoding="utf-8")
-    store = ingest_files(sorted(folder.iterdir()), tmp_path / "w.duckdb")
-    _, rows = store.query("SELECT regexp_extract(d.source, '[^/]+$'), d.language, m.story_id FROM story_members m "
-                          "JOIN documents d USING (doc_id) ORDER BY 1")
-    assert [r[1] for r in rows] == ["pl", "pl", "pl"]
-    story = {name: story_id for name, _, story_id in rows}
-    assert story["flood.txt"] == story["evacuation.txt"] != story["budget.txt"]
-
-
 # two reports of one typhoon in different words (hand-written), and an unrelated one
 TYPHOON_ZH = ("台风“海葵”登陆福建沿海 数万人紧急转移\n"
               "强台风“海葵”周三凌晨在福建省漳浦县沿海登陆，登陆时中心附近最大风力达十四级。当地政府已紧急转移沿海居民三万多人，"
@@ -515,25 +496,6 @@ BUDGET_ZH = ("市政府公布明年财政预算 教育支出增加一成\n"
              "财政局长表示，政府将继续控制行政开支，并通过发行债券为地铁和医院建设筹集资金。议员将在下月审议预算。")
 
 
-def test_two_chinese_reports_of_one_typhoon_form_one_story_in_an_empty_warehouse(tmp_path):
-    """Chinese story terms are character bigrams, and a bigram across two words ("的街", "了圣" of
-    "英国的街道上堆满了圣诞垃圾") weighed like a rare name: most of a vector was such noise, so two reports of
-    one typhoon scored 0.16 and stayed apart. Now only bigrams found inside listed words count
-    (tasks/dedup/terms.py `_known_bigrams`): 0.22, one story, and the budget stays apart."""
-    from tests.test_dedup import ingest_files
-
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for name, text in (("typhoon.txt", TYPHOON_ZH), ("xiamen.txt", TYPHOON_XIAMEN_ZH), ("budget.txt", BUDGET_ZH)):
-        (folder / name).write_text(text + "\n", encoding="utf-8")
-    store = ingest_files(sorted(folder.iterdir()), tmp_path / "w.duckdb")
-    _, rows = store.query("SELECT regexp_extract(d.source, '[^/]+$'), d.language, m.story_id FROM story_members m "
-                          "JOIN documents d USING (doc_id) ORDER BY 1")
-    assert [r[1] for r in rows] == ["zh", "zh", "zh"]
-    story = {name: story_id for name, _, story_id in rows}
-    assert story["typhoon.txt"] == story["xiamen.txt"] != story["budget.txt"]
-
-
 # two reports of one dyke breach, one in compounds (hand-written), and an unrelated one
 DYKE_DE = ("Deichbruch an der Elbe: Hunderte Bewohner verlassen ihre Häuser\n"
            "Nach tagelangem Regen ist in der Nacht zum Mittwoch bei Wittenberge ein Elbdeich gebrochen. "
@@ -548,23 +510,36 @@ BUDGET_DE = ("Landtag beschließt Haushalt für das kommende Jahr\n"
              "kündigte an, die Neuverschuldung zu begrenzen. Die Opposition kritisierte die Ausgaben für die Verwaltung.")
 
 
-def test_two_german_reports_of_one_dyke_breach_form_one_story_in_an_empty_warehouse(tmp_path):
-    """German writes "Hochwasserschutzanlagen", "Deichbruch", "Bundeswehrsoldaten" as one word each:
-    one report's compounds shared no term with the other's "Hochwasser", "Deiches", "Soldaten", and two
-    reports of one breach scored 0.12 and stayed apart. A compound's parts now count as story terms
-    too (tasks/dedup/terms.py `_compound_parts`): 0.27, one story; the budget stays apart."""
+@pytest.mark.parametrize("language, reports", [
+    # Polish has no Snowball stemmer: its words were story terms as written, so "Kozanów" and
+    # "Kozanowa", "Sutryk" and "Sutryka", "Odry" and "Odrze" shared nothing, and two reports of one
+    # flood stayed apart. A word of a language without a stemmer is now its first five letters.
+    ("pl", {"flood.txt": FLOOD_PL, "evacuation.txt": EVACUATION_PL, "budget.txt": BUDGET_PL}),
+    # Chinese story terms are character bigrams, and a bigram across two words ("的街", "了圣" of
+    # "英国的街道上堆满了圣诞垃圾") weighed like a rare name: most of a vector was such noise, and two
+    # reports of one typhoon scored 0.16. Only bigrams found inside listed words count now: 0.22.
+    ("zh", {"typhoon.txt": TYPHOON_ZH, "xiamen.txt": TYPHOON_XIAMEN_ZH, "budget.txt": BUDGET_ZH}),
+    # German writes "Hochwasserschutzanlagen", "Deichbruch", "Bundeswehrsoldaten" as one word each:
+    # they shared no term with the other report's "Hochwasser", "Deiches", "Soldaten" (0.12). A
+    # compound's parts count as story terms too now: 0.27.
+    ("de", {"dyke.txt": DYKE_DE, "defences.txt": FLOOD_DEFENCES_DE, "budget.txt": BUDGET_DE}),
+], ids=["polish-five-letters", "chinese-listed-bigrams", "german-compound-parts"])
+def test_two_reports_of_one_event_form_one_story_in_an_empty_warehouse(tmp_path, language, reports):
+    """The first two reports (one event, different words) form one story; the budget stays apart
+    (tasks/dedup/terms.py)."""
     from tests.test_dedup import ingest_files
 
     folder = tmp_path / "in"
     folder.mkdir()
-    for name, text in (("dyke.txt", DYKE_DE), ("defences.txt", FLOOD_DEFENCES_DE), ("budget.txt", BUDGET_DE)):
-        (folder / name).write_text(text + "\n", encoding="utf-8")
+    for name, text in reports.items():
+        (folder / name).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     store = ingest_files(sorted(folder.iterdir()), tmp_path / "w.duckdb")
     _, rows = store.query("SELECT regexp_extract(d.source, '[^/]+$'), d.language, m.story_id FROM story_members m "
-                          "JOIN documents d USING (doc_id) ORDER BY 1")
-    assert [r[1] for r in rows] == ["de", "de", "de"]
+                          "JOIN documents d USING (doc_id)")
+    assert [r[1] for r in rows] == [language] * 3
     story = {name: story_id for name, _, story_id in rows}
-    assert story["dyke.txt"] == story["defences.txt"] != story["budget.txt"]
+    first, second, budget = reports
+    assert story[first] == story[second] != story[budget]
 
 
 def test_a_german_compound_counts_its_parts_and_other_words_stay_whole():
