@@ -428,6 +428,11 @@ def test_normalize_text():
         "A Message from The Moscow Times:",
         "Remind me later.",
         "This material may not be published, broadcast, rewritten or redistributed.",
+        # a list item's bullet hid every pattern ("• Follow us on Twitter" was stored as article text)
+        "• Follow us on Twitter",
+        "- Sign up for our newsletter",
+        "· Share this article",
+        "• Read more: Storm hits coast",
     ],
 )
 def test_boilerplate_patterns_match(line):
@@ -449,6 +454,8 @@ def test_boilerplate_patterns_match(line):
         "We and our partners will keep investing in the region, the chief executive said.",
         "По теме встречи стороны так и не договорились.",
         "The second half lasted 45 minutes",
+        "- The river rose 3 metres overnight.",  # a bulleted body line stays
+        "* NSYNC reunites for one night",
     ],
 )
 def test_boilerplate_patterns_spare_body_lines(line):

@@ -531,13 +531,18 @@ def wall_sentences(line: str) -> list[tuple[str, str]]:
     return found
 
 
+# a list item's bullet ("• Read more articles", "- Get our newsletter"): the patterns read the item, or
+# every anchored one would need its own optional bullet
+_LIST_BULLET = re.compile(r"^[-•*·▪◦►]\s+")
+
+
 def boilerplate_rule(line: str, walls_only: bool = False) -> str | None:
-    """Section name of the first boilerplate pattern matching `line` (stripped,
+    """Section name of the first boilerplate pattern matching `line` (stripped, a list bullet dropped,
     whitespace-collapsed), or None; of the `:wall` sections only with `walls_only`. Lines over
     400 chars never match."""
     if not isinstance(line, str):
         return None
-    line = line.strip()
+    line = _LIST_BULLET.sub("", line.strip(), count=1)
     if not line or len(line) > PATTERN_MAX_LINE_CHARS:
         return None
     p = _patterns()
