@@ -154,6 +154,58 @@ def test_title_comes_from_markup_in_order_and_says_where(page, title, source):
     assert (ex.title, ex.title_source) == (title, source)
 
 
+def _headline_ld(headline: str) -> str:
+    return ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "BlogPosting",'
+            f' "headline": "{headline}"}}</script>')
+
+
+LONG = ("Fix It Friday: Struggling With How To Arrange Your Living Room? We Help 4 Readers Find Solutions "
+        "(Including One Universal Trick That Works)")
+
+
+@pytest.mark.parametrize(
+    ("page", "title", "source"),
+    [
+        # a blog's name in its one <h1> (the post's headline sits lower): the post's og:title
+        (_page('<meta property="og:title" content="A brief intro to git • Cory Dransfeldt">',
+               h1s=("Cory Dransfeldt",)), "A brief intro to git", "open-graph"),
+        (_page('<meta property="og:title" content="Zero Waste 101: A guide">'
+               '<meta property="og:site_name" content="Recycle by City">', h1s=("Recycle by City",)),
+         "Zero Waste 101: A guide", "open-graph"),
+        # an <h1> typed in capitals or lower case: the words as og:title/<title> write them
+        (_page('<meta property="og:title" content="Tips for Online Success">', h1s=("TIPS FOR ONLINE SUCCESS",)),
+         "Tips for Online Success", "h1"),
+        (_page("<title>History of coffee | Origin, Spread | Encyclopedia</title>", h1s=("history of coffee",)),
+         "History of coffee", "h1"),
+        # an empty <h1> and the headline repeated for another screen make no second headline
+        (_page(OG, h1s=("", "Council expands riverside park", "COUNCIL EXPANDS RIVERSIDE PARK")),
+         "Council expands riverside park", "h1"),
+        # of several <h1>s, the one og:title holds with a little more around it
+        (_page('<meta property="og:title" content="Garnix Blog: Council expands riverside park">',
+               h1s=("Example Blog", "Council expands riverside park")), "Council expands riverside park", "h1"),
+        # JSON-LD: entities escaped twice are decoded; the site's name is no headline; a headline
+        # cut at 110 characters is taken whole from og:title; the visible headline with the tail
+        # the page's <title> ends with, or a section after a bullet, is the headline
+        (_page(_headline_ld("And finally&amp;#8230; trouble brewing")), "And finally… trouble brewing", "json-ld"),
+        (_page('<meta property="og:site_name" content="GardenWithMe">' + _headline_ld("GardenWithMe"),
+               h1s=("Mastering Clematis Pruning",)), "Mastering Clematis Pruning", "h1"),
+        (_page(f'<meta property="og:title" content="{LONG} - Emily Henderson">' + _headline_ld(LONG[:105])),
+         LONG, "json-ld"),
+        (_page("<title>Top 10 Shoe Companies You Should Know - Fastarz</title>"
+               + _headline_ld("Top 10 Shoe Companies You Should Know - Fastarz"),
+               h1s=("Top 10 Shoe Companies You Should Know",)), "Top 10 Shoe Companies You Should Know", "h1"),
+        (_page(_headline_ld("Healthy Eating Plate • The Nutrition Source"), h1s=("Healthy Eating Plate",)),
+         "Healthy Eating Plate", "h1"),
+        # ... and not a headline's own second half after a dash, which the <title> does not end with
+        (_page(TITLE_TAG + _headline_ld("Setback in the title race - Liverpool lose"),
+               h1s=("Setback in the title race",)), "Setback in the title race - Liverpool lose", "json-ld"),
+    ],
+)
+def test_title_markup_that_is_no_headline_gives_way(page, title, source):
+    ex = extract_html(page)
+    assert (ex.title, ex.title_source) == (title, source)
+
+
 @pytest.mark.parametrize(
     ("page", "author", "source"),
     [

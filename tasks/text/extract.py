@@ -333,7 +333,9 @@ def _metadata(tree, url: str | None) -> dict:
       headline readers see) > Open Graph ``og:title`` > ``twitter:title`` > ``<title>``,
       each without a site-name prefix/suffix. ``og:title`` comes after a sole ``<h1>``
       because it is often a social-media variant of the headline (measured on the dev
-      pages: h1 first 172/200 exact, og first 160).
+      pages: h1 first 172/200 exact, og first 160). Markup that is no headline gives way
+      (see `_pick_title`): a blog's name in the <h1>, the site's name in JSON-LD, empty and
+      repeated <h1>s; an all-caps <h1> takes og:title's case.
     * author: a person's name from JSON-LD ``author`` (every entry) > author meta tags (``author``,
       ``article:author``, ``itemprop=author`` meta ...) > a byline element in the page
       (``itemprop="author"``, ``rel="author"``, class ``byline``/``author``, outside comments);
@@ -482,22 +484,139 @@ def _text_of(el) -> str:
         return ""
 
 
-# a bar or a middle dot only: a dash or colon and a few words are often the headline's own
-_SECTION_SUFFIX = re.compile(r"\s*[|·]\s*\S+(?:\s+\S+){0,2}\s*")
+# a bar, a middle dot or a bullet only: a dash or colon and a few words are often the headline's own
+_SECTION_SUFFIX = re.compile(r"\s*[|·•]\s*\S+(?:\s+\S+){0,2}\s*")
+
+
+def _unescape_all(value: str) -> str:
+    """HTML entities decoded, twice when the page escaped them twice ("finally&amp;#8230;")."""
+    for _ in range(3):
+        decoded = unescape_entities(value)
+        if decoded == value:
+            break
+        value = decoded
+    return value
+
+
+def _h1_texts(tree) -> list[str]:
+    """The page's <h1> texts, an empty one and a repeat (the same headline for another screen,
+    in another case) counted once: neither makes a second headline."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for el in _H1(tree):
+        text = _text_of(el)
+        if text and text.casefold() not in seen:
+            seen.add(text.casefold())
+            out.append(text)
+    return out
+
+
+def _markup_titles(tree) -> list[str]:
+    titles = [" ".join(str(v).split()) for xpath in (_OG_TITLE, _TWITTER_TITLE) for v in xpath(tree)[:1]]
+    tags = _TITLE_TAG(tree)
+    titles.append(_text_of(tags[0]) if tags else "")
+    return [t for t in titles if t]
+
+
+def _names_the_site(h1: str, sitename: str | None, titles: list[str]) -> bool:
+    """A blog's name in its one <h1> (the post's own headline in an <h2>): the page's site name,
+    or the short last part of its og:title/<title> after a separator ("A brief intro to git •
+    Cory Dransfeldt" under <h1>Cory Dransfeldt</h1>)."""
+    words = _norm_words(h1)
+    if not words or len(words) > 4:  # a site's name is short; a headline taken for one is not
+        return False
+    if sitename and words == _norm_words(sitename):
+        return True
+    for title in titles:
+        parts = _TITLE_SEPARATORS.split(title)
+        if len(parts) >= 2 and _norm_words(parts[-1]) == words \
+                and len(_norm_words(" ".join(parts[:-1]))) > len(words):
+            return True
+    return False
+
+
+def _cased_as_written(h1: str, titles: list[str]) -> str:
+    """An <h1> typed in capitals or in lower case ("TIPS FOR ONLINE SUCCESS") with the same
+    words in og:title/<title> as they are written ("Tips for Online Success"): the written case."""
+    if not (h1.isupper() or h1.islower()):
+        return h1
+    key = h1.lower()
+    for title in titles:
+        low = title.lower()
+        if len(low) != len(title):
+            continue
+        i = low.find(key)
+        end = i + len(key)
+        if i >= 0 and (i == 0 or not low[i - 1].isalnum()) and (end == len(low) or not low[end].isalnum()):
+            found = title[i:end]
+            if not (found.isupper() or found.islower()):
+                return found
+    return h1
+
+
+def _inside_markup_title(h1s: list[str], sitename: str | None, titles: list[str]) -> str:
+    """Of several <h1>s (the site's logo, a menu, the headline), the one headline the page's
+    og:title/<title> holds with a little more around it ("Garnix Blog: Hardware-Attested Nix
+    Builds"): most of that title's words, and not the site's name."""
+    found = []
+    for h1 in h1s:
+        words = _norm_words(h1)
+        if len(words) < 2 or _names_the_site(h1, sitename, titles):
+            continue
+        key = " " + " ".join(words) + " "
+        if any(key in " " + " ".join(_norm_words(t)) + " " and len(words) < len(_norm_words(t)) <= 2 * len(words)
+               for t in titles):
+            found.append(h1)
+    return found[0] if len(found) == 1 else ""
+
+
+def _site_tail(rest: str, tree) -> bool:
+    """Is `rest` (what a JSON-LD headline holds after the page's <h1>) a separator and the same
+    last part the page's <title> ends with? A site's suffix; a headline's own second half after a
+    dash ("Setback in the title race - Liverpool lose") is not how its <title> ends."""
+    if not _TITLE_SEPARATORS.match(rest):
+        return False
+    tags = _TITLE_TAG(tree)
+    parts = _TITLE_SEPARATORS.split(_text_of(tags[0])) if tags else []
+    return len(parts) >= 2 and _norm_words(parts[-1]) == _norm_words(_TITLE_SEPARATORS.split(rest)[-1])
+
+
+def _cut_short(jsonld_title: str, fuller: list[str]) -> str | None:
+    """The JSON-LD headline cut at schema.org's 110-character guidance (SEO plug-ins cut it
+    there: "... Solutions (Including"), where the page's og:title/<h1> carries it whole: the
+    whole one. A shorter JSON-LD headline is the publisher's own shorter variant."""
+    if len(jsonld_title) < 100:
+        return None
+    head = jsonld_title.rstrip(" .…")
+    for other in fuller:
+        rest = other[len(head):]
+        if other.startswith(head) and len(rest.split()) >= 1 and not _TITLE_SEPARATORS.match(rest):
+            return other
+    return None
 
 
 def _pick_title(tree, jsonld_title: str | None, sitename: str | None) -> tuple[str | None, str | None]:
     # JSON-LD is JSON inside a <script>: HTML entities ("zerst&ouml;ren", "&quot;") stay literal
-    jsonld_title = " ".join(unescape_entities(jsonld_title or "").split())
-    h1s = _H1(tree)
-    h1 = _text_of(h1s[0]) if len(h1s) == 1 else ""
-    h1 = h1 if 2 <= len(h1) <= 300 else ""
+    jsonld_title = " ".join(_unescape_all(jsonld_title or "").split())
+    h1s = [h for h in _h1_texts(tree) if 2 <= len(h) <= 300]
+    h1 = h1s[0] if len(_h1_texts(tree)) == 1 and h1s else ""
+    markup = _markup_titles(tree)
+    if h1 and _names_the_site(h1, sitename, markup):
+        sitename, h1 = sitename or h1, ""
+    if jsonld_title and sitename and len(sitename.split()) <= 4 and _norm_words(jsonld_title) == _norm_words(sitename):
+        jsonld_title = ""  # the site's name in the headline field ("GardenWithMe") is no headline
     if jsonld_title:
         title = _trim_title(jsonld_title, sitename, guess=False)
-        # the visible headline with a section after it ("… mit Niemiec | Sport"): the headline
-        if h1 and title != h1 and title.startswith(h1) and _SECTION_SUFFIX.fullmatch(title[len(h1):]):
+        # the visible headline with a section after it ("… mit Niemiec | Sport"), or with the
+        # tail every <title> of the site ends with ("… Know About - Fastarz"): the headline
+        if h1 and title != h1 and title.casefold().startswith(h1.casefold()) and (
+                _SECTION_SUFFIX.fullmatch(title[len(h1):]) or _site_tail(title[len(h1):], tree)):
             return h1, "h1"
-        return title, "json-ld"
+        whole = _cut_short(title, [_trim_title(t, sitename) for t in markup] + ([h1] if h1 else []))
+        return (whole or title), "json-ld"
+    if h1:
+        return _cased_as_written(h1, [_trim_title(t, sitename) for t in markup] + markup), "h1"
+    h1 = _inside_markup_title(h1s, sitename, markup)
     if h1:
         return h1, "h1"
     for xpath, source in ((_OG_TITLE, "open-graph"), (_TWITTER_TITLE, "twitter")):
