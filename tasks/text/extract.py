@@ -598,8 +598,9 @@ def _cut_short(jsonld_title: str, fuller: list[str]) -> str | None:
 def _pick_title(tree, jsonld_title: str | None, sitename: str | None) -> tuple[str | None, str | None]:
     # JSON-LD is JSON inside a <script>: HTML entities ("zerst&ouml;ren", "&quot;") stay literal
     jsonld_title = " ".join(_unescape_all(jsonld_title or "").split())
-    h1s = [h for h in _h1_texts(tree) if 2 <= len(h) <= 300]
-    h1 = h1s[0] if len(_h1_texts(tree)) == 1 and h1s else ""
+    texts = _h1_texts(tree)
+    h1s = [h for h in texts if 2 <= len(h) <= 300]
+    h1 = h1s[0] if len(texts) == 1 and h1s else ""
     markup = _markup_titles(tree)
     if h1 and _names_the_site(h1, sitename, markup):
         sitename, h1 = sitename or h1, ""
