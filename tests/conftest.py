@@ -51,9 +51,9 @@ UNIT_MODULES = {
 # idle). The long files go first, the longest first (their durations on this machine: ~200 s for the
 # PostgreSQL lake down to ~30 s), and the many short files fill in behind them.
 LONG_FIRST = (
-    "test_ducklake_postgres", "test_reliability_crash", "test_cli_user", "test_deployments", "test_ducklake",
-    "test_dask_scale_out", "test_flow_web", "test_prefect_work_pool", "test_reliability_faults", "test_run_start",
-    "test_reliability_load", "test_hostile_input", "test_dask_runner", "test_flow_ingest",
+    "test_ducklake_postgres", "test_reliability_crash", "test_cli_stop", "test_cli_user", "test_deployments",
+    "test_ducklake", "test_dask_scale_out", "test_flow_web", "test_prefect_work_pool", "test_reliability_faults",
+    "test_run_start", "test_reliability_load", "test_hostile_input", "test_dask_runner", "test_flow_ingest",
 )
 
 

@@ -164,7 +164,7 @@ def test_ctrl_c_while_a_batch_is_in_a_warehouse_query_stops_the_run_as_an_interr
     completed); elsewhere the run failed as an error (exit 1). Here batch 2's write, inside its
     transaction, raises just that: the run stops as interrupted, batch 2 is rolled back and not
     retried, batch 1 stays, and the next run completes the work. (A real signal at a real query
-    lands mid-query only some of the time: tests/test_cli_user.py sends one to a running ingest.)"""
+    lands mid-query only some of the time: tests/test_cli_stop.py sends one to a running ingest.)"""
     import duckdb
 
     import tasks.pipeline as pipeline
