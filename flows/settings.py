@@ -233,6 +233,11 @@ class Settings(BaseSettings):
                 CronSchedule(cron=value)
             except ValidationError as exc:
                 raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+            # Prefect takes a sixth field, seconds: "*/10 * * * * *" queued a run every 10 s, the
+            # flood the interval's one-minute floor stops
+            if not value.startswith("@") and len(value.split()) != 5:
+                raise ValueError(f"{value!r}: a cron of five fields (minute hour day month weekday), "
+                                 "at most one run a minute")
         return value
 
     @field_validator("schedule_timezone")

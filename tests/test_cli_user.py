@@ -181,6 +181,7 @@ def test_list_settings_take_what_people_type(tmp_path, typed):
     ("NEWSFLOW_LAKE", "{bad", 'field "lake"'),
     # these three reached `serve` (a traceback) or every document (a run tagged 'xx') before
     ("NEWSFLOW_SCHEDULE_CRON", "bad cron", 'NEWSFLOW_SCHEDULE_CRON: Invalid cron string: "bad cron"'),
+    ("NEWSFLOW_SCHEDULE_CRON", "*/10 * * * * *", "NEWSFLOW_SCHEDULE_CRON: '*/10 * * * * *': a cron of five fields"),
     ("NEWSFLOW_SCHEDULE_TIMEZONE", "Mars/Base", "NEWSFLOW_SCHEDULE_TIMEZONE: unknown time zone 'Mars/Base'"),
     ("NEWSFLOW_LANGUAGE", "xx", "NEWSFLOW_LANGUAGE: 'xx' is not a language code"),
     # these three: 1,083 queued runs from a 0.06 s schedule; serve's traceback on a file as inbox; a
