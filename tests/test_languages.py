@@ -137,6 +137,18 @@ def test_markup_is_kept_only_when_the_text_agrees():
 
 
 @pytest.mark.unit
+@pytest.mark.parametrize("text", [
+    "Mohanlal Marakkar 官方预告片将于本日发布！即将上映。",  # Mandarin under a Latin name: was "wuu" (Wu)
+    "佢哋今日去咗邊度？我唔知呀。佢話聽日先返嚟，你快啲打電話俾佢啦，唔好等到夜晚先講。",  # Cantonese: was "yue"
+])
+def test_a_variety_the_detector_names_in_iso_639_3_is_stored_as_its_iso_639_1_language(text):
+    """Stored codes are ISO 639-1 where one exists, and py3langid also names varieties by ISO 639-3
+    codes, which then got English stems, stop words and story prior."""
+    assert detect(text).code == "zh"
+    assert normalise("arz") == "ar" and normalise("kik") == "ki" and normalise("kab") == "kab"
+
+
+@pytest.mark.unit
 def test_unspaced_scripts_are_cut_into_characters_and_bigrams():
     assert words("東京都は", "ja") == ["東京", "京都", "都は"]
     assert words("Tokyo 東京 2024") == ["tokyo", "東京", "2024"]

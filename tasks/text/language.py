@@ -46,7 +46,13 @@ ENGLISH_MIN_WORDS = 40  # fewer words than this: the model decides
 ENGLISH_MIN_SHARE = 0.05
 _WORDS = re.compile(r"[^\W\d_]+")
 # codes langid or page markup write for what ISO 639-1 and our rules call one language
-_ALIASES = {"nb": "no", "nn": "no", "iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro"}
+_ALIASES = {"nb": "no", "nn": "no", "iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro",
+            # py3langid's ISO 639-3 classes that ISO 639-1 writes with two letters: a member of a
+            # macrolanguage (Wu and Cantonese are "zh", Egyptian and Moroccan Arabic "ar") or a
+            # language of its own. A Mandarin headline under a Latin name was stored as "wuu" ("Avatar 3
+            # 官方预告片将于本日发布！"), and every such code got English stems, stop words and prior
+            "wuu": "zh", "yue": "zh", "arz": "ar", "ary": "ar", "uzs": "uz", "sdh": "ku", "ltg": "lv",
+            "fuv": "ff", "gug": "gn", "kik": "ki"}
 _TAG = re.compile(r"[a-z]{2,3}")
 
 
