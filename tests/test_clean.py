@@ -757,6 +757,8 @@ def test_one_prompt_inside_a_long_paragraph_goes_alone_and_a_story_about_cookies
     "Google said users who want to keep watching should pause your ad blocker, in a help page criticised by privacy groups.",
     "Are you a member? The club says refunds will be paid by Friday.",
     "If you already subscribe to our rivals, you will get a discount, the broadcaster said.",
+    "Wir setzen auf Dialog, sagte der Minister am Dienstag nach dem Treffen mit den Gewerkschaften.",
+    "Durch die Nutzung der neuen Website sparen Bürger Zeit, doch Datenschützer kritisieren die Cookies.",
 ])
 def test_news_about_passwords_trials_cookies_and_subscriptions_is_not_a_wall(line):
     c = clean_document(f"Headline of the story\n\n{line}\n\nA second paragraph of the article follows here.",
@@ -805,6 +807,14 @@ def test_a_sign_up_box_metered_wall_or_unloaded_post_in_place_of_the_article_lea
      "ou connectez-vous."),
     ("El Gobierno aprueba el presupuesto", "Este contenido es exclusivo para suscriptores. Para seguir leyendo, "
      "suscríbete o inicia sesión."),
+    # a German cookie banner in one paragraph was stored as the article (two of 1,324 German SemEval texts)
+    ("Stadtrat beschließt neuen Radweg", "OK\n\nWir setzen auf unserer Website Cookies und andere Technologien "
+     "ein, um Ihnen den vollen Funktionsumfang unseres Angebotes anzubieten. Zudem ermöglichen Cookies die "
+     "Personalisierung von Inhalten. Durch die weitere Nutzung unserer Website erklären Sie sich mit dem Einsatz "
+     "von Cookies einverstanden. Weitere Informationen, auch zur Deaktivierung der Cookies, finden Sie in unserer "
+     "Datenschutzerklärung."),
+    ("Le gouvernement adopte le budget", "En poursuivant votre navigation sur ce site, vous acceptez "
+     "l'utilisation de cookies pour vous proposer des contenus adaptés."),
 ])
 def test_a_paywall_in_another_language_leaves_the_headline(headline, wall):
     c = clean_document(f"{headline}\n\n{wall}", title=headline, today=TODAY)
