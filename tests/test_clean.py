@@ -758,6 +758,9 @@ def test_one_prompt_inside_a_long_paragraph_goes_alone_and_a_story_about_cookies
     "Are you a member? The club says refunds will be paid by Friday.",
     "If you already subscribe to our rivals, you will get a discount, the broadcaster said.",
     "Wir setzen auf Dialog, sagte der Minister am Dienstag nach dem Treffen mit den Gewerkschaften.",
+    "Checking your browser history regularly is a good habit, the security firm said.",
+    "Are you a robot? Scientists say the tests that ask are getting harder to pass.",
+    "Access denied to the archive, the historian appealed to the ministry on Monday.",
     "Durch die Nutzung der neuen Website sparen Bürger Zeit, doch Datenschützer kritisieren die Cookies.",
 ])
 def test_news_about_passwords_trials_cookies_and_subscriptions_is_not_a_wall(line):

@@ -454,3 +454,41 @@ def test_conditional_get_finds_the_state_stored_under_the_redacted_url(http_serv
     batch = fetch_batch([url], settings, {key: ('"v1"', None, "sha")})
     assert batch.unchanged == 1 and batch.docs == [] and batch.failures == []
     assert [e["url"] for e in batch.fetch_log] == [key]
+
+
+# what a scraper saves when a bot check answers instead of the site (hand-written after Cloudflare's,
+# PerimeterX's, Akamai's and a site's own CAPTCHA page)
+BOT_CHECKS = {
+    "cloudflare.txt": "Just a moment...\n\nChecking your browser before accessing example.com.\n\nThis process is "
+                      "automatic. Your browser will redirect to your requested content shortly.\n\nPlease allow up "
+                      "to 5 seconds…\n\nDDoS protection by Cloudflare\n\nRay ID: 7a1b2c3d4e5f6789\n",
+    "captcha.txt": "Example News - Are you a robot?\n\nWe've detected unusual activity from your computer network\n\n"
+                   "To continue, please click the box below to let us know you're not a robot.\n\nWhy did this "
+                   "happen?\n\nPlease make sure your browser supports JavaScript and cookies and that you are not "
+                   "blocking them from loading.\n\nNeed Help?\n\nFor inquiries related to this message please "
+                   "contact our support team and provide the reference ID below.\n\nBlock reference ID:\n",
+    "akamai.txt": "Access Denied\n\nYou don't have permission to access \"http://www.example.com/news/storm\" on this "
+                  "server.\n\nReference #18.6f2d3e17.1699999999.1a2b3c4d\n",
+    "press-and-hold.txt": "Storm hits the coast as thousands evacuate\n\nPress & Hold to confirm you are a human "
+                          "(and not a bot).\n\nReference ID 3c5e2a10-7f1b-11ee-b962-0242ac120002\n",
+}
+
+
+def test_a_bot_check_in_place_of_the_page_is_no_article(tmp_path):
+    """Each of these was stored as an article (text, summary, search entry; "Are you a robot?" as a
+    headline). A bot check without a headline now fails `empty_after_cleaning`; one under the
+    article's headline leaves the page headline-only, as other access walls do."""
+    from tests.test_dedup import ingest_files
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, text in BOT_CHECKS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "good.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    store = ingest_files(sorted(folder.iterdir()), tmp_path / "w.duckdb")
+    _, failed = store.query("SELECT regexp_extract(source, '[^/]+$'), reason FROM failures ORDER BY 1")
+    assert failed == [("akamai.txt", "empty_after_cleaning"), ("captcha.txt", "empty_after_cleaning"),
+                      ("cloudflare.txt", "empty_after_cleaning")]
+    _, stored = store.query("SELECT regexp_extract(source, '[^/]+$'), headline_only, text FROM documents ORDER BY 1")
+    assert stored[1] == ("press-and-hold.txt", True, "Storm hits the coast as thousands evacuate")
+    assert stored[0][0] == "good.txt" and not stored[0][1] and "breakwater" in stored[0][2]
