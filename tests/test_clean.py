@@ -810,7 +810,7 @@ def test_a_sign_up_box_metered_wall_or_unloaded_post_in_place_of_the_article_lea
      "ou connectez-vous."),
     ("El Gobierno aprueba el presupuesto", "Este contenido es exclusivo para suscriptores. Para seguir leyendo, "
      "suscríbete o inicia sesión."),
-    # a German cookie banner in one paragraph was stored as the article (two of 1,324 German SemEval texts)
+    # a German cookie banner in one paragraph was stored as the article (two of the 654 German SemEval texts)
     ("Stadtrat beschließt neuen Radweg", "OK\n\nWir setzen auf unserer Website Cookies und andere Technologien "
      "ein, um Ihnen den vollen Funktionsumfang unseres Angebotes anzubieten. Zudem ermöglichen Cookies die "
      "Personalisierung von Inhalten. Durch die weitere Nutzung unserer Website erklären Sie sich mit dem Einsatz "
