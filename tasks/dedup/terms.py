@@ -171,6 +171,7 @@ def _compound_parts(word: str, code: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=None)
 def _word_frequencies(code: str) -> dict[str, float]:
+    """wordfreq's small list of a language (word -> frequency): the prior's words and the compound parts."""
     import wordfreq
 
     return wordfreq.get_frequency_dict(_wordfreq_code(code), "small")
@@ -274,10 +275,8 @@ def _stemmed_prior_table(code: str) -> tuple[dict[str, float], float]:
     wordfreq's "small" lists hold the words of frequency >= 1e-6 (~30k per language)."""
     if not _wordfreq_has(code):
         return {}, _doc_fraction(1e-6)
-    import wordfreq
-
     table: dict[str, float] = {}
-    frequencies = wordfreq.get_frequency_dict(_wordfreq_code(code), "small")
+    frequencies = _word_frequencies(code)
     for word, freq in frequencies.items():
         # a listed Japanese or Chinese word counts for each bigram the documents' terms cut from it
         for token in tokens(word, code) if text_tokens.unspaced(word) else (word,):
