@@ -511,11 +511,19 @@ def _h1_texts(tree) -> list[str]:
     return out
 
 
-def _markup_titles(tree) -> list[str]:
-    titles = [" ".join(str(v).split()) for xpath in (_OG_TITLE, _TWITTER_TITLE) for v in xpath(tree)[:1]]
+def _markup_titles(tree) -> list[tuple[str, str]]:
+    """(text, source) of the page's og:title, twitter:title and first <title>, in that order, each
+    its first non-empty value: read once, for the checks on the <h1> and as the last fallbacks."""
+    found = []
+    for xpath, source in ((_OG_TITLE, "open-graph"), (_TWITTER_TITLE, "twitter")):
+        value = next((v for v in (" ".join(str(v).split()) for v in xpath(tree)) if v), "")
+        if value:
+            found.append((value, source))
     tags = _TITLE_TAG(tree)
-    titles.append(_text_of(tags[0]) if tags else "")
-    return [t for t in titles if t]
+    text = _text_of(tags[0]) if tags else ""
+    if text:
+        found.append((text, "title-tag"))
+    return found
 
 
 def _names_the_site(h1: str, sitename: str | None, titles: list[str]) -> bool:
@@ -570,14 +578,13 @@ def _inside_markup_title(h1s: list[str], sitename: str | None, titles: list[str]
     return found[0] if len(found) == 1 else ""
 
 
-def _site_tail(rest: str, tree) -> bool:
+def _site_tail(rest: str, title_tag: str) -> bool:
     """Is `rest` (what a JSON-LD headline holds after the page's <h1>) a separator and the same
     last part the page's <title> ends with? A site's suffix; a headline's own second half after a
     dash ("Setback in the title race - Liverpool lose") is not how its <title> ends."""
     if not _TITLE_SEPARATORS.match(rest):
         return False
-    tags = _TITLE_TAG(tree)
-    parts = _TITLE_SEPARATORS.split(_text_of(tags[0])) if tags else []
+    parts = _TITLE_SEPARATORS.split(title_tag) if title_tag else []
     return len(parts) >= 2 and _norm_words(parts[-1]) == _norm_words(_TITLE_SEPARATORS.split(rest)[-1])
 
 
@@ -601,9 +608,12 @@ def _pick_title(tree, jsonld_title: str | None, sitename: str | None) -> tuple[s
     texts = _h1_texts(tree)
     h1s = [h for h in texts if 2 <= len(h) <= 300]
     h1 = h1s[0] if len(texts) == 1 and h1s else ""
-    markup = _markup_titles(tree)
+    sourced = _markup_titles(tree)
+    markup = [text for text, _ in sourced]
+    title_tag = next((text for text, source in sourced if source == "title-tag"), "")
     if h1 and _names_the_site(h1, sitename, markup):
         sitename, h1 = sitename or h1, ""
+    trimmed = [_trim_title(t, sitename) for t in markup]  # each without the site's name
     if jsonld_title and sitename and len(sitename.split()) <= 4 and _norm_words(jsonld_title) == _norm_words(sitename):
         jsonld_title = ""  # the site's name in the headline field ("GardenWithMe") is no headline
     if jsonld_title:
@@ -611,24 +621,18 @@ def _pick_title(tree, jsonld_title: str | None, sitename: str | None) -> tuple[s
         # the visible headline with a section after it ("… mit Niemiec | Sport"), or with the
         # tail every <title> of the site ends with ("… Know About - Fastarz"): the headline
         if h1 and title != h1 and title.casefold().startswith(h1.casefold()) and (
-                _SECTION_SUFFIX.fullmatch(title[len(h1):]) or _site_tail(title[len(h1):], tree)):
+                _SECTION_SUFFIX.fullmatch(title[len(h1):]) or _site_tail(title[len(h1):], title_tag)):
             return h1, "h1"
-        whole = _cut_short(title, [_trim_title(t, sitename) for t in markup] + ([h1] if h1 else []))
+        whole = _cut_short(title, trimmed + ([h1] if h1 else []))
         return (whole or title), "json-ld"
     if h1:
-        return _cased_as_written(h1, [_trim_title(t, sitename) for t in markup] + markup), "h1"
+        return _cased_as_written(h1, trimmed + markup), "h1"
     h1 = _inside_markup_title(h1s, sitename, markup)
     if h1:
         return h1, "h1"
-    for xpath, source in ((_OG_TITLE, "open-graph"), (_TWITTER_TITLE, "twitter")):
-        values = [" ".join(str(v).split()) for v in xpath(tree)]
-        value = next((v for v in values if v), None)
-        if value:
-            return _trim_title(value, sitename), source
-    titles = _TITLE_TAG(tree)
-    title = _text_of(titles[0]) if titles else ""
-    if title:
-        return _trim_title(title, sitename), "title-tag"
+    if sourced:
+        text, source = sourced[0]
+        return _trim_title(text, sitename), source
     return None, None
 
 
