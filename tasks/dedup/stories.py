@@ -39,7 +39,7 @@ term); a run retrieves candidate documents by shared distinctive terms, takes th
 members from `story_members` and scores from those vectors, never re-reading texts. Every lookup is
 bounded per document (candidates, members per story), whatever the warehouse's size. A stored article
 whose link to a batch article is stronger than its tie to its own story moves to that article's story,
-as one run taking links strongest first would have placed it (see the end of `assign_stories`).
+as one run taking links strongest first would have placed it (`_Assignment.move_stored`).
 """
 
 from __future__ import annotations
@@ -318,110 +318,152 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
     A document without a publication date is taken to be from the day it is ingested (`today`):
     news arriving now is mostly about now, and an undated page must not join a years-old story."""
     outcome = StoryOutcome()
-    today = today or date.today()
     # earliest first, then by text: not by file name or input order, so a batch's stories do not
     # depend on how its files were listed
     canon = sorted((d for d in docs if d.duplicate_of is None),
                    key=lambda d: (d.published_at is None, d.published_at or date.max, d.text_sha256 or "", d.doc_id))
-    counts = [doc_term_counts(d, config.lead_words) for d in canon]
-    language_of_term: dict[str, str] = {}
-    for d, c in zip(canon, counts):
-        outcome.df.update(c.keys())
-        code = language_of(d.language)
-        if code != DEFAULT_LANGUAGE:  # a term is weighed in the language of the first non-English document using it
-            for t in c:
-                language_of_term.setdefault(t, code)
-    stored_n, stored_df = index.term_stats(sorted(outcome.df))
-    n_docs = stored_n + len(canon)
-    df = {t: stored_df.get(t, 0) + outcome.df[t] for t in outcome.df}
+    dups = [d for d in docs if d.duplicate_of is not None]
+    run = _Assignment(canon, dups, index, config, today or date.today(), outcome)
+    run.follow_links()
+    run.move_stored()
+    run.record()
+    return outcome
 
-    space = _Vectors(df, n_docs, config.prior_docs, language_of_term)
-    row, idx, tf, w = space.top_rows(counts, config.top_terms)
-    terms_by_index = sorted(df)
-    starts = np.searchsorted(row, np.arange(len(canon) + 1))  # each document's slice of the entries
-    queries = {d.doc_id: [terms_by_index[i] for i in idx[starts[k] : min(starts[k] + config.query_terms, starts[k + 1])]]
-               for k, d in enumerate(canon)}
-    stored_cands = index.candidates(queries, config.max_candidates, config.max_postings)
-    cand_ids = sorted({c for cs in stored_cands.values() for c in cs})
-    # the first members of the candidates' stories: the stored part of each story's centroid;
-    # their vectors are fetched with the candidates' in one go (two sets of entry arrays joined
-    # afterwards held both and the joined copy at once)
-    story_members = index.members_of(sorted(set(index.stories_of(cand_ids).values())), config.centroid_members)
-    leaned_on = index.leaned_on(cand_ids)  # candidates another article joined its story through
-    stored = index.vectors(cand_ids + sorted({m for ms in story_members.values() for m in ms} - set(cand_ids)))
-    missing = sorted(set(stored.terms) - set(df))
-    if missing:  # terms only stored documents have: the vocabulary grows, indices move
-        df.update(index.term_stats(missing)[1])
+
+class _Assignment:
+    """One batch's story assignment. Built from the batch and what the index holds for it (vectors,
+    candidates, their stories' centroid members, pair scores); then `follow_links` places the batch's
+    articles, `move_stored` the stored articles a batch article now pulls away, and `record` writes the
+    outcome. Batch documents are rows k of `batch`, stored ones columns c of `stored_matrix`."""
+
+    def __init__(self, canon: list[Document], dups: list[Document], index: StoryIndex, config: StoryConfig,
+                 today: date, outcome: StoryOutcome):
+        self.canon, self.dups, self.config, self.outcome = canon, dups, config, outcome
+        self.half = config.threshold / 2
+        self._vectors(index, today)
+        self._stored_stories()
+        self._pair_scores()
+        self.story_of: list[str | None] = [None] * len(canon)
+        self.joined: dict[int, dict] = {}
+        self.k_dense: tuple[int, np.ndarray] | None = None  # (k, dense row of k): the document last asked about
+
+    def _vectors(self, index: StoryIndex, today: date) -> None:
+        """The batch's vectors, its candidates among stored documents, their stories' first members,
+        and all their vectors in one space."""
+        canon, config, outcome = self.canon, self.config, self.outcome
+        counts = [doc_term_counts(d, config.lead_words) for d in canon]
+        language_of_term: dict[str, str] = {}
+        for d, c in zip(canon, counts):
+            outcome.df.update(c.keys())
+            code = language_of(d.language)
+            if code != DEFAULT_LANGUAGE:  # a term is weighed in the language of the first non-English document using it
+                for t in c:
+                    language_of_term.setdefault(t, code)
+        stored_n, stored_df = index.term_stats(sorted(outcome.df))
+        n_docs = stored_n + len(canon)
+        df = {t: stored_df.get(t, 0) + outcome.df[t] for t in outcome.df}
+
         space = _Vectors(df, n_docs, config.prior_docs, language_of_term)
         row, idx, tf, w = space.top_rows(counts, config.top_terms)
         terms_by_index = sorted(df)
-    dups = [d for d in docs if d.duplicate_of is not None]
-    stored_stories = index.stories_of(sorted({d.duplicate_of for d in dups} - {d.doc_id for d in canon}))
-    index.lookups_done()  # the last lookup: what the index holds for them goes before the matrices are built
-    batch = space.rows_matrix(row, idx, w, len(canon))
-    stored_pos = {doc_id: k for k, doc_id in enumerate(stored.doc_ids)}
-    stored_matrix = space.stored_matrix(stored)
-    stored.drop_entries()
-    stored_days = [_day(d) for d in stored.published]
-    batch_days = [_day(d.published_at or today) for d in canon]
+        starts = np.searchsorted(row, np.arange(len(canon) + 1))  # each document's slice of the entries
+        ends = np.minimum(starts[:-1] + config.query_terms, starts[1:])  # its first `query_terms` entries
+        queries = {d.doc_id: [terms_by_index[i] for i in idx[starts[k]:ends[k]]] for k, d in enumerate(canon)}
+        stored_cands = index.candidates(queries, config.max_candidates, config.max_postings)
+        cand_ids = sorted({c for cs in stored_cands.values() for c in cs})
+        # the first members of the candidates' stories: the stored part of each story's centroid;
+        # their vectors are fetched with the candidates' in one go (two sets of entry arrays joined
+        # afterwards held both and the joined copy at once)
+        self.story_members = index.members_of(sorted(set(index.stories_of(cand_ids).values())), config.centroid_members)
+        self.leaned_on = index.leaned_on(cand_ids)  # candidates another article joined its story through
+        stored = index.vectors(cand_ids + sorted({m for ms in self.story_members.values() for m in ms} - set(cand_ids)))
+        missing = sorted(set(stored.terms) - set(df))
+        if missing:  # terms only stored documents have: the vocabulary grows, indices move
+            df.update(index.term_stats(missing)[1])
+            space = _Vectors(df, n_docs, config.prior_docs, language_of_term)
+            row, idx, tf, w = space.top_rows(counts, config.top_terms)
+            terms_by_index = sorted(df)
+        self.stored_stories = index.stories_of(sorted({d.duplicate_of for d in self.dups} - {d.doc_id for d in canon}))
+        index.lookups_done()  # the last lookup: what the index holds for them goes before the matrices are built
+        self.batch = space.rows_matrix(row, idx, w, len(canon))
+        self.stored_pos = {doc_id: k for k, doc_id in enumerate(stored.doc_ids)}
+        self.stored_matrix = space.stored_matrix(stored)
+        stored.drop_entries()
+        self.stored = stored
+        self.stored_days = [_day(d) for d in stored.published]
+        self.batch_days = [_day(d.published_at or today) for d in canon]
+        self.cand_cols = [[self.stored_pos[c] for c in stored_cands.get(d.doc_id, ()) if c in self.stored_pos]
+                          for d in canon]
+        canon_ids = [d.doc_id for d in canon]
+        outcome.terms = TermRows([canon_ids[r] for r in row], [terms_by_index[i] for i in idx], tf.tolist())
 
-    stories: dict[str, _Story] = {}
-    for story_id, member_ids in story_members.items():
-        cols = [stored_pos[m] for m in member_ids if m in stored_pos]
-        if not cols:
-            continue
-        total: dict[int, float] = {}
-        for c in cols:
-            _add_row(total, stored_matrix, c)
-        days = [stored_days[c] for c in cols if stored_days[c] is not None]
-        stories[story_id] = _Story(cols, [], total, math.fsum(v * v for v in total.values()),
-                                   min(days, default=None), max(days, default=None))
-    # pair cosines and scores with the stored candidates, and between batch documents (those at
-    # least half-way close: a story needs a majority of members that close; the rest count as not)
-    half = config.threshold / 2
-    cand_cols = [[stored_pos[c] for c in stored_cands.get(d.doc_id, ()) if c in stored_pos] for d in canon]
-    # days as arrays (an undated stored one, which the index does not give, as NaN: no fade)
-    batch_day_arr = np.asarray(batch_days, float)
-    stored_day_arr = np.asarray([np.nan if d is None else d for d in stored_days], float)
-    stored_pairs = _pair_scores(batch, stored_matrix, cand_cols, config.single_term_discount,
-                                (batch_day_arr, stored_day_arr, config.max_gap_days))
-    near = _close_pairs(batch, half)
-    near_rows: dict[int, dict[int, float]] = {}
-    batch_pairs = _batch_pair_scores(batch, near, config, batch_day_arr)
-    k_dense: list = [None, None]  # (k, dense row of k): the document last asked about
+    def _stored_stories(self) -> None:
+        """The candidates' stories, from their stored centroid members."""
+        self.stories: dict[str, _Story] = {}
+        for story_id, member_ids in self.story_members.items():
+            cols = [self.stored_pos[m] for m in member_ids if m in self.stored_pos]
+            if not cols:
+                continue
+            total: dict[int, float] = {}
+            for c in cols:
+                _add_row(total, self.stored_matrix, c)
+            days = [self.stored_days[c] for c in cols if self.stored_days[c] is not None]
+            self.stories[story_id] = _Story(cols, [], total, math.fsum(v * v for v in total.values()),
+                                            min(days, default=None), max(days, default=None))
 
-    def stored_pair(k: int, c: int) -> tuple[float, float]:
+    def _pair_scores(self) -> None:
+        """Pair cosines and scores with the stored candidates, and between batch documents (those at
+        least half-way close: a story needs a majority of members that close; the rest count as not)."""
+        config = self.config
+        # days as arrays (an undated stored one, which the index does not give, as NaN: no fade)
+        batch_day_arr = np.asarray(self.batch_days, float)
+        stored_day_arr = np.asarray([np.nan if d is None else d for d in self.stored_days], float)
+        self.stored_pairs = _pair_scores(self.batch, self.stored_matrix, self.cand_cols, config.single_term_discount,
+                                         (batch_day_arr, stored_day_arr, config.max_gap_days))
+        self.near = _close_pairs(self.batch, self.half)
+        self.near_rows: dict[int, dict[int, float]] = {}
+        self.batch_pairs = _batch_pair_scores(self.batch, self.near, config, batch_day_arr)
+
+    # -- pair and story scores ------------------------------------------------------------------------
+
+    def stored_pair(self, k: int, c: int) -> tuple[float, float]:
         """(cosine, pair score) of batch document k and stored document c."""
-        found = stored_pairs.get((k, c))
+        found = self.stored_pairs.get((k, c))
         if found is None:  # a centroid member that was not among k's candidates
-            if k_dense[0] != k:
-                row = np.zeros(batch.shape[1])
-                lo, hi = batch.indptr[k], batch.indptr[k + 1]
-                row[batch.indices[lo:hi]] = batch.data[lo:hi]
-                k_dense[:] = [k, row]
-            lo, hi = stored_matrix.indptr[c], stored_matrix.indptr[c + 1]
-            shared = stored_matrix.data[lo:hi] * k_dense[1][stored_matrix.indices[lo:hi]]
+            if self.k_dense is None or self.k_dense[0] != k:
+                dense = np.zeros(self.batch.shape[1])
+                lo, hi = self.batch.indptr[k], self.batch.indptr[k + 1]
+                dense[self.batch.indices[lo:hi]] = self.batch.data[lo:hi]
+                self.k_dense = (k, dense)
+            lo, hi = self.stored_matrix.indptr[c], self.stored_matrix.indptr[c + 1]
+            shared = self.stored_matrix.data[lo:hi] * self.k_dense[1][self.stored_matrix.indices[lo:hi]]
             cos = float(shared.sum())
-            found = stored_pairs[(k, c)] = (cos, _discounted(cos, float(shared.max(initial=0.0)), config.single_term_discount)
-                                            * _fade(batch_days[k], stored_days[c], config.max_gap_days))
+            found = self.stored_pairs[(k, c)] = (
+                cos, _discounted(cos, float(shared.max(initial=0.0)), self.config.single_term_discount)
+                * _fade(self.batch_days[k], self.stored_days[c], self.config.max_gap_days))
         return found
 
-    def near_row(k: int) -> dict[int, float]:
-        row = near_rows.get(k)
+    def stored_pair_of_stored(self, c: int, m: int) -> tuple[float, float]:
+        cos, sc = _row_pair(self.stored_matrix, c, self.stored_matrix, m, self.config.single_term_discount)
+        return cos, sc * _fade(self.stored_days[c], self.stored_days[m], self.config.max_gap_days)
+
+    def near_row(self, k: int) -> dict[int, float]:
+        row = self.near_rows.get(k)
         if row is None:
-            lo, hi = near.indptr[k], near.indptr[k + 1]
-            row = near_rows[k] = dict(zip(near.indices[lo:hi].tolist(), near.data[lo:hi].tolist()))
+            lo, hi = self.near.indptr[k], self.near.indptr[k + 1]
+            row = self.near_rows[k] = dict(zip(self.near.indices[lo:hi].tolist(), self.near.data[lo:hi].tolist()))
         return row
 
-    def verdict(story: _Story, members: list[tuple[float, float]], dot: float, largest: float, day: int | None
+    def verdict(self, story: _Story, members: list[tuple[float, float]], dot: float, largest: float, day: int | None
                 ) -> tuple[float, str] | None:
         """(story score, closest member) of a document joining `story`, from its (cosine, pair score)
         with each centroid member and its products with the centroid sum; None when it may not join."""
+        config = self.config
         # close to enough of it: a centroid of two is halfway between them, and an article that
         # shares a place with one member but nothing with the other would reach it; and linked to
         # one member by a pair score that reaches the threshold itself: a centroid can beat every
         # member when the members differ, and joins without a link cost precision
-        if (2 * sum(cos >= half for cos, _ in members) <= len(members)
+        if (2 * sum(cos >= self.half for cos, _ in members) <= len(members)
                 or max(pair for _, pair in members) < config.threshold):
             return None
         norm = math.sqrt(story.norm2) if story.norm2 > 0 else 0.0
@@ -433,156 +475,158 @@ def assign_stories(docs: list[Document], index: StoryIndex, config: StoryConfig,
         if centroid < config.threshold:
             return None
         at = max(range(len(members)), key=lambda i: members[i][0])
-        closest = (stored.doc_ids[story.stored_cols[at]] if at < len(story.stored_cols)
-                   else canon[story.batch_rows[at - len(story.stored_cols)]].doc_id)
+        closest = (self.stored.doc_ids[story.stored_cols[at]] if at < len(story.stored_cols)
+                   else self.canon[story.batch_rows[at - len(story.stored_cols)]].doc_id)
         return centroid, closest
 
-    def score(k: int, s: str) -> tuple[float, float, str] | None:
-        """(story score, dot with the centroid sum, closest member) of document k joining story s,
+    def score(self, k: int, s: str) -> tuple[float, float, str] | None:
+        """(story score, dot with the centroid sum, closest member) of batch document k joining story s,
         or None when it may not join."""
-        story = stories[s]
-        if not _within(story, batch_days[k], config.max_gap_days):
+        story = self.stories[s]
+        if not _within(story, self.batch_days[k], self.config.max_gap_days):
             return None
-        close = near_row(k)
-        members = [stored_pair(k, c) for c in story.stored_cols]
-        members += [(close.get(j, 0.0), batch_pairs.get((min(j, k), max(j, k)), 0.0)) for j in story.batch_rows]
-        dot, largest = _centroid_products(batch, k, story.total)
-        found = verdict(story, members, dot, largest, batch_days[k])
+        close = self.near_row(k)
+        members = [self.stored_pair(k, c) for c in story.stored_cols]
+        members += [(close.get(j, 0.0), self.batch_pairs.get((min(j, k), max(j, k)), 0.0)) for j in story.batch_rows]
+        dot, largest = _centroid_products(self.batch, k, story.total)
+        found = self.verdict(story, members, dot, largest, self.batch_days[k])
         return None if found is None else (found[0], dot, found[1])
 
-    story_of: list[str | None] = [None] * len(canon)
-    joined: dict[int, dict] = {}
+    def stored_score(self, c: int, s: str) -> tuple[float, float, str] | None:
+        """`score` for stored document c joining story s."""
+        story = self.stories[s]
+        if not _within(story, self.stored_days[c], self.config.max_gap_days):
+            return None
+        members = [self.stored_pair_of_stored(c, m) for m in story.stored_cols]
+        members += [self.stored_pair(j, c) for j in story.batch_rows]
+        dot, largest = _centroid_products(self.stored_matrix, c, story.total)
+        found = self.verdict(story, members, dot, largest, self.stored_days[c])
+        return None if found is None else (found[0], dot, found[1])
 
-    def best_story(k: int) -> tuple[float, float, str, str] | None:
+    def best_story(self, k: int) -> tuple[float, float, str, str] | None:
         """The story document k is closest to, among the stories of its stored candidates and of
         the batch documents at least half-way close to it."""
-        options = {stored.story[c]: None for c in cand_cols[k]
-                   if stored.story[c] in stories and stored_pairs[(k, c)][0] >= half}
-        options.update((story_of[j], None) for j in near_row(k) if story_of[j] is not None)
+        options = {self.stored.story[c]: None for c in self.cand_cols[k]
+                   if self.stored.story[c] in self.stories and self.stored_pairs[(k, c)][0] >= self.half}
+        options.update((self.story_of[j], None) for j in self.near_row(k) if self.story_of[j] is not None)
         best = None
         for s in options:
-            found = score(k, s)
+            found = self.score(k, s)
             if found is not None and (best is None or found[0] > best[0]):
                 best = (found[0], found[1], s, found[2])
         return best
 
-    def join(k: int, s: str, similarity: float, dot: float, closest: str) -> None:
-        story = stories[s]
-        story.take(story.batch_rows, batch, k, dot, batch_days[k], config.centroid_members)
-        story_of[k] = s
-        joined[k] = _member(canon[k].doc_id, s, similarity, closest, "similar")
+    # -- placing the batch ------------------------------------------------------------------------------
 
-    def seed(k: int) -> None:
-        doc_id, day = canon[k].doc_id, batch_days[k]
-        story_of[k] = doc_id  # a story is named after the document that started it
-        stories[doc_id] = _Story([], [k], _add_row({}, batch, k), 1.0, day, day)
+    def join(self, k: int, s: str, similarity: float, dot: float, closest: str) -> None:
+        self.stories[s].take(self.stories[s].batch_rows, self.batch, k, dot, self.batch_days[k],
+                             self.config.centroid_members)
+        self.story_of[k] = s
+        self.joined[k] = _member(self.canon[k].doc_id, s, similarity, closest, "similar")
 
-    # Links strongest first, not file or date order: an article takes the story of its closest
-    # partner before a weaker link elsewhere can take it (greedy in reading order, an article
-    # that reached a loosely related story first was lost to its own pair's story). Ties go to
-    # the earlier articles, so the order is the batch's sorted order, not the files'.
-    links = [(sc, k, j) for (k, j), sc in batch_pairs.items() if sc >= config.threshold]
-    links += [(sc, k, -1) for k, cols in enumerate(cand_cols) for c in cols
-              if stored.story[c] in stories and (sc := stored_pairs[(k, c)][1]) >= config.threshold]
-    links.sort(key=lambda link: (-link[0], link[1], link[2]))
-    for pair_score, k, j in links:
-        if j >= 0 and story_of[k] is None and story_of[j] is None:
-            # two free articles: a story one of them may join takes it when the other may join it
-            # too (a new story would split it) or when it is closer than the pair; else a new story
-            options = sorted(((b[0], -i, free, other, b) for i, (free, other) in enumerate(((k, j), (j, k)))
-                              if (b := best_story(free)) is not None), reverse=True)
-            chosen = next((o for o in options if o[0] >= pair_score or score(o[3], o[4][2]) is not None), None)
-            if chosen is not None:
-                best = chosen[4]
-                join(chosen[2], best[2], best[0], best[1], best[3])
-            elif _span_ok((batch_days[k], batch_days[j]), config.max_gap_days):
-                seed(k)  # k < j: the earlier article (date, then text) starts it
-                join(j, canon[k].doc_id, pair_score, near_row(k)[j], canon[k].doc_id)
+    def seed(self, k: int) -> None:
+        doc_id, day = self.canon[k].doc_id, self.batch_days[k]
+        self.story_of[k] = doc_id  # a story is named after the document that started it
+        self.stories[doc_id] = _Story([], [k], _add_row({}, self.batch, k), 1.0, day, day)
+
+    def follow_links(self) -> None:
+        """Links strongest first, not file or date order: an article takes the story of its closest
+        partner before a weaker link elsewhere can take it (greedy in reading order, an article
+        that reached a loosely related story first was lost to its own pair's story). Ties go to
+        the earlier articles, so the order is the batch's sorted order, not the files'."""
+        threshold, story_of = self.config.threshold, self.story_of
+        links = [(sc, k, j) for (k, j), sc in self.batch_pairs.items() if sc >= threshold]
+        links += [(sc, k, -1) for k, cols in enumerate(self.cand_cols) for c in cols
+                  if self.stored.story[c] in self.stories and (sc := self.stored_pairs[(k, c)][1]) >= threshold]
+        links.sort(key=lambda link: (-link[0], link[1], link[2]))
+        for pair_score, k, j in links:
+            if j >= 0 and story_of[k] is None and story_of[j] is None:
+                # two free articles: a story one of them may join takes it when the other may join it
+                # too (a new story would split it) or when it is closer than the pair; else a new story
+                options = sorted(((b[0], -i, free, other, b) for i, (free, other) in enumerate(((k, j), (j, k)))
+                                  if (b := self.best_story(free)) is not None), reverse=True)
+                chosen = next((o for o in options if o[0] >= pair_score or self.score(o[3], o[4][2]) is not None),
+                              None)
+                if chosen is not None:
+                    best = chosen[4]
+                    self.join(chosen[2], best[2], best[0], best[1], best[3])
+                elif _span_ok((self.batch_days[k], self.batch_days[j]), self.config.max_gap_days):
+                    self.seed(k)  # k < j: the earlier article (date, then text) starts it
+                    self.join(j, self.canon[k].doc_id, pair_score, self.near_row(k)[j], self.canon[k].doc_id)
+                    continue
+            for free in (k, j):  # a free article linked to a story: the story it is closest to
+                if free >= 0 and story_of[free] is None and (best := self.best_story(free)) is not None:
+                    self.join(free, best[2], best[0], best[1], best[3])
+        for k in range(len(self.canon)):  # no link reached a story: the article starts its own
+            if story_of[k] is None:
+                self.seed(k)
+
+    # -- stored articles the batch pulls away -------------------------------------------------------------
+
+    def move_stored(self) -> None:
+        """A stored article goes where its strongest link leads, as it would have read in one run with
+        this batch (links are taken strongest first). One alone in its story was waiting for its news: it
+        joins the story its links lead to (the closest), and its one-article story goes. One that joined
+        its story by a weaker link than a batch article now offers leaves it for that article's story,
+        unless it is the story's seed (the story is named after it) or another article joined through
+        it (that one would be left without its link). Copies follow their canonical."""
+        stored, stories = self.stored, self.stories
+        linked: dict[int, list[int]] = {}  # stored column -> the batch documents linked to it
+        for k, cols in enumerate(self.cand_cols):
+            for c in cols:
+                if self.stored_pairs[(k, c)][1] >= self.config.threshold:
+                    linked.setdefault(c, []).append(k)
+        leaned_on = self.leaned_on | {m["matched_doc_id"] for m in self.joined.values()}  # this batch's joins too
+        for c in sorted(linked, key=stored.doc_ids.__getitem__):
+            s, doc_id = stored.story[c], stored.doc_ids[c]
+            story = stories.get(s)
+            if story is None:
                 continue
-        for free in (k, j):  # a free article linked to a story: the story it is closest to
-            if free >= 0 and story_of[free] is None and (best := best_story(free)) is not None:
-                join(free, best[2], best[0], best[1], best[3])
-    for k in range(len(canon)):  # no link reached a story: the article starts its own
-        if story_of[k] is None:
-            seed(k)
+            alone = story.stored_cols == [c] and not story.batch_rows and doc_id == s
+            if not alone and (doc_id == s or doc_id in leaned_on):
+                continue
+            away = [(self.stored_pairs[(k, c)][1], self.story_of[k]) for k in linked[c] if self.story_of[k] != s]
+            if not away:  # every article it links to is in its story already
+                continue
+            # its bond to its story: the strongest pair score with another member (computed only as far
+            # as needed: one member at least as close as the best link elsewhere keeps it)
+            strongest = max(score for score, _ in away)
+            bond = -math.inf
+            for m in story.stored_cols:
+                if m != c:
+                    bond = max(bond, self.stored_pair_of_stored(c, m)[1])
+                    if bond >= strongest:
+                        break
+            reached = {t for score, t in away if score > bond}
+            options = [(found[0], t, found[1], found[2]) for t in sorted(reached)
+                       if (found := self.stored_score(c, t)) is not None]
+            if not options:
+                continue
+            similarity, target, dot, closest = max(options)
+            leaned_on.add(closest)
+            into = stories[target]
+            into.take(into.stored_cols, self.stored_matrix, c, dot, self.stored_days[c], self.config.centroid_members)
+            if alone:
+                del stories[s]
+            else:
+                story.drop(story.stored_cols, self.stored_matrix, c)
+            self.outcome.moves.append({**_member(doc_id, target, similarity, closest, "similar"), "left_story_id": s,
+                                       "story_emptied": alone})
 
-    def stored_pair_of_stored(c: int, m: int) -> tuple[float, float]:
-        cos, sc = _row_pair(stored_matrix, c, stored_matrix, m, config.single_term_discount)
-        return cos, sc * _fade(stored_days[c], stored_days[m], config.max_gap_days)
-
-    def stored_score(c: int, s: str) -> tuple[float, float, str] | None:
-        """`score` for stored document c (a column of the stored matrix) joining story s."""
-        story = stories[s]
-        if not _within(story, stored_days[c], config.max_gap_days):
-            return None
-        members = [stored_pair_of_stored(c, m) for m in story.stored_cols]
-        members += [stored_pair(j, c) for j in story.batch_rows]
-        dot, largest = _centroid_products(stored_matrix, c, story.total)
-        found = verdict(story, members, dot, largest, stored_days[c])
-        return None if found is None else (found[0], dot, found[1])
-
-    # A stored article goes where its strongest link leads, as it would have read in one run with this
-    # batch (links are taken strongest first). One alone in its story was waiting for its news: it
-    # joins the story its links lead to (the closest), and its one-article story goes. One that joined
-    # its story by a weaker link than a batch article now offers leaves it for that article's story,
-    # unless it is the story's seed (the story is named after it) or another article joined through
-    # it (that one would be left without its link). Copies follow their canonical.
-    linked: dict[int, list[int]] = {}  # stored column -> the batch documents linked to it
-    for k, cols in enumerate(cand_cols):
-        for c in cols:
-            if stored_pairs[(k, c)][1] >= config.threshold:
-                linked.setdefault(c, []).append(k)
-    leaned_on |= {m["matched_doc_id"] for m in joined.values()}  # this batch's joins lean on their closest too
-    for c in sorted(linked, key=stored.doc_ids.__getitem__):
-        s, doc_id = stored.story[c], stored.doc_ids[c]
-        story = stories.get(s)
-        if story is None:
-            continue
-        alone = story.stored_cols == [c] and not story.batch_rows and doc_id == s
-        if not alone and (doc_id == s or doc_id in leaned_on):
-            continue
-        away = [(stored_pairs[(k, c)][1], story_of[k]) for k in linked[c] if story_of[k] != s]
-        if not away:  # every article it links to is in its story already
-            continue
-        # its bond to its story: the strongest pair score with another member (computed only as far
-        # as needed: one member at least as close as the best link elsewhere keeps it)
-        strongest = max(score for score, _ in away)
-        bond = -math.inf
-        for m in story.stored_cols:
-            if m != c:
-                bond = max(bond, stored_pair_of_stored(c, m)[1])
-                if bond >= strongest:
-                    break
-        reached = {t for score, t in away if score > bond}
-        options = [(found[0], t, found[1], found[2]) for t in sorted(reached)
-                   if (found := stored_score(c, t)) is not None]
-        if not options:
-            continue
-        similarity, target, dot, closest = max(options)
-        leaned_on.add(closest)
-        into = stories[target]
-        into.take(into.stored_cols, stored_matrix, c, dot, stored_days[c], config.centroid_members)
-        if alone:
-            del stories[s]
-        else:
-            story.drop(story.stored_cols, stored_matrix, c)
-        outcome.moves.append({**_member(doc_id, target, similarity, closest, "similar"), "left_story_id": s,
-                              "story_emptied": alone})
-    for k, doc in enumerate(canon):
-        if k in joined:
-            outcome.members.append(joined[k])
-        elif story_of[k] == doc.doc_id:
-            outcome.stories.append({"story_id": doc.doc_id, "seed_doc_id": doc.doc_id, "title": doc.title})
-            outcome.members.append(_member(doc.doc_id, doc.doc_id, 1.0, None, "seed"))
-    canon_ids = [d.doc_id for d in canon]
-    outcome.terms = TermRows([canon_ids[r] for r in row], [terms_by_index[i] for i in idx], tf.tolist())
-
-    story_by_id = {d.doc_id: story for d, story in zip(canon, story_of)}
-    for d in dups:
-        story = story_by_id.get(d.duplicate_of) or stored_stories.get(d.duplicate_of)
-        if story is not None:  # a canonical stored before stories existed has none
-            outcome.members.append(_member(d.doc_id, story, d.similarity or 1.0, d.duplicate_of, "duplicate"))
-    return outcome
+    def record(self) -> None:
+        """The batch's stories and members; copies join their canonical's story."""
+        outcome = self.outcome
+        for k, doc in enumerate(self.canon):
+            if k in self.joined:
+                outcome.members.append(self.joined[k])
+            elif self.story_of[k] == doc.doc_id:
+                outcome.stories.append({"story_id": doc.doc_id, "seed_doc_id": doc.doc_id, "title": doc.title})
+                outcome.members.append(_member(doc.doc_id, doc.doc_id, 1.0, None, "seed"))
+        story_by_id = {d.doc_id: story for d, story in zip(self.canon, self.story_of)}
+        for d in self.dups:
+            story = story_by_id.get(d.duplicate_of) or self.stored_stories.get(d.duplicate_of)
+            if story is not None:  # a canonical stored before stories existed has none
+                outcome.members.append(_member(d.doc_id, story, d.similarity or 1.0, d.duplicate_of, "duplicate"))
 
 
 def _close_pairs(batch: sparse.csr_matrix, at_least: float) -> sparse.csr_matrix:
