@@ -81,7 +81,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -793,21 +793,73 @@ def clean_document(
     today = today or date.today()
     rep = repeated_lines if isinstance(repeated_lines, (set, frozenset)) else frozenset()
 
-    out = Cleaned(title=title, outlet=outlet)
-    if published:
-        d, conv = md.parse_date(published, today=today)
-        if d is not None:
-            out.published_at, out.date_convention, out.published_raw = d, conv, published
+    out = _known_metadata(title, published, outlet, today)
     if not text:
         if published and out.published_raw is None:
             out.published_raw = published
         return out
 
+    doc = _split(text, on, today)
+    _access_walls(doc)
+    t_idx = _title(doc, title, out)
+    furniture_above = t_idx if t_idx is not None and not title and "above_title" in on else 0
+    dl = _datelines(doc, out)
+    if published and out.published_raw is None:
+        out.published_raw = published  # unparseable source value: keep it visible
+    _byline(doc, t_idx, dl, out)
+    # from all the lines, the marked ones too: self-references live in boilerplate
+    if out.outlet is None:
+        out.outlet = md.guess_outlet(doc.lines, text)
+
+    _pattern_rules(doc)
+    _cross_document_repeats(doc, rep)
+    _duplicates_and_truncated_prefixes(doc)
+    _short_lines_and_menus(doc)
+    # taken before the trailing block marks lines: the tail teasers look up to the same line
+    first_body = next((i for i in range(doc.n) if doc.rule[i] is None and len(doc.lines[i]) >= 80), None)
+    _trailing_block(doc, first_body, out.outlet)
+    _tail_teasers(doc, first_body)
+    _cut_lead(doc, t_idx)
+    _above_title(doc, furniture_above)
+    kept = _never_empty(doc)
+    _captions(doc, kept, out, drop_captions)
+    return _assemble(doc, out)
+
+
+@dataclass
+class _Doc:
+    """One document's lines as the passes of `clean_document` see them: each pass reads the
+    lines and the marks the passes before it left, and marks more."""
+    lines: list[str]
+    rule: list[str | None]  # the rule that removed each line; None while it is kept
+    pat: list[str | None]  # the boilerplate section each line (as first split) matches
+    on: frozenset[str]  # the rules that run
+    today: date
+    boilerplate: Callable[[str], str | None]  # boilerplate_rule, memoised for this document
+    sentence_removed: list[tuple[str, str]] = field(default_factory=list)  # (sentence, rule) cut out of lines
+
+    @property
+    def n(self) -> int:
+        return len(self.lines)
+
+    def unmarked(self) -> list[str]:
+        """The lines, with the ones a rule took already blanked."""
+        return [x if self.rule[i] is None else "" for i, x in enumerate(self.lines)]
+
+
+def _known_metadata(title: str | None, published: str | None, outlet: str | None, today: date) -> Cleaned:
+    out = Cleaned(title=title, outlet=outlet)
+    if published:
+        d, conv = md.parse_date(published, today=today)
+        if d is not None:
+            out.published_at, out.date_convention, out.published_raw = d, conv, published
+    return out
+
+
+def _split(text: str, on: frozenset[str], today: date) -> _Doc:
     lines = _unwrap(text) if "unwrap" in on else [x for x in text.split("\n") if x]
     n = len(lines)
-    rule: list[str | None] = [None] * n
-
-    # -- patterns (needed first: title guessing and trailing blocks look at them)
+    # matched first: title guessing and trailing blocks look at them
     memo: dict[str, str | None] = {}
 
     def bp(x: str) -> str | None:
@@ -817,96 +869,107 @@ def clean_document(
         return r
 
     pat: list[str | None] = [bp(x) for x in lines]
+    return _Doc(lines=lines, rule=[None] * n, pat=pat, on=on, today=today, boilerplate=bp)
 
-    # -- access walls inside lines too long to match whole (one-line page dumps): sentence by
-    # sentence, wall sections only. A line that opens with two or more wall sentences, or is a
-    # third wall sentences, is the wall (its other sentences are the wall's form fields and
-    # instructions); prompts inside a paragraph ("Please enable JavaScript to view the
-    # comments") go alone
-    sentence_removed: list[tuple[str, str]] = []
-    if "access_wall" in on:
-        for i in range(n):
-            if len(lines[i]) <= PATTERN_MAX_LINE_CHARS:
-                continue
-            found = wall_sentences(lines[i])
-            if not found:
-                continue
-            if 3 * sum(len(x) for x, _ in found) >= len(lines[i]) or (
-                    len(found) >= 2 and lines[i].startswith(found[0][0])):
-                rule[i] = "access_wall"
-                continue
-            for sentence, section in found:
-                sentence_removed.append((sentence, "pattern:" + section))
-                lines[i] = lines[i].replace(sentence, " ", 1)
-            lines[i] = " ".join(lines[i].split())
 
-    # -- title
-    if "title" not in on:
+def _access_walls(doc: _Doc) -> None:
+    """Access walls inside lines too long to match whole (one-line page dumps): sentence by
+    sentence, wall sections only. A line that opens with two or more wall sentences, or is a
+    third wall sentences, is the wall (its other sentences are the wall's form fields and
+    instructions); prompts inside a paragraph ("Please enable JavaScript to view the
+    comments") go alone."""
+    lines, rule = doc.lines, doc.rule
+    if "access_wall" not in doc.on:
+        return
+    for i in range(doc.n):
+        if len(lines[i]) <= PATTERN_MAX_LINE_CHARS:
+            continue
+        found = wall_sentences(lines[i])
+        if not found:
+            continue
+        if 3 * sum(len(x) for x, _ in found) >= len(lines[i]) or (
+                len(found) >= 2 and lines[i].startswith(found[0][0])):
+            rule[i] = "access_wall"
+            continue
+        for sentence, section in found:
+            doc.sentence_removed.append((sentence, "pattern:" + section))
+            lines[i] = lines[i].replace(sentence, " ", 1)
+        lines[i] = " ".join(lines[i].split())
+
+
+def _title(doc: _Doc, title: str | None, out: Cleaned) -> int | None:
+    """Index of the headline's line (the known title's, or a guessed one's); marks it."""
+    if "title" not in doc.on:
         t_idx = None
     elif title:
-        t_idx = _match_title(lines, title)
+        t_idx = _match_title(doc.lines, title)
     else:
-        t_idx = md.guess_title_index(lines, today=today, boilerplate=bp)
-    furniture_above = t_idx if t_idx is not None and not title and "above_title" in on else 0
+        t_idx = md.guess_title_index(doc.lines, today=doc.today, boilerplate=doc.boilerplate)
     if t_idx is not None:
-        rule[t_idx] = "title"
+        doc.rule[t_idx] = "title"
         if out.title is None:
-            out.title = lines[t_idx]
+            out.title = doc.lines[t_idx]
+    return t_idx
 
-    # -- dateline (near the top) and byline
-    dl = md.find_date_line([x if rule[i] is None else "" for i, x in enumerate(lines)], today=today) \
-        if "dateline" in on else None
-    if dl is not None:
-        i, d, raw_date, conv = dl
-        rule[i] = "dateline"
-        dated_here = out.published_at is None
-        if dated_here:
-            out.published_at, out.published_raw, out.date_convention = d, raw_date, conv
-        a = md.byline_author(lines[i])
-        if a:
-            out.author = a
-        # a second date line near the top ("Last modified on ...", "Actualizado: ...") is furniture too
-        dated = [i]
-        for j in range(i + 1, min(n, i + md.DATELINE_SCAN_LINES)):
-            if rule[j] is None and md.dateline_match(lines[j], today=today) is not None:
-                rule[j] = "dateline"
-                dated.append(j)
-        # ... and when one of the header's date lines says which date is the publication's ("Updated 12 March
-        # 2021" above "Published 10 March 2021"), that one is; not a footer's "First published on ..."
-        # under a short story, which may be a syndicated copy's first date
-        if dated_here:
-            for j in dated:
-                if any(rule[k] is None and _body_paragraph(lines[k]) for k in range(i + 1, j)):
-                    break
-                got = md.publication_date(lines[j], today=today)
-                if got is not None:
-                    out.published_at, out.published_raw, out.date_convention = got
-                    break
-    if published and out.published_raw is None:
-        out.published_raw = published  # unparseable source value: keep it visible
-    bl = md.find_byline([x if rule[i] is None else "" for i, x in enumerate(lines)]) if "byline" in on else None
-    if bl is None and "byline" in on and t_idx is not None:
-        bl = _bare_byline(lines, rule, pat, t_idx, dl[0] if dl is not None else next(
+
+def _datelines(doc: _Doc, out: Cleaned) -> tuple[int, date, str, str | None] | None:
+    """The date line near the top (md.find_date_line's answer) and the date lines near it; marks them."""
+    lines, rule, n, today = doc.lines, doc.rule, doc.n, doc.today
+    dl = md.find_date_line(doc.unmarked(), today=today) if "dateline" in doc.on else None
+    if dl is None:
+        return None
+    i, d, raw_date, conv = dl
+    rule[i] = "dateline"
+    dated_here = out.published_at is None
+    if dated_here:
+        out.published_at, out.published_raw, out.date_convention = d, raw_date, conv
+    a = md.byline_author(lines[i])
+    if a:
+        out.author = a
+    # a second date line near the top ("Last modified on ...", "Actualizado: ...") is furniture too
+    dated = [i]
+    for j in range(i + 1, min(n, i + md.DATELINE_SCAN_LINES)):
+        if rule[j] is None and md.dateline_match(lines[j], today=today) is not None:
+            rule[j] = "dateline"
+            dated.append(j)
+    # ... and when one of the header's date lines says which date is the publication's ("Updated 12 March
+    # 2021" above "Published 10 March 2021"), that one is; not a footer's "First published on ..."
+    # under a short story, which may be a syndicated copy's first date
+    if dated_here:
+        for j in dated:
+            if any(rule[k] is None and _body_paragraph(lines[k]) for k in range(i + 1, j)):
+                break
+            got = md.publication_date(lines[j], today=today)
+            if got is not None:
+                out.published_at, out.published_raw, out.date_convention = got
+                break
+    return dl
+
+
+def _byline(doc: _Doc, t_idx: int | None, dl: tuple | None, out: Cleaned) -> None:
+    lines, rule, n = doc.lines, doc.rule, doc.n
+    bl = md.find_byline(doc.unmarked()) if "byline" in doc.on else None
+    if bl is None and "byline" in doc.on and t_idx is not None:
+        bl = _bare_byline(lines, rule, doc.pat, t_idx, dl[0] if dl is not None else next(
             (j for j in range(t_idx + 1, min(n, t_idx + md.DATELINE_SCAN_LINES)) if md.RELATIVE_TIME_RE.match(lines[j])),
             None))
-    if bl is not None:
-        rule[bl[0]] = "byline"
-        out.author = out.author or bl[1]
-        # the author's job or one-line bio under the byline ("Political correspondent", "Daniel Okafor
-        # covers city government ...")
-        first_name = bl[1].split("; ")[0]
-        for j in range(bl[0] + 1, min(n, bl[0] + 3)):
-            if rule[j] is None and (md.job_line(lines[j]) or (
-                    len(lines[j]) <= 300 and lines[j].startswith(first_name + " "))):
-                rule[j] = "byline"
-                break
+    if bl is None:
+        return
+    rule[bl[0]] = "byline"
+    out.author = out.author or bl[1]
+    # the author's job or one-line bio under the byline ("Political correspondent", "Daniel Okafor
+    # covers city government ...")
+    first_name = bl[1].split("; ")[0]
+    for j in range(bl[0] + 1, min(n, bl[0] + 3)):
+        if rule[j] is None and (md.job_line(lines[j]) or (
+                len(lines[j]) <= 300 and lines[j].startswith(first_name + " "))):
+            rule[j] = "byline"
+            break
 
-    # -- outlet (from all original lines: self-references live in boilerplate)
-    if out.outlet is None:
-        out.outlet = md.guess_outlet(lines, text)
 
-    # -- boilerplate patterns
-    for i in range(n):
+def _pattern_rules(doc: _Doc) -> None:
+    lines, rule, pat, on = doc.lines, doc.rule, doc.pat, doc.on
+    for i in range(doc.n):
         if rule[i] is None and pat[i] is not None and "pattern" in on:
             if pat[i] in _EDITORIAL_SECTIONS and "pattern:editorial" not in on:
                 continue
@@ -918,8 +981,11 @@ def clean_document(
                 continue
             rule[i] = "pattern:" + pat[i]
 
-    # -- cross-document repeats (with the "not most of the body" safeguard)
-    if rep and "repeated_across_documents" in on:
+
+def _cross_document_repeats(doc: _Doc, rep: frozenset[str]) -> None:
+    """Lines repeated across the batch's documents, unless they are most of this one's body."""
+    lines, rule, n = doc.lines, doc.rule, doc.n
+    if rep and "repeated_across_documents" in doc.on:
         hits = [i for i in range(n) if rule[i] is None and line_key(lines[i]) in rep]
         if hits:
             body_chars = sum(len(lines[i]) for i in range(n) if rule[i] is None)
@@ -928,7 +994,9 @@ def clean_document(
                 for i in hits:
                     rule[i] = "repeated_across_documents"
 
-    # -- duplicates and truncated prefixes within the document
+
+def _duplicates_and_truncated_prefixes(doc: _Doc) -> None:
+    lines, rule, on = doc.lines, doc.rule, doc.on
     # within one document a cheap key is enough: the text is already normalised
     # lengths in characters of spaced scripts; a Chinese or Japanese character carries about two
     # letters' worth, so half as many (a 31-character Japanese lead sentence is a paragraph)
@@ -959,7 +1027,10 @@ def clean_document(
                 rule[i] = "truncated_prefix"
                 break
 
-    # -- short lines / menus: maximal runs of lines that are pattern-flagged or short
+
+def _short_lines_and_menus(doc: _Doc) -> None:
+    """Short lines and menus: maximal runs of lines that are pattern-flagged or short."""
+    lines, rule, n, on = doc.lines, doc.rule, doc.n, doc.on
     i = 0
     while i < n:
         j = i
@@ -981,49 +1052,55 @@ def clean_document(
         if "menu_line" in on and rule[i] is None and _is_menu_line(lines[i]):
             rule[i] = "menu_line"
 
-    # -- trailing block after an appeal/newsletter/related header
-    p = _patterns()
-    first_body = next((i for i in range(n) if rule[i] is None and len(lines[i]) >= 80), None)
-    if first_body is not None and "trailing_block" in on:
-        out_key = out.outlet.casefold() if out.outlet else None
-        headers = [h for h in range(first_body + 1, n) if pat[h] is not None and pat[h] in p.header_sections]
-        h0 = headers[0] if headers else n
-        bad = [False] * n
-        for i in range(h0, n):
-            ln = lines[i]
-            if rule[i] is not None:
-                bad[i] = True
-            elif p.vocab is not None and p.vocab.search(ln) and (
-                _ADDRESS_RE.search(ln) or (out_key and out_key in ln.casefold())
-            ):
-                bad[i] = True
-            elif not _ends_sentence(ln) and len(ln.split()) <= 15:
-                bad[i] = True  # headline-like link line
-        # suffix sums
-        suf_n = [0] * (n + 1)
-        suf_c = [0] * (n + 1)
-        suf_bn = [0] * (n + 1)
-        suf_bc = [0] * (n + 1)
-        for i in range(n - 1, h0 - 1, -1):
-            suf_n[i] = suf_n[i + 1] + 1
-            suf_c[i] = suf_c[i + 1] + len(lines[i])
-            suf_bn[i] = suf_bn[i + 1] + (1 if bad[i] else 0)
-            suf_bc[i] = suf_bc[i + 1] + (len(lines[i]) if bad[i] else 0)
-        for h in headers:
-            if suf_bn[h] >= 0.7 * suf_n[h] and suf_bc[h] >= 0.5 * suf_c[h]:
-                for k in range(h, n):
-                    if rule[k] is None:
-                        rule[k] = "trailing_block"
-                break
 
-    # -- the headlines a page lists under the article, below a line a pattern took ("Mehr zum Thema" under
-    # another name, "Most viewed", "Read also: …", a newsletter prompt) where no header section starts a
-    # trailing block: two or more headline-shaped lines from that line to the end of the text, with
-    # only furniture and short lines among them. Not without such a line: the list an article ends with
-    if "tail_teasers" in on and first_body is not None:
+def _trailing_block(doc: _Doc, first_body: int | None, outlet: str | None) -> None:
+    """The block after an appeal/newsletter/related header, when most of it is furniture."""
+    lines, rule, pat, n = doc.lines, doc.rule, doc.pat, doc.n
+    p = _patterns()
+    if first_body is None or "trailing_block" not in doc.on:
+        return
+    out_key = outlet.casefold() if outlet else None
+    headers = [h for h in range(first_body + 1, n) if pat[h] is not None and pat[h] in p.header_sections]
+    h0 = headers[0] if headers else n
+    bad = [False] * n
+    for i in range(h0, n):
+        ln = lines[i]
+        if rule[i] is not None:
+            bad[i] = True
+        elif p.vocab is not None and p.vocab.search(ln) and (
+            _ADDRESS_RE.search(ln) or (out_key and out_key in ln.casefold())
+        ):
+            bad[i] = True
+        elif not _ends_sentence(ln) and len(ln.split()) <= 15:
+            bad[i] = True  # headline-like link line
+    # suffix sums
+    suf_n = [0] * (n + 1)
+    suf_c = [0] * (n + 1)
+    suf_bn = [0] * (n + 1)
+    suf_bc = [0] * (n + 1)
+    for i in range(n - 1, h0 - 1, -1):
+        suf_n[i] = suf_n[i + 1] + 1
+        suf_c[i] = suf_c[i + 1] + len(lines[i])
+        suf_bn[i] = suf_bn[i + 1] + (1 if bad[i] else 0)
+        suf_bc[i] = suf_bc[i + 1] + (len(lines[i]) if bad[i] else 0)
+    for h in headers:
+        if suf_bn[h] >= 0.7 * suf_n[h] and suf_bc[h] >= 0.5 * suf_c[h]:
+            for k in range(h, n):
+                if rule[k] is None:
+                    rule[k] = "trailing_block"
+            break
+
+
+def _tail_teasers(doc: _Doc, first_body: int | None) -> None:
+    """The headlines a page lists under the article, below a line a pattern took ("Mehr zum Thema" under
+    another name, "Most viewed", "Read also: …", a newsletter prompt) where no header section starts a
+    trailing block: two or more headline-shaped lines from that line to the end of the text, with
+    only furniture and short lines among them. Not without such a line: the list an article ends with."""
+    lines, rule = doc.lines, doc.rule
+    if "tail_teasers" in doc.on and first_body is not None:
         tail: list[int] = []  # from the end up: unflagged headline-shaped or short lines
         headed = 0  # how many of them lie below the top pattern line with two headlines under it
-        for i in range(n - 1, first_body, -1):
+        for i in range(doc.n - 1, first_body, -1):
             if rule[i] is None:
                 if not (_teaser_headline(lines[i]) or _is_short(lines[i])):
                     break
@@ -1033,20 +1110,28 @@ def clean_document(
         for i in tail[:headed]:
             rule[i] = "tail_teasers"
 
-    # -- a teaser cut off under the headline whose whole text the page does not repeat (when it
-    # does, the truncated-prefix rule took it): half a sentence is no article text
-    if t_idx is not None and "cut_lead" in on:
+
+def _cut_lead(doc: _Doc, t_idx: int | None) -> None:
+    """A teaser cut off under the headline whose whole text the page does not repeat (when it
+    does, the truncated-prefix rule took it): half a sentence is no article text."""
+    lines, rule, n = doc.lines, doc.rule, doc.n
+    if t_idx is not None and "cut_lead" in doc.on:
         k = next((i for i in range(t_idx + 1, min(n, t_idx + 3)) if rule[i] is None), None)
         if k is not None and md.cut_off(lines[k]) and any(
                 rule[i] is None and _body_paragraph(lines[i]) for i in range(k + 1, n)):
             rule[k] = "cut_lead"  # only with the article below it: a page cut off there is all there is
 
-    # -- what the rules above left over the guessed headline (a page has only its furniture there)
-    for i in range(furniture_above):
-        if rule[i] is None and not _body_paragraph(lines[i]):
-            rule[i] = "above_title"
 
-    # -- safeguard: never empty a document with the soft structural rules alone
+def _above_title(doc: _Doc, furniture_above: int) -> None:
+    """What the rules before left over the guessed headline (a page has only its furniture there)."""
+    for i in range(furniture_above):
+        if doc.rule[i] is None and not _body_paragraph(doc.lines[i]):
+            doc.rule[i] = "above_title"
+
+
+def _never_empty(doc: _Doc) -> list[int]:
+    """The indexes of the lines kept. Safeguard: never empty a document with the soft structural rules alone."""
+    rule, n = doc.rule, doc.n
     kept = [i for i in range(n) if rule[i] is None]
     if not kept:
         soft = [i for i in range(n) if rule[i] in _SOFT_RULES]
@@ -1054,8 +1139,12 @@ def clean_document(
             for i in soft:
                 rule[i] = None
             kept = soft
+    return kept
 
-    # -- captions: flagged (kept) or dropped
+
+def _captions(doc: _Doc, kept: list[int], out: Cleaned, drop_captions: bool) -> None:
+    """Captions among the kept lines: flagged (kept) or dropped."""
+    lines, rule = doc.lines, doc.rule
     first_long = next((i for i in kept if len(lines[i]) >= 80 and not looks_like_caption(lines[i], before_body=True)), None)
     for i in kept:
         labelled = i > 0 and rule[i - 1] == "pattern:media_label" and _CAPTION_LABEL_RE.match(lines[i - 1])
@@ -1063,13 +1152,16 @@ def clean_document(
             out.captions.append(lines[i])
             # a caption that ends with its photo's credit ("Polisen på plats i Uddevalla. Foto: TT") is the
             # page's picture, not its text, in any language; a summary of a Swedish page opened with it
-            if drop_captions or ("caption_credit" in on and _CREDIT_END_RE.search(lines[i])):
+            if drop_captions or ("caption_credit" in doc.on and _CREDIT_END_RE.search(lines[i])):
                 rule[i] = "caption"
 
-    out.removed_lines = [(lines[i], r) for i, r in enumerate(rule) if r is not None] + sentence_removed
-    out.text = "\n\n".join(lines[i] for i in range(n) if rule[i] is None)
+
+def _assemble(doc: _Doc, out: Cleaned) -> Cleaned:
+    lines, rule = doc.lines, doc.rule
+    out.removed_lines = [(lines[i], r) for i, r in enumerate(rule) if r is not None] + doc.sentence_removed
+    out.text = "\n\n".join(lines[i] for i in range(doc.n) if rule[i] is None)
     if not out.text and out.title:
-        walls = {"pattern:" + w for w in p.wall_sections} | {"access_wall"}
+        walls = {"pattern:" + w for w in _patterns().wall_sections} | {"access_wall"}
         out.headline_only = any(r in walls for _, r in out.removed_lines)
         if out.headline_only:
             out.text = out.title
