@@ -52,6 +52,25 @@ def crash_in_prefect(abandoned: list[tuple[str, str]], logger) -> None:
         logger.warning("could not mark abandoned flow runs crashed in Prefect: %s", exc)
 
 
+def record_failure(caught: BaseException, store, run_id: str, report: RunReport, logger) -> BaseException:
+    """Leave a failed run's traces (its warehouse row when it had started, i.e. `store` is given; its
+    Prefect state on an interrupt; the report artifact) and return the exception to raise: Ctrl-C during
+    a warehouse query is an interrupt too, not the query's error."""
+    exc = signal_behind(caught) or caught
+    with signals_held(logger):
+        if store is not None:
+            try:
+                store.finish_run(run_id, status="failed", counts=report.counts, timings=report.timings,
+                                 error=failure_reason(exc))
+            except Exception as record_exc:  # noqa: BLE001 - the run fails with its own reason, not this one
+                logger.warning("could not record the failed run in the warehouse: %s", record_exc)
+        if not isinstance(exc, Exception):  # an interrupt or SIGTERM: Prefect hears it from us, now
+            crash_in_prefect([(flow_run.id, failure_reason(exc))] if flow_run.id else [], logger)
+        # the run's own checks (parameters, settings, URL file, warehouse path) raise ValueError before it starts
+        report.publish_failure(exc, logger, refused=store is None and isinstance(exc, ValueError))
+    return exc
+
+
 def _with_limits(fn):
     """The limits and defaults in the docstring, which Prefect shows under each field of the UI form,
     come from the constants the types and settings check (a field's error there names no limit)."""
@@ -153,18 +172,7 @@ def ingest(
             logger.info("search index %s", report.search_index)
             stop_if_signalled()
         except BaseException as caught:
-            exc = signal_behind(caught) or caught  # Ctrl-C during a warehouse query is an interrupt too
-            with signals_held(logger):
-                if started:
-                    try:
-                        store.finish_run(run_id, status="failed", counts=report.counts, timings=report.timings,
-                                         error=failure_reason(exc))
-                    except Exception as record_exc:  # noqa: BLE001 - the run fails with its own reason, not this one
-                        logger.warning("could not record the failed run in the warehouse: %s", record_exc)
-                if not isinstance(exc, Exception):  # an interrupt or SIGTERM: Prefect hears it from us, now
-                    crash_in_prefect([(flow_run.id, failure_reason(exc))] if flow_run.id else [], logger)
-                # the run's own checks (parameters, settings, URL file, warehouse path) raise ValueError before it starts
-                report.publish_failure(exc, logger, refused=not started and isinstance(exc, ValueError))
+            exc = record_failure(caught, store if started else None, run_id, report, logger)
             if exc is caught:
                 raise
             raise exc from None
