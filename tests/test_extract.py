@@ -455,6 +455,18 @@ def test_an_outlet_given_as_a_slug_is_named_as_its_publisher_writes_it(slug):
     assert extract_html(page).sitename == ("The Daily Example" if slug != "dailyexample" else "dailyexample")
 
 
+@pytest.mark.parametrize("site_meta, outlet", [
+    ('<meta property="og:site_name" content="The Daily Example |">', "The Daily Example"),
+    ('<meta name="twitter:site" content="@username">', None),
+])
+def test_an_outlet_is_no_template_leftover(site_meta, outlet):
+    """A "Headline | Site" template's separator left on og:site_name ("Parenting OC |"), and a theme's
+    twitter:site never filled in ("@username"), were stored as outlets (an analyst audit)."""
+    page = ARTICLE.replace('<meta property="og:site_name" content="The Daily Example">', site_meta).replace(
+        "<title>Council expands riverside park | The Daily Example</title>", "<title>Council expands riverside park</title>")
+    assert extract_html(page).sitename == outlet
+
+
 def test_ruby_readings_stay_inline_in_their_paragraph():
     # furigana over a name: trafilatura cut the paragraph at each <ruby>, and the summary's
     # sentence began without its subject ("大統領は…")

@@ -390,12 +390,20 @@ _H1 = etree.XPath(".//h1")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
 
 
+_SITE_NAME_EDGES = " |-–—:·•"  # not », which closes a name in quotes: Газета «Коммерсантъ»
+_PLACEHOLDER_SITE_NAMES = frozenset({"username", "yourusername", "your_username", "yourhandle", "twitterhandle",
+                                     "handle", "sitename", "site name", "yoursite", "your site"})
+
+
 def _site_name(names: list[str | None], titles: list[str | None]) -> str | None:
     """The first site name that is not the page's headline: JSON-LD's "name" is sometimes the
     WebPage's ("Severe storms escalate in Gauteng", "<headline> | TechCrunch"), not the site's;
     then og:site_name, then what trafilatura reads from the page."""
     heads = {" ".join(t.casefold().split())[:20] for t in titles if t and len(t.split()) >= 3}
-    found = [n for n in ((name or "").strip().lstrip("@") for name in names) if n]
+    # a separator left over from a "Headline | Site" template ("Parenting OC |"), and a theme's
+    # placeholder never filled in (twitter:site "@username") name no site
+    found = [n for n in ((name or "").strip().lstrip("@").strip(_SITE_NAME_EDGES) for name in names)
+             if n and n.casefold() not in _PLACEHOLDER_SITE_NAMES]
 
     def headline(name: str) -> bool:
         key = " ".join(name.casefold().split())
