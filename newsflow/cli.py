@@ -11,6 +11,7 @@ import os
 import re
 import sys
 from datetime import date
+from collections.abc import Callable
 from typing import get_args
 
 from flows.artifacts import EveryItemFailed, failures_by_reason, nothing_ingested
@@ -215,7 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Without --doc: stories of at least --min-articles canonical articles, biggest and latest "
         "first: articles (canonical) and documents (copies included), outlets, first and last publication day "
         "(ingest day when none is dated), title (the headline of the article that started it) and the tying "
-        "terms (stored stems shared by two or more of its articles, heaviest first). With --doc: how that "
+        "terms (shared by two or more of its articles, heaviest first, shown as the articles write them; "
+        "csv and json add the stored stems). With --doc: how that "
         "document joined its story (score, closest member, when) and the terms it shares with the story's "
         "other articles. "
         "Exit codes: 0 shown, 1 no such document (or it failed; the reason is named), 2 no warehouse or bad "
@@ -654,8 +656,8 @@ def _print_story_list(columns: list[str], rows: list[tuple], width: int) -> None
         print(_wrap("", f"{size} · {covered} · {span}", width, indent=4))
         if outlets:
             print(_wrap("outlets", ", ".join(outlets), width, indent=4))
-        if row["tying_terms"]:
-            print(_wrap("terms", ", ".join(row["tying_terms"]), width, indent=4))
+        if row["tying_words"]:
+            print(_wrap("terms", ", ".join(row["tying_words"]), width, indent=4))
         print(_wrap("story id", row["story_id"], width, indent=4))
 
 
@@ -706,10 +708,26 @@ def _print_explanation(row: dict, threshold: float | None, width: int) -> None:
                 joined += (f"it was alone until then (its one-article story [{row['doc_id']}] is deleted) or in a "
                            "story it was tied to less closely")
     print(_wrap("joined", joined, width))
-    terms = ", ".join(row["shared_terms"] or []) or "(none: no other article in the story)"
-    if row["method"] == "duplicate" and row["shared_terms"]:
+    terms = ", ".join(row["shared_words"] or []) or "(none: no other article in the story)"
+    if row["method"] == "duplicate" and row["shared_words"]:
         terms += " (its original's terms: a copy has no vector of its own)"
     print(_wrap("shared", terms, width))
+
+
+def _with_words(columns: list[str], rows: list[tuple], terms_column: str,
+                texts_of: Callable[[dict], list[tuple[str, str | None]]]) -> tuple[list[str], list[tuple]]:
+    """A column of readable words beside a column of story terms (stems, numbers as "#1200"): the
+    terms as the story's articles write them (`texts_of(row)`), e.g. "evacuated" for "evacu"."""
+    from tasks.dedup.terms import surface_words
+
+    at = columns.index(terms_column) + 1
+    words_column = terms_column.replace("_terms", "_words")
+    out = []
+    for values in rows:
+        row = dict(zip(columns, values))
+        words = surface_words(texts_of(row), row[terms_column]) if row[terms_column] else []
+        out.append((*values[:at], words, *values[at:]))
+    return [*columns[:at], words_column, *columns[at:]], out
 
 
 def _csv_lists(rows: list[tuple]) -> list[tuple]:
@@ -725,7 +743,9 @@ def cmd_stories(args: argparse.Namespace) -> int:
     from functools import partial
 
     from tasks.dedup.terms import heaviest_terms
-    from warehouse.stories import explain_document, list_stories, sources_ending, storyless
+    from warehouse.stories import (
+        document_text, explain_document, list_stories, sources_ending, story_texts, storyless,
+    )
     from warehouse.store import WarehouseLocked
 
     settings = _settings()
@@ -749,6 +769,13 @@ def cmd_stories(args: argparse.Namespace) -> int:
         else:
             columns, rows = list_stories(store, limit=args.limit + 1, min_articles=args.min_articles,
                                           rank_terms=rank_terms)
+        if rows and doc:  # the document's own text (a copy: its original's, whose terms it shows) first
+            columns, rows = _with_words(columns, rows, "shared_terms", lambda row: [
+                *document_text(store, row["matched_doc_id"] if row["method"] == "duplicate" else row["doc_id"]),
+                *story_texts(store, [row["story_id"]]).get(row["story_id"], [])])
+        elif rows:
+            texts = story_texts(store, [r[columns.index("story_id")] for r in rows])
+            columns, rows = _with_words(columns, rows, "tying_terms", lambda row: texts.get(row["story_id"], []))
     except (WarehouseLocked, duckdb.Error) as exc:
         hint = ("; run `newsflow ingest` first" if isinstance(exc, duckdb.CatalogException)
                 else "; the warehouse's schema is older than this newsflow: the next `newsflow ingest` upgrades it"

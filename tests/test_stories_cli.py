@@ -436,7 +436,8 @@ def test_a_story_of_articles_without_headlines_is_listed_by_its_opening_words(tm
 def test_the_terms_that_tie_a_small_warehouses_story_are_the_events_not_its_grammar(tmp_path, newsflow):
     """Tying terms were ranked by the warehouse's own counts: with four articles, "wurd" (from
     "wurde", which sumy's German stop list lacks) tied a German story as much as its names. They are
-    ranked as the story stage weighs them, its word-frequency prior included."""
+    ranked as the story stage weighs them, its word-frequency prior included, and shown as the articles
+    write them ("Sonderprüfung", not the stem "sonderpruf")."""
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "de1.txt").write_text(
@@ -456,5 +457,10 @@ def test_the_terms_that_tie_a_small_warehouses_story_are_the_events_not_its_gram
     assert listed.returncode == 0, listed.stderr
     german = next(s for s in json.loads(listed.stdout) if "payv" in s["tying_terms"])
     assert german["tying_terms"][:3] == ["payv", "sonderpruf", "bafin"] and "wurd" not in german["tying_terms"]
-    shared = explain(newsflow, tmp_path, str(folder / "de2.txt"))["shared_terms"]
-    assert shared[:3] == ["payv", "sonderpruf", "bafin"] and "wurd" not in shared
+    shared = explain(newsflow, tmp_path, str(folder / "de2.txt"))
+    assert shared["shared_terms"][:3] == ["payv", "sonderpruf", "bafin"] and "wurd" not in shared["shared_terms"]
+    # and a reader sees them as the articles write them, not as stems
+    assert german["tying_words"][:3] == shared["shared_words"][:3] == ["Payvest", "Sonderprüfung", "Bafin"]
+    assert len(german["tying_words"]) == len(german["tying_terms"])
+    assert "terms      Payvest, Sonderprüfung, Bafin" in newsflow(tmp_path).stdout
+    assert "shared     Payvest, Sonderprüfung, Bafin" in newsflow(tmp_path, "--doc", str(folder / "de2.txt")).stdout

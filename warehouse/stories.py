@@ -318,6 +318,34 @@ LEFT JOIN duplicates dup ON dup.doc_id = m.doc_id AND m.method = 'duplicate'"""
     return [c for c in columns if c != "language"], _ranked(warehouse, columns, rows, "shared_terms", rank_terms, terms)
 
 
+def story_texts(warehouse, story_ids: list[str], per_story: int = 5,
+                chars: int = 100_000) -> dict[str, list[tuple[str, str | None]]]:
+    """(headline and text, language) of up to `per_story` canonical articles of each story, its seed
+    first: where a story's stored terms are read back as the words its articles write (a term two or
+    more of them hold is in these). Each text's first `chars` characters: a story list reads tens."""
+    if not story_ids:
+        return {}
+    marks = ", ".join("?" for _ in story_ids)
+    _, rows = warehouse.query(f"""
+SELECT story_id, text, language FROM (
+    SELECT m.story_id, concat_ws(chr(10), d.title, left(d.text, ?)) AS text, d.language,
+           row_number() OVER (PARTITION BY m.story_id ORDER BY m.method <> 'seed', m.assigned_at, m.doc_id) AS k
+    FROM story_members m JOIN documents d ON d.doc_id = m.doc_id
+    WHERE m.method <> 'duplicate' AND m.story_id IN ({marks})
+) WHERE k <= ? ORDER BY story_id, k""", [chars, *story_ids, per_story])
+    out: dict[str, list[tuple[str, str | None]]] = {}
+    for story_id, text, language in rows:
+        out.setdefault(story_id, []).append((text, language))
+    return out
+
+
+def document_text(warehouse, doc_id: str, chars: int = 100_000) -> list[tuple[str, str | None]]:
+    """(headline and text, language) of one document, as `story_texts` gives them."""
+    _, rows = warehouse.query("SELECT concat_ws(chr(10), title, left(text, ?)), language FROM documents "
+                              "WHERE doc_id = ?", [chars, doc_id])
+    return [tuple(r) for r in rows]
+
+
 def storyless(warehouse, keys: list[str]) -> tuple[str, list[tuple]] | None:
     """What a `keys` spelling is when `explain_document` finds nothing: ("failed", [(source, stage,
     reason, detail, last_seen_at)]) for a source that failed, ("stored", [(doc_id, title)]) for a

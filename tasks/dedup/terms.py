@@ -202,6 +202,27 @@ def doc_term_counts(doc: Document, lead_words: int = LEAD_WORDS) -> Counter:
     return doc.derived[key]
 
 
+def surface_words(texts: list[tuple[str, str | None]], terms: list[str]) -> list[str]:
+    """Each story term as the texts (text, language) write it: the form they use most that the term
+    stands for, so that a reader sees "Marseille, wildfire, evacuated, 1,200" where the stage holds
+    "marseill, wildfir, evacu, #1200". A German compound's part reads capitalised, as the noun it is;
+    a term no text holds stays as it is (a number without its "#")."""
+    wanted = set(terms)
+    seen: dict[str, Counter] = {}
+    for text, language in texts:
+        code = language_of(language)
+        compounds = code in COMPOUNDING
+        for token in tokens(text, code):
+            term = _term(token, code)
+            if term in wanted:
+                seen.setdefault(term, Counter())[token] += 1
+            for piece in _compound_parts(token.casefold(), code) if compounds else ():
+                piece_term = _term(piece, code)
+                if piece_term in wanted:
+                    seen.setdefault(piece_term, Counter())[piece.capitalize() if token[:1].isupper() else piece] += 1
+    return [seen[t].most_common(1)[0][0] if t in seen else t.removeprefix("#") for t in terms]
+
+
 # -- the prior -----------------------------------------------------------------------------------
 # wordfreq names Norwegian "nb" (Bokmål, also closer to Nynorsk than no list), pages and the
 # detector say "no": without this, Norwegian documents got no prior at all and every word, "år"
@@ -348,5 +369,5 @@ def blended_df(term: str, df: int, n_docs: int, prior_docs: float, code: str = D
     return prior_docs * prior_fraction(term, code) + df
 
 
-__all__ = ["tokens", "term_counts", "warm_prior", "doc_term_counts", "story_text", "language_of", "stop_words",
+__all__ = ["tokens", "term_counts", "surface_words", "warm_prior", "doc_term_counts", "story_text", "language_of", "stop_words",
            "prior_fraction", "prior_fractions", "blended_df", "LEAD_WORDS", "ENGLISH_STOP_WORDS"]
