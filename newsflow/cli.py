@@ -379,7 +379,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except AlreadyServed as exc:
         print(f"newsflow serve: {exc}", file=sys.stderr)
         return 2
-    return 0
+    return leave_past_stuck_threads(0)
+
+
+def leave_past_stuck_threads(code: int, grace_s: float = 2.0) -> int:
+    """`code`, once the exit handlers have run and this process's threads have ended; if one has not
+    within `grace_s`, the process leaves at once with `code`. A second Ctrl-C just as a served run ended
+    could leave a non-daemon AnyIO worker thread of Prefect's waiting on a queue its stopped event loop
+    never feeds, and Python waits for such threads at exit: `serve` hung for good, deaf to Ctrl-C (an
+    operator's audit: 2 of 5 double Ctrl-Cs; only SIGTERM ended it). The exit handlers run first, as at
+    any exit: Prefect stops its temporary server in one."""
+    import atexit
+    import threading
+    import time
+
+    atexit._run_exitfuncs()
+    deadline = time.monotonic() + grace_s
+    others = [t for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon]
+    for thread in others:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() for t in others):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _store(args: argparse.Namespace, settings):

@@ -5,6 +5,7 @@ run triggered through the API with parameters whose report artifact is read back
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -82,20 +83,27 @@ def test_deploy_to_a_process_pool_run_through_the_api_and_read_the_report(server
         run = client.create_flow_run_from_deployment(
             deployment.id, parameters={"paths": [str(seeds_dir)], "warehouse": str(warehouse),
                                        "algorithm": "lead", "summary_sentences": 2})
+        # and a scheduled run's parameters in a fresh checkout, which has no inbox/ (every such run failed
+        # read/not_found until someone made the folder)
+        home = tmp_path / "checkout"
+        shutil.copytree(REPO, home, ignore=shutil.ignore_patterns(".git", ".venv", "inbox", "*.duckdb*", "__pycache__"))
+        scheduled = client.create_flow_run_from_deployment(deployment.id)
 
         worker_log = open(tmp_path / "worker.log", "w")
         worker = subprocess.Popen([str(PREFECT), "worker", "start", "--pool", POOL, "--limit", "1"],
-                                  env={**env, "NEWSFLOW_HOME": str(REPO)}, cwd=tmp_path, stdout=worker_log,
+                                  env={**env, "NEWSFLOW_HOME": str(home)}, cwd=tmp_path, stdout=worker_log,
                                   stderr=subprocess.STDOUT, start_new_session=True)
         try:
             deadline = time.monotonic() + 300
-            while not (state := client.read_flow_run(run.id).state).is_final():
+            while not all((state := client.read_flow_run(r.id).state).is_final() for r in (scheduled, run)):
                 assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
                 assert time.monotonic() < deadline, f"flow run still {state.name}"
                 time.sleep(1)
         finally:
             _stop(worker)
-        assert state.is_completed(), f"{state.name}: {state.message}\n{(tmp_path / 'worker.log').read_text()[-3000:]}"
+        for state in (client.read_flow_run(r.id).state for r in (scheduled, run)):
+            assert state.is_completed(), f"{state.name}: {state.message}\n{(tmp_path / 'worker.log').read_text()[-3000:]}"
+        assert (home / "inbox").is_dir()
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id])))
     by_key = {a.key: a for a in artifacts}
