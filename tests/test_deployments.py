@@ -328,7 +328,8 @@ def test_prefect_yaml_deploys_to_a_process_work_pool(prefect_server, tmp_path):
     assert deployment.schedules[0].schedule.interval == timedelta(minutes=15)
     assert deployment.parameters == {"paths": ["inbox"]}
     assert deployment.pull_steps == [
-        {"prefect.deployments.steps.set_working_directory": {"directory": "{{ $NEWSFLOW_HOME }}"}}]
+        {"prefect.deployments.steps.set_working_directory": {"directory": "{{ $NEWSFLOW_HOME }}"}},
+        {"prefect.deployments.steps.run_shell_script": {"script": "mkdir -p inbox", "stream_output": False}}]
     assert "summary_words" in deployment.parameter_openapi_schema["properties"]
 
 
