@@ -222,12 +222,13 @@ class RunReport:
         publish_run_artifacts(report, self.articles, self.articles_total)
         return report
 
-    def publish_failure(self, exc: BaseException, logger, *, refused: bool = False) -> None:
-        """The report of a run that failed: why, and what it committed before (`refused`: its own checks
-        of parameters and settings stopped it before any work). Never raises, so the run fails with
-        its own exception, not with this one's."""
+    def publish_failure(self, exc: BaseException, logger, *, refused: bool = False,
+                        counts: dict[str, int] | None = None) -> None:
+        """The report of a run that failed: why, and what it committed before (`counts`, as its runs row
+        holds them, when known; `refused`: its own checks of parameters and settings stopped it before any
+        work). Never raises, so the run fails with its own exception, not with this one's."""
         try:
-            publish_run_artifacts({**self.as_dict(), "error": failure_reason(exc), "refused": refused},
+            publish_run_artifacts({**self.as_dict(), **(counts or {}), "error": failure_reason(exc), "refused": refused},
                                   self.articles, self.articles_total)
         except Exception as publish_exc:  # noqa: BLE001 - e.g. the Prefect API is gone
             logger.warning("could not publish the failed run's report: %s", publish_exc)

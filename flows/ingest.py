@@ -57,17 +57,20 @@ def record_failure(caught: BaseException, store, run_id: str, report: RunReport,
     Prefect state on an interrupt; the report artifact) and return the exception to raise: Ctrl-C during
     a warehouse query is an interrupt too, not the query's error."""
     exc = signal_behind(caught) or caught
+    committed = None
     with signals_held(logger):
         if store is not None:
             try:
-                store.finish_run(run_id, status="failed", counts=report.counts, timings=report.timings,
-                                 error=failure_reason(exc))
+                # the counts its batches committed, not the run's tally: a signal between a batch's
+                # commit and its tally left the tally one batch short
+                committed = store.finish_run(run_id, status="failed", counts=None, timings=report.timings,
+                                             error=failure_reason(exc))
             except Exception as record_exc:  # noqa: BLE001 - the run fails with its own reason, not this one
                 logger.warning("could not record the failed run in the warehouse: %s", record_exc)
         if not isinstance(exc, Exception):  # an interrupt or SIGTERM: Prefect hears it from us, now
             crash_in_prefect([(flow_run.id, failure_reason(exc))] if flow_run.id else [], logger)
         # the run's own checks (parameters, settings, URL file, warehouse path) raise ValueError before it starts
-        report.publish_failure(exc, logger, refused=store is None and isinstance(exc, ValueError))
+        report.publish_failure(exc, logger, refused=store is None and isinstance(exc, ValueError), counts=committed)
     return exc
 
 

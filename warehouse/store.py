@@ -528,13 +528,21 @@ class Warehouse:
         return abandoned
 
     @_retry_write_conflicts
-    def finish_run(self, run_id: str, *, status: str, counts: dict, timings: dict, error: str | None = None) -> None:
+    def finish_run(self, run_id: str, *, status: str, counts: dict | None, timings: dict,
+                   error: str | None = None) -> dict[str, int]:
+        """Close a run's row; returns the counts it holds. `counts` None keeps the counts its batches
+        committed (each batch adds its own in its transaction): a run stopped between a batch's commit
+        and the run's tally of it wrote the lagging tally, one batch short of what the warehouse held."""
+        counted = counts is not None
         with self.transaction() as con:
             con.execute(
-                "UPDATE runs SET finished_at = ?, status = ?, " + ", ".join(f"{c} = ?" for c in RUN_COUNTS)
-                + ", timings = ?, error = ? WHERE run_id = ?",
-                [datetime.now(), status, *(counts.get(c, 0) for c in RUN_COUNTS), json.dumps(timings, ensure_ascii=False), error, run_id],
+                "UPDATE runs SET finished_at = ?, status = ?, "
+                + "".join(f"{c} = ?, " for c in RUN_COUNTS if counted) + "timings = ?, error = ? WHERE run_id = ?",
+                [datetime.now(), status, *((counts.get(c, 0) for c in RUN_COUNTS) if counted else ()),
+                 json.dumps(timings, ensure_ascii=False), error, run_id],
             )
+            row = con.execute(f"SELECT {', '.join(RUN_COUNTS)} FROM runs WHERE run_id = ?", [run_id]).fetchone()
+        return {c: v or 0 for c, v in zip(RUN_COUNTS, row)} if row else {}
 
     # -- the batch write ---------------------------------------------------------
     @_retry_write_conflicts
