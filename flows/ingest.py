@@ -163,9 +163,11 @@ def ingest(
             ingest_batches(file_readers)
             article_urls = list(urls) + listed_urls
             if feeds:
-                found, feed_failures = pipeline.discover_feeds(feeds)
+                found, feed_failures = pipeline.discover_feeds(feeds, given=article_urls)
                 article_urls += found
-                ingest_batches([lambda: feed_failures] if feed_failures else [])
+                if feed_failures:
+                    report.expect(feed_failures.items)  # failed feeds, unchanged articles: done, so counted
+                    ingest_batches([lambda: feed_failures])
             article_urls = unique_article_urls(article_urls)  # one article, one source: no tracking tags
             url_readers = pipeline.fetch_urls(article_urls)
             report.expect(len(article_urls))

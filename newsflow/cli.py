@@ -9,9 +9,11 @@ import json
 import math
 import os
 import re
+import shlex
 import sys
-from datetime import date
 from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 from typing import get_args
 
 from flows.artifacts import EveryItemFailed, failures_by_reason, nothing_ingested
@@ -918,8 +920,10 @@ def print_report(report: dict) -> None:
     for failure in failed[:FAILURES_LISTED]:
         print(f"    - {failure['source']}: {failure['stage']}/{failure['reason']} {failure['detail']}")
     if len(failed) > FAILURES_LISTED:
-        print(f"    … and {len(failed) - FAILURES_LISTED} more: newsflow sql \"SELECT source, stage, reason, detail "
-              f"FROM failures WHERE last_run_id = '{report['run_id']}'\"")
+        # the run's DuckDB file, which the settings may not name (a lake's catalog is not a file: settings name it)
+        where = f" --warehouse {shlex.quote(report['warehouse'])}" if Path(report["warehouse"]).is_file() else ""
+        print(f"    … and {len(failed) - FAILURES_LISTED} more: newsflow sql{where} \"SELECT source, stage, reason, "
+              f"detail FROM failures WHERE last_run_id = '{report['run_id']}'\"")
     if nothing_ingested(report):
         print("  every item failed: nothing was stored or found unchanged (exit code 4)")
     print(f"  search index   {report['search_index']}")

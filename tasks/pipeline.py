@@ -281,15 +281,19 @@ class Pipeline:
             readers.append(fetch)
         return readers
 
-    def discover_feeds(self, feeds: list[str]) -> tuple[list[str], BatchInput | None]:
+    def discover_feeds(self, feeds: list[str], given: list[str] = ()) -> tuple[list[str], BatchInput | None]:
         """The article URLs the feeds list, less those fetched well within the revisit window
         (counted unchanged: a 1,000-item feed was re-requested whole each run, 17 minutes at the
-        polite rate), and a batch of the feeds' failures and those skipped articles."""
+        polite rate) and those `given` as URLs too (fetched and counted as such: counted unchanged
+        here as well, a re-run counted them twice), and a batch of the feeds' failures and the
+        skipped articles."""
         from tasks.sources.web import article_urls, discover_feed_entries, stored_urls
 
         entries, failures = self._stage("discover-feeds", discover_feed_entries, feeds, self.config.fetch, self.hosts,
                                         label=f"{len(feeds)} feeds")
-        found = article_urls([url for url, _ in entries])
+        listed = article_urls([url for url, _ in entries])
+        given_keys = set(stored_urls(article_urls(list(given)), self.config.fetch))
+        found = [url for url, key in zip(listed, stored_urls(listed, self.config.fetch)) if key not in given_keys]
         secret = self.config.fetch.redact_query_params
         self.listed_dates.update((stored_url(url, secret), day) for url, day in entries if day is not None)
         hours = self.config.fetch.revisit_after_hours

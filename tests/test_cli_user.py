@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import select
+import shlex
 import subprocess
 import sys
 import time
@@ -104,8 +105,10 @@ def test_a_run_where_every_item_failed_exits_4_and_the_report_counts_past_the_li
     assert "every item failed" in proc.stdout
     assert "by reason: read/empty 23, read/binary 1" in proc.stdout
     assert proc.stdout.count("    - ") == 20 and "… and 4 more: newsflow sql" in proc.stdout
-    listed = proc.stdout.split("… and 4 more: newsflow sql ", 1)[1].splitlines()[0].strip('"')
-    query = subprocess.run([str(NEWSFLOW), "sql", listed, "--warehouse", str(tmp_path / "w.duckdb"), "--format", "csv"],
+    # the hint, typed as printed: it names the run's warehouse, which no setting here does
+    hint = shlex.split(proc.stdout.split("… and 4 more: ", 1)[1].splitlines()[0])
+    assert hint[:2] == ["newsflow", "sql"]
+    query = subprocess.run([str(NEWSFLOW), *hint[1:], "--format", "csv"],
                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert query.returncode == 0 and len(query.stdout.splitlines()) == 1 + 24, query.stderr
     # one good file among them: the run did its job, the failures are rows

@@ -191,6 +191,22 @@ def test_a_feed_article_fetched_within_the_revisit_window_is_not_requested_again
     assert http_server.hits("/a") == second_hits + 1
 
 
+def test_an_article_given_as_a_url_and_listed_in_a_feed_is_one_item_on_every_run(http_server, warehouse_path):  # noqa: F811
+    """Re-run, an article given by --url that its feed also lists was counted twice: unchanged from the
+    feed (fetched within the revisit window) and again as the URL it was fetched as (a web audit: 10
+    items, then 11). Re-running the same input changes nothing, the report's counts included."""
+    from flows.ingest import ingest
+
+    http_server.route("/a", Reply(200, ARTICLE, headers={"ETag": '"a1"'}))
+    http_server.route("/b", Reply(200, ARTICLE_2))
+    http_server.route("/feed.xml", Reply(200, '<rss version="2.0"><channel><item><link>' + http_server.url("/a")
+                                         + "</link></item><item><link>" + http_server.url("/b")
+                                         + "</link></item></channel></rss>", content_type="application/rss+xml"))
+    reports = [ingest(urls=[http_server.url("/a")], feeds=[http_server.url("/feed.xml")],
+                      warehouse=str(warehouse_path)) for _ in range(2)]
+    assert [(r["items_seen"], r["documents_new"], r["unchanged"]) for r in reports] == [(2, 2, 0), (2, 0, 2)]
+
+
 def test_a_page_a_later_stage_fails_fails_again_on_the_next_run(http_server, warehouse_path):  # noqa: F811
     """A page fetched whole and failed by cleaning (nothing but furniture) was logged as fetched:
     the next run counted it unchanged, exited 0 and recorded the failure no more."""
