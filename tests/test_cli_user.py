@@ -127,11 +127,13 @@ def test_serve_refuses_an_inbox_it_cannot_create_in_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("flag", [["--sentences", "0"], ["--batch-size", "-5"], ["--ratio", "5"],
-                                  ["--near-dup-threshold", "7"], ["--algorithm", "nope"]])
+                                  ["--near-dup-threshold", "7"], ["--algorithm", "nope"],
+                                  ["--sentences", "3", "--words", "50"], ["--batch-size", "abc"]])
 def test_bad_flags_exit_2_with_one_line_before_prefect_starts(tmp_path, seeds_dir, flag):
     proc = subprocess.run([str(NEWSFLOW), "ingest", str(seeds_dir), "--warehouse", str(tmp_path / "w.duckdb"), *flag],
                           env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "Traceback" not in proc.stderr and "temporary server" not in proc.stderr
     assert not (tmp_path / "w.duckdb").exists()
 
