@@ -137,6 +137,7 @@ def test_persistent_500_gives_up(http_server):
     http_server.route("/down", Reply(500, "boom"))
     r = one(http_server.url("/down"), fast_settings(retries=2))
     assert not r.ok and r.error == "http_500" and r.attempts == 3 and http_server.hits("/down") == 3
+    assert r.detail.endswith("(after 3 attempts)")  # the failure row says it was asked three times
 
 
 def test_slow_response_times_out(http_server):
@@ -145,6 +146,7 @@ def test_slow_response_times_out(http_server):
     r = one(http_server.url("/slow"), fast_settings(read_timeout_s=0.3, retries=0))
     assert not r.ok and r.error == "timeout"
     assert time.monotonic() - t0 < 1.4
+    assert r.detail.startswith("ReadTimeout: no data for the 0.3 s read timeout (NEWSFLOW_FETCH__READ_TIMEOUT_S)")
 
 
 def test_total_deadline_on_trickling_body(http_server):
@@ -153,6 +155,7 @@ def test_total_deadline_on_trickling_body(http_server):
     t0 = time.monotonic()
     r = one(http_server.url("/trickle"), fast_settings(total_timeout_s=0.5, retries=0, max_body_bytes=10**9))
     assert r.error == "timeout" and time.monotonic() - t0 < 2
+    assert "not fetched within the 0.5 s total timeout (NEWSFLOW_FETCH__TOTAL_TIMEOUT_S)" in r.detail
 
 
 def test_endless_body_cut_at_limit(http_server):

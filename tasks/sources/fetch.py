@@ -210,6 +210,17 @@ class FetchResult:
         return PreviousFetch(self.etag, self.last_modified, self.content_sha256)
 
 
+def _timeout_detail(exc: BaseException, s: FetchSettings) -> str:
+    """Which limit ran out, and its setting ("ReadTimeout" alone named neither)."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        limit = f"no connection within the {s.connect_timeout_s:g} s connect timeout (NEWSFLOW_FETCH__CONNECT_TIMEOUT_S)"
+    elif isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout)):
+        limit = f"no data for the {s.read_timeout_s:g} s read timeout (NEWSFLOW_FETCH__READ_TIMEOUT_S)"
+    else:  # the deadline of a whole attempt: every redirect hop and the body
+        limit = f"not fetched within the {s.total_timeout_s:g} s total timeout (NEWSFLOW_FETCH__TOTAL_TIMEOUT_S)"
+    return f"{type(exc).__name__}: {limit}" + (f"; {exc}" if str(exc) else "")
+
+
 class _FetchError(Exception):
     def __init__(self, error: str, detail: str = "", *, retry: bool = False, retry_after: float | None = None,
                  status: int | None = None, final_url: str | None = None):
@@ -539,7 +550,7 @@ class _Run:
                 result.detail = str(exc)
                 return result
             except (asyncio.TimeoutError, httpx.TimeoutException) as exc:
-                result.error, result.detail = "timeout", f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                result.error, result.detail = "timeout", _timeout_detail(exc, s)
                 retry, retry_after = True, None
             except httpx.DecodingError as exc:  # a body its Content-Encoding does not fit
                 result.error, result.detail = "content_encoding", f"body does not decode: {exc}"
@@ -565,6 +576,8 @@ class _Run:
                     f"Retry-After {retry_after:.0f} s is longer than this run waits ({s.backoff_max_s:g} s)")
                 return result
             if not retry or attempt >= s.retries:
+                if retry and result.attempts > 1:  # "http_500" alone did not say it was asked three times
+                    result.detail = f"{result.detail} (after {result.attempts} attempts)"
                 return result
             backoff = min(s.backoff_max_s, s.backoff_base_s * (2**attempt))
             pause = random.uniform(0, backoff)  # full jitter
