@@ -228,7 +228,7 @@ class RunReport:
         holds them, when known; `refused`: its own checks of parameters and settings stopped it before any
         work). Never raises, so the run fails with its own exception, not with this one's."""
         try:
-            publish_run_artifacts({**self.as_dict(), **(counts or {}), "error": failure_reason(exc), "refused": refused},
-                                  self.articles, self.articles_total)
+            publish_run_artifacts({**self.as_dict(), **(counts or {}), "error": failure_reason(exc),
+                                   "refused": refused}, self.articles, self.articles_total)
         except Exception as publish_exc:  # noqa: BLE001 - e.g. the Prefect API is gone
             logger.warning("could not publish the failed run's report: %s", publish_exc)

@@ -369,5 +369,5 @@ def blended_df(term: str, df: int, n_docs: int, prior_docs: float, code: str = D
     return prior_docs * prior_fraction(term, code) + df
 
 
-__all__ = ["tokens", "term_counts", "surface_words", "warm_prior", "doc_term_counts", "story_text", "language_of", "stop_words",
-           "prior_fraction", "prior_fractions", "blended_df", "LEAD_WORDS", "ENGLISH_STOP_WORDS"]
+__all__ = ["tokens", "term_counts", "surface_words", "warm_prior", "doc_term_counts", "story_text", "language_of",
+           "stop_words", "prior_fraction", "prior_fractions", "blended_df", "LEAD_WORDS", "ENGLISH_STOP_WORDS"]
