@@ -293,18 +293,18 @@ class Pipeline:
                                         label=f"{len(feeds)} feeds")
         listed = article_urls([url for url, _ in entries])
         given_keys = set(stored_urls(article_urls(list(given)), self.config.fetch))
-        found = [url for url, key in zip(listed, stored_urls(listed, self.config.fetch)) if key not in given_keys]
+        # each URL with its key in the stored fetch state, computed once for both checks
+        kept = [(url, key) for url, key in zip(listed, stored_urls(listed, self.config.fetch)) if key not in given_keys]
         secret = self.config.fetch.redact_query_params
         self.listed_dates.update((stored_url(url, secret), day) for url, day in entries if day is not None)
         hours = self.config.fetch.revisit_after_hours
         recent: set[str] = set()
-        if hours and found:
+        if hours and kept:
             since = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(hours=hours)
-            keys = stored_urls(found, self.config.fetch)
             with self.store.session():
-                fresh = self.store.fetched_since(keys, since)
-            recent = {url for url, key in zip(found, keys) if key in fresh}
-        found = [url for url in found if url not in recent]
+                fresh = self.store.fetched_since([key for _, key in kept], since)
+            recent = {url for url, key in kept if key in fresh}
+        found = [url for url, _ in kept if url not in recent]
         skipped = BatchInput("feed discovery", [], failures, unchanged=len(recent))
         return found, (skipped if failures or recent else None)
 
