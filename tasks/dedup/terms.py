@@ -116,22 +116,32 @@ def _term(token: str, code: str) -> str | None:
     return _stemmer(code)(word)
 
 
+@lru_cache(maxsize=1 << 16)  # a batch's common tokens; rare ones pass once
+def _token_terms(token: str, code: str) -> tuple[tuple[str, str], ...]:
+    """(story term, the form the text gives it) of each term a token counts for: its own, unless it is
+    a bigram no listed word holds, and a compound's two parts (read capitalised, as the nouns they are,
+    when the compound is). The one rule `term_counts` counts by and `surface_words` reads back."""
+    found = []
+    term = _term(token, code)
+    known = _known_bigrams(code)
+    if term is not None and (known is None or term in known or not text_tokens.unspaced(term)):
+        found.append((term, token))
+    for piece in _compound_parts(token.casefold(), code) if code in COMPOUNDING else ():
+        piece_term = _term(piece, code)
+        if piece_term is not None:
+            found.append((piece_term, piece.capitalize() if token[:1].isupper() else piece))
+    return tuple(found)
+
+
 def term_counts(text: str, lead_words: int = LEAD_WORDS, language: str | None = None) -> Counter:
     code = language_of(language)
     found = tokens(text, code)
     counts: Counter = Counter()
-    known = _known_bigrams(code)
-    compounds = code in COMPOUNDING
     # count tokens first (C speed), then map each distinct token once; the lead counts twice
     for part in (found, found[:lead_words]):
         for token, n in Counter(part).items():
-            term = _term(token, code)
-            if term is not None and (known is None or term in known or not text_tokens.unspaced(term)):
+            for term, _ in _token_terms(token, code):
                 counts[term] += n
-            for piece in _compound_parts(token.casefold(), code) if compounds else ():
-                piece_term = _term(piece, code)
-                if piece_term is not None:
-                    counts[piece_term] += n
     return counts
 
 
@@ -177,6 +187,7 @@ def _word_frequencies(code: str) -> dict[str, float]:
     return wordfreq.get_frequency_dict(_wordfreq_code(code), "small")
 
 
+@lru_cache(maxsize=None)
 def _known_bigrams(code: str) -> dict[str, float] | None:
     """For a language written without spaces (Chinese, Japanese, Korean), the character bigrams found
     inside the words of its word list; None for the others. Only those bigrams are story terms: a
@@ -211,15 +222,10 @@ def surface_words(texts: list[tuple[str, str | None]], terms: list[str]) -> list
     seen: dict[str, Counter] = {}
     for text, language in texts:
         code = language_of(language)
-        compounds = code in COMPOUNDING
         for token in tokens(text, code):
-            term = _term(token, code)
-            if term in wanted:
-                seen.setdefault(term, Counter())[token] += 1
-            for piece in _compound_parts(token.casefold(), code) if compounds else ():
-                piece_term = _term(piece, code)
-                if piece_term in wanted:
-                    seen.setdefault(piece_term, Counter())[piece.capitalize() if token[:1].isupper() else piece] += 1
+            for term, form in _token_terms(token, code):
+                if term in wanted:
+                    seen.setdefault(term, Counter())[form] += 1
     return [seen[t].most_common(1)[0][0] if t in seen else t.removeprefix("#") for t in terms]
 
 
