@@ -94,20 +94,29 @@ def score(rows: list[dict], same: list[bool]) -> tuple[float, float, float]:
 def unrelated_stories(rows: list[dict], name_of: dict[str, str], story: dict[str, str]) -> list[list[list[str]]]:
     """Stories holding articles that no chain of labelled pairs (any label) connects: unrelated news.
     Each as its articles' names, grouped by the labelled pairs they belong to."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            x = parent[x]
-        return x
-
+    pairs = _Chains()
     for r in rows:
-        parent[find(name_of[r["a"]])] = find(name_of[r["b"]])
+        pairs.join(name_of[r["a"]], name_of[r["b"]])
     groups: dict[str, dict[str, list[str]]] = {}
     for name, s in sorted(story.items()):
-        if name in parent:
-            groups.setdefault(s, {}).setdefault(find(name), []).append(name)
+        if name in pairs.parent:
+            groups.setdefault(s, {}).setdefault(pairs.find(name), []).append(name)
     return [list(g.values()) for g in groups.values() if len(g) > 1]
+
+
+class _Chains:
+    """Which items a chain of links connects (union-find)."""
+
+    def __init__(self) -> None:
+        self.parent: dict = {}
+
+    def find(self, x):
+        while self.parent.setdefault(x, x) != x:
+            x = self.parent[x]
+        return x
+
+    def join(self, a, b) -> None:
+        self.parent[self.find(a)] = self.find(b)
 
 
 # Two articles of a pairs file are versions of one article (scraped twice, or machine-translated there and
@@ -133,18 +142,12 @@ def versions(a: str, b: str) -> bool:
 def copies_only(groups: list[list[str]], text_of: dict[str, str]) -> bool:
     """Whether a story's unrelated groups are tied by versions of one article: the pairs files hold
     some articles twice, in pairs of their own, and a story joining those joins no unrelated news."""
-    parent = list(range(len(groups)))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            x = parent[x]
-        return x
-
+    copies = _Chains()
     for i in range(len(groups)):
         for j in range(i + 1, len(groups)):
             if any(versions(text_of[a], text_of[b]) for a in groups[i] for b in groups[j]):
-                parent[find(i)] = find(j)
-    return len({find(i) for i in range(len(groups))}) == 1
+                copies.join(i, j)
+    return len({copies.find(i) for i in range(len(groups))}) == 1
 
 
 def show_unrelated(stories: list[list[list[str]]], first_words: dict[str, str], text_of: dict[str, str]) -> None:
