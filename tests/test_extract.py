@@ -539,3 +539,59 @@ def test_a_byline_made_of_boxes_is_read_word_by_word(byline, author):
     """An element's text glued the text of adjacent boxes: "Scott MattonMarch", "ByMaria Stoyanova"
     were stored as authors (about 20 of 1,079 held-out pages)."""
     assert extract_html(_page(before_body=byline)).author == author
+
+
+# --- read off held-out pages (htmldate's and trafilatura's test pages): a date shown only as a line of the
+# page, bylines that list names, a publisher named as the author
+
+def _headline_page(head: str = "", before: str = "", after: str = "") -> str:
+    return (f"<html><head>{head}</head><body>{before}<article><h1>Council expands riverside park</h1>{after}"
+            f"<p>{PARA}</p><p>{PARA}</p></article></body></html>")
+
+
+@pytest.mark.parametrize("line, day", [
+    ("&nbsp; / jueves 2 de abril de 2020", date(2020, 4, 2)),
+    ("2020年07月03日", date(2020, 7, 3)),
+    ("15 августа 2016, 13:43", date(2016, 8, 15)),
+])
+def test_date_from_a_date_element_when_no_markup_has_one(line, day):
+    got = extract_html(_headline_page(after=f'<p class="published-date">{line}</p>'))
+    assert (got.date, got.date_source) == (day, "element")
+
+
+def test_date_element_after_the_headline_beats_a_header_date_and_markup_beats_both():
+    header = '<div id="date">Miércoles, 15 de Abril de 2020</div>'
+    got = extract_html(_headline_page(before=header, after='<span class="fecha">14 de abril de 2020</span>'))
+    assert got.date == date(2020, 4, 14)
+    assert extract_html(_headline_page(before=header)).date == date(2020, 4, 15)  # the only one there is
+    marked = _headline_page(head='<meta property="article:published_time" content="2020-04-13T10:00:00Z">',
+                   after='<span class="fecha">14 de abril de 2020</span>')
+    assert (extract_html(marked).date, extract_html(marked).date_source) == (date(2020, 4, 13), "markup")
+
+
+def test_date_element_must_be_mostly_a_date():
+    got = extract_html(_headline_page(after='<p class="update-info">The council met on 2 April 2020 and again in May '
+                                   'to discuss the riverside park and its new trees and paths</p>'))
+    assert got.date_source != "element"
+
+
+def test_byline_listing_names_with_commas_and_a_joining_word():
+    byline = '<div class="author">Isabel Caro, Rocío Latorre y José Miguel Wilson Hace 13 horas</div>'
+    got = extract_html(_headline_page(after=byline))
+    assert got.author == "Isabel Caro; Rocío Latorre; José Miguel Wilson"
+    # a place after a comma is no second name
+    assert extract_html(_headline_page(after='<div class="byline">By Jane Doe, New York</div>')).author == "Jane Doe"
+
+
+def test_byline_written_twice_for_two_screens():
+    got = extract_html(_headline_page(after="<p class=\"authors\"><a class=\"author-name\">Kristen Falc'hon"
+                                   "<span>Kristen Falc'hon</span></a></p>"))
+    assert got.author == "Kristen Falc'hon"
+
+
+def test_publisher_named_as_the_json_ld_author_is_the_site_not_a_person():
+    ld = ('<script type="application/ld+json">{"@type": "NewsArticle", "headline": "x", '
+          '"author": {"@type": "Person", "name": "El Colombiano"}, '
+          '"publisher": {"@type": "Organization", "name": "ElColombiano.com"}}</script>')
+    got = extract_html(_headline_page(head=ld, after='<div class="byline">Por Jacobo Betancur</div>'))
+    assert (got.author, got.author_source) == ("Jacobo Betancur", "byline-markup")

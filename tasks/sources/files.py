@@ -525,8 +525,12 @@ def fill_from_html(doc: Document, html: str) -> None:
     doc.raw_text = extracted.text
     # the cleaner is told the text came out of the HTML extractor (tasks/batch.text_kind)
     doc.meta["text_kind"] = "html"
+    # a date read off a line of the page goes on as written: the cleaner reads "03/04/2020" in the
+    # page's language order, which the extractor does not know yet
+    published = None if extracted.date is None else (
+        extracted.date_raw if extracted.date_source == "element" else extracted.date.isoformat())
     doc.meta.update({k: v for k, v in {
-        "title": extracted.title, "published": extracted.date.isoformat() if extracted.date else None,
+        "title": extracted.title, "published": published,
         "published_raw": extracted.date_raw,
         "outlet": extracted.sitename, "author": extracted.author, "language": extracted.language,
         "title_source": extracted.title_source, "author_source": extracted.author_source,

@@ -59,6 +59,7 @@ class Extracted:
     author: str | None = None
     date: date | None = None
     date_raw: str | None = None  # the date as the markup wrote it ("2024-09-29T15:27:29.697Z")
+    date_source: str | None = None  # markup | htmldate | element (a date line of the page, `_element_date`)
     sitename: str | None = None
     language: str | None = None
     description: str | None = None
@@ -310,6 +311,50 @@ def _published_date(tree) -> tuple[date | None, str | None]:
     return None, None
 
 
+# elements a page shows its date in beside the headline: <time>, or a class or id that names a date
+# ("published-date", "entry-top-info-time", "fecha", "datum", "data-pubblicazione")
+_DATE_ELEMENTS = etree.XPath(
+    './/time | .//*[not(self::html or self::body or self::article or self::main or self::section)]'
+    '[re:test(concat(@class, " ", @id), "date|time|publi|posted|fecha|datum|data|zeit|hora", "i")]',
+    namespaces={"re": "http://exslt.org/regular-expressions"})
+
+
+def _element_date(tree) -> tuple[date | None, str | None]:
+    """The date a page shows as a line of its own in a date element, when no markup gives one:
+    "jueves 2 de abril de 2020", "2020年07月03日", "15 августа 2016, 13:43", "Datum: 18.10.2021".
+    trafilatura leaves such a line out of the body (the cleaner's datelines never see it) and
+    htmldate's non-extensive search reads only markup. The element's text must be mostly a date
+    (`metadata.dateline_match`, month names of `DATE_LOCALES`, CJK dates); the first such element
+    after the page's first <h1> wins (a header's "today" date and teaser dates come before the
+    article or far after it), else the first before it. Returns (date, the date as written): the
+    cleaner parses that text again, so an ambiguous 03/04/2020 is read in the page's language order."""
+    from tasks.text.metadata import dateline_match, publication_date
+
+    try:
+        found = []
+        h1 = tree.find(".//h1")
+        order = {el: i for i, el in enumerate(tree.iter())} if h1 is not None else {}
+        h1_at = order.get(h1, -1)
+        for el in _DATE_ELEMENTS(tree):
+            if _IN_COMMENTS(el):
+                continue
+            for text in (el.get("datetime") if el.tag == "time" else None, _text_of(el)):
+                if text and len(text) <= 160:
+                    m = publication_date(text) or dateline_match(text)
+                    if m:
+                        at = order.get(el, 0)
+                        found.append((at < h1_at, at, m))
+                        break
+            if found and not found[-1][0]:
+                break  # the first one after the headline
+        if found:
+            d, raw, _ = min(found, key=lambda f: (f[0], f[1]))[2]
+            return _parse_date(d), raw
+    except Exception:  # noqa: BLE001 - a last guess: when it trips on a page, the page stays undated as before
+        pass
+    return None, None
+
+
 def _language(tree) -> str | None:
     lang = tree.get("lang") or tree.get("xml:lang")
     if not lang:
@@ -350,7 +395,7 @@ def _metadata(tree, url: str | None) -> dict:
     (`_jsonld_authors`, `_meta_authors`): trafilatura's reader keeps only the first level of an
     author list, drops Organization authors and rewrites names ("Miguel A. Herguedas" ->
     "Miguel A Herguedas", "mdr.de" -> "Mdr De"); ~0.8 ms a page. The date: explicit markup first, htmldate (non-extensive)
-    as fallback."""
+    as fallback, then a date element's line (`_element_date`)."""
     out: dict = {}
     try:
         from htmldate import find_date
@@ -370,11 +415,16 @@ def _metadata(tree, url: str | None) -> dict:
         out["title"], out["title_source"] = _pick_title(tree, ld.title, sitename)
         out["author"], out["author_source"] = _pick_author(tree, jsonld, ld.author, meta.author, sitename)
         out["date"], out["date_raw"] = _published_date(tree)
+        out["date_source"] = "markup" if out["date"] else None
         if out["date"] is None:
             try:
                 out["date"] = _parse_date(find_date(tree, url=url, **_DATE_PARAMS))
             except Exception:
                 out["date"] = None
+            out["date_source"] = "htmldate" if out["date"] else None
+        if out["date"] is None:
+            out["date"], out["date_raw"] = _element_date(tree)
+            out["date_source"] = "element" if out["date"] else None
     except Exception:  # internal trafilatura API changed: use the public (slower) one
         md = trafilatura.extract_metadata(tree, url)
         out.update(
@@ -651,7 +701,8 @@ _NAME_CUT = re.compile(
     r"\s*(?:[|,;•·(]|\s[-–—/]\s|\b(?:with|senior|staff|reporter|editor|writer|correspondent|contributor|"
     r"columnist|chief|managing|updated|published|posted|on|jan(?:uary)?|feb(?:ruary)?|march|apr(?:il)?|"
     r"may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|"
-    r"stand|aktualisiert|veröffentlicht|redakteur(?:in)?|korrespondent(?:in)?)\b|\d).*$",
+    r"stand|aktualisiert|veröffentlicht|redakteur(?:in)?|korrespondent(?:in)?|"
+    r"hace|há|vor|il y a)\b|\d).*$",
     re.I,
 )
 _NAMES_JOIN = re.compile(rf"\s+(?:{CONJUNCTION}|&)\s+", re.I)
@@ -702,8 +753,19 @@ _EMAIL_OR_URL = re.compile(r"^(?:https?:|www\.)|\S+@\S+\.\w+")
 _FIELD_SPLIT = re.compile(rf"\s*(?:[;|,/]|\s&\s|\s(?:{CONJUNCTION})\s)\s*", re.I)
 
 
+def _once(s: str) -> str:
+    """A name a page writes twice, for two screen sizes, read as one text: "Kristen Falc'honKristen
+    Falc'hon", "Olivier Minot Olivier Minot"."""
+    half = len(s) // 2
+    if half >= 3 and s[:half] == s[half:]:
+        return s[:half]
+    words = s.split()
+    n = len(words) // 2
+    return " ".join(words[:n]) if n >= 1 and len(words) % 2 == 0 and words[:n] == words[n:] else s
+
+
 def _one_name(s: str) -> str | None:
-    s = _NAME_CUT.sub("", s).strip(" .:-–—")
+    s = _once(_NAME_CUT.sub("", s).strip(" .:-–—"))
     words = s.split()
     if not 2 <= len(words) <= 4 or len(s) > 60:
         return None
@@ -720,7 +782,14 @@ def _person_names(text: str) -> list[str]:
     languages in `tasks.text.metadata.BYLINE_WORDS`)."""
     s = _BY_PREFIX.sub("", " ".join(text.split()), count=1)
     names: list[str] = []
-    for part in _NAMES_JOIN.split(s, maxsplit=3):
+    parts = _NAMES_JOIN.split(s, maxsplit=3)
+    if len(parts) > 1 and "," in parts[0]:
+        # "Isabel Caro, Rocío Latorre y José Miguel Wilson": an enumeration when every comma-separated
+        # part before the joining word is a whole name ("Jane Doe, Berlin and ..." is not: one word)
+        listed = [p.strip() for p in parts[0].split(",")]
+        if all(_one_name(p) == p.strip(" .:-–—") for p in listed):
+            parts = listed + parts[1:]
+    for part in parts:
         name = _one_name(part)
         if not name:
             break
@@ -861,7 +930,9 @@ def _is_site(name: str, sites: list[list[str]], org_words: bool = True) -> bool:
         return True
     # the site's name: a site named after its author ("Jane Doe", a personal blog) is a person's,
     # one that starts with an article ("The Daily Example", "Der Postillon") is not
-    return any(words == s or (words[: len(s)] == s and len(words) <= len(s) + 1) for s in sites) and (
+    squashed = "".join(words)  # "El Colombiano" for elcolombiano.com, "La República" for LaRepública.pe
+    return any(words == s or squashed == "".join(s) or (words[: len(s)] == s and len(words) <= len(s) + 1)
+               for s in sites) and (
         len(words) == 1 or words[0] in _ARTICLES or _one_name(name) is None)
 
 
