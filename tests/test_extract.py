@@ -595,3 +595,19 @@ def test_publisher_named_as_the_json_ld_author_is_the_site_not_a_person():
           '"publisher": {"@type": "Organization", "name": "ElColombiano.com"}}</script>')
     got = extract_html(_headline_page(head=ld, after='<div class="byline">Por Jacobo Betancur</div>'))
     assert (got.author, got.author_source) == ("Jacobo Betancur", "byline-markup")
+
+
+def test_a_markup_headline_cut_at_an_unescaped_quote_gives_way_to_the_whole_h1():
+    """The page wrote the quote in its headline unescaped: JSON-LD's string and og:title's attribute
+    end before it, and "Senador republicano califica a Biden de" was stored."""
+    def page(headline: str, h1: str) -> str:
+        return _page('<script type="application/ld+json">{"@context": "https://schema.org", "@type": '
+                     f'"NewsArticle", "headline": "{headline}"}}</script><meta property="og:title" '
+                     f'content="{headline}" />', h1s=(h1,))
+
+    whole = 'Senador republicano califica a Biden de "incapacitado"'
+    got = extract_html(page(whole, whole))
+    assert (got.title, got.title_source) == (whole, "json-ld")
+    # a JSON-LD headline the <h1> only adds words to is the publisher's own shorter variant: kept
+    shorter = extract_html(page("Council expands the riverside park", "Council expands the riverside park after a vote"))
+    assert (shorter.title, shorter.title_source) == ("Council expands the riverside park", "json-ld")

@@ -660,6 +660,20 @@ def _cut_short(jsonld_title: str, fuller: list[str]) -> str | None:
     return None
 
 
+_QUOTE_MARKS = "\"“”„«»'‘’"
+
+
+def _cut_at_a_quote(title: str, fuller: list[str]) -> str | None:
+    """A markup headline that stops where the headline quotes a word: the page left the quote
+    unescaped, and it closed the JSON string or the attribute (`"headline": "… califica a Biden de
+    "incapacitado""` reads "… a Biden de"). The <h1> or another title carries it whole."""
+    for other in fuller:
+        rest = other[len(title):].lstrip()
+        if other.startswith(title) and rest[:1] in _QUOTE_MARKS and len(rest) > 1:
+            return other
+    return None
+
+
 def _pick_title(tree, jsonld_title: str | None, sitename: str | None) -> tuple[str | None, str | None]:
     # JSON-LD is JSON inside a <script>: HTML entities ("zerst&ouml;ren", "&quot;") stay literal
     jsonld_title = " ".join(_unescape_all(jsonld_title or "").split())
@@ -681,7 +695,8 @@ def _pick_title(tree, jsonld_title: str | None, sitename: str | None) -> tuple[s
         if h1 and title != h1 and title.casefold().startswith(h1.casefold()) and (
                 _SECTION_SUFFIX.fullmatch(title[len(h1):]) or _site_tail(title[len(h1):], title_tag)):
             return h1, "h1"
-        whole = _cut_short(title, trimmed + ([h1] if h1 else []))
+        fuller = trimmed + ([h1] if h1 else [])
+        whole = _cut_short(title, fuller) or _cut_at_a_quote(title, fuller)
         return (whole or title), "json-ld"
     if h1:
         return _cased_as_written(h1, trimmed + markup), "h1"
