@@ -61,6 +61,8 @@ def report_markdown(report: dict, *, articles_total: int | None = None) -> str:
         f"Warehouse: `{report['warehouse']}`",
         "",
     ]
+    if report.get("settings"):  # what the run used: an empty form field means a setting the UI does not show
+        lines += ["Run with: " + ", ".join(f"{name} `{_cell(value)}`" for name, value in report["settings"].items()), ""]
     if error and report.get("refused"):
         lines += [f"**The run was refused:** {_cell(error, 1000)}", "",
                   "It stopped before reading anything and wrote nothing; a run with the same parameters and "
@@ -74,7 +76,7 @@ def report_markdown(report: dict, *, articles_total: int | None = None) -> str:
         "|---|---:|",
         f"| read | {report['items_seen']} |",
         f"| new articles | {new_articles} |",
-        f"| duplicates of stored articles | {report['duplicates']} |",
+        f"| duplicates (of stored articles or of this run's) | {report['duplicates']} |",
         f"| unchanged (already stored) | {report['unchanged']} |",
         f"| summarized | {report['summaries']} |",
         f"| failed | {report['failures']} |",
@@ -187,6 +189,7 @@ class RunReport:
         self.articles: list[dict[str, Any]] = []
         self.articles_total = 0
         self.search_index: str | None = None
+        self.settings: dict[str, Any] | None = None  # the run's algorithm, summary length, thresholds (RunConfig.describe)
         self.progress = RunProgress()
 
     @property
@@ -208,12 +211,17 @@ class RunReport:
         counts = result.counts
         logger.info("%s: %d new, %d unchanged, %d failed", result.label, counts["documents_new"],
                     counts["unchanged"], counts["failures"])
+        if result.failures:  # at WARNING, so the UI's "Warning and above" shows which items failed and why
+            listed = "; ".join(f"{f.source} ({f.stage}/{f.reason}: {f.detail})" for f in result.failures[:5])
+            more = len(result.failures) - 5
+            logger.warning("%s: %d failed: %s%s", result.label, len(result.failures), listed,
+                           f"; {more} more in the ingest-report artifact" if more > 0 else "")
         self.progress.advance(counts["items_seen"], result.label)
         progress_hook.advance(counts["items_seen"])
 
     def as_dict(self) -> dict:
         return {"run_id": self.run_id, "warehouse": self.warehouse, **self.counts, "timings": self.timings,
-                "search_index": self.search_index,
+                "search_index": self.search_index, "settings": self.settings,
                 "failed_items": [{"source": f.source, "stage": f.stage, "reason": f.reason, "detail": f.detail}
                                  for f in self.totals.failures]}
 

@@ -37,6 +37,14 @@ def schedule_for(settings: Settings):
     return Interval(timedelta(minutes=settings.schedule_interval_minutes), timezone=settings.schedule_timezone)
 
 
+def schedule_words(settings: Settings) -> str:
+    """The schedule with its timezone, for the deployment's description: the UI's label of a schedule leaves
+    the timezone out ("between 06:00 AM and 10:59 PM") and shows the next run in the browser's own."""
+    if settings.schedule_cron:
+        return f"on cron `{settings.schedule_cron}` ({settings.schedule_timezone})"
+    return f"every {settings.schedule_interval_minutes:g} minutes ({settings.schedule_timezone})"
+
+
 def scheduled_parameters(settings: Settings, flow_parameters: set[str]) -> dict:
     """Defaults for scheduled runs (and the UI form): what they read, the inbox folder and the
     configured feeds. Everything else stays empty, which means the setting as the run starts: a
@@ -49,22 +57,51 @@ def scheduled_parameters(settings: Settings, flow_parameters: set[str]) -> dict:
     return params
 
 
+def form_fields(properties: dict) -> dict:
+    """The flow's parameter schema as Prefect's Custom-run form should show it. An optional parameter
+    ("this type, or empty") is the JSON schema `anyOf: [type, null]`, which the form draws as an
+    `int | None` switch set to None: no input until the operator finds the switch, and an error that
+    names no limit ("0 is not valid under any of the given schemas"). Here it is the type alone, with
+    no default: the form shows a number box, a text box or a dropdown, left empty it sends nothing, and
+    the server, which reads a typed field without a default as "this type or null", still takes an
+    explicit null from the API (but for `algorithm`: leave it out) and names the limit a value breaks."""
+    fields = {}
+    for name, prop in properties.items():
+        typed = [branch for branch in prop.get("anyOf", []) if branch.get("type") != "null"]
+        if len(typed) != 1 or len(prop["anyOf"]) != 2 or prop.get("default", ...) is not None:
+            fields[name] = prop
+            continue
+        field = {key: value for key, value in prop.items() if key not in ("anyOf", "default")}
+        field["type"] = typed[0]["type"]
+        if "enum" in typed[0]:  # without null: a null among the choices turns the V2 form's dropdown into a text box
+            field["enum"] = typed[0]["enum"]
+        # the form keeps the limits only under allOf (it drops a field's own minimum, maximum and pattern)
+        limits = {key: value for key, value in typed[0].items() if key not in ("type", "enum")}
+        if limits:
+            field["allOf"] = [limits]
+        fields[name] = field
+    return fields
+
+
 def build_deployment(settings: Settings) -> RunnerDeployment:
     from prefect.deployments.runner import EntrypointType
 
     from flows.ingest import ingest
 
     flow_parameters = set(inspect.signature(ingest.fn).parameters)
-    return ingest.to_deployment(
+    deployment = ingest.to_deployment(
         name=settings.deployment_name,
         schedules=[schedule_for(settings)],
         parameters=scheduled_parameters(settings, flow_parameters),
-        description="Scheduled ingest of the inbox folder and configured feeds; trigger ad-hoc runs with "
-                    "custom parameters from the UI (Run → Custom run).",
+        description=f"Ingest of the inbox folder and configured feeds {schedule_words(settings)}; trigger ad-hoc "
+                    "runs with custom parameters from the UI (Run → Custom run).",
         tags=DEPLOYMENT_TAGS,
         # The installed package, not a file path relative to wherever `newsflow serve` was started.
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
+    schema = deployment._parameter_openapi_schema  # noqa: SLF001 - what the form is drawn from
+    schema.properties = form_fields(schema.properties)
+    return deployment
 
 
 class BadInbox(ValueError):

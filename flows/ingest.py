@@ -137,6 +137,7 @@ def ingest(
                                 summary_ratio=summary_ratio, summary_words=summary_words,
                                 near_dup_threshold=near_dup_threshold, batch_size=batch_size, language=language,
                                 on_dask=on_dask())
+            report.settings = config.describe()
             listed_urls = read_urls(url_file)
             store = open_warehouse(settings, Path(warehouse) if warehouse else None)
             report.warehouse = store.name

@@ -94,8 +94,29 @@ def read_urls(url_file: str | None) -> list[str]:
 
 
 def check_warehouse(warehouse: str | None) -> None:
-    if warehouse and Path(warehouse).expanduser().is_dir():
+    """A run's `warehouse` is a DuckDB file this process can create or write. A folder, or a path whose
+    folder cannot be made or written, is a ValueError of one line (the run is refused), not the writer
+    lock's OSError once the run had started ("the next run does the rest", which it never did). Makes
+    the folder and the lock file, as the run's first write does."""
+    if not warehouse:
+        return
+    import os
+
+    from warehouse.writer_lock import lock_path
+
+    path = Path(warehouse).expanduser()
+    if path.is_dir():
         raise ValueError(f"warehouse {warehouse!r} is a folder; give a DuckDB file path such as {warehouse}/news.duckdb")
+    lock = lock_path(path)
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(lock, os.O_RDWR | os.O_CREAT, 0o644))
+    except OSError as exc:
+        blocker = next((folder for folder in lock.parents if folder.exists()), None)
+        why = (f"{blocker} is a file, not a folder" if blocker is not None and not blocker.is_dir()
+               else f"{exc.strerror or exc}: {exc.filename or lock}")
+        raise ValueError(f"warehouse {warehouse!r} cannot be written ({why}); give a DuckDB file path in a "
+                         "folder this process can write") from None
 
 
 def check_run(flow, settings: Settings, parameters: dict[str, Any]) -> dict[str, Any]:

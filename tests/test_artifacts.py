@@ -47,7 +47,7 @@ def _table(markdown: str, heading: str) -> list[list[str]]:
 
 def test_report_counts_split_new_articles_from_duplicates():
     counts = dict(_table(report_markdown(_report()), ""))
-    assert counts == {"read": "7", "new articles": "3", "duplicates of stored articles": "1",
+    assert counts == {"read": "7", "new articles": "3", "duplicates (of stored articles or of this run's)": "1",
                       "unchanged (already stored)": "1", "summarized": "3", "failed": "2"}
 
 
@@ -135,6 +135,18 @@ def test_a_folder_is_not_a_warehouse(tmp_path):
     check_warehouse(str(tmp_path / "news.duckdb"))
 
 
+def test_a_warehouse_where_no_file_can_be_written_is_refused_up_front(tmp_path):
+    """It failed the started run with `FileNotFoundError: … .lock` and a report saying the next run would do
+    the rest (found by a browser audit of the UI's Custom run with warehouse /proc/newsflow.duckdb)."""
+    (tmp_path / "notes.txt").write_text("notes")
+    with pytest.raises(ValueError, match=r"cannot be written \(.*notes.txt is a file, not a folder\)"):
+        check_warehouse(str(tmp_path / "notes.txt" / "news.duckdb"))
+    with pytest.raises(ValueError, match="cannot be written"):
+        check_warehouse("/proc/newsflow.duckdb")  # not even root creates a file there
+    check_warehouse(str(tmp_path / "new" / "folder" / "news.duckdb"))  # a folder that can be made is fine
+    assert (tmp_path / "new" / "folder").is_dir()
+
+
 def test_a_headline_only_article_says_why_it_has_no_summary():
     walled = _doc("w.txt", "Rescuers dig for survivors")
     walled.headline_only = True
@@ -146,3 +158,85 @@ def test_report_says_what_became_of_the_search_index():
     """The operator reads the report artifact, not the log: it says whether the index was rebuilt."""
     md = report_markdown(_report(search_index="rebuilt: 40 new documents"))
     assert "Search index: rebuilt: 40 new documents" in md
+
+
+def test_the_report_says_what_the_run_ran_with():
+    """An empty form field means a setting the UI does not show: the report names the values used."""
+    settings = {"algorithm": "lead", "summary": "sentences=2", "near_dup_threshold": 0.6, "batch_size": 1000,
+                "language": "detect"}
+    md = report_markdown(_report(settings=settings))
+    assert ("Run with: algorithm `lead`, summary `sentences=2`, near_dup_threshold `0.6`, batch_size `1000`, "
+            "language `detect`") in md
+    assert "Run with" not in report_markdown(_report())  # refused before its configuration was known
+
+
+def test_failed_items_are_logged_at_warning_with_their_reasons(caplog, monkeypatch):
+    """The run's logs at "Warning and above" in the UI name the items that failed and why."""
+    import logging
+
+    from flows import artifacts
+    from tasks.document import Failure
+    from tasks.pipeline import BatchResult, RunTotals
+
+    monkeypatch.setattr(artifacts, "RunProgress", lambda: type("P", (), {"expect": print, "advance": lambda *a: 0})())
+    report = artifacts.RunReport("r1", "w.duckdb", RunTotals())
+    failures = [Failure(source=f"/in/{n}.txt", stage="read", reason="empty", detail="file has no content")
+                for n in range(7)]
+    counts = {"items_seen": 7, "documents_new": 0, "unchanged": 0, "failures": 7}
+    logger = logging.getLogger("test-ingest")
+    with caplog.at_level(logging.INFO, logger="test-ingest"):
+        report.advance(BatchResult("files batch 1/1 (7 files)", 1, counts, failures, []), logger)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == ["files batch 1/1 (7 files): 7 failed: /in/0.txt (read/empty: file has no content); "
+                        "/in/1.txt (read/empty: file has no content); /in/2.txt (read/empty: file has no content); "
+                        "/in/3.txt (read/empty: file has no content); /in/4.txt (read/empty: file has no content); "
+                        "2 more in the ingest-report artifact"]
+
+
+def test_the_ui_form_gets_an_input_per_optional_parameter_and_checks_its_limits():
+    """Prefect's Custom-run form drew "int | None" switches set to None for every optional parameter, and its
+    check named no limit ("0 is not valid under any of the given schemas"); its schema mapper keeps a field's
+    type, enum, anyOf and allOf but drops its own minimum, maximum and pattern (found in a browser)."""
+    from prefect.utilities.schema_tools.validation import (ValidationError, build_error_obj, preprocess_schema,
+                                                            validate)
+
+    from flows.deploy import build_deployment
+
+    schema = build_deployment(get_settings())._parameter_openapi_schema.model_dump()
+    form = schema["properties"]
+    assert [name for name, prop in form.items() if "anyOf" in prop or "type" not in prop] == []
+    kept = {"type", "enum", "anyOf", "allOf", "title", "description", "position", "default", "items"}
+    assert [name for name, prop in form.items() if set(prop) - kept] == []  # a limit there is lost in the form
+    assert form["summary_sentences"]["type"] == "integer" and form["summary_sentences"]["allOf"] == [
+        {"minimum": 1, "maximum": 50}]
+    assert form["algorithm"]["enum"][:2] == ["newsflow", "lead"]
+    # what the form's check says (it posts the fields it kept to /ui/schemas/validate), then the server's
+    shown = {**schema, "properties": {name: {key: value for key, value in prop.items() if key in kept}
+                                      for name, prop in form.items()}}
+    errors = build_error_obj(validate({"summary_sentences": 0, "near_dup_threshold": 1.5},
+                                      preprocess_schema(shown), preprocess=False))["errors"]
+    assert errors == [{"property": "summary_sentences", "errors": ["0 is less than the minimum of 1"]},
+                      {"property": "near_dup_threshold", "errors": ["1.5 is greater than the maximum of 1.0"]}]
+    with pytest.raises(ValidationError, match="0 is less than the minimum of 1"):
+        validate({"summary_sentences": 0}, schema, raise_on_error=True)
+    with pytest.raises(ValidationError, match="'bogus' is not one of"):
+        validate({"algorithm": "bogus"}, schema, raise_on_error=True)
+    # an empty field is left out; an explicit null from the API still means the setting, but for the dropdown
+    # (a null among its choices made the V2 form draw a text box)
+    validate({"paths": ["inbox"]}, schema, raise_on_error=True)
+    validate(dict.fromkeys(["url_file", "warehouse", "summary_sentences", "summary_ratio", "summary_words",
+                            "near_dup_threshold", "batch_size", "language"]), schema, raise_on_error=True)
+    with pytest.raises(ValidationError, match="None is not one of"):
+        validate({"algorithm": None}, schema, raise_on_error=True)
+
+
+def test_the_deployment_description_names_the_schedule_and_its_timezone(monkeypatch):
+    from flows.deploy import build_deployment
+
+    monkeypatch.setenv("NEWSFLOW_SCHEDULE_CRON", "*/10 6-22 * * *")
+    monkeypatch.setenv("NEWSFLOW_SCHEDULE_TIMEZONE", "Europe/Berlin")
+    from flows.settings import load_settings
+
+    assert "on cron `*/10 6-22 * * *` (Europe/Berlin)" in build_deployment(load_settings()).description
+    monkeypatch.delenv("NEWSFLOW_SCHEDULE_CRON")
+    assert "every 15 minutes (Europe/Berlin)" in build_deployment(load_settings()).description

@@ -210,7 +210,7 @@ def test_served_deployment_has_its_schedule_and_a_typed_form(served):
 
     assert typed(form["algorithm"])["enum"][:3] == ["newsflow", "lead", "lexrank"]
     sentences = typed(form["summary_sentences"])
-    assert sentences["minimum"] == 1 and sentences["maximum"] == 50
+    assert sentences["type"] == "integer" and sentences["allOf"] == [{"minimum": 1, "maximum": 50}]
     assert all(prop.get("description") for prop in form.values())
     # an operator leaving a field empty reads which setting it falls back to
     backed = ("warehouse", "algorithm", "summary_sentences", "summary_ratio", "summary_words", "near_dup_threshold",
