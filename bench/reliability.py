@@ -130,7 +130,49 @@ def long_input_rows() -> list[Row]:
         lost += not kept
     rows = [(f"3 MB inputs summarized: line without punctuation {times[0]:.1f} s, abbreviation-dense line "
              f"{times[1]:.1f} s, punctuated text {times[2]:.1f} s", len(times), lost, 0, unclear)]
-    return rows + cleaner_speed_rows()
+    return rows + adversarial_summary_rows() + cleaner_speed_rows()
+
+
+def adversarial_texts() -> dict[str, tuple[str, str | None]]:
+    """Texts under the 500,000-character cap that made one step super-linear (a fuzz audit, 2026-12-08):
+    name -> (text, language). Before the fixes: 243 s, 78 s, 59 s, and 693 MB for one document."""
+    rng = random.Random(1)
+    vocab: set[str] = set()
+    while len(vocab) < 280:
+        vocab.add("".join(rng.choice("bcdfgklmnprstvz") + rng.choice("aeiou") for _ in range(3)))
+    words = sorted(vocab)
+    reordered = []
+    for _ in range(100):  # each sentence the same 280 words in another order: every pair is compared in order
+        rng.shuffle(words)
+        reordered.append(" ".join(words).capitalize() + ".")
+    han = [chr(rng.randint(0x4E00, 0x9FFF)) for _ in range(400_000)]
+    return {
+        "100 sentences of one word set in other orders (196 KB)": (" ".join(reordered), "en"),
+        "runs of full stops with no space after (400 KB)": (("Xyz " + "." * 9_900 + "x abc. ") * 40, None),
+        "every mark an initial (480 KB)": (("A. B. C. " * 1_100 + "abc. Xyz ") * 48, None),
+        "Chinese without sentence marks (400,000 characters)": ("".join(han), "zh"),
+    }
+
+
+def adversarial_summary_rows() -> list[Row]:
+    """Each text summarized once, as the summarize step does: seconds and the growth of this process's
+    peak RSS (the dense TextRank matrix of the Chinese text took 693 MB)."""
+    import resource
+
+    from tasks.summarize.algorithms import summarize
+
+    timed, unclear = [], 0
+    for name, (text, language) in adversarial_texts().items():
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        summary = summarize(text, title="Officials announce new rules", language=language)
+        seconds = time.perf_counter() - started
+        grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+        timed.append(seconds)
+        unclear += not summary.sentences
+        print(f"  {name}: summarized in {seconds:.1f} s, peak RSS +{grew:.0f} MiB", flush=True)
+    return [("adversarial summary inputs (reordered sentences, runs of stops, initials, unmarked Chinese): "
+             + ", ".join(f"{t:.1f} s" for t in timed), len(timed), 0, 0, unclear)]
 
 
 def cleaner_speed_rows() -> list[Row]:

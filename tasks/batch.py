@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tasks.text.clean import HTML, PLAIN, clean_document, repair_mojibake, repeated_lines
 from tasks.dedup.duplicates import doc_shingles, doc_text_hash
-from tasks.document import Document, Failure, Summary
+from tasks.document import MAX_TEXT_CHARS, Document, Failure, Summary, too_long_detail
 from tasks.parallel import map_chunks
 from tasks.sources.files import read_file
 from tasks.dedup.terms import LEAD_WORDS, doc_term_counts
@@ -65,10 +65,6 @@ def text_kind(doc: Document) -> str:
         else PLAIN
 
 
-# The longest news features run to ~30,000 words (~200,000 characters). A text far beyond that is
-# not an article (a 10 MB page dump was stored as one: its cleaning took 15 s and every later
-# search-index build 40 s instead of 4); it fails before the cleaner spends time on it.
-MAX_TEXT_CHARS = 500_000
 # Document.meta key: the date a feed or sitemap entry gives a fetched page, used when the page has none
 FEED_DATE = "feed_published"
 
@@ -82,8 +78,7 @@ def clean_docs(docs: list[Document], today: date | None = None, repeated: frozen
     failures: list[Failure] = []
     for doc in docs:
         if len(doc.raw_text) > MAX_TEXT_CHARS:
-            failures.append(Failure(doc.source, "clean", "too_long", f"{len(doc.raw_text):,} characters of text; "
-                                    f"an article has at most {MAX_TEXT_CHARS:,} (a page dump, a log, a book?)"))
+            failures.append(Failure(doc.source, "clean", "too_long", too_long_detail(len(doc.raw_text))))
             continue
         try:
             cleaned = clean_document(

@@ -63,12 +63,15 @@ def make_hostile_folder(root: Path) -> dict[str, str]:
     (root / "latin1.txt").write_bytes(GOOD_TEXT.replace("harbour", "harbour café").encode("cp1252"))
     (root / "huge_line.txt").write_text(" ".join(["harbour ferry storm council bridge"] * 12_000))  # one 420k line
     (root / "book.txt").write_text("The harbour ferry ran late again. " * 16_000)  # 540k characters: no article
+    # a page of 1.1M characters of text: refused as it is read, before extraction spends a minute on it
+    (root / "page_dump.html").write_text("<html><body><h1>Log</h1>" + "entry<br>\n" * 220_000 + "</body></html>")
     (root / "empty.txt").write_bytes(b"")
     (root / "symbols.txt").write_text("!!! --- *** ??? ... ###\n" * 20)
     return {"good.txt": "", "fifo.txt": "not_regular_file", "loop_a.txt": "symlink_loop", "loop_b.txt": "symlink_loop",
             "dangling.txt": "dangling_symlink", "passwd.txt": "symlink_outside", "zero.txt": "symlink_outside",
             "random.txt": "binary", "nul.txt": "binary", "bad_bom.txt": "undecodable", "latin1.txt": "",
-            "huge_line.txt": "", "book.txt": "too_long", "empty.txt": "empty", "symbols.txt": "empty"}
+            "huge_line.txt": "", "book.txt": "too_long", "page_dump.html": "too_long", "empty.txt": "empty",
+            "symbols.txt": "empty"}
 
 
 class UnixSocket:

@@ -115,3 +115,23 @@ def test_same_bytes_same_id_changed_bytes_new_id(tmp_path):
     assert read_file(path, max_bytes=1000)[0][0].doc_id == first
     path.write_text("second version")
     assert read_file(path, max_bytes=1000)[0][0].doc_id != first
+
+
+def test_an_html_page_with_far_more_text_than_an_article_fails_before_extraction(tmp_path):
+    """A page of 1.1 million characters of text (twice an article's limit and more) is `too_long` as it is
+    read: trafilatura's passes over it took 60 s at 3.2 MB, and the text failed `too_long` afterwards anyway
+    (bench/reliability.py --only hostile times it). A long article's page is still extracted."""
+    from tasks.document import MAX_TEXT_CHARS
+
+    dump = tmp_path / "dump.html"
+    dump.write_text("<html><body><article><h1>Log</h1>" + "entry<br>\n" * 220_000 + "</article></body></html>")
+    docs, failures = read_file(dump, max_bytes=20_000_000)
+    assert docs == [] and [(f.stage, f.reason) for f in failures] == [("read", "too_long")]
+    assert failures[0].detail.startswith("1,100,003 characters of text in the page; an article has at most")
+    long_read = tmp_path / "feature.html"
+    paragraphs = "".join(f"<p>On day {n} the harbour ferry ran late again because the storm had not passed, "
+                         f"and {n * 7} passengers waited on the quay for the next crossing to the island.</p>\n"
+                         for n in range(5_000))
+    long_read.write_text(f"<html><body><article><h1>Ferry</h1>{paragraphs}</article></body></html>")
+    docs, failures = read_file(long_read, max_bytes=20_000_000)
+    assert failures == [] and MAX_TEXT_CHARS < len(docs[0].raw_text) < 2 * MAX_TEXT_CHARS

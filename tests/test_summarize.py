@@ -379,3 +379,87 @@ def test_a_summarys_note_says_what_its_language_lacked_and_only_that(language, n
     """Persian and Hindi summaries said 'punctuation sentences' though pysbd's rules cut them; a Thai
     summary (no sentence ends to cut at: a paragraph is one sentence) said nothing."""
     assert summarize("Word one here. Word two there.", sentences=1, language=language).note == note
+
+
+def test_same_words_is_the_longest_common_subsequence_rule():
+    """`_same_words` (longest increasing run of positions) answers as the O(n*m) table it replaced."""
+    import random
+
+    from tasks.summarize.algorithms import _SAME_WORDS, _same_words
+
+    def table(a, b):
+        if min(len(a), len(b)) < _SAME_WORDS * max(len(a), len(b)):
+            return False
+        union = len(set(a) | set(b))
+        if len(set(a) & set(b)) < _SAME_WORDS * union:
+            return False
+        row = [0] * (len(b) + 1)
+        for x in a:
+            diagonal = 0
+            for j, y in enumerate(b, 1):
+                diagonal, row[j] = row[j], diagonal + 1 if x == y else max(row[j], row[j - 1])
+        return row[-1] >= _SAME_WORDS * union
+
+    rnd = random.Random(3)
+    for _ in range(5000):
+        vocab = [f"w{i}" for i in range(rnd.randint(3, 12))]
+        a = rnd.sample(vocab, rnd.randint(1, len(vocab)))
+        b = a[:] if rnd.random() < 0.5 else rnd.sample(vocab, rnd.randint(1, len(vocab)))
+        for _ in range(rnd.randint(0, 2)):
+            i, j = rnd.randrange(len(b)), rnd.randrange(len(b))
+            b[i], b[j] = b[j], b[i]
+        assert _same_words(a, b) == table(a, b), (a, b)
+
+
+def test_sentences_of_the_same_words_in_other_orders_are_one_sentence_said_again():
+    """Sentences that each hold the same words in another order: every pair passes the word-set test and
+    is compared in order (bench/reliability.py --only long times 100 of them: the O(n*m) table took 243 s).
+    Reordered enough, they are no repeats; a sentence with a word or two moved is one."""
+    import random
+
+    from tasks.summarize.algorithms import _same_words
+
+    rnd = random.Random(1)
+    vocab = sorted({"".join(rnd.choice("bcdfgklmnprstvz") + rnd.choice("aeiou") for _ in range(3))
+                    for _ in range(400)})[:280]
+    shuffled = rnd.sample(vocab, len(vocab))
+    assert not _same_words(vocab, shuffled)
+    moved = vocab[:]
+    moved.insert(100, moved.pop(5))
+    assert _same_words(vocab, moved)
+    sentences = []
+    for _ in range(20):
+        rnd.shuffle(vocab)
+        sentences.append(" ".join(vocab).capitalize() + ".")
+    assert len(summarize(" ".join(sentences), language="en", sentences=3).sentences) == 3
+
+
+def test_textrank_matrix_is_the_dense_one():
+    """The sparse word-count product gives sumy's TextRank ratings exactly as the dense matrix did."""
+    import random
+
+    import numpy as np
+    from sumy.summarizers.text_rank import TextRankSummarizer
+
+    from tasks.summarize.algorithms import _textrank
+
+    def dense(stems):
+        n = len(stems)
+        vocab: dict[str, int] = {}
+        flat = [vocab.setdefault(w, len(vocab)) for ws in stems for w in ws]
+        rows = np.repeat(np.arange(n), [len(ws) for ws in stems])
+        counts = np.bincount(rows * max(1, len(vocab)) + np.asarray(flat, dtype=np.int64),
+                             minlength=n * max(1, len(vocab))).reshape(n, max(1, len(vocab))).astype(float)
+        shared = counts @ counts.T
+        log_len = np.log(np.maximum(counts.sum(axis=1), 1.0))
+        norm = log_len[:, None] + log_len[None, :]
+        weights = np.where(shared == 0, 0.0, shared / np.where(np.abs(norm) <= 1e-8, 1.0, norm))
+        weights /= weights.sum(axis=1)[:, None] + TextRankSummarizer._ZERO_DIVISION_PREVENTION
+        matrix = np.full((n, n), (1.0 - TextRankSummarizer.damping) / n) + TextRankSummarizer.damping * weights
+        return TextRankSummarizer.power_method(matrix, TextRankSummarizer.epsilon)
+
+    rnd = random.Random(5)
+    for _ in range(300):
+        vocab = rnd.randint(1, 30)
+        stems = [[f"w{rnd.randrange(vocab)}" for _ in range(rnd.randint(0, 10))] for _ in range(rnd.randint(2, 20))]
+        assert np.allclose(_textrank(stems), dense(stems), rtol=0, atol=1e-12)

@@ -60,6 +60,7 @@ class Extracted:
     date: date | None = None
     date_raw: str | None = None  # the date as the markup wrote it ("2024-09-29T15:27:29.697Z")
     date_source: str | None = None  # markup | htmldate | element (a date line of the page, `_element_date`)
+    page_chars: int | None = None  # set when extraction was skipped: the page's text is over `max_text_chars`
     sitename: str | None = None
     language: str | None = None
     description: str | None = None
@@ -1189,8 +1190,10 @@ def _inline_ruby(tree) -> None:
         etree.strip_tags(tree, "ruby", "rb", "rp", "rt", "rtc")
 
 
-def extract_html(html: str | bytes, url: str | None = None) -> Extracted:
-    """Main text and metadata of an HTML page (see module docstring for the method)."""
+def extract_html(html: str | bytes, url: str | None = None, max_text_chars: int | None = None) -> Extracted:
+    """Main text and metadata of an HTML page (see module docstring for the method). A page whose
+    text (every text node, scripts and styles aside) is over `max_text_chars` is not extracted: no
+    text, its size in `page_chars` (trafilatura's passes over such a tree grow faster than its size)."""
     if not html or not html.strip():
         return Extracted(text="")
     if isinstance(html, str):  # before parsing: the parser keeps latin-1 mojibake's C1 bytes nowhere
@@ -1210,6 +1213,10 @@ def extract_html(html: str | bytes, url: str | None = None) -> Extracted:
     # which read JSON-LD scripts) saves ~15% of extraction time
     if _STRIP_BEFORE_EXTRACTION:
         etree.strip_elements(tree, *_STRIP_BEFORE_EXTRACTION, with_tail=False)
+    if max_text_chars is not None:
+        chars = sum(len(t.strip()) for t in tree.itertext())
+        if chars > max_text_chars:
+            return Extracted(text="", page_chars=chars, **meta)
     _inline_ruby(tree)
     _drop_screen_reader_text(tree)
     raw = _main_text(tree, url)
