@@ -61,7 +61,7 @@ def report_markdown(report: dict, *, articles_total: int | None = None) -> str:
         f"Warehouse: `{report['warehouse']}`",
         "",
     ]
-    if report.get("settings"):  # what the run used: an empty form field means a setting the UI does not show
+    if report.get("settings") and not report.get("refused"):  # an empty form field means a setting the UI hides
         lines += ["Run with: " + ", ".join(f"{name} `{_cell(value)}`" for name, value in report["settings"].items()), ""]
     if error and report.get("refused"):
         lines += [f"**The run was refused:** {_cell(error, 1000)}", "",
@@ -212,7 +212,8 @@ class RunReport:
         logger.info("%s: %d new, %d unchanged, %d failed", result.label, counts["documents_new"],
                     counts["unchanged"], counts["failures"])
         if result.failures:  # at WARNING, so the UI's "Warning and above" shows which items failed and why
-            listed = "; ".join(f"{f.source} ({f.stage}/{f.reason}: {f.detail})" for f in result.failures[:5])
+            listed = "; ".join(f"{f.source} ({f.stage}/{f.reason}: {' '.join((f.detail or '').split())[:200]})"
+                               for f in result.failures[:5])
             more = len(result.failures) - 5
             logger.warning("%s: %d failed: %s%s", result.label, len(result.failures), listed,
                            f"; {more} more in the ingest-report artifact" if more > 0 else "")

@@ -96,11 +96,13 @@ def read_urls(url_file: str | None) -> list[str]:
 def check_warehouse(warehouse: str | None) -> None:
     """A run's `warehouse` is a DuckDB file this process can create or write. A folder, or a path whose
     folder cannot be made or written, is a ValueError of one line (the run is refused), not the writer
-    lock's OSError once the run had started ("the next run does the rest", which it never did). Makes
-    the folder and the lock file, as the run's first write does."""
+    lock's OSError once the run had started ("the next run does the rest", which it never did). Leaves
+    nothing behind: a run refused after this check (two summary lengths, a missing url_file, a file that
+    is no DuckDB database) writes nothing; the run's first write makes the folder and the lock file."""
     if not warehouse:
         return
     import os
+    import tempfile
 
     from warehouse.writer_lock import lock_path
 
@@ -108,15 +110,23 @@ def check_warehouse(warehouse: str | None) -> None:
     if path.is_dir():
         raise ValueError(f"warehouse {warehouse!r} is a folder; give a DuckDB file path such as {warehouse}/news.duckdb")
     lock = lock_path(path)
+    fix = "give a DuckDB file path in a folder this process can write"
+    folder = next((f for f in lock.parents if f.exists()), None)
+    if folder is None:
+        return
+    if not folder.is_dir():
+        raise ValueError(f"warehouse {warehouse!r} cannot be written ({folder} is a file, not a folder); {fix}")
+    for existing in (lock, path.resolve()):
+        if existing.exists() and not os.access(existing, os.R_OK | os.W_OK):
+            raise ValueError(f"warehouse {warehouse!r} cannot be written (Permission denied: {existing}); {fix}")
+    # where a file can be made in the nearest existing folder, so can the folders below it and the lock file;
+    # the probe is removed at once
     try:
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(lock, os.O_RDWR | os.O_CREAT, 0o644))
+        fd, probe = tempfile.mkstemp(prefix=".newsflow-write-check-", dir=folder)
     except OSError as exc:
-        blocker = next((folder for folder in lock.parents if folder.exists()), None)
-        why = (f"{blocker} is a file, not a folder" if blocker is not None and not blocker.is_dir()
-               else f"{exc.strerror or exc}: {exc.filename or lock}")
-        raise ValueError(f"warehouse {warehouse!r} cannot be written ({why}); give a DuckDB file path in a "
-                         "folder this process can write") from None
+        raise ValueError(f"warehouse {warehouse!r} cannot be written ({exc.strerror or exc}: {folder}); {fix}") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def check_run(flow, settings: Settings, parameters: dict[str, Any]) -> dict[str, Any]:

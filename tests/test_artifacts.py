@@ -144,7 +144,24 @@ def test_a_warehouse_where_no_file_can_be_written_is_refused_up_front(tmp_path):
     with pytest.raises(ValueError, match="cannot be written"):
         check_warehouse("/proc/newsflow.duckdb")  # not even root creates a file there
     check_warehouse(str(tmp_path / "new" / "folder" / "news.duckdb"))  # a folder that can be made is fine
-    assert (tmp_path / "new" / "folder").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # and the check made nothing
+
+
+def test_a_run_refused_after_the_warehouse_check_leaves_no_folder_or_lock_file(tmp_path):
+    """check_run checks the warehouse before the summary lengths and the url_file (and the CLI checks for a
+    DuckDB file after it): a refused run 'wrote nothing', yet left the warehouse's folders and a .lock file,
+    next to any file given as the warehouse too."""
+    from flows.ingest import ingest
+    from flows.parameters import check_run
+
+    (tmp_path / "notes.txt").write_text("notes")
+    with pytest.raises(ValueError, match="url_file"):
+        check_run(ingest, get_settings(), {"warehouse": str(tmp_path / "new" / "news.duckdb"),
+                                           "url_file": str(tmp_path / "missing.txt")})
+    with pytest.raises(ValueError, match="contradictory summary length"):
+        check_run(ingest, get_settings(), {"warehouse": str(tmp_path / "notes.txt"), "summary_sentences": 2,
+                                           "summary_ratio": 0.2})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
 def test_a_headline_only_article_says_why_it_has_no_summary():
@@ -168,6 +185,9 @@ def test_the_report_says_what_the_run_ran_with():
     assert ("Run with: algorithm `lead`, summary `sentences=2`, near_dup_threshold `0.6`, batch_size `1000`, "
             "language `detect`") in md
     assert "Run with" not in report_markdown(_report())  # refused before its configuration was known
+    # refused after it (a missing url_file): the refusal, not the values it would have run with
+    refused = report_markdown(_report(settings=settings, error="url_file not found", refused=True))
+    assert "Run with" not in refused and "**The run was refused:** url_file not found" in refused
 
 
 def test_failed_items_are_logged_at_warning_with_their_reasons(caplog, monkeypatch):

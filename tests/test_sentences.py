@@ -237,3 +237,13 @@ def test_a_quotation_reopened_with_a_one_letter_word_or_after_a_closed_one_ends_
         '"There\'s a problem."', '"Consumer spending is still high," he said.', "Shares fell."]
     assert split_sentences('He said: "We won." "A draw was fair," he added.') == [
         'He said: "We won."', '"A draw was fair," he added.']
+
+
+@pytest.mark.parametrize("text", [
+    'The band played "Help!" "Yesterday" and "Let It Be" before the encore.',
+    'Their hits include "Why Now?" "Who Cares?" and "So What?" from the 1990s.',
+])
+def test_quoted_titles_in_a_row_inside_a_sentence_end_no_sentence(text):
+    """A quotation closed after its mark ends the sentence when it is a sentence of its own, not when it is a
+    title listed inside one (the quotation-after-quotation rule cut 'The band played "Help!"' off)."""
+    assert split_sentences(text + " Fans cheered.") == [text, "Fans cheered."]

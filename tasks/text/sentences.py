@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import sys
 import types
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
@@ -202,6 +203,26 @@ _REOPENED = re.compile(r"(?<=[a-z]{2}[.!?])\s+(?=\"[A-Z](?:[a-z]|[\s'’]))")
 # ... and where one closed quotation is followed by another ('... a problem." "Consumer spending is
 # still high.'): a quotation closed after its sentence mark ends that sentence
 _QUOTE_AFTER_QUOTE = re.compile(r"(?<=[a-z0-9%)]{2}[.!?][\"”])\s+(?=[\"“][A-Z](?:[a-z]|[\s'’]))")
+
+
+def _quoted_sentence_before(text: str, end: int, quotes: list[int], taken: set[int]) -> bool:
+    """The quotation that closes at `end` is a sentence of its own: opened at the start, after a colon, a
+    sentence's end or a quoted sentence (`taken`: the ends of those), or in an earlier paragraph (an odd
+    number of straight quotes before `end`; `quotes` holds their positions). A quoted title inside a
+    sentence is not ('The band played "Help!" "Yesterday" and ...' is one sentence). Looks back at most a
+    sentence's length: no pass over the text per match."""
+    close = text[end - 1]
+    if close == '"' and bisect_left(quotes, end) % 2:
+        return True
+    opener = text.rfind('"' if close == '"' else "“", max(0, end - _MAX_SENTENCE_CHARS), end - 1)
+    if opener < 0:
+        return True
+    at = opener
+    while at > max(0, opener - 20) and text[at - 1].isspace():
+        at -= 1
+    return at == 0 or at in taken or text[at - 1] in ":.!?…;"
+
+
 _WORD_BEFORE = re.compile(r"([A-Za-z]+)[.!?]$")
 _ABBREVIATIONS = frozenset(a.lower() for a in pysbd.lang.english.English.Abbreviation.ABBREVIATIONS)
 # what sends a piece to pysbd: a sentence mark, or a bracket/quote closing before a capital
@@ -246,7 +267,15 @@ def _segment(text: str) -> list[str]:
     about half of summarizing)."""
     if _LIST_ITEM.search(text):
         return _pysbd(text)
-    boundaries = sorted([*_CONFIDENT.finditer(text), *_REOPENED.finditer(text), *_QUOTE_AFTER_QUOTE.finditer(text)],
+    after_quotes = list(_QUOTE_AFTER_QUOTE.finditer(text))
+    if after_quotes:
+        quotes = [i for i, c in enumerate(text) if c == '"']
+        taken: set[int] = set()
+        for m in after_quotes:
+            if _quoted_sentence_before(text, m.start(), quotes, taken):
+                taken.add(m.start())
+        after_quotes = [m for m in after_quotes if m.start() in taken]
+    boundaries = sorted([*_CONFIDENT.finditer(text), *_REOPENED.finditer(text), *after_quotes],
                         key=lambda m: m.start())
     return _cut_at_confident_boundaries(text, boundaries, _WORD_BEFORE, _ABBREVIATIONS, _enclosed,
                                         _pysbd, closers="\"'”’)]", reopens='"')
