@@ -262,3 +262,36 @@ def test_walled_pages_stored_by_their_headline_are_nobodys_copies():
     full = doc("article", "Morning briefing")
     deduplicate([*walled, full], EmptyIndex())
     assert [d.duplicate_of for d in walled] == [None, None] and full.duplicate_of is None
+
+
+def _shared_lead_batch(n: int) -> list[Document]:
+    """n different articles opening with one 70-word lead (their lead bands all collide): no copies."""
+    rng = random.Random(5)
+    vocab = [f"w{i}" for i in range(5000)]
+    lead = " ".join(rng.choice(vocab) for _ in range(70))
+    return [doc(f"lead-{i}.txt", lead + " " + " ".join(rng.choice(vocab) for _ in range(400))) for i in range(n)]
+
+
+@pytest.mark.unit
+def test_a_crowded_band_proposes_a_bounded_number_of_candidates(monkeypatch):
+    # 300 different articles under one lead: every document compared with every earlier one before
+    # (44,850 comparisons; 2,000 such articles took 11 s of the deduplicate stage, 4x per doubling)
+    import tasks.dedup.duplicates as dup
+    calls = []
+    real = dup.set_similarity
+    monkeypatch.setattr(dup, "set_similarity", lambda a, b: calls.append(1) or real(a, b))
+    config = DedupConfig()
+    docs = _shared_lead_batch(300)
+    deduplicate(docs, EmptyIndex(), config)
+    assert all(d.duplicate_of is None for d in docs)
+    assert len(calls) <= len(docs) * (config.bands + config.lead_bands) * config.max_bucket
+    assert len(calls) < 300 * 299 // 2 // 2
+
+
+@pytest.mark.unit
+def test_a_truncated_copy_is_still_found_in_a_crowded_lead():
+    docs = _shared_lead_batch(100)
+    words = docs[0].text.split()
+    docs.append(doc("truncated.txt", " ".join(words[: len(words) * 2 // 3])))
+    deduplicate(docs, EmptyIndex(), DedupConfig())
+    assert docs[-1].duplicate_of == docs[0].doc_id and docs[-1].duplicate_method == "contained"

@@ -451,10 +451,13 @@ class Warehouse:
             "WHERE is_canonical AND text_sha256 IN (SELECT text_sha256 FROM probe) GROUP BY text_sha256",
             text_sha256=text_hashes))
 
-    def find_band_matches(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
+    def find_band_matches(self, keys: list[tuple[int, int]], per_key: int) -> dict[tuple[int, int], list[str]]:
+        """Stored canonical documents per (band, bucket): of a crowded bucket (a lead many texts share) the
+        `per_key` smallest doc_ids only, the same ones every run."""
         rows = self._lookup(
             "SELECT b.band, b.bucket, b.doc_id FROM minhash_bands b "
-            "JOIN probe k ON b.band = k.band AND b.bucket = k.bucket",
+            "JOIN probe k ON b.band = k.band AND b.bucket = k.bucket "
+            f"QUALIFY row_number() OVER (PARTITION BY b.band, b.bucket ORDER BY b.doc_id) <= {int(per_key)}",
             band=pa.array([k[0] for k in keys], pa.int16()), bucket=pa.array([k[1] for k in keys], pa.int64()))
         matches: dict[tuple[int, int], list[str]] = {}
         for band, bucket, doc_id in rows:

@@ -98,6 +98,11 @@ class DedupConfig:
     lead_words: int = 60
     lead_bands: int = 2  # each uses `lead_rows` permutations of the lead signature
     lead_rows: int = 8  # a truncated copy shares its whole lead: any banding finds it
+    # canonical documents one band key proposes at most (the earliest of the batch; of stored ones the
+    # smallest doc_ids): a lead or band that thousands of different texts share (a house intro line, an
+    # adversarial batch) made every document compare with every other, O(n^2) per batch and growing
+    # with the warehouse across runs; a real copy shares ~20 bands with its original, not one
+    max_bucket: int = 32
 
     @property
     def banding(self) -> tuple[int, int]:
@@ -119,7 +124,7 @@ class DedupConfig:
 
 class DedupIndex(Protocol):
     def find_exact(self, text_hashes: list[str]) -> dict[str, str]: ...
-    def find_band_matches(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], list[str]]: ...
+    def find_band_matches(self, keys: list[tuple[int, int]], per_key: int) -> dict[tuple[int, int], list[str]]: ...
     def texts(self, doc_ids: list[str]) -> dict[str, str]: ...
     def stored_band_ids(self) -> list[int]: ...
 
@@ -131,7 +136,7 @@ class EmptyIndex:
     def stored_band_ids(self):
         return []
 
-    def find_band_matches(self, keys):
+    def find_band_matches(self, keys, per_key):
         return {}
 
     def texts(self, doc_ids):
@@ -371,7 +376,8 @@ def _near_duplicates(docs: list[Document], remaining: list[Document], index: Ded
     sets, key_matrix, older_keys = _fingerprints(remaining, config, older)
     keys = [list(zip(band_ids, row.tolist())) for row in key_matrix]
     looked_up = [ks + list(zip([b[0] for b in older], row.tolist())) for ks, row in zip(keys, older_keys)]
-    stored_matches = index.find_band_matches(sorted({k for ks in looked_up for k in ks}))
+    cap = config.max_bucket
+    stored_matches = index.find_band_matches(sorted({k for ks in looked_up for k in ks}), per_key=cap)
     stored_candidates = [sorted({c for k in ks for c in stored_matches.get(k, ())}) for ks in looked_up]
     wanted = sorted({c for cs in stored_candidates for c in cs})
     stored_texts = index.texts(wanted)
@@ -388,7 +394,7 @@ def _near_duplicates(docs: list[Document], remaining: list[Document], index: Ded
         best: tuple[float, str, str] | None = None  # (score, doc_id, method)
         earlier = doc.meta.get("earlier_versions", ())
         cands = [(c, stored_sets.get(c)) for c in stored_cands if c not in earlier]
-        in_batch = {replaced.get(c, c) for k in doc_keys for c in batch_buckets.get(k, ())}
+        in_batch = {replaced.get(c, c) for k in doc_keys for c in batch_buckets.get(k, ())[:cap]}
         cands += [(c, batch_sets[c]) for c in sorted(in_batch)]
         for cand, theirs in cands:
             if theirs is None:
