@@ -308,6 +308,10 @@ class _Story:
 
 
 _BLOCK = 512  # batch rows compared at a time: bounds the dense similarity block to 512 x batch size
+# batch neighbours kept per document (its closest): a story's centroid is its first 20 members, so a
+# document needs no more links than a few stories' worth. Every pair was kept before: 4,000 mutually
+# similar articles in one batch (template reports) held 8M pairs as Python dicts, 4.4 GB and 26 s
+_NEIGHBOURS = 80
 _PAIR_SLICE = 8192  # candidate pairs scored at a time
 
 
@@ -420,7 +424,7 @@ class _Assignment:
         stored_day_arr = np.asarray([np.nan if d is None else d for d in self.stored_days], float)
         self.stored_pairs = _pair_scores(self.batch, self.stored_matrix, self.cand_cols, config.single_term_discount,
                                          (batch_day_arr, stored_day_arr, config.max_gap_days))
-        self.near = _close_pairs(self.batch, self.half)
+        self.near, self.crowded = _close_pairs(self.batch, self.half, _NEIGHBOURS)
         self.near_rows: dict[int, dict[int, float]] = {}
         self.batch_pairs = _batch_pair_scores(self.batch, self.near, config, batch_day_arr)
 
@@ -446,6 +450,26 @@ class _Assignment:
     def stored_pair_of_stored(self, c: int, m: int) -> tuple[float, float]:
         cos, sc = _row_pair(self.stored_matrix, c, self.stored_matrix, m, self.config.single_term_discount)
         return cos, sc * _fade(self.stored_days[c], self.stored_days[m], self.config.max_gap_days)
+
+    def batch_pair(self, k: int, j: int) -> tuple[float, float]:
+        """(cosine, pair score) of batch documents k and j, 0 below half the threshold (the cosine) or
+        below the threshold (the score), as `_close_pairs` and `_batch_pair_scores` keep them; computed
+        here for a pair a crowded document's closest neighbours left out."""
+        close = self.near_row(k)
+        if j in close or not (k in self.crowded or j in self.crowded):
+            return close.get(j, 0.0), self.batch_pairs.get((min(j, k), max(j, k)), 0.0)
+        cos, sc = _row_pair(self.batch, k, self.batch, j, self.config.single_term_discount)
+        if cos < self.half:
+            return 0.0, 0.0
+        return cos, (sc * _fade(self.batch_days[k], self.batch_days[j], self.config.max_gap_days)
+                     if cos >= self.config.threshold else 0.0)
+
+    def far_neighbours(self, k: int) -> list[int]:
+        """The batch documents at least half-way close to crowded document k beyond its closest."""
+        row = (self.batch[k] @ self.batch.T).tocoo()
+        close = self.near_row(k)
+        return [j for j, cos in zip(row.col.tolist(), row.data.tolist()) if cos >= self.half and j != k
+                and j not in close]
 
     def near_row(self, k: int) -> dict[int, float]:
         row = self.near_rows.get(k)
@@ -485,9 +509,8 @@ class _Assignment:
         story = self.stories[s]
         if not _within(story, self.batch_days[k], self.config.max_gap_days):
             return None
-        close = self.near_row(k)
         members = [self.stored_pair(k, c) for c in story.stored_cols]
-        members += [(close.get(j, 0.0), self.batch_pairs.get((min(j, k), max(j, k)), 0.0)) for j in story.batch_rows]
+        members += [self.batch_pair(k, j) for j in story.batch_rows]
         dot, largest = _centroid_products(self.batch, k, story.total)
         found = self.verdict(story, members, dot, largest, self.batch_days[k])
         return None if found is None else (found[0], dot, found[1])
@@ -509,6 +532,11 @@ class _Assignment:
         options = {self.stored.story[c]: None for c in self.cand_cols[k]
                    if self.stored.story[c] in self.stories and self.stored_pairs[(k, c)][0] >= self.half}
         options.update((self.story_of[j], None) for j in self.near_row(k) if self.story_of[j] is not None)
+        if k in self.crowded:
+            # its closest neighbours are all still free: the stories of the others at least half-way
+            # close, from one row product (not kept: that was the quadratic part), so a crowd of
+            # similar articles joins the story it has, not a second one its closest start
+            options.update((self.story_of[j], None) for j in self.far_neighbours(k) if self.story_of[j] is not None)
         best = None
         for s in options:
             found = self.score(k, s)
@@ -629,16 +657,24 @@ class _Assignment:
                 outcome.members.append(_member(d.doc_id, story, d.similarity or 1.0, d.duplicate_of, "duplicate"))
 
 
-def _close_pairs(batch: sparse.csr_matrix, at_least: float) -> sparse.csr_matrix:
-    """Cosines >= `at_least` between different batch documents, symmetric, in blocks of rows
-    (a dense batch x batch product would be 800 MB at the largest batch)."""
-    parts = []
+def _close_pairs(batch: sparse.csr_matrix, at_least: float, most: int) -> tuple[sparse.csr_matrix, set[int]]:
+    """Cosines >= `at_least` between different batch documents, each document's `most` closest (and
+    the pairs that name it among theirs), symmetric, in blocks of rows (a dense batch x batch product
+    would be 800 MB at the largest batch); and the documents that had more (`crowded`)."""
+    parts, crowded = [], set()
     for lo in range(0, batch.shape[0], _BLOCK):
         block = (batch[lo : lo + _BLOCK] @ batch.T).tocoo()
         keep = (block.data >= at_least) & (block.row + lo != block.col)
-        parts.append((block.row[keep] + lo, block.col[keep], block.data[keep]))
+        rows, cols, vals = block.row[keep], block.col[keep], block.data[keep]
+        order = np.lexsort((cols, -vals, rows))  # by row, closest first (ties: the earlier document)
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+        crowded.update((np.unique(rows[rank >= most]) + lo).tolist())
+        near = rank < most
+        parts.append((rows[near] + lo, cols[near], vals[near]))
     rows, cols, vals = (np.concatenate(x) for x in zip(*parts)) if parts else ([], [], [])
-    return sparse.csr_matrix((vals, (rows, cols)), shape=(batch.shape[0], batch.shape[0]))
+    kept = sparse.csr_matrix((vals, (rows, cols)), shape=(batch.shape[0], batch.shape[0]))
+    return kept.maximum(kept.T).tocsr(), crowded
 
 
 def _batch_pair_scores(batch: sparse.csr_matrix, near: sparse.csr_matrix, config: StoryConfig, days: np.ndarray
