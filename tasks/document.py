@@ -18,6 +18,7 @@ from datetime import date, datetime
 # search-index build 40 s instead of 4); it fails before the cleaner spends time on it, and an HTML
 # page with more than twice that much text fails before extraction (a 3.2 MB page took 60 s).
 MAX_TEXT_CHARS = 500_000
+MAX_PAGE_TEXT_CHARS = 2 * MAX_TEXT_CHARS  # all the text of an HTML page, menus and comments included
 
 
 def too_long_detail(chars: int, where: str = "of text") -> str:

@@ -121,7 +121,7 @@ def test_an_html_page_with_far_more_text_than_an_article_fails_before_extraction
     """A page of 1.1 million characters of text (twice an article's limit and more) is `too_long` as it is
     read: trafilatura's passes over it took 60 s at 3.2 MB, and the text failed `too_long` afterwards anyway
     (bench/reliability.py --only hostile times it). A long article's page is still extracted."""
-    from tasks.document import MAX_TEXT_CHARS
+    from tasks.document import MAX_PAGE_TEXT_CHARS, MAX_TEXT_CHARS
 
     dump = tmp_path / "dump.html"
     dump.write_text("<html><body><article><h1>Log</h1>" + "entry<br>\n" * 220_000 + "</article></body></html>")
@@ -134,4 +134,4 @@ def test_an_html_page_with_far_more_text_than_an_article_fails_before_extraction
                          for n in range(5_000))
     long_read.write_text(f"<html><body><article><h1>Ferry</h1>{paragraphs}</article></body></html>")
     docs, failures = read_file(long_read, max_bytes=20_000_000)
-    assert failures == [] and MAX_TEXT_CHARS < len(docs[0].raw_text) < 2 * MAX_TEXT_CHARS
+    assert failures == [] and MAX_TEXT_CHARS < len(docs[0].raw_text) < MAX_PAGE_TEXT_CHARS

@@ -385,7 +385,7 @@ def test_same_words_is_the_longest_common_subsequence_rule():
     """`_same_words` (longest increasing run of positions) answers as the O(n*m) table it replaced."""
     import random
 
-    from tasks.summarize.algorithms import _SAME_WORDS, _same_words
+    from tasks.summarize.algorithms import _SAME_WORDS, _Stems, _same_words
 
     def table(a, b):
         if min(len(a), len(b)) < _SAME_WORDS * max(len(a), len(b)):
@@ -408,7 +408,7 @@ def test_same_words_is_the_longest_common_subsequence_rule():
         for _ in range(rnd.randint(0, 2)):
             i, j = rnd.randrange(len(b)), rnd.randrange(len(b))
             b[i], b[j] = b[j], b[i]
-        assert _same_words(a, b) == table(a, b), (a, b)
+        assert _same_words(_Stems(a), _Stems(b)) == table(a, b), (a, b)
 
 
 def test_sentences_of_the_same_words_in_other_orders_are_one_sentence_said_again():
@@ -417,16 +417,16 @@ def test_sentences_of_the_same_words_in_other_orders_are_one_sentence_said_again
     Reordered enough, they are no repeats; a sentence with a word or two moved is one."""
     import random
 
-    from tasks.summarize.algorithms import _same_words
+    from tasks.summarize.algorithms import _Stems, _same_words
 
     rnd = random.Random(1)
     vocab = sorted({"".join(rnd.choice("bcdfgklmnprstvz") + rnd.choice("aeiou") for _ in range(3))
                     for _ in range(400)})[:280]
     shuffled = rnd.sample(vocab, len(vocab))
-    assert not _same_words(vocab, shuffled)
+    assert not _same_words(_Stems(vocab), _Stems(shuffled))
     moved = vocab[:]
     moved.insert(100, moved.pop(5))
-    assert _same_words(vocab, moved)
+    assert _same_words(_Stems(vocab), _Stems(moved))
     sentences = []
     for _ in range(20):
         rnd.shuffle(vocab)

@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from tasks.document import MAX_TEXT_CHARS, Document, Failure, printable, sha256_hex, too_long_detail
+from tasks.document import MAX_PAGE_TEXT_CHARS, Document, Failure, printable, sha256_hex, too_long_detail
 from tasks.sources.content import ReadError, check_bytes, check_text
 
 __all__ = ["ReadError", "discover_paths", "decode_bytes", "detect_encoding", "sniff_utf16", "strip_nul", "read_file",
@@ -519,7 +519,7 @@ def fill_from_html(doc: Document, html: str) -> None:
     """Replace the document's raw text by the page's main text; keep the page metadata. Raises ReadError."""
     from tasks.text.extract import extract_html
 
-    extracted = extract_html(html, doc.url, max_text_chars=2 * MAX_TEXT_CHARS)
+    extracted = extract_html(html, doc.url, max_text_chars=MAX_PAGE_TEXT_CHARS)
     if extracted.page_chars is not None:
         raise ReadError("too_long", too_long_detail(extracted.page_chars, "of text in the page"))
     if not extracted.text.strip():

@@ -329,10 +329,8 @@ class _Stems:
         self.position = {w: j for j, w in enumerate(stems)}
 
 
-def _same_words(a: list[str] | _Stems, b: list[str] | _Stems) -> bool:
+def _same_words(a: _Stems, b: _Stems) -> bool:
     """True when `a` and `b` (distinct stems in sentence order) say the same words (`_SAME_WORDS`)."""
-    a = a if isinstance(a, _Stems) else _Stems(a)
-    b = b if isinstance(b, _Stems) else _Stems(b)
     if min(len(a.order), len(b.order)) < _SAME_WORDS * max(len(a.order), len(b.order)):
         return False  # sizes alone rule it out (cheap)
     shared = len(a.set & b.set)
